@@ -1,0 +1,66 @@
+# Storyloom: `make run` serves the demo site, `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint check-migrations bench install install-test browser clean help
+
+help:
+	@echo "make run    - install, migrate, load the demo and serve web + worker + beat on http://$(HOST):$(PORT)/"
+	@echo "make test   - install test tools (and Chromium when missing) and run the whole suite"
+	@echo "make lint   - ruff"
+	@echo "make bench  - benchmarks under bench/"
+
+$(PY):
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Storyloom needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(TEST_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(RUN_STAMP)
+
+install-test: $(TEST_STAMP)
+
+run: $(RUN_STAMP)
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py load_demo
+	@echo
+	@echo "  Storyloom is starting on http://$(HOST):$(PORT)/"
+	@echo "    Reading site : http://$(HOST):$(PORT)/"
+	@echo "    Admin        : http://$(HOST):$(PORT)/admin/   (admin / editor / socialmanager, password: changeme)"
+	@echo "    Feeds        : http://$(HOST):$(PORT)/feeds/stories/rss/   API: http://$(HOST):$(PORT)/api/v2/pages/"
+	@echo "  Web, Celery worker and beat run together; Ctrl-C stops all three."
+	@echo
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+
+browser:
+	@bash .ci/ensure-chromium
+
+test: $(TEST_STAMP) browser
+	$(BIN)/pytest
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check-migrations: $(RUN_STAMP)
+	DJANGO_SETTINGS_MODULE=cms.settings.test $(PY) manage.py makemigrations --check --dry-run
+
+bench: $(TEST_STAMP)
+	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) var media static_collected

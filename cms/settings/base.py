@@ -1,0 +1,231 @@
+"""Settings shared by every environment, safe for production as they stand.
+
+All environment reads happen here (and only here), through ``cms.settings.env``.
+With nothing set, Storyloom runs embedded: a SQLite file, a file-system Celery
+broker and a local-memory cache, all under ``var/``. With ``DATABASE_URL`` and
+``REDIS_URL`` set the same code runs on PostgreSQL and Redis.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+
+from .env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(env_str("STORYLOOM_VAR_DIR") or BASE_DIR / "var")
+# The embedded defaults (SQLite file, file-system broker) keep their state here.
+(VAR_DIR / "celery").mkdir(parents=True, exist_ok=True)
+
+# --- Environment -----------------------------------------------------------------
+SECRET_KEY = env_str("SECRET_KEY")
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'storyloom.sqlite3'}"
+REDIS_URL = env_str("REDIS_URL")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+CELERY_RESULT_BACKEND = (
+    env_str("CELERY_RESULT_BACKEND") or REDIS_URL or f"file://{VAR_DIR / 'celery' / 'results'}"
+)
+WAGTAILADMIN_BASE_URL = env_str("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+MEDIA_ROOT = env_str("MEDIA_ROOT") or str(BASE_DIR / "media")
+STATIC_ROOT = env_str("STATIC_ROOT") or str(BASE_DIR / "static_collected")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Storyloom <stories@localhost>")
+EMAIL_URL = env_str("EMAIL_URL")
+PUBLISH_SCHEDULED_EVERY = env_int("PUBLISH_SCHEDULED_EVERY_SECONDS", 60)
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+CONTENT_SECURITY_POLICY_REPORT_URI = env_str("CSP_REPORT_URI")
+
+# --- Applications ----------------------------------------------------------------
+INSTALLED_APPS = [
+    "stories",
+    "syndication",
+    "wagtail.contrib.forms",
+    "wagtail.contrib.redirects",
+    "wagtail.contrib.routable_page",
+    "wagtail.contrib.settings",
+    "wagtail.contrib.sitemaps",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail.api.v2",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "rest_framework",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "cms.middleware.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+]
+
+ROOT_URLCONF = "cms.urls"
+WSGI_APPLICATION = "cms.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "wagtail.contrib.settings.context_processors.settings",
+            ],
+        },
+    },
+]
+
+# --- Data --------------------------------------------------------------------------
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "storyloom",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Security (production-safe defaults; production.py adds HTTPS) -----------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+X_FRAME_OPTIONS = "SAMEORIGIN"  # Wagtail's live preview frames the site inside the admin.
+SESSION_COOKIE_HTTPONLY = True
+
+# The public pages get a strict policy; Wagtail's admin needs inline styles and
+# scripts and gets its own (see cms.middleware).
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "style-src": ["'self'"],
+    "script-src": ["'self'"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "frame-src": ["'self'", "https:"],
+    "frame-ancestors": ["'self'"],
+    "form-action": ["'self'"],
+    "base-uri": ["'self'"],
+    "object-src": ["'none'"],
+}
+CONTENT_SECURITY_POLICY_ADMIN = {
+    **CONTENT_SECURITY_POLICY,
+    "img-src": ["'self'", "data:", "blob:"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "script-src": ["'self'", "'unsafe-inline'"],
+}
+
+# --- Internationalisation ------------------------------------------------------
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env_str("TIME_ZONE", "Europe/London")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media ----------------------------------------------------------
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Email ------------------------------------------------------------------------
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+
+# --- Celery (https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html) --
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {
+        # kombu's file-system transport: a broker without a server, so the worker
+        # and beat still run as real, separate processes on a fresh machine.
+        "data_folder_in": str(VAR_DIR / "celery" / "broker"),
+        "data_folder_out": str(VAR_DIR / "celery" / "broker"),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
+    }
+    if CELERY_BROKER_URL.startswith("filesystem")
+    else {}
+)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_RESULT_EXPIRES = 3600
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    # Wagtail's go_live_at/expire_at need publish_scheduled run regularly; beat
+    # does it instead of cron (https://docs.wagtail.org/en/stable/reference/management_commands.html#publish-scheduled).
+    "publish-scheduled-pages": {
+        "task": "stories.tasks.publish_scheduled_pages",
+        "schedule": float(PUBLISH_SCHEDULED_EVERY),
+    },
+}
+
+# --- Wagtail ----------------------------------------------------------------------
+WAGTAIL_SITE_NAME = "Storyloom"
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
+WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
+WAGTAILAPI_BASE_URL = WAGTAILADMIN_BASE_URL
+WAGTAILAPI_LIMIT_MAX = 50
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+WAGTAILEMBEDS_RESPONSIVE_HTML = True
+
+REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}
+
+# --- Logging ----------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Wagtail queues reference-index and search updates through django-tasks;
+        # two lines per page save drown everything else at INFO.
+        "django_tasks": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,14 @@
+"""Local development: the embedded defaults plus DEBUG and a throw-away key."""
+
+from .base import *  # noqa: F403
+from .base import SECRET_KEY, VAR_DIR, env_bool
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-storyloom"  # noqa: S105
+EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = str(VAR_DIR / "sent-email")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True

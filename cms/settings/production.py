@@ -1,0 +1,19 @@
+"""Production: HTTPS only, secrets required (``manage.py check --deploy`` passes clean)."""
+
+from .base import *  # noqa: F403
+from .base import ALLOWED_HOSTS, SECRET_KEY
+from .env import env_bool, env_int, require
+
+SECRET_KEY = require("SECRET_KEY", SECRET_KEY)
+require("ALLOWED_HOSTS", ",".join(ALLOWED_HOSTS))
+DEBUG = False
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False  # Wagtail's admin reads the token from the cookie.

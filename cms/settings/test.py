@@ -1,0 +1,29 @@
+"""Test settings: fast hashing, plain static files, eager Celery for unit tests.
+
+Integration tests start a real worker against a real broker; they override the
+eager flag themselves.
+"""
+
+from .base import *  # noqa: F403
+from .base import DATABASES, VAR_DIR
+
+SECRET_KEY = "test-only-key-storyloom"  # noqa: S105
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = True
+MEDIA_ROOT = str(VAR_DIR / "test-media")
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so that a worker process started by an integration test
+    # sees the same test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-storyloom.sqlite3")}
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

@@ -1,0 +1,321 @@
+from django import forms
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db import models
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from wagtail.admin.forms import WagtailAdminPageForm
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.api import APIField
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import StreamField
+from wagtail.models import Orderable, Page
+from wagtail.search import index
+from wagtail.url_routing import RouteResult
+
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from rest_framework import serializers
+
+from stories import reading
+from stories.blocks import StoryStreamBlock, block_texts
+from stories.linking import find_link_problems
+from stories.reading_stats import count_words, reading_minutes
+
+from .snippets import AudienceInterest, StorySeries
+
+STORIES_PER_PAGE = 12
+
+
+def paginate(request, queryset, per_page=STORIES_PER_PAGE):
+    """A page of ``queryset`` for ``?page=``; a bad or out-of-range number is a 404."""
+    paginator = Paginator(queryset, per_page)
+    raw = request.GET.get("page", "1")
+    if len(raw) > 9:
+        raise Http404("There is no such page of stories.")
+    try:
+        return paginator.page(raw)
+    except (PageNotAnInteger, EmptyPage):
+        raise Http404("There is no such page of stories.") from None
+
+
+def _route_to_child(parent, model, request, path_components):
+    """Route to a live child of ``model`` in one query, else fall back to Wagtail's.
+
+    Wagtail's own route costs two queries per level (the page, then its specific
+    row); reading pages go through here so a story needs one.
+    """
+    if path_components:
+        child = (
+            model.objects.live()
+            .child_of(parent)
+            .filter(slug=path_components[0])
+            .first()
+        )
+        if child is not None:
+            child._cached_parent_obj = parent
+            return child.route(request, path_components[1:])
+    return Page.route(parent, request, path_components)
+
+
+class HomePage(Page):
+    intro = models.TextField(
+        blank=True,
+        max_length=400,
+        help_text="A sentence or two under the site name saying what readers will find here.",
+    )
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    subpage_types = ["stories.StoryIndexPage"]
+    max_count = 1
+
+    def route(self, request, path_components):
+        return _route_to_child(self, StoryIndexPage, request, path_components)
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context.update(reading.home_context(self, request))
+        return context
+
+
+class StoryIndexPage(RoutablePageMixin, Page):
+    intro = models.TextField(blank=True, max_length=400)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    parent_page_types = ["stories.HomePage"]
+    subpage_types = ["stories.StoryPage"]
+
+    def route(self, request, path_components):
+        if len(path_components) == 1:
+            story = (
+                StoryPage.objects.live()
+                .child_of(self)
+                .filter(slug=path_components[0])
+                .select_related("hero_image", "series")
+                .first()
+            )
+            if story is not None:
+                story._cached_parent_obj = self
+                return RouteResult(story)
+        return super().route(request, path_components)
+
+    def hub_url(self, interest_slug: str, request=None) -> str:
+        return self.get_url(request) + self.reverse_subpage("interest_hub", args=[interest_slug])
+
+    @path("")
+    def all_stories(self, request):
+        stories = reading.story_cards(self.stories().order_by("-first_published_at", "-pk"))
+        return self.render(
+            request,
+            context_overrides={
+                "stories": reading.cards_ready(paginate(request, stories)),
+                "interests": AudienceInterest.objects.all(),
+            },
+        )
+
+    @path("interest/<slug:slug>/", name="interest_hub")
+    def interest_hub(self, request, slug):
+        interest = get_object_or_404(AudienceInterest, slug=slug.lower())
+        stories = reading.story_cards(
+            self.stories().filter(interests=interest).order_by("-first_published_at", "-pk")
+        )
+        return self.render(
+            request,
+            template="stories/interest_hub.html",
+            context_overrides={
+                "interest": interest,
+                "stories": reading.cards_ready(paginate(request, stories)),
+            },
+        )
+
+    def stories(self):
+        return StoryPage.objects.live().descendant_of(self)
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["story_index"] = self
+        return context
+
+
+class StoryPageForm(WagtailAdminPageForm):
+    """Checks the story's links as a whole: the rules span several inline rows."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        formset = self.formsets.get("story_links")
+        if formset is None or not formset.is_valid():
+            return cleaned_data
+        rows = [
+            form
+            for form in formset.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        links = [
+            (getattr(form.cleaned_data.get("target"), "pk", None), form.cleaned_data.get("kind"))
+            for form in rows
+        ]
+        for problem in self.instance.link_problems(links):
+            rows[problem.index].add_error(problem.field, problem.message)
+            self.add_error(None, problem.message)
+        return cleaned_data
+
+
+class StoryPage(Page):
+    PURPOSES = [
+        ("solve", "Solves a problem"),
+        ("ease", "Eases a pain"),
+        ("smile", "Brings a smile"),
+    ]
+
+    intro = models.TextField(
+        max_length=300,
+        help_text="One or two sentences that tell a reader why this story is worth their time. "
+        "Also used as the description when the story is shared.",
+    )
+    hero_image = models.ForeignKey(
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Shown at the top of the story and on cards when it is shared.",
+    )
+    body = StreamField(StoryStreamBlock())
+    interests = ParentalManyToManyField(
+        AudienceInterest,
+        related_name="stories",
+        help_text="The audience interests this story serves. Readers find it on each "
+        "interest's page and in newsletters for people who follow it; pick the ones a "
+        "reader would recognise as theirs.",
+    )
+    purpose = models.CharField(
+        max_length=10,
+        choices=PURPOSES,
+        help_text="Why this story deserves a reader's attention: it solves a problem, "
+        "eases a pain or brings a smile. If it does none of these, it is probably an advert.",
+    )
+    series = models.ForeignKey(
+        StorySeries,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stories",
+        help_text="Optional: a run of stories read in order.",
+    )
+    series_part = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="This story's place in its series (1, 2, 3…)."
+    )
+    word_count = models.PositiveIntegerField(default=0, editable=False)
+    reading_time = models.PositiveSmallIntegerField(
+        default=1, editable=False, help_text="Minutes, rounded up."
+    )
+
+    base_form_class = StoryPageForm
+    parent_page_types = ["stories.StoryIndexPage"]
+    subpage_types = []
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("intro"),
+        FieldPanel("hero_image"),
+        FieldPanel("body"),
+        MultiFieldPanel(
+            [
+                FieldPanel("interests", widget=forms.CheckboxSelectMultiple),
+                FieldPanel("purpose", widget=forms.RadioSelect),
+            ],
+            heading="Who it serves and why",
+        ),
+        MultiFieldPanel(
+            [FieldPanel("series"), FieldPanel("series_part")],
+            heading="Series",
+        ),
+        InlinePanel(
+            "story_links",
+            heading="Linked stories",
+            label="Link",
+            help_text="Where a reader goes next: the story this one continues into, "
+            "background worth knowing, related reading.",
+        ),
+    ]
+
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("intro"),
+        index.SearchField("body"),
+        index.FilterField("purpose"),
+    ]
+
+    api_fields = [
+        APIField("intro"),
+        APIField("purpose"),
+        APIField("reading_time"),
+        APIField("word_count"),
+        APIField("interests", serializer=serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")),
+        APIField("story_links"),
+        APIField("body"),
+    ]
+
+    class Meta:
+        verbose_name = "story"
+        verbose_name_plural = "stories"
+
+    # Stored when the page row itself is written (creation and publishing) so readers
+    # never pay for it. Saving a draft of a live story only writes revision
+    # bookkeeping (``update_fields``), so the live figures stay those of the live text.
+    def save(self, *args, **kwargs):
+        if kwargs.get("update_fields") is None:
+            words = count_words([self.intro, *block_texts(self.body)])
+            self.word_count = words
+            self.reading_time = reading_minutes(words)
+        return super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        links = [(link.target_id, link.kind) for link in self.story_links.all()]
+        problems = self.link_problems(links)
+        if problems:
+            raise forms.ValidationError([problem.message for problem in problems])
+
+    def link_problems(self, links):
+        def continues_of():
+            return dict(
+                StoryLink.objects.filter(kind=StoryLink.CONTINUES)
+                .exclude(page_id=self.pk)
+                .values_list("page_id", "target_id")
+            )
+
+        return find_link_problems(self.pk, links, continues_of)
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context.update(reading.story_context(self, request))
+        return context
+
+
+class StoryLink(Orderable):
+    """An editor's link from one story to another, shown on the reading page."""
+
+    CONTINUES = "continues"
+    KINDS = [
+        (CONTINUES, "Continues the story"),
+        ("background", "Background"),
+        ("related", "Related"),
+    ]
+
+    page = ParentalKey(StoryPage, on_delete=models.CASCADE, related_name="story_links")
+    target = models.ForeignKey(
+        StoryPage,
+        on_delete=models.CASCADE,
+        related_name="incoming_links",
+        verbose_name="story",
+    )
+    kind = models.CharField(max_length=12, choices=KINDS, default="related")
+
+    panels = [FieldPanel("target"), FieldPanel("kind")]
+    api_fields = [APIField("target_id"), APIField("kind")]
+
+    class Meta(Orderable.Meta):
+        indexes = [models.Index(fields=["kind", "target"])]
+
+    def __str__(self):
+        return f"{self.page_id} → {self.target_id} ({self.kind})"

@@ -1,0 +1,267 @@
+"""What the reading pages show, gathered in a fixed number of queries.
+
+Every function here costs the same number of queries however many stories,
+links and interests a page shows: ids are chosen first with narrow queries, then
+all the cards a page needs are loaded together with their images' renditions.
+"""
+
+import json
+from collections import defaultdict
+
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
+from django.utils.html import strip_tags
+
+from wagtail.images import get_image_model
+
+CARD_RENDITION = "fill-640x360"
+HERO_RENDITION = "fill-1280x640"
+SOCIAL_RENDITION = "fill-1200x630"
+RELATED_STORIES = 4
+LATEST_ON_HOME = 7
+PER_INTEREST_ON_HOME = 3
+
+_JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+def attach_renditions(images_and_specs):
+    """Load the renditions that ``(image, filter specs)`` pairs need, in one query.
+
+    Wagtail's ``get_rendition`` reads ``prefetched_renditions`` before querying
+    (the same attribute ``prefetch_renditions()`` fills).
+    """
+    instances = defaultdict(list)
+    specs = set()
+    for image, image_specs in images_and_specs:
+        if image is not None:
+            instances[image.pk].append(image)
+            specs.update(image_specs)
+    if not instances:
+        return
+    found = defaultdict(list)
+    rendition_model = get_image_model().get_rendition_model()
+    for rendition in rendition_model.objects.filter(image_id__in=instances, filter_spec__in=specs):
+        found[rendition.image_id].append(rendition)
+    for image_id, images in instances.items():
+        for image in images:
+            image.prefetched_renditions = found[image_id]
+            for rendition in found[image_id]:
+                rendition.image = image
+
+
+def story_cards(queryset, *, with_interests=True):
+    """``queryset`` of StoryPages with what a story card shows (renditions: see ``cards_ready``)."""
+    queryset = queryset.select_related("hero_image")
+    if with_interests:
+        queryset = queryset.prefetch_related("interests")
+    return queryset
+
+
+def card_images(stories):
+    return [(story.hero_image, [CARD_RENDITION]) for story in stories]
+
+
+def cards_ready(page_of_stories):
+    """Evaluate a paginator page of story cards and load its pictures in one query."""
+    page_of_stories.object_list = list(page_of_stories.object_list)
+    attach_renditions(card_images(page_of_stories.object_list))
+    return page_of_stories
+
+
+def _cards_by_id(ids, *, with_interests=True):
+    from stories.models import StoryPage
+
+    if not ids:
+        return {}
+    return {
+        story.pk: story
+        for story in story_cards(
+            StoryPage.objects.live().filter(pk__in=set(ids)), with_interests=with_interests
+        )
+    }
+
+
+def _with_hub_urls(interests, story_index, request):
+    for interest in interests:
+        interest.hub_url = story_index.hub_url(interest.slug, request) if story_index else None
+    return interests
+
+
+def home_context(home, request):
+    from stories.models import AudienceInterest, StoryIndexPage, StoryPage
+
+    story_index = StoryIndexPage.objects.live().child_of(home).first()
+    interests = _with_hub_urls(list(AudienceInterest.objects.all()), story_index, request)
+    live = StoryPage.objects.live()
+    latest_ids = list(
+        live.order_by("-first_published_at", "-pk").values_list("pk", flat=True)[:LATEST_ON_HOME]
+    )
+    # The newest few stories of every interest, in one windowed query.
+    through = StoryPage.interests.through
+    ranked = (
+        through.objects.filter(storypage__live=True)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=F("audienceinterest_id"),
+                order_by=[F("storypage__first_published_at").desc(), F("storypage_id").desc()],
+            )
+        )
+        .filter(rank__lte=PER_INTEREST_ON_HOME)
+        .values_list("audienceinterest_id", "storypage_id")
+    )
+    by_interest = defaultdict(list)
+    for interest_id, story_id in ranked:
+        by_interest[interest_id].append(story_id)
+    cards = _cards_by_id(latest_ids + [sid for ids in by_interest.values() for sid in ids])
+    attach_renditions(card_images(cards.values()))
+    sections = [
+        {"interest": interest, "stories": [cards[i] for i in by_interest[interest.pk] if i in cards]}
+        for interest in interests
+        if by_interest.get(interest.pk)
+    ]
+    latest = [cards[i] for i in latest_ids if i in cards]
+    return {
+        "story_index": story_index,
+        "interests": interests,
+        "featured": latest[0] if latest else None,
+        "latest": latest[1:],
+        "sections": sections,
+    }
+
+
+def _breadcrumbs(page):
+    """Ancestors below the root: from the route when served, else one query (preview)."""
+    chain = []
+    node = getattr(page, "_cached_parent_obj", None)
+    while node is not None and node.depth > 1:
+        chain.append(node)
+        node = getattr(node, "_cached_parent_obj", None)
+    if chain and chain[-1].depth == 2:
+        return list(reversed(chain))
+    return [p.specific for p in page.get_ancestors().filter(depth__gt=1)]
+
+
+def _next_in_series(page):
+    from stories.models import StoryPage
+
+    if not page.series_id:
+        return None
+    ordered = list(
+        StoryPage.objects.live()
+        .filter(series_id=page.series_id)
+        .order_by(F("series_part").asc(nulls_last=True), "first_published_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    if page.pk in ordered:
+        position = ordered.index(page.pk)
+        return ordered[position + 1] if position + 1 < len(ordered) else None
+    return None
+
+
+def _more_on_interests(page, interest_ids, exclude_ids, limit):
+    """Stories sharing the most interests with ``page``, newest first."""
+    from stories.models import StoryPage
+
+    if limit <= 0 or not interest_ids:
+        return []
+    return list(
+        StoryPage.objects.live()
+        .filter(interests__in=interest_ids)
+        .exclude(pk__in=[page.pk, *exclude_ids])
+        .values("pk")
+        .annotate(shared=Count("pk"))
+        .order_by("-shared", "-first_published_at", "-pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def story_context(page, request):
+    from stories.models import StoryLink
+
+    breadcrumbs = _breadcrumbs(page)
+    story_index = breadcrumbs[-1] if breadcrumbs else None
+    interests = _with_hub_urls(list(page.interests.all()), story_index, request)
+
+    if getattr(request, "is_preview", False):
+        # Unpublished links of a draft live in the revision, not in the table.
+        links = [(link.target_id, link.kind) for link in page.story_links.all()]
+    else:
+        links = list(
+            StoryLink.objects.filter(page=page).order_by("sort_order").values_list("target_id", "kind")
+        )
+    continues_id = next((t for t, kind in links if kind == StoryLink.CONTINUES), None)
+    from_series = False
+    if continues_id is None:
+        continues_id = _next_in_series(page)
+        from_series = continues_id is not None
+    background_ids = [t for t, kind in links if kind == "background"]
+    curated_ids = [t for t, kind in links if kind == "related"]
+    shown = {continues_id, *background_ids, *curated_ids} - {None}
+    topped_up = _more_on_interests(
+        page, [i.pk for i in interests], shown, RELATED_STORIES - len(curated_ids)
+    )
+    cards = _cards_by_id([*shown, *topped_up], with_interests=False)
+
+    hero = page.hero_image if page.hero_image_id else None
+    attach_renditions([*card_images(cards.values()), (hero, [HERO_RENDITION, SOCIAL_RENDITION])])
+
+    return {
+        "breadcrumbs": breadcrumbs,
+        "story_index": story_index,
+        "interests": interests,
+        "continue_story": cards.get(continues_id),
+        "continue_from_series": from_series,
+        "background_stories": [cards[i] for i in background_ids if i in cards],
+        "related_stories": [cards[i] for i in [*curated_ids, *topped_up] if i in cards][
+            :RELATED_STORIES
+        ],
+        "hero": hero,
+        "social": social_meta(page, request, hero, interests),
+    }
+
+
+def social_meta(page, request, hero, interests):
+    """Canonical URL, Open Graph/Twitter card values and JSON-LD for a story."""
+    canonical = page.get_full_url(request)
+    image_url = None
+    image_size = None
+    if hero is not None:
+        rendition = hero.get_rendition(SOCIAL_RENDITION)
+        image_url = request.build_absolute_uri(rendition.url)
+        image_size = (rendition.width, rendition.height)
+    description = strip_tags(page.intro).strip()
+    json_ld = {
+        "@context": "https://schema.org",
+        "@type": "Article",
+        "headline": page.title[:110],
+        "description": description,
+        "url": canonical,
+        "mainEntityOfPage": canonical,
+        "datePublished": page.first_published_at.isoformat() if page.first_published_at else None,
+        "dateModified": page.last_published_at.isoformat() if page.last_published_at else None,
+        "wordCount": page.word_count,
+        "timeRequired": f"PT{page.reading_time}M",
+        "keywords": [interest.name for interest in interests],
+        "publisher": {"@type": "Organization", "name": request_site_name(request)},
+    }
+    if image_url:
+        json_ld["image"] = [image_url]
+    return {
+        "canonical": canonical,
+        "title": page.seo_title or page.title,
+        "description": description,
+        "image_url": image_url,
+        "image_width": image_size[0] if image_size else None,
+        "image_height": image_size[1] if image_size else None,
+        "json_ld": json.dumps(
+            {k: v for k, v in json_ld.items() if v is not None}, ensure_ascii=False
+        ).translate(_JSON_SCRIPT_ESCAPES),
+    }
+
+
+def request_site_name(request):
+    from wagtail.models import Site
+
+    site = Site.find_for_request(request)
+    return site.site_name if site and site.site_name else "Storyloom"

@@ -1,0 +1,75 @@
+"""Shared factories (factory_boy + wagtail-factories)."""
+
+import factory
+import wagtail_factories
+from django.utils import timezone
+from django.utils.text import slugify
+from factory.django import DjangoModelFactory
+
+from wagtail.models import Locale, Page, Site
+
+from stories.models import AudienceInterest, HomePage, StoryIndexPage, StoryLink, StoryPage
+
+
+class AudienceInterestFactory(DjangoModelFactory):
+    class Meta:
+        model = AudienceInterest
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Interest {n}")
+    slug = factory.LazyAttribute(lambda obj: slugify(obj.name))
+    description = factory.LazyAttribute(lambda obj: f"Stories about {obj.name.lower()}.")
+
+
+class ImageFactory(wagtail_factories.ImageFactory):
+    title = factory.Sequence(lambda n: f"Picture {n}")
+    file = factory.django.ImageField(width=1600, height=900, color="teal")
+
+
+class StoryPageFactory(wagtail_factories.PageFactory):
+    class Meta:
+        model = StoryPage
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"A story worth reading {n}")
+    intro = "How one household found its way through a small problem."
+    purpose = "solve"
+    body = factory.LazyFunction(
+        lambda: [
+            ("heading", "What happened"),
+            ("paragraph", "<p>It began on a wet Tuesday, with a drip in the hallway.</p>"),
+            ("quote", {"quote": "We fixed it together.", "attribution": "Sam"}),
+        ]
+    )
+    first_published_at = factory.LazyFunction(timezone.now)
+    last_published_at = factory.LazyAttribute(lambda obj: obj.first_published_at)
+
+    @factory.post_generation
+    def interests(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.interests.set(extracted)
+            self.save()
+
+
+def site_tree():
+    """The home page and story index, created if a flushed database lacks them."""
+    home = HomePage.objects.first()
+    if home is None:
+        Locale.objects.get_or_create(language_code="en")
+        root = Page.get_first_root_node() or Page.add_root(title="Root", slug="root")
+        home = root.add_child(instance=HomePage(title="Stories worth passing on", slug="home"))
+        Site.objects.update_or_create(
+            is_default_site=True,
+            defaults={"hostname": "localhost", "root_page": home, "site_name": "Storyloom"},
+        )
+    index = StoryIndexPage.objects.first()
+    if index is None:
+        index = home.add_child(instance=StoryIndexPage(title="Stories", slug="stories"))
+    return home, index
+
+
+def link(page, target, kind="related"):
+    """Add a story link the way publishing does (stored rows, page re-saved)."""
+    page.story_links.add(StoryLink(target=target, kind=kind))
+    page.save()
+    return page

@@ -1,0 +1,256 @@
+import datetime
+import json
+import re
+from xml.etree import ElementTree
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from stories.models import StoryLink, StorySeries
+from tests.factories import AudienceInterestFactory, ImageFactory, link
+
+pytestmark = pytest.mark.django_db
+
+MAX_QUERIES = 12
+
+
+@pytest.fixture
+def client(client):
+    client.defaults["HTTP_HOST"] = "localhost"
+    return client
+
+
+def days_ago(n):
+    return timezone.now() - datetime.timedelta(days=n)
+
+
+def section(html, heading_id):
+    """The HTML of the <section> labelled by ``heading_id``."""
+    match = re.search(
+        rf'<section aria-labelledby="{heading_id}".*?</section>', html, flags=re.DOTALL
+    )
+    return match.group(0) if match else ""
+
+
+def test_continue_the_story_follows_the_continues_link(client, make_story):
+    story, next_one = make_story(), make_story(title="The second night")
+    link(story, next_one, "continues")
+    html = client.get(story.url).content.decode()
+    block = section(html, "continue-heading")
+    assert "Continue the story" in block
+    assert next_one.url in block and "The second night" in block
+
+
+def test_continue_the_story_falls_back_to_the_next_in_series(client, make_story):
+    series = StorySeries.objects.create(name="Winter at home")
+    part_one = make_story(series=series, series_part=1)
+    part_two = make_story(series=series, series_part=2, title="Part two of winter")
+    make_story(series=series, series_part=3)
+    block = section(client.get(part_one.url).content.decode(), "continue-heading")
+    assert part_two.url in block
+    assert "Next in the series" in block
+    # The last part has nowhere to go.
+    last = section(client.get(part_two.url).content.decode(), "continue-heading")
+    assert "Part two" not in last
+
+
+def test_background_and_more_on_interest(client, make_story):
+    pets = AudienceInterestFactory(name="Pets")
+    story = make_story(interests=[pets])
+    background = make_story(title="Why cats hide", interests=[pets])
+    curated = make_story(title="Curated pick", interests=[AudienceInterestFactory(name="Travel")])
+    newer = make_story(title="Newest about pets", interests=[pets], first_published_at=days_ago(1))
+    older = make_story(title="Older about pets", interests=[pets], first_published_at=days_ago(9))
+    unrelated = make_story(title="About money", interests=[AudienceInterestFactory(name="Money")])
+    link(story, background, "background")
+    link(story, curated, "related")
+
+    html = client.get(story.url).content.decode()
+    assert background.url in section(html, "background-heading")
+    more = section(html, "more-heading")
+    assert "More on pets" in more
+    # Curated first, then topped up by shared interest, newest first.
+    positions = [more.find(p.url) for p in (curated, newer, older)]
+    assert -1 not in positions and positions == sorted(positions)
+    # Never the story itself, never a duplicate of what is already shown, nothing unrelated.
+    assert story.url not in more
+    assert background.url not in more
+    assert unrelated.url not in more
+    assert more.count(newer.url) == 1
+
+
+def test_breadcrumbs_and_interest_chips_link_to_hubs(client, make_story, story_index):
+    pets = AudienceInterestFactory(name="Pets")
+    story = make_story(interests=[pets])
+    html = client.get(story.url).content.decode()
+    crumbs = re.search(r'<nav aria-label="Breadcrumb".*?</nav>', html, re.DOTALL).group(0)
+    assert story_index.url in crumbs
+    assert 'href="/stories/interest/pets/"' in html
+    hub = client.get("/stories/interest/pets/")
+    assert hub.status_code == 200
+    assert story.title in hub.content.decode()
+
+
+def test_share_metadata(client, make_story):
+    story = make_story(
+        title="The boiler that sang",
+        intro="A noisy boiler, a patient plumber.",
+        hero_image=ImageFactory(),
+    )
+    html = client.get(story.url).content.decode()
+    canonical = "http://localhost/stories/the-boiler-that-sang/"
+    assert f'<link rel="canonical" href="{canonical}">' in html
+    assert '<meta property="og:title" content="The boiler that sang">' in html
+    assert '<meta property="og:description" content="A noisy boiler, a patient plumber.">' in html
+    og_image = re.search(r'<meta property="og:image" content="([^"]+)">', html).group(1)
+    assert og_image.startswith("http://localhost/") and "1200x630" in og_image.replace(".", "x")
+    assert '<meta property="og:image:width" content="1200">' in html
+    assert '<meta name="twitter:card" content="summary_large_image">' in html
+    json_ld = json.loads(
+        re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.DOTALL).group(1)
+    )
+    assert json_ld["@type"] == "Article"
+    assert json_ld["headline"] == "The boiler that sang"
+    assert json_ld["url"] == canonical
+    assert json_ld["image"] == [og_image]
+
+
+def test_json_ld_cannot_break_out_of_its_script(client, make_story):
+    story = make_story(title="</script><script>alert(1)</script>")
+    html = client.get(story.url).content.decode()
+    payload = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.DOTALL)
+    assert "<" not in payload.group(1)
+    assert json.loads(payload.group(1))["headline"].startswith("</script>")
+
+
+def test_home_has_latest_and_a_section_per_interest(client, make_story, home):
+    pets, travel = AudienceInterestFactory(name="Pets"), AudienceInterestFactory(name="Travel")
+    for n in range(5):
+        make_story(title=f"Pet story {n}", interests=[pets], first_published_at=days_ago(n))
+    make_story(title="A trip to Porto", interests=[travel])
+    html = client.get("/").content.decode()
+    assert "Latest stories" in html
+    pets_section = section(html, "interest-pets")
+    assert pets_section.count('class="card"') == 3  # the newest three
+    assert "Pet story 0" in pets_section and "Pet story 4" not in pets_section
+    assert "A trip to Porto" in section(html, "interest-travel")
+
+
+def test_story_index_is_paginated(client, make_story):
+    for n in range(14):
+        make_story(title=f"Story number {n}", first_published_at=days_ago(n))
+    first = client.get("/stories/").content.decode()
+    second = client.get("/stories/?page=2").content.decode()
+    assert "Story number 0" in first and "Story number 13" not in first
+    assert "Story number 13" in second and "Page 2 of 2" in second
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/stories/interest/no-such-interest/",
+        "/stories/?page=99999",
+        "/stories/?page=0",
+        "/stories/?page=abc",
+        "/stories/?page=99999999999999999999999999",
+        "/stories/interest/pets/?page=-1",
+        "/stories/no-such-story/",
+        "/feeds/interest/no-such-interest/rss/",
+    ],
+)
+def test_bad_addresses_are_404_not_500(client, make_story, url):
+    make_story(interests=[AudienceInterestFactory(name="Pets")])
+    response = client.get(url)
+    assert response.status_code == 404
+    if not url.startswith("/feeds/"):
+        assert "We could not find that page" in response.content.decode()
+
+
+@pytest.mark.parametrize("limit", ["abc", "0", "-3", "101", "1e3", ""])
+def test_malformed_feed_parameters_are_a_clear_400(client, make_story, limit):
+    make_story()
+    response = client.get("/feeds/stories/rss/", {"limit": limit})
+    assert response.status_code == 400
+    assert "limit must be a whole number from 1 to 100" in response.content.decode()
+
+
+def test_rss_and_atom_feeds(client, make_story):
+    pets = AudienceInterestFactory(name="Pets")
+    make_story(title="A dog called Biscuit", interests=[pets])
+    make_story(title="Budgeting with a teenager", interests=[AudienceInterestFactory(name="Money")])
+
+    rss = ElementTree.fromstring(client.get("/feeds/stories/rss/").content)
+    titles = [item.findtext("title") for item in rss.iter("item")]
+    assert set(titles) == {"A dog called Biscuit", "Budgeting with a teenager"}
+    assert rss.find("channel/item/link").text.startswith("http://localhost/stories/")
+
+    atom = ElementTree.fromstring(client.get("/feeds/interest/pets/atom/").content)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    assert [e.findtext("a:title", namespaces=ns) for e in atom.findall("a:entry", ns)] == [
+        "A dog called Biscuit"
+    ]
+    limited = ElementTree.fromstring(client.get("/feeds/stories/rss/?limit=1").content)
+    assert len(list(limited.iter("item"))) == 1
+
+
+def test_sitemap_lists_stories(client, make_story):
+    story = make_story()
+    body = client.get("/sitemap.xml").content.decode()
+    assert f"http://localhost{story.url}" in body
+
+
+def test_api_exposes_interests_and_links(client, make_story):
+    pets = AudienceInterestFactory(name="Pets")
+    story, other = make_story(interests=[pets]), make_story()
+    link(story, other, "continues")
+    response = client.get(f"/api/v2/pages/{story.pk}/")
+    data = response.json()
+    assert data["interests"] == ["pets"]
+    assert data["story_links"][0]["target_id"] == other.pk
+    assert data["story_links"][0]["kind"] == "continues"
+    assert data["reading_time"] == story.reading_time
+
+
+def test_public_pages_send_a_content_security_policy(client, make_story):
+    response = client.get(make_story().url)
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+
+
+def count_queries(client, url):
+    client.get(url)  # warm: renditions and site root paths
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def rich_story(make_story, interests, targets, series=None, part=None):
+    story = make_story(interests=interests, hero_image=ImageFactory(), series=series, series_part=part)
+    kinds = ["background", "related"]
+    for n, target in enumerate(targets):
+        story.story_links.add(StoryLink(target=target, kind=kinds[n % 2]))
+    story.save()
+    return story
+
+
+def test_query_counts_stay_constant_however_much_a_page_shows(client, make_story):
+    interests = [AudienceInterestFactory(name=f"Interest {n}") for n in range(8)]
+    image = ImageFactory()
+    pool = [make_story(interests=interests[n % 8 : n % 8 + 2], hero_image=image) for n in range(30)]
+    series = StorySeries.objects.create(name="A long road")
+
+    small = rich_story(make_story, interests[:1], pool[:1], series, 1)
+    large = rich_story(make_story, interests, pool[1:13], series, 2)
+    make_story(series=series, series_part=3)
+
+    small_count = count_queries(client, small.url)
+    large_count = count_queries(client, large.url)
+    # More links, interests and related stories never cost more queries.
+    assert large_count <= small_count
+    assert large_count <= MAX_QUERIES
+    for url in ["/", "/stories/", "/stories/interest/interest-1/", "/stories/?page=2"]:
+        assert count_queries(client, url) <= MAX_QUERIES, url
