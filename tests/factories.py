@@ -2,10 +2,12 @@
 
 import factory
 import wagtail_factories
+from django.conf import settings
 from django.utils import timezone
 from django.utils.text import slugify
 from factory.django import DjangoModelFactory
 
+from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
 
 from stories.models import AudienceInterest, HomePage, StoryIndexPage, StoryLink, StoryPage
@@ -55,7 +57,9 @@ def site_tree():
     """The home page and story index, created if a flushed database lacks them."""
     home = HomePage.objects.first()
     if home is None:
-        Locale.objects.get_or_create(language_code="en")
+        Locale.objects.get_or_create(
+            language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
+        )
         root = Page.get_first_root_node() or Page.add_root(title="Root", slug="root")
         home = root.add_child(instance=HomePage(title="Stories worth passing on", slug="home"))
         Site.objects.update_or_create(

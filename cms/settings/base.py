@@ -14,8 +14,9 @@ from .env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("STORYLOOM_VAR_DIR") or BASE_DIR / "var")
-# The embedded defaults (SQLite file, file-system broker) keep their state here.
-(VAR_DIR / "celery").mkdir(parents=True, exist_ok=True)
+# The embedded defaults (SQLite file, file-system broker and results) keep their state here.
+for _folder in ("broker", "control", "results"):
+    (VAR_DIR / "celery" / _folder).mkdir(parents=True, exist_ok=True)
 
 # --- Environment -----------------------------------------------------------------
 SECRET_KEY = env_str("SECRET_KEY")
@@ -125,7 +126,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
-X_FRAME_OPTIONS = "SAMEORIGIN"  # Wagtail's live preview frames the site inside the admin.
+# Wagtail's preview views opt back in to SAMEORIGIN for the live preview panel.
+X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
 # The public pages get a strict policy; Wagtail's admin needs inline styles and
@@ -138,7 +140,7 @@ CONTENT_SECURITY_POLICY = {
     "font-src": ["'self'"],
     "connect-src": ["'self'"],
     "frame-src": ["'self'", "https:"],
-    "frame-ancestors": ["'self'"],
+    "frame-ancestors": ["'none'"],
     "form-action": ["'self'"],
     "base-uri": ["'self'"],
     "object-src": ["'none'"],
@@ -148,6 +150,7 @@ CONTENT_SECURITY_POLICY_ADMIN = {
     "img-src": ["'self'", "data:", "blob:"],
     "style-src": ["'self'", "'unsafe-inline'"],
     "script-src": ["'self'", "'unsafe-inline'"],
+    "frame-ancestors": ["'self'"],
 }
 
 # --- Internationalisation ------------------------------------------------------

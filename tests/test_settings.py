@@ -1,0 +1,67 @@
+"""Settings: production refuses to start unsafely and passes Django's deploy checks."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from cms.settings.env import env_bool, env_int, env_list
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def manage(*args, **env):
+    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = manage(
+        "check", DJANGO_SETTINGS_MODULE="cms.settings.production", ALLOWED_HOSTS="example.org"
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set in the environment" in result.stderr
+
+
+def test_production_passes_check_deploy_with_no_warnings():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SETTINGS_MODULE="cms.settings.production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="stories.example.org",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_environment_values_are_parsed_with_clear_errors(monkeypatch):
+    monkeypatch.setenv("STORYLOOM_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="STORYLOOM_FLAG must be a boolean"):
+        env_bool("STORYLOOM_FLAG")
+    monkeypatch.setenv("STORYLOOM_FLAG", "Yes")
+    assert env_bool("STORYLOOM_FLAG") is True
+    monkeypatch.setenv("STORYLOOM_NUMBER", "ten")
+    with pytest.raises(ImproperlyConfigured, match="STORYLOOM_NUMBER must be an integer"):
+        env_int("STORYLOOM_NUMBER", 1)
+    monkeypatch.setenv("STORYLOOM_HOSTS", " a.example , ,b.example")
+    assert env_list("STORYLOOM_HOSTS") == ["a.example", "b.example"]
+
+
+def test_admin_gets_its_own_content_security_policy(admin_client):
+    response = admin_client.get("/admin/", HTTP_HOST="localhost")
+    assert response.status_code == 200
+    assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
