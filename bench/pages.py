@@ -256,6 +256,7 @@ def percentile(ordered: list[float], pct: float) -> float:
 def hammer(port: int, url: str, total: int, concurrency: int, seconds: float) -> dict:
     """``total`` GETs of ``url`` from ``concurrency`` clients, stopping early after ``seconds``."""
     lock = threading.Lock()
+    stop = threading.Event()  # set when the run is interrupted
     issued = 0
     ends = time.monotonic() + seconds
 
@@ -269,7 +270,7 @@ def hammer(port: int, url: str, total: int, concurrency: int, seconds: float) ->
         try:
             while True:
                 with lock:
-                    if issued >= total or time.monotonic() >= ends:
+                    if stop.is_set() or issued >= total or time.monotonic() >= ends:
                         return latencies, failures
                     issued += 1
                 started = time.perf_counter()
@@ -291,7 +292,12 @@ def hammer(port: int, url: str, total: int, concurrency: int, seconds: float) ->
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        results = [future.result() for future in [pool.submit(client) for _ in range(concurrency)]]
+        futures = [pool.submit(client) for _ in range(concurrency)]
+        try:
+            results = [future.result() for future in futures]
+        except BaseException:
+            stop.set()  # let the clients finish their current request and return
+            raise
     wall = time.perf_counter() - started
     latencies = sorted(latency for mine, _ in results for latency in mine)
     failures = [failure for _, theirs in results for failure in theirs]

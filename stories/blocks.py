@@ -33,7 +33,9 @@ class CaptionedImageBlock(blocks.StructBlock):
     class Meta:
         icon = "image"
         template = "stories/blocks/image.html"
-        description = "A picture with alt text for people who cannot see it, and an optional caption."
+        description = (
+            "A picture with alt text for people who cannot see it, and an optional caption."
+        )
 
 
 class QuoteBlock(blocks.StructBlock):

@@ -6,9 +6,9 @@ all the cards a page needs are loaded together with their images' renditions.
 """
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 
-from django.db.models import Count, F, Window
+from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils.html import strip_tags
 
@@ -18,6 +18,7 @@ CARD_RENDITION = "fill-640x360"
 HERO_RENDITION = "fill-1280x640"
 SOCIAL_RENDITION = "fill-1200x630"
 RELATED_STORIES = 4
+TOP_UP_CANDIDATES = 200
 LATEST_ON_HOME = 7
 PER_INTEREST_ON_HOME = 3
 
@@ -116,7 +117,10 @@ def home_context(home, request):
     cards = _cards_by_id(latest_ids + [sid for ids in by_interest.values() for sid in ids])
     attach_renditions(card_images(cards.values()))
     sections = [
-        {"interest": interest, "stories": [cards[i] for i in by_interest[interest.pk] if i in cards]}
+        {
+            "interest": interest,
+            "stories": [cards[i] for i in by_interest[interest.pk] if i in cards],
+        }
         for interest in interests
         if by_interest.get(interest.pk)
     ]
@@ -160,20 +164,24 @@ def _next_in_series(page):
 
 
 def _more_on_interests(page, interest_ids, exclude_ids, limit):
-    """Stories sharing the most interests with ``page``, newest first."""
+    """Stories sharing the most interests with ``page``, newest first.
+
+    Ranked among the newest ``TOP_UP_CANDIDATES`` stories that share any interest,
+    so the cost does not grow with the size of the archive.
+    """
     from stories.models import StoryPage
 
     if limit <= 0 or not interest_ids:
         return []
-    return list(
-        StoryPage.objects.live()
-        .filter(interests__in=interest_ids)
-        .exclude(pk__in=[page.pk, *exclude_ids])
-        .values("pk")
-        .annotate(shared=Count("pk"))
-        .order_by("-shared", "-first_published_at", "-pk")
-        .values_list("pk", flat=True)[:limit]
+    through = StoryPage.interests.through
+    rows = (
+        through.objects.filter(audienceinterest_id__in=interest_ids, storypage__live=True)
+        .exclude(storypage_id__in=[page.pk, *exclude_ids])
+        .order_by("-storypage__first_published_at", "-storypage_id")
+        .values_list("storypage_id", flat=True)[:TOP_UP_CANDIDATES]
     )
+    shared = Counter(rows)  # insertion order is newest first
+    return sorted(shared, key=lambda story_id: -shared[story_id])[:limit]
 
 
 def story_context(page, request):
@@ -188,7 +196,9 @@ def story_context(page, request):
         links = [(link.target_id, link.kind) for link in page.story_links.all()]
     else:
         links = list(
-            StoryLink.objects.filter(page=page).order_by("sort_order").values_list("target_id", "kind")
+            StoryLink.objects.filter(page=page)
+            .order_by("sort_order")
+            .values_list("target_id", "kind")
         )
     continues_id = next((t for t, kind in links if kind == StoryLink.CONTINUES), None)
     from_series = False

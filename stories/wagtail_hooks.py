@@ -1,6 +1,5 @@
 """Admin registration for stories: the Stories listing and the interest/series snippets."""
 
-import django_filters
 from django import forms
 
 from wagtail import hooks
@@ -8,6 +7,8 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.pages.listing import IndexView, PageFilterSet
 from wagtail.admin.viewsets.pages import PageListingViewSet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+import django_filters
 
 from stories.models import AudienceInterest, StoryPage, StorySeries
 

@@ -17,6 +17,16 @@ def require_service(reachable: bool, what: str):
     pytest.skip(f"{message}; start it (see README) to run this test")
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rendered pages are cached by content version; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def tree(db):
     return site_tree()

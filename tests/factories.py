@@ -1,14 +1,15 @@
 """Shared factories (factory_boy + wagtail-factories)."""
 
-import factory
-import wagtail_factories
 from django.conf import settings
 from django.utils import timezone
 from django.utils.text import slugify
-from factory.django import DjangoModelFactory
 
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
+
+import factory
+import wagtail_factories
+from factory.django import DjangoModelFactory
 
 from stories.models import AudienceInterest, HomePage, StoryIndexPage, StoryLink, StoryPage
 

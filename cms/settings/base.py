@@ -115,7 +115,14 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Server-less, but shared between the web process and the Celery worker, so
+    # a story published by the worker refreshes the pages the web process caches.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 # --- Security (production-safe defaults; production.py adds HTTPS) -----------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -4,7 +4,7 @@ from .base import *  # noqa: F403
 from .base import SECRET_KEY, VAR_DIR, env_bool
 
 DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-storyloom"  # noqa: S105
+SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-storyloom"
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = str(VAR_DIR / "sent-email")
 STORAGES = {

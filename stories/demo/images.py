@@ -21,7 +21,7 @@ SIZE = (1600, 900)
 
 def hero_png(seed: str, interest_slug: str) -> bytes:
     """A calm abstract picture: a gradient sky, rolling hills and a sun, seeded by ``seed``."""
-    rng = random.Random(hashlib.sha256(seed.encode()).digest())  # noqa: S311 - decoration only
+    rng = random.Random(hashlib.sha256(seed.encode()).digest())
     deep, light = PALETTES.get(interest_slug, DEFAULT_PALETTE)
     width, height = SIZE
     image = Image.new("RGB", SIZE, light)
@@ -38,7 +38,10 @@ def hero_png(seed: str, interest_slug: str) -> bytes:
     )
     for layer in range(4):
         base = int(height * (0.45 + layer * 0.13))
-        shade = tuple(int(deep[i] * (0.45 + layer * 0.18) + light[i] * (0.55 - layer * 0.18)) for i in range(3))
+        shade = tuple(
+            int(deep[i] * (0.45 + layer * 0.18) + light[i] * (0.55 - layer * 0.18))
+            for i in range(3)
+        )
         amplitude = rng.randint(30, 90)
         phase = rng.random() * 6.28
         points = [(0, height)]

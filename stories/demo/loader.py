@@ -21,6 +21,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Locale, Page
 
 from stories.models import AudienceInterest, StoryIndexPage, StoryLink, StoryPage, StorySeries
+from stories.render_cache import bump_content_version
 
 from . import content
 from .images import hero_png
@@ -51,6 +52,7 @@ def load(stories: int | None = None, progress: Progress = _noop) -> dict:
     extra = target - StoryPage.objects.child_of(index).count()
     if extra > 0:
         add_bulk_stories(index, interests, base, extra, progress)
+        bump_content_version()  # bulk rows bypass publishing and its signals
     return {
         "interests": AudienceInterest.objects.count(),
         "stories": StoryPage.objects.live().count(),
@@ -119,7 +121,11 @@ def _body(story: dict, pages_by_slug: dict[str, StoryPage], image):
                 (
                     "image",
                     {
-                        "image": {"image": image, "alt_text": value.get("alt", ""), "decorative": False},
+                        "image": {
+                            "image": image,
+                            "alt_text": value.get("alt", ""),
+                            "decorative": False,
+                        },
                         "caption": value.get("caption", ""),
                     },
                 )
@@ -261,7 +267,7 @@ def _write_batch(index, rows, first_step, content_type, locale, now):
         Page.objects.bulk_create(pages)
         # Multi-table inheritance: Django's bulk_create cannot write the StoryPage
         # rows, so they go in with one parameterised INSERT per batch.
-        fields = [f for f in StoryPage._meta.local_concrete_fields]
+        fields = list(StoryPage._meta.local_concrete_fields)
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         marks = ", ".join(["%s"] * len(fields))
         sql = (
@@ -288,15 +294,19 @@ def _write_batch(index, rows, first_step, content_type, locale, now):
                 StoryPage.interests.through(storypage_id=page.pk, audienceinterest_id=i.pk)
                 for i in original.interests.all()
             ]
-            links.append(StoryLink(page_id=page.pk, target_id=original.pk, kind="background", sort_order=1))
+            links.append(
+                StoryLink(page_id=page.pk, target_id=original.pk, kind="background", sort_order=1)
+            )
             if number % 3 != 0 and position + 1 < len(pages):
                 links.append(
                     StoryLink(
-                        page_id=page.pk, target_id=pages[position + 1].pk, kind="continues", sort_order=0
+                        page_id=page.pk,
+                        target_id=pages[position + 1].pk,
+                        kind="continues",
+                        sort_order=0,
                     )
                 )
         with connection.cursor() as cursor:
             cursor.executemany(sql, values)
         StoryPage.interests.through.objects.bulk_create(interest_rows)
         StoryLink.objects.bulk_create(links)
-

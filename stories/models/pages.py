@@ -4,6 +4,7 @@ from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.api import APIField
@@ -13,13 +14,13 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 from wagtail.url_routing import RouteResult
 
-from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from rest_framework import serializers
 
 from stories import reading
 from stories.blocks import StoryStreamBlock, block_texts
 from stories.linking import find_link_problems
 from stories.reading_stats import count_words, reading_minutes
+from stories.render_cache import serve_cached
 
 from .snippets import AudienceInterest, StorySeries
 
@@ -45,12 +46,7 @@ def _route_to_child(parent, model, request, path_components):
     row); reading pages go through here so a story needs one.
     """
     if path_components:
-        child = (
-            model.objects.live()
-            .child_of(parent)
-            .filter(slug=path_components[0])
-            .first()
-        )
+        child = model.objects.live().child_of(parent).filter(slug=path_components[0]).first()
         if child is not None:
             child._cached_parent_obj = parent
             return child.route(request, path_components[1:])
@@ -70,6 +66,11 @@ class HomePage(Page):
 
     def route(self, request, path_components):
         return _route_to_child(self, StoryIndexPage, request, path_components)
+
+    def serve(self, request, *args, **kwargs):
+        return serve_cached(
+            self, request, lambda: super(HomePage, self).serve(request, *args, **kwargs)
+        )
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -97,6 +98,11 @@ class StoryIndexPage(RoutablePageMixin, Page):
                 story._cached_parent_obj = self
                 return RouteResult(story)
         return super().route(request, path_components)
+
+    def serve(self, request, *args, **kwargs):
+        return serve_cached(
+            self, request, lambda: super(StoryIndexPage, self).serve(request, *args, **kwargs)
+        )
 
     def hub_url(self, interest_slug: str, request=None) -> str:
         return self.get_url(request) + self.reverse_subpage("interest_hub", args=[interest_slug])
@@ -250,7 +256,10 @@ class StoryPage(Page):
         APIField("purpose"),
         APIField("reading_time"),
         APIField("word_count"),
-        APIField("interests", serializer=serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")),
+        APIField(
+            "interests",
+            serializer=serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug"),
+        ),
         APIField("story_links"),
         APIField("body"),
     ]
@@ -285,6 +294,11 @@ class StoryPage(Page):
             )
 
         return find_link_problems(self.pk, links, continues_of)
+
+    def serve(self, request, *args, **kwargs):
+        return serve_cached(
+            self, request, lambda: super(StoryPage, self).serve(request, *args, **kwargs)
+        )
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)

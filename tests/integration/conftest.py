@@ -6,8 +6,9 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from django.db import connection
+
+import pytest
 
 from tests.conftest import require_service
 

@@ -3,14 +3,18 @@
 import datetime
 import uuid
 
-import pytest
 from django.utils import timezone
 
+import pytest
 from celery import Celery
+
 from stories.models import StoryPage
 from tests.integration.conftest import celery_process, database_url_for_child, wait_for
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def client_app(broker: str, backend: str, transport_options=None) -> Celery:

@@ -2,8 +2,9 @@
 
 import os
 
-import pytest
 from django.db import connection
+
+import pytest
 
 from stories.models import AudienceInterest
 from tests.conftest import IN_CI

@@ -3,12 +3,14 @@ import json
 import re
 from xml.etree import ElementTree
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+import pytest
+
 from stories.models import StoryLink, StorySeries
+from stories.render_cache import bump_content_version
 from tests.factories import AudienceInterestFactory, ImageFactory, link
 
 pytestmark = pytest.mark.django_db
@@ -220,8 +222,10 @@ def test_public_pages_send_a_content_security_policy(client, make_story):
     assert "unsafe-inline" not in policy
 
 
-def count_queries(client, url):
-    client.get(url)  # warm: renditions and site root paths
+def count_queries(client, url, *, cached=False):
+    client.get(url)  # warm: renditions, site root paths, rendered page
+    if not cached:
+        bump_content_version()
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200
@@ -229,7 +233,9 @@ def count_queries(client, url):
 
 
 def rich_story(make_story, interests, targets, series=None, part=None):
-    story = make_story(interests=interests, hero_image=ImageFactory(), series=series, series_part=part)
+    story = make_story(
+        interests=interests, hero_image=ImageFactory(), series=series, series_part=part
+    )
     kinds = ["background", "related"]
     for n, target in enumerate(targets):
         story.story_links.add(StoryLink(target=target, kind=kinds[n % 2]))
@@ -254,3 +260,32 @@ def test_query_counts_stay_constant_however_much_a_page_shows(client, make_story
     assert large_count <= MAX_QUERIES
     for url in ["/", "/stories/", "/stories/interest/interest-1/", "/stories/?page=2"]:
         assert count_queries(client, url) <= MAX_QUERIES, url
+    # A rendered page served again costs only routing and Wagtail's privacy checks.
+    assert count_queries(client, large.url, cached=True) <= 6
+
+
+def test_a_cached_page_changes_as_soon_as_a_story_it_shows_is_published(client, make_story):
+    story, other = make_story(), make_story(title="The old title")
+    link(story, other, "continues")
+    assert "The old title" in client.get(story.url).content.decode()
+    other.title = "A better title"
+    other.save_revision().publish()
+    html = client.get(story.url).content.decode()
+    assert "A better title" in html and "The old title" not in html
+
+
+def test_unpublished_stories_leave_cached_pages(client, make_story):
+    story, other = make_story(), make_story(title="Soon gone")
+    link(story, other, "related")
+    assert "Soon gone" in client.get(story.url).content.decode()
+    other.unpublish()
+    assert "Soon gone" not in client.get(story.url).content.decode()
+    assert client.get(other.url).status_code == 404
+
+
+def test_signed_in_editors_never_get_the_anonymous_copy(client, make_story, admin_user):
+    story = make_story()
+    client.get(story.url)
+    client.force_login(admin_user)
+    html = client.get(story.url).content.decode()
+    assert "wagtail-userbar" in html

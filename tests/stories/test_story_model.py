@@ -1,5 +1,6 @@
-import pytest
 from django.core.exceptions import ValidationError
+
+import pytest
 
 from stories.models import AudienceInterest, StoryLink, StoryPage
 from tests.factories import AudienceInterestFactory, link

@@ -40,7 +40,8 @@ class Command(BaseCommand):
             self.stdout.write("")
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo site ready in {time.monotonic() - started:.1f}s: {counts['stories']} stories, "
+                f"Demo site ready in {time.monotonic() - started:.1f}s: "
+                f"{counts['stories']} stories, "
                 f"{counts['interests']} interests, {counts['links']} story links."
             )
         )
