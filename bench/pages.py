@@ -10,7 +10,9 @@ from inside (SQL queries per page, median server-side render time).
 
 Progress goes to stderr. Stdout carries a table, then, as its last line, one JSON
 object: {"home": {...}, "story": {...}, "hub": {...}, "static": {...}, "stories": N}
-where each page has rps, p50_ms, p99_ms, queries and render_ms.
+where each page has rps, p50_ms, p99_ms, queries and render_ms (warm: the rendered
+page comes from the content-version cache) and, for HTML pages, queries_uncached and
+render_uncached_ms (rendered afresh, as on the first visit after a publish).
 """
 
 import argparse
@@ -372,23 +374,38 @@ def child_measure(urls: dict[str, str], renders: int) -> dict:
         response.close()  # static files are streamed from an open file
         return response
 
+    from stories.render_cache import bump_content_version
+
+    def timed(url, fresh):
+        if fresh:
+            bump_content_version()  # as after any publish: the page is rendered anew
+        started = time.perf_counter()
+        get(url)
+        return time.perf_counter() - started
+
+    def count_queries(url, fresh):
+        if fresh:
+            bump_content_version()
+        with CaptureQueriesContext(connection) as captured:
+            get(url)
+        # Read now: captured_queries slices the live log, which each request resets.
+        return len(captured.captured_queries)
+
     figures = {}
     for name, url in urls.items():
         get(url)
         get(url)
-        with CaptureQueriesContext(connection) as captured:
-            get(url)
-        # Read now: captured_queries slices the live log, which each request resets.
-        queries = len(captured.captured_queries)
-        render_ms = None
-        if name != "static":
-            timings = []
-            for _ in range(renders):
-                started = time.perf_counter()
-                get(url)
-                timings.append(time.perf_counter() - started)
-            render_ms = statistics.median(timings) * 1000
-        figures[name] = {"queries": queries, "render_ms": render_ms}
+        queries = count_queries(url, fresh=False)
+        if name == "static":
+            figures[name] = {"queries": queries, "render_ms": None}
+            continue
+        figures[name] = {
+            "queries": queries,
+            "render_ms": statistics.median(timed(url, False) for _ in range(renders)) * 1000,
+            "queries_uncached": count_queries(url, fresh=True),
+            "render_uncached_ms": statistics.median(timed(url, True) for _ in range(renders))
+            * 1000,
+        }
     return figures
 
 
@@ -400,7 +417,17 @@ def rounded(value):
 
 
 def table(urls: dict[str, str], results: dict[str, dict]) -> str:
-    columns = ("page", "url", "rps", "p50_ms", "p99_ms", "queries", "render_ms")
+    columns = (
+        "page",
+        "url",
+        "rps",
+        "p50_ms",
+        "p99_ms",
+        "queries",
+        "render_ms",
+        "queries_uncached",
+        "render_uncached_ms",
+    )
     rows = [columns]
     for name in PAGES:
         figures = results[name]
@@ -414,6 +441,10 @@ def table(urls: dict[str, str], results: dict[str, dict]) -> str:
                 f"{figures['p99_ms']:.2f}",
                 str(figures["queries"]),
                 "-" if render_ms is None else f"{render_ms:.2f}",
+                str(figures.get("queries_uncached", "-")),
+                "-"
+                if figures.get("render_uncached_ms") is None
+                else f"{figures['render_uncached_ms']:.2f}",
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]

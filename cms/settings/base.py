@@ -33,7 +33,6 @@ WAGTAILADMIN_BASE_URL = env_str("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000"
 MEDIA_ROOT = env_str("MEDIA_ROOT") or str(BASE_DIR / "media")
 STATIC_ROOT = env_str("STATIC_ROOT") or str(BASE_DIR / "static_collected")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Storyloom <stories@localhost>")
-EMAIL_URL = env_str("EMAIL_URL")
 PUBLISH_SCHEDULED_EVERY = env_int("PUBLISH_SCHEDULED_EVERY_SECONDS", 60)
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 CONTENT_SECURITY_POLICY_REPORT_URI = env_str("CSP_REPORT_URI")
