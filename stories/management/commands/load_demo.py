@@ -1,3 +1,4 @@
+import logging
 import time
 
 from django.conf import settings
@@ -35,7 +36,15 @@ class Command(BaseCommand):
                 self.stdout.write(f"\r  {message}", ending="")
                 self.stdout.flush()
 
-        counts = load(stories=stories, progress=progress)
+        # Wagtail logs three lines per page saved; the summary below says what happened.
+        wagtail_log = logging.getLogger("wagtail")
+        level = wagtail_log.level
+        if not verbose:
+            wagtail_log.setLevel(logging.WARNING)
+        try:
+            counts = load(stories=stories, progress=progress)
+        finally:
+            wagtail_log.setLevel(level)
         if stories:
             self.stdout.write("")
         self.stdout.write(
