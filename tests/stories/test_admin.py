@@ -1,8 +1,8 @@
 """Editors in Wagtail's admin: writing stories, link rules, the Stories listing, snippets."""
 
-import pytest
-
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
+
+import pytest
 
 from stories.models import AudienceInterest, StoryPage
 from tests.factories import AudienceInterestFactory

@@ -1,10 +1,11 @@
 """``manage.py load_demo``: a complete demo site, idempotent, and large sites for benchmarks."""
 
-import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+
+import pytest
 
 from stories.demo import content
 from stories.linking import find_link_problems
