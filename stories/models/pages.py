@@ -143,7 +143,12 @@ class StoryIndexPage(RoutablePageMixin, Page):
 
 
 class StoryPageForm(WagtailAdminPageForm):
-    """Checks the story's links as a whole: the rules span several inline rows."""
+    """Explains each interest as the editor picks it, and checks the links as a whole."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "interests" in self.fields:
+            self.fields["interests"].label_from_instance = _interest_label
 
     def clean(self):
         cleaned_data = super().clean()
@@ -163,6 +168,10 @@ class StoryPageForm(WagtailAdminPageForm):
             rows[problem.index].add_error(problem.field, problem.message)
             self.add_error(None, problem.message)
         return cleaned_data
+
+
+def _interest_label(interest):
+    return f"{interest.name} — {interest.description}" if interest.description else interest.name
 
 
 class StoryPage(Page):

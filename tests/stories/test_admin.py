@@ -122,6 +122,8 @@ def test_interests_are_managed_as_snippets(editor_client):
 
 
 def test_block_previews_and_help_text_reach_the_editor(editor_client, story_index):
+    AudienceInterestFactory(name="Pets", description="For people who live with animals.")
     page = editor_client.get(add_url(story_index)).content.decode()
+    assert "Pets — For people who live with animals." in page
     assert "Tell it as you would to a friend, not a customer." in page
     assert "If it does none of these, it is probably an advert." in page
