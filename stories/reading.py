@@ -19,6 +19,8 @@ HERO_RENDITION = "fill-1280x640"
 SOCIAL_RENDITION = "fill-1200x630"
 RELATED_STORIES = 4
 TOP_UP_CANDIDATES = 200
+# Listings look among the newest stories first, so their cost does not grow with the archive.
+RECENT_POOL = 300
 LATEST_ON_HOME = 7
 PER_INTEREST_ON_HOME = 3
 
@@ -88,20 +90,17 @@ def _with_hub_urls(interests, story_index, request):
     return interests
 
 
-def home_context(home, request):
-    from stories.models import AudienceInterest, StoryIndexPage, StoryPage
+def _newest_per_interest(story_ids=None, interest_ids=None):
+    """{interest id: newest few live story ids}, in one windowed query."""
+    from stories.models import StoryPage
 
-    story_index = StoryIndexPage.objects.live().child_of(home).first()
-    interests = _with_hub_urls(list(AudienceInterest.objects.all()), story_index, request)
-    live = StoryPage.objects.live()
-    latest_ids = list(
-        live.order_by("-first_published_at", "-pk").values_list("pk", flat=True)[:LATEST_ON_HOME]
-    )
-    # The newest few stories of every interest, in one windowed query.
-    through = StoryPage.interests.through
+    rows = StoryPage.interests.through.objects.filter(storypage__live=True)
+    if story_ids is not None:
+        rows = rows.filter(storypage_id__in=story_ids)
+    if interest_ids is not None:
+        rows = rows.filter(audienceinterest_id__in=interest_ids)
     ranked = (
-        through.objects.filter(storypage__live=True)
-        .annotate(
+        rows.annotate(
             rank=Window(
                 RowNumber(),
                 partition_by=F("audienceinterest_id"),
@@ -114,6 +113,25 @@ def home_context(home, request):
     by_interest = defaultdict(list)
     for interest_id, story_id in ranked:
         by_interest[interest_id].append(story_id)
+    return by_interest
+
+
+def home_context(home, request):
+    from stories.models import AudienceInterest, StoryIndexPage, StoryPage
+
+    story_index = StoryIndexPage.objects.live().child_of(home).first()
+    interests = _with_hub_urls(list(AudienceInterest.objects.all()), story_index, request)
+    recent = list(
+        StoryPage.objects.live()
+        .order_by("-first_published_at", "-pk")
+        .values_list("pk", flat=True)[:RECENT_POOL]
+    )
+    latest_ids = recent[:LATEST_ON_HOME]
+    by_interest = _newest_per_interest(story_ids=recent)
+    missing = [i.pk for i in interests if len(by_interest.get(i.pk, ())) < PER_INTEREST_ON_HOME]
+    if missing and len(recent) == RECENT_POOL:
+        # Quiet interests with too few recent stories: look through the whole archive.
+        by_interest.update(_newest_per_interest(interest_ids=missing))
     cards = _cards_by_id(latest_ids + [sid for ids in by_interest.values() for sid in ids])
     attach_renditions(card_images(cards.values()))
     sections = [

@@ -32,6 +32,23 @@ def bump_content_version(**kwargs) -> None:
     cache.set(VERSION_KEY, uuid.uuid4().hex, None)
 
 
+def route_cached(root, path_components, route):
+    """Wagtail's route from ``root`` to a page, remembered for this content version.
+
+    Only plain page results are kept (not routable sub-views), and only successful
+    ones: a 404 is looked up afresh every time.
+    """
+    if not path_components:
+        return route()
+    key = f"storyloom:route:{root.pk}:{content_version()}:{'/'.join(path_components)}"
+    result = cache.get(key)
+    if result is None:
+        result = route()
+        if not result.args and not result.kwargs:
+            cache.set(key, result, PAGE_TIMEOUT)
+    return result
+
+
 def is_cacheable(request) -> bool:
     if request.method not in ("GET", "HEAD") or getattr(request, "is_preview", False):
         return False

@@ -2,7 +2,7 @@
 
 from django.db.models.signals import post_delete, post_save
 
-from wagtail.models import Page
+from wagtail.models import Page, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from stories.models import AudienceInterest, StorySeries
@@ -15,7 +15,7 @@ def connect():
     post_page_move.connect(bump_content_version, dispatch_uid="stories-version-moved")
     # Deleting a page row fires post_delete for Page and for its specific class.
     post_delete.connect(bump_content_version, sender=Page, dispatch_uid="stories-version-deleted")
-    for model in (AudienceInterest, StorySeries):
+    for model in (AudienceInterest, StorySeries, Site):
         post_save.connect(
             bump_content_version, sender=model, dispatch_uid=f"v-save-{model.__name__}"
         )

@@ -20,7 +20,7 @@ from stories import reading
 from stories.blocks import StoryStreamBlock, block_texts
 from stories.linking import find_link_problems
 from stories.reading_stats import count_words, reading_minutes
-from stories.render_cache import serve_cached
+from stories.render_cache import route_cached, serve_cached
 
 from .snippets import AudienceInterest, StorySeries
 
@@ -65,7 +65,11 @@ class HomePage(Page):
     max_count = 1
 
     def route(self, request, path_components):
-        return _route_to_child(self, StoryIndexPage, request, path_components)
+        return route_cached(
+            self,
+            path_components,
+            lambda: _route_to_child(self, StoryIndexPage, request, path_components),
+        )
 
     def serve(self, request, *args, **kwargs):
         return serve_cached(

@@ -289,3 +289,28 @@ def test_signed_in_editors_never_get_the_anonymous_copy(client, make_story, admi
     client.force_login(admin_user)
     html = client.get(story.url).content.decode()
     assert "wagtail-userbar" in html
+
+
+def test_a_moved_story_is_found_at_its_new_address_at_once(client, make_story, home):
+    from stories.models import StoryIndexPage
+
+    story = make_story(title="Moving day")
+    old_url = story.url
+    assert client.get(old_url).status_code == 200
+    other_index = home.add_child(instance=StoryIndexPage(title="Archive", slug="archive"))
+    story.move(other_index, pos="last-child")
+    story.refresh_from_db()
+    moved = client.get(old_url)  # Wagtail's redirects app leaves a permanent redirect
+    assert (moved.status_code, moved["Location"]) == (301, story.url)
+    assert client.get(story.url).status_code == 200
+
+
+def test_privacy_added_after_a_page_was_cached_still_applies(client, make_story):
+    from wagtail.models import PageViewRestriction
+
+    story = make_story(title="Members only")
+    assert client.get(story.url).status_code == 200
+    PageViewRestriction.objects.create(page=story, restriction_type="login")
+    response = client.get(story.url)
+    assert response.status_code == 302
+    assert "/login" in response["Location"]
