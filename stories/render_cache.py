@@ -67,6 +67,6 @@ def serve_cached(page, request, render):
     response = render()
     if hasattr(response, "render"):
         response.render()
-    if response.status_code == 200:
+    if response.status_code == 200 and not response.cookies:
         cache.set(key, response.content, PAGE_TIMEOUT)
     return response
