@@ -1,15 +1,21 @@
-"""Admin registration for stories: the Stories listing and the interest/series snippets."""
+"""Admin registration for stories: listings, snippets, the voice check's endpoint and report."""
 
 from django import forms
+from django.db.models import F
+from django.urls import path, reverse
 
 from wagtail import hooks
-from wagtail.admin.ui.tables import Column
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views.pages.listing import IndexView, PageFilterSet
+from wagtail.admin.views.reports import ReportView
 from wagtail.admin.viewsets.pages import PageListingViewSet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 import django_filters
 
+from stories import views
 from stories.models import AudienceInterest, StoryPage, StorySeries
 
 
@@ -66,6 +72,72 @@ class StoryVocabularyGroup(SnippetViewSetGroup):
     menu_icon = "tag"
     menu_order = 160
     items = (AudienceInterestViewSet, StorySeriesViewSet)
+
+
+class VoiceReportFilterSet(WagtailFilterSet):
+    interests = django_filters.ModelMultipleChoiceFilter(
+        queryset=AudienceInterest.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Interest",
+        distinct=True,
+    )
+    purpose = django_filters.ChoiceFilter(
+        choices=StoryPage.PURPOSES, label="Purpose", empty_label="Any"
+    )
+
+    class Meta:
+        model = StoryPage
+        fields = []
+
+
+class VoiceReportView(ReportView):
+    """Live stories by how salesy their copy reads, with what the check found."""
+
+    page_title = "Voice check"
+    header_icon = "openquote"
+    index_url_name = "stories_voice_report"
+    index_results_url_name = "stories_voice_report_results"
+    filterset_class = VoiceReportFilterSet
+    list_export = ["title", "voice_score", "voice_top_finding", "purpose", "url_path"]
+    export_headings = {"voice_top_finding": "Top finding"}
+    columns = [
+        TitleColumn("title", label="Story", url_name="wagtailadmin_pages:edit"),
+        Column("voice_score", label="Voice score"),
+        Column("voice_top_finding", label="Top finding"),
+        Column("purpose", label="Purpose", accessor="get_purpose_display"),
+    ]
+
+    def get_queryset(self):
+        return StoryPage.objects.live().order_by(F("voice_score").desc(nulls_last=True), "title")
+
+
+@hooks.register("register_admin_urls")
+def register_voice_urls():
+    return [
+        path("stories/voice-check/", views.voice_check, name="stories_voice_check"),
+        path("reports/voice/", VoiceReportView.as_view(), name="stories_voice_report"),
+        path(
+            "reports/voice/results/",
+            VoiceReportView.as_view(results_only=True),
+            name="stories_voice_report_results",
+        ),
+    ]
+
+
+@hooks.register("register_reports_menu_item")
+def register_voice_report_menu_item():
+    return MenuItem(
+        "Voice check", reverse("stories_voice_report"), icon_name="openquote", order=700
+    )
+
+
+@hooks.register("register_log_actions")
+def register_voice_log_actions(actions):
+    actions.register_action(
+        "stories.voice_hold",
+        "Held by the voice check",
+        "Scheduled publishing held: the story reads as selling and has no voice review approval",
+    )
 
 
 @hooks.register("register_admin_viewset")

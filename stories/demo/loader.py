@@ -286,6 +286,8 @@ def _write_batch(index, rows, first_step, content_type, locale, now):
                 purpose=original.purpose,
                 word_count=original.word_count,
                 reading_time=original.reading_time,
+                voice_score=original.voice_score,
+                voice_findings=original.voice_findings,
             )
             values.append(
                 [f.get_db_prep_save(getattr(story, f.attname), connection) for f in fields]

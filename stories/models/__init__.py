@@ -1,5 +1,6 @@
 from .pages import HomePage, StoryIndexPage, StoryLink, StoryPage
 from .snippets import AudienceInterest, StorySeries
+from .voice import VoiceApproval, VoiceReviewTask, VoiceSettings
 
 __all__ = [
     "AudienceInterest",
@@ -8,4 +9,7 @@ __all__ = [
     "StoryLink",
     "StoryPage",
     "StorySeries",
+    "VoiceApproval",
+    "VoiceReviewTask",
+    "VoiceSettings",
 ]

@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
 from django.http import Http404
@@ -16,9 +17,10 @@ from wagtail.url_routing import RouteResult
 
 from rest_framework import serializers
 
-from stories import reading
+from stories import reading, voice_review
 from stories.blocks import StoryStreamBlock, block_texts
 from stories.linking import find_link_problems
+from stories.panels import VoiceCheckPanel
 from stories.reading_stats import count_words, reading_minutes
 from stories.render_cache import route_cached, serve_cached
 
@@ -158,6 +160,7 @@ class StoryPageForm(WagtailAdminPageForm):
         cleaned_data = super().clean()
         formset = self.formsets.get("story_links")
         if formset is None or not formset.is_valid():
+            self._check_voice_before_publishing(cleaned_data)
             return cleaned_data
         rows = [
             form
@@ -171,7 +174,20 @@ class StoryPageForm(WagtailAdminPageForm):
         for problem in self.instance.link_problems(links):
             rows[problem.index].add_error(problem.field, problem.message)
             self.add_error(None, problem.message)
+        self._check_voice_before_publishing(cleaned_data)
         return cleaned_data
+
+    def _check_voice_before_publishing(self, cleaned_data):
+        """Publishing or scheduling salesy copy needs a voice review first."""
+        if "action-publish" not in self.data or self.errors:
+            return
+        texts = voice_review.story_texts(
+            cleaned_data.get("title"), cleaned_data.get("intro"), cleaned_data.get("body")
+        )
+        result = voice_review.check_texts(texts, voice_review.options_for(self.instance))
+        problem = voice_review.publication_block(self.instance, result)
+        if problem:
+            self.add_error(None, problem)
 
 
 def _interest_label(interest):
@@ -223,6 +239,10 @@ class StoryPage(Page):
     series_part = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="This story's place in its series (1, 2, 3…)."
     )
+    voice_score = models.FloatField(
+        null=True, editable=False, help_text="How salesy the live copy reads, 0–1."
+    )
+    voice_findings = models.JSONField(default=list, editable=False, blank=True)
     word_count = models.PositiveIntegerField(default=0, editable=False)
     reading_time = models.PositiveSmallIntegerField(
         default=1, editable=False, help_text="Minutes, rounded up."
@@ -233,6 +253,7 @@ class StoryPage(Page):
     subpage_types = []
 
     content_panels = [
+        VoiceCheckPanel(),
         *Page.content_panels,
         FieldPanel("intro"),
         FieldPanel("hero_image"),
@@ -284,12 +305,35 @@ class StoryPage(Page):
     # Stored when the page row itself is written (creation and publishing) so readers
     # never pay for it. Saving a draft of a live story only writes revision
     # bookkeeping (``update_fields``), so the live figures stay those of the live text.
+    #
+    # Publishing (from the editor, a workflow or Wagtail's scheduled publishing) writes
+    # the row with a new live revision: that is where the voice gate stands.
     def save(self, *args, **kwargs):
         if kwargs.get("update_fields") is None:
             words = count_words([self.intro, *block_texts(self.body)])
             self.word_count = words
             self.reading_time = reading_minutes(words)
+            result = voice_review.check_story(self)
+            self.voice_score = round(result.score, 3)
+            self.voice_findings = result.summary()
+            if self._is_being_published():
+                problem = voice_review.publication_block(self, result)
+                if problem:
+                    raise ValidationError(problem, code="salesy")
         return super().save(*args, **kwargs)
+
+    def _is_being_published(self) -> bool:
+        if not (self.pk and self.live and self.live_revision_id):
+            return False
+        stored = StoryPage.objects.filter(pk=self.pk).values_list("live_revision_id", flat=True)
+        return stored.first() != self.live_revision_id
+
+    @property
+    def voice_top_finding(self) -> str:
+        if not self.voice_findings:
+            return ""
+        first = self.voice_findings[0]
+        return f"“{first['phrase']}” ({first['rule']})"
 
     def clean(self):
         super().clean()
@@ -316,6 +360,9 @@ class StoryPage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context.update(reading.story_context(self, request))
+        if getattr(request, "is_preview", False):
+            # Editors see the voice check above the story in the live preview.
+            context["voice_check"] = voice_review.check_story(self)
         return context
 
 

@@ -1,0 +1,160 @@
+"""Running the voice check on stories, and the rule that keeps selling copy from going live.
+
+``stories.voice`` is the pure analyzer; this module knows about pages, sites and
+approvals. One function, ``publication_block``, decides whether a story may go live;
+the page editor, ``StoryPage.save`` (every publish, including Wagtail's scheduled
+publishing) and the beat task that runs ``publish_scheduled`` all ask it.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+
+from django.utils.html import strip_tags
+
+from stories import voice
+
+
+@dataclass
+class BlockCheck:
+    label: str
+    text: str
+    findings: list
+
+
+@dataclass
+class StoryCheck:
+    score: float
+    is_salesy: bool
+    threshold: float
+    blocks: list = field(default_factory=list)
+    text_hash: str = ""
+
+    @property
+    def findings(self):
+        return [(block, finding) for block in self.blocks for finding in block.findings]
+
+    @property
+    def items(self) -> list[dict]:
+        return self.summary(limit=None)
+
+    def summary(self, limit=3) -> list[dict]:
+        """The first few findings (all with ``limit=None``), as stored on the page."""
+        return [
+            {
+                "where": block.label,
+                "phrase": block.text[f.start : f.end],
+                "rule": f.rule,
+                "message": f.message,
+                "suggestion": f.suggestion,
+            }
+            for block, f in self.findings[:limit]
+        ]
+
+
+def _plain(html: str) -> str:
+    from html import unescape
+
+    # Block-level tags end a sentence; inline ones just disappear.
+    for tag in ("</p>", "</li>", "<br>", "<br/>", "</h2>", "</h3>", "</h4>"):
+        html = html.replace(tag, f"{tag}\n")
+    return unescape(strip_tags(html)).strip()
+
+
+def story_texts(title: str, intro: str, body) -> list[tuple[str, str]]:
+    """The reader-visible text of a story, block by block, with a label for editors."""
+    texts = [("Title", title or ""), ("Intro", intro or "")]
+    counts: dict[str, int] = {}
+    labels = {
+        "paragraph": "Paragraph",
+        "heading": "Heading",
+        "quote": "Quote",
+        "image": "Caption",
+        "story_link": "Story link note",
+    }
+    for child in body or []:
+        kind = child.block_type
+        if kind not in labels:
+            continue
+        counts[kind] = counts.get(kind, 0) + 1
+        label = f"{labels[kind]} {counts[kind]}"
+        value = child.value
+        if kind == "paragraph":
+            text = _plain(value.source)
+        elif kind == "heading":
+            text = value
+        elif kind == "quote":
+            text = " ".join(filter(None, [value["quote"], value["attribution"]]))
+        elif kind == "image":
+            text = value["caption"]
+        else:
+            text = value["note"]
+        if text and text.strip():
+            texts.append((label, text))
+    return [(label, text) for label, text in texts if text.strip()]
+
+
+def options_for(page=None, site=None) -> dict:
+    from stories.models import VoiceSettings
+
+    if site is None and page is not None and page.pk:
+        site = page.get_site()
+    if site is None:
+        from wagtail.models import Site
+
+        site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        return {"threshold": voice.DEFAULT_THRESHOLD}
+    return VoiceSettings.for_site(site).options()
+
+
+def check_texts(texts: list[tuple[str, str]], options: dict) -> StoryCheck:
+    joined = "\n\n".join(text for _, text in texts)
+    whole = voice.check(joined, **options)
+    blocks = [
+        BlockCheck(label, text, voice.check(text, **options).findings) for label, text in texts
+    ]
+    return StoryCheck(
+        score=whole.score,
+        is_salesy=whole.is_salesy,
+        threshold=whole.threshold,
+        blocks=[b for b in blocks if b.findings],
+        text_hash=hashlib.sha256(joined.encode("utf-8")).hexdigest(),
+    )
+
+
+def check_story(page, options: dict | None = None) -> StoryCheck:
+    texts = story_texts(page.title, page.intro, page.body)
+    return check_texts(texts, options if options is not None else options_for(page))
+
+
+def is_approved(page, result: StoryCheck) -> bool:
+    from stories.models import VoiceApproval
+
+    return VoiceApproval.objects.filter(page_id=page.pk, text_hash=result.text_hash).exists()
+
+
+def publication_block(page, result: StoryCheck | None = None) -> str | None:
+    """Why ``page`` (as it would go live) may not be published, or None."""
+    result = result or check_story(page)
+    if not result.is_salesy or (page.pk and is_approved(page, result)):
+        return None
+    phrases = ", ".join(f"“{item['phrase']}”" for item in result.summary(3))
+    return (
+        f"This story reads as selling (voice score {result.score:.2f}, threshold "
+        f"{result.threshold:.2f}){': ' + phrases if phrases else ''}. Rewrite those passages "
+        "in the story's own voice, or submit it for a voice review so a reviewer can approve "
+        "it with a reason."
+    )
+
+
+def record_approval(page, user, reason: str):
+    from stories.models import VoiceApproval
+
+    result = check_story(page)
+    return VoiceApproval.objects.create(
+        page_id=page.pk,
+        text_hash=result.text_hash,
+        score=result.score,
+        reason=reason,
+        reviewer=user,
+    )
