@@ -19,16 +19,25 @@ from stories import views
 from stories.models import AudienceInterest, StoryPage, StorySeries
 
 
-class StoryPageFilterSet(PageFilterSet):
+class StoryFilterSet(WagtailFilterSet):
+    """What editors filter stories by: the interests they serve and their purpose."""
+
     interests = django_filters.ModelMultipleChoiceFilter(
         queryset=AudienceInterest.objects.all(),
         widget=forms.CheckboxSelectMultiple,
         label="Interest",
+        distinct=True,
     )
     purpose = django_filters.ChoiceFilter(
         choices=StoryPage.PURPOSES, label="Purpose", empty_label="Any"
     )
 
+    class Meta:
+        model = StoryPage
+        fields = []
+
+
+class StoryPageFilterSet(PageFilterSet, StoryFilterSet):
     class Meta:
         model = StoryPage
         fields = []
@@ -74,22 +83,6 @@ class StoryVocabularyGroup(SnippetViewSetGroup):
     items = (AudienceInterestViewSet, StorySeriesViewSet)
 
 
-class VoiceReportFilterSet(WagtailFilterSet):
-    interests = django_filters.ModelMultipleChoiceFilter(
-        queryset=AudienceInterest.objects.all(),
-        widget=forms.CheckboxSelectMultiple,
-        label="Interest",
-        distinct=True,
-    )
-    purpose = django_filters.ChoiceFilter(
-        choices=StoryPage.PURPOSES, label="Purpose", empty_label="Any"
-    )
-
-    class Meta:
-        model = StoryPage
-        fields = []
-
-
 class VoiceReportView(ReportView):
     """Live stories by how salesy their copy reads, with what the check found."""
 
@@ -97,7 +90,7 @@ class VoiceReportView(ReportView):
     header_icon = "openquote"
     index_url_name = "stories_voice_report"
     index_results_url_name = "stories_voice_report_results"
-    filterset_class = VoiceReportFilterSet
+    filterset_class = StoryFilterSet
     list_export = ["title", "voice_score", "voice_top_finding", "purpose", "url_path"]
     export_headings = {"voice_top_finding": "Top finding"}
     columns = [

@@ -209,24 +209,6 @@ def test_every_explanation_reads_as_one_plain_sentence():
         assert ". " not in message.format(p="x"), kind
 
 
-def test_rules_constant_is_the_documented_tuple():
-    assert RULES == (
-        "call-to-action",
-        "urgency",
-        "scarcity",
-        "discount",
-        "superlative",
-        "hype",
-        "pressure-punctuation",
-        "shouting",
-        "brand-term",
-    )
-    assert DEFAULT_THRESHOLD == 0.5
-
-
-# --- offsets -------------------------------------------------------------------------------
-
-
 def test_act_now_example_has_each_kind_of_finding():
     text = "Act now — only 3 left at this unbeatable price!"
     report = check(text)
@@ -377,7 +359,7 @@ def test_pathological_text_stays_linear(text):
     began = time.perf_counter()
     report = check(text)
     # Generous: these take well under a second; catastrophic backtracking would take minutes.
-    assert time.perf_counter() - began < 10
+    assert time.perf_counter() - began < 30
     assert 0.0 <= report.score <= 1.0
 
 
