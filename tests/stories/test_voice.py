@@ -20,7 +20,15 @@ from stories.voice import (
 from tests.conftest import require_service
 
 # The labelled development set lives in the shared folder beside the repository.
-DEV_SET = Path(__file__).resolve().parents[3] / "shared" / "voice" / "dev.jsonl"
+_REPO = Path(__file__).resolve().parents[2]
+DEV_SET = next(
+    (
+        folder / "shared" / "voice" / "dev.jsonl"
+        for folder in _REPO.parents
+        if (folder / "shared" / "voice" / "dev.jsonl").exists()
+    ),
+    _REPO.parent / "shared" / "voice" / "dev.jsonl",
+)
 FRESH_SET = Path(__file__).with_name("voice_sentences.jsonl")
 STRONG_RULES = {"call-to-action", "urgency", "scarcity", "discount", "superlative"}
 
