@@ -8,6 +8,7 @@ publishing) and the beat task that runs ``publish_scheduled`` all ask it.
 
 import hashlib
 from dataclasses import dataclass, field
+from html import unescape
 
 from django.utils.html import strip_tags
 
@@ -52,8 +53,6 @@ class StoryCheck:
 
 
 def _plain(html: str) -> str:
-    from html import unescape
-
     # Block-level tags end a sentence; inline ones just disappear.
     for tag in ("</p>", "</li>", "<br>", "<br/>", "</h2>", "</h3>", "</h4>"):
         html = html.replace(tag, f"{tag}\n")

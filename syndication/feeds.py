@@ -4,9 +4,11 @@ Built on Django's syndication framework
 (https://docs.djangoproject.com/en/5.2/ref/contrib/syndication/).
 """
 
+from dataclasses import dataclass, replace
+
 from django.contrib.syndication.views import Feed
 from django.core.exceptions import BadRequest
-from django.http import HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 from django.utils.feedgenerator import Atom1Feed
 
@@ -17,6 +19,18 @@ from stories.reading import request_site_name
 
 DEFAULT_ITEMS = 20
 MAX_ITEMS = 100
+
+
+@dataclass(frozen=True)
+class FeedContext:
+    """What one request asked for. Feed instances are shared by every request (they are
+    module-level views), so nothing request-specific may be stored on them."""
+
+    request: HttpRequest
+    limit: int
+    site_name: str
+    home_url: str
+    interest: AudienceInterest | None = None
 
 
 def _limit(request) -> int:
@@ -38,16 +52,19 @@ class StoriesFeed(Feed):
             return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
 
     def get_object(self, request, *args, **kwargs):
-        self.request = request
-        self.limit = _limit(request)
-        self.site = Site.find_for_request(request)
-        return None
+        site = Site.find_for_request(request)
+        return FeedContext(
+            request=request,
+            limit=_limit(request),
+            site_name=request_site_name(request),
+            home_url=site.root_page.get_url(request) if site else "/",
+        )
 
     def title(self, obj):
-        return f"{request_site_name(self.request)}: new stories"
+        return f"{obj.site_name}: new stories"
 
     def link(self, obj):
-        return self.site.root_page.get_url(self.request) if self.site else "/"
+        return obj.home_url
 
     def description(self, obj):
         return "Stories that solve a problem, ease a pain or bring a smile."
@@ -56,7 +73,7 @@ class StoriesFeed(Feed):
         return StoryPage.objects.live().order_by("-first_published_at", "-pk")
 
     def items(self, obj):
-        return self.stories(obj).prefetch_related("interests")[: self.limit]
+        return self.stories(obj).prefetch_related("interests")[: obj.limit]
 
     def item_title(self, item):
         return item.title
@@ -65,7 +82,8 @@ class StoriesFeed(Feed):
         return item.intro
 
     def item_link(self, item):
-        return item.get_url(self.request)
+        # Root-relative; the syndication framework adds the request's domain.
+        return item.url
 
     def item_pubdate(self, item):
         return item.first_published_at
@@ -81,17 +99,17 @@ class InterestStoriesFeed(StoriesFeed):
     """The newest stories of one interest."""
 
     def get_object(self, request, slug):
-        super().get_object(request)
-        return get_object_or_404(AudienceInterest, slug=slug.lower())
+        interest = get_object_or_404(AudienceInterest, slug=slug.lower())
+        return replace(super().get_object(request), interest=interest)
 
     def title(self, obj):
-        return f"{request_site_name(self.request)}: {obj.name}"
+        return f"{obj.site_name}: {obj.interest.name}"
 
     def description(self, obj):
-        return obj.description or f"Stories about {obj.name.lower()}."
+        return obj.interest.description or f"Stories about {obj.interest.name.lower()}."
 
     def stories(self, obj):
-        return super().stories(obj).filter(interests=obj)
+        return super().stories(obj).filter(interests=obj.interest)
 
 
 class StoriesAtomFeed(StoriesFeed):
