@@ -9,6 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 import pytest
+from cryptography.fernet import Fernet
 
 from cms.settings.env import env_bool, env_int, env_list
 
@@ -16,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def manage(*args, **env):
-    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS"}}
+    unset = {"SECRET_KEY", "ALLOWED_HOSTS", "SYNDICATION_TOKEN_KEYS"}
+    base = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -44,9 +46,21 @@ def test_production_passes_check_deploy_with_no_warnings():
         DJANGO_SETTINGS_MODULE="cms.settings.production",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="stories.example.org",
+        SYNDICATION_TOKEN_KEYS=Fernet.generate_key().decode(),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_token_keys():
+    result = manage(
+        "check",
+        DJANGO_SETTINGS_MODULE="cms.settings.production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="example.org",
+    )
+    assert result.returncode != 0
+    assert "SYNDICATION_TOKEN_KEYS must be set in the environment" in result.stderr
 
 
 def test_environment_values_are_parsed_with_clear_errors(monkeypatch):

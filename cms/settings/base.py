@@ -34,6 +34,23 @@ MEDIA_ROOT = env_str("MEDIA_ROOT") or str(BASE_DIR / "media")
 STATIC_ROOT = env_str("STATIC_ROOT") or str(BASE_DIR / "static_collected")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Storyloom <stories@localhost>")
 PUBLISH_SCHEDULED_EVERY = env_int("PUBLISH_SCHEDULED_EVERY_SECONDS", 60)
+
+# Syndication: keys for tokens at rest (newest first), the engine's clock and limits.
+SYNDICATION_TOKEN_KEYS = env_list("SYNDICATION_TOKEN_KEYS")
+SYNDICATION_DISPATCH_EVERY = env_int("SYNDICATION_DISPATCH_EVERY_SECONDS", 30)
+SYNDICATION_SWEEP_EVERY = env_int("SYNDICATION_SWEEP_EVERY_SECONDS", 60)
+SYNDICATION_MISSED_AFTER = env_int("SYNDICATION_MISSED_AFTER_MINUTES", 360)
+SYNDICATION_STUCK_AFTER = env_int("SYNDICATION_STUCK_AFTER_SECONDS", 300)
+SYNDICATION_TASK_TIME_LIMIT = env_int("SYNDICATION_TASK_TIME_LIMIT_SECONDS", 120)
+SYNDICATION_HTTP_TIMEOUT = env_int("SYNDICATION_HTTP_TIMEOUT_SECONDS", 15)
+SYNDICATION_MAX_FAILURES = env_int("SYNDICATION_MAX_FAILURES", 8)
+SYNDICATION_QUEUE = env_str("SYNDICATION_QUEUE", "publishing")
+SYNDICATION_ALLOW_HTTP_INSTANCES = env_bool("SYNDICATION_ALLOW_HTTP_INSTANCES", False)
+LINKEDIN_CLIENT_ID = env_str("LINKEDIN_CLIENT_ID")
+LINKEDIN_CLIENT_SECRET = env_str("LINKEDIN_CLIENT_SECRET")
+LINKEDIN_API_VERSION = env_str("LINKEDIN_API_VERSION", "202510")
+X_CONSUMER_KEY = env_str("X_CONSUMER_KEY")
+X_CONSUMER_SECRET = env_str("X_CONSUMER_SECRET")
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 CONTENT_SECURITY_POLICY_REPORT_URI = env_str("CSP_REPORT_URI")
 
@@ -203,8 +220,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "control_folder": str(VAR_DIR / "celery" / "control"),
     }
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {}
+    # A task not acknowledged within this window is handed to another worker; every
+    # task time limit stays well below it (https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout).
+    else {"visibility_timeout": 3600}
 )
+CELERY_TASK_ROUTES = {
+    "syndication.tasks.publish_post": {"queue": SYNDICATION_QUEUE},
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -220,6 +242,15 @@ CELERY_BEAT_SCHEDULE = {
     "publish-scheduled-pages": {
         "task": "stories.tasks.publish_scheduled_pages",
         "schedule": float(PUBLISH_SCHEDULED_EVERY),
+    },
+    # Posts are scheduled in the database, not with Celery ETAs: beat claims what is due.
+    "dispatch-due-posts": {
+        "task": "syndication.tasks.dispatch_due_posts",
+        "schedule": float(SYNDICATION_DISPATCH_EVERY),
+    },
+    "sweep-posts": {
+        "task": "syndication.tasks.sweep_posts",
+        "schedule": float(SYNDICATION_SWEEP_EVERY),
     },
 }
 

@@ -1,5 +1,7 @@
 """Local development: the embedded defaults plus DEBUG and a throw-away key."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import SECRET_KEY, VAR_DIR, env_bool
 
@@ -12,3 +14,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+
+# Local channel servers (the Mastodon test server, a dev instance) speak plain HTTP;
+# oauthlib refuses that unless told otherwise. Production keeps both off.
+SYNDICATION_ALLOW_HTTP_INSTANCES = True
+os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")

@@ -1,11 +1,13 @@
 """Production: HTTPS only, secrets required (``manage.py check --deploy`` passes clean)."""
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, SECRET_KEY
+from .base import ALLOWED_HOSTS, SECRET_KEY, SYNDICATION_TOKEN_KEYS
 from .env import env_bool, env_int, require
 
 SECRET_KEY = require("SECRET_KEY", SECRET_KEY)
 require("ALLOWED_HOSTS", ",".join(ALLOWED_HOSTS))
+# Channel tokens are encrypted with these keys; never derive them from SECRET_KEY here.
+require("SYNDICATION_TOKEN_KEYS", ",".join(SYNDICATION_TOKEN_KEYS))
 DEBUG = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -4,6 +4,8 @@ Integration tests start a real worker against a real broker; they override the
 eager flag themselves.
 """
 
+import os
+
 from .base import *  # noqa: F403
 from .base import DATABASES, VAR_DIR
 
@@ -30,3 +32,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # sees the same test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-storyloom.sqlite3")}
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+
+# Local channel servers (the Mastodon test server, a dev instance) speak plain HTTP;
+# oauthlib refuses that unless told otherwise. Production keeps both off.
+SYNDICATION_ALLOW_HTTP_INSTANCES = True
+os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")

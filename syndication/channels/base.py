@@ -1,0 +1,300 @@
+"""One interface for every network an account can live on.
+
+An adapter turns a post into the network's API calls and the network's answers into
+one vocabulary the publishing engine understands. Adapters never touch the database:
+they get an account-like object (``network``, ``instance_url``, ``remote_id``,
+``handle``, ``tokens``) and return values or raise one of the errors below, which say
+*whether the post may exist now* — the question exactly-once publishing turns on.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import requests
+
+USER_AGENT = "Storyloom/0.1 (+https://github.com/storyloom)"
+DEFAULT_TIMEOUT = 10.0
+BODY_EXCERPT = 300
+
+
+# --- What a network said ---------------------------------------------------------------
+class ChannelError(Exception):
+    """Base of everything an adapter raises. ``message`` is for people."""
+
+    #: True when the network may have created the post although we got no answer.
+    may_have_posted: ClassVar[bool] = False
+    #: True when trying again later can succeed.
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, message: str, *, status: int | None = None, body: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.body = body[:BODY_EXCERPT]
+
+    def __str__(self):
+        return self.message
+
+
+class NotSent(ChannelError):
+    """The request never reached the network (refused, DNS, connect timeout)."""
+
+    retryable = True
+
+
+class RateLimited(ChannelError):
+    """The network refused for now; ``retry_after`` seconds says how long to wait."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class Unconfirmed(ChannelError):
+    """The request was sent and the answer was lost: the post may exist."""
+
+    may_have_posted = True
+    retryable = True
+
+
+class Rejected(ChannelError):
+    """The network refused this post for good (validation, duplicate, forbidden)."""
+
+
+class AuthExpired(ChannelError):
+    """The token was revoked or expired and could not be refreshed: reconnect."""
+
+
+class NotAChannel(ChannelError):
+    """The address given is not a server of the network it was said to be."""
+
+
+# --- Values ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RemotePost:
+    id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """Everything an adapter needs to create one post."""
+
+    post_id: int
+    text: str
+    link: str
+    idempotency_key: str
+    reply_to: str = ""
+    #: A marker unique to this post that appears in its published text (its own
+    #: ``utm_content``), so ``find_published`` can recognise it when reading back.
+    marker: str = ""
+    link_title: str = ""
+    link_description: str = ""
+
+
+@dataclass
+class Validation:
+    length: int
+    limit: int
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"length": self.length, "limit": self.limit, "errors": self.errors, "ok": self.ok}
+
+
+@dataclass(frozen=True)
+class PostMetrics:
+    """What people did with one post. Never followers: the product does not collect them."""
+
+    reposts: int = 0
+    replies: int = 0
+    likes: int = 0
+    quotes: int = 0
+    clicks: int | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Who an account is, read back from the network after connecting."""
+
+    remote_id: str
+    handle: str
+    display_name: str
+    url: str = ""
+    max_characters: int | None = None
+
+
+# --- The interface ---------------------------------------------------------------------
+class ChannelAdapter:
+    network: ClassVar[str]
+    label: ClassVar[str]
+    #: The network honours an idempotency key on create, so a resend is safe.
+    honours_idempotency_key: ClassVar[bool] = False
+    #: Tokens expire and can be refreshed (OAuth2 with a refresh token, Bluesky sessions).
+    refreshes_tokens: ClassVar[bool] = False
+    default_limit: ClassVar[int]
+    max_media: ClassVar[int] = 4
+
+    def __init__(self, account, *, session: requests.Session | None = None, timeout=None):
+        self.account = account
+        self.timeout = timeout or DEFAULT_TIMEOUT
+        self.session = session or requests.Session()
+        self.session.headers.setdefault("User-Agent", USER_AGENT)
+
+    # Each adapter implements these four (and ``refresh`` when ``refreshes_tokens``).
+    def validate(self, text: str, media=()) -> Validation:
+        raise NotImplementedError
+
+    def publish(self, request: PublishRequest) -> RemotePost:
+        raise NotImplementedError
+
+    def find_published(self, request: PublishRequest) -> RemotePost | None:
+        raise NotImplementedError
+
+    def fetch_metrics(self, remote_ids: list[str]) -> dict[str, PostMetrics]:
+        raise NotImplementedError
+
+    def refresh(self, tokens: dict) -> dict:
+        """Return new tokens for ``tokens``; raise AuthExpired when refused for good."""
+        raise NotImplementedError
+
+    @property
+    def limit(self) -> int:
+        return getattr(self.account, "max_characters", None) or self.default_limit
+
+    def media_errors(self, media) -> list[str]:
+        if len(media) > self.max_media:
+            return [f"{self.label} takes at most {self.max_media} images per post."]
+        return []
+
+    # --- HTTP with the engine's error vocabulary -------------------------------------
+    def request(self, method: str, url: str, *, creates: bool = False, **kwargs):
+        """Send one request and classify what went wrong.
+
+        ``creates`` marks a call that makes something on the network: once such a
+        request may have left this machine, a lost answer is ``Unconfirmed``, never a
+        plain failure, so nobody retries it blindly.
+        """
+        kwargs.setdefault("timeout", self.timeout)
+        try:
+            response = self.session.request(method, url, **kwargs)
+        except (requests.ConnectTimeout, requests.exceptions.InvalidURL) as exc:
+            raise NotSent(f"Could not reach {self.label}: {exc.__class__.__name__}.") from exc
+        except requests.ConnectionError as exc:
+            if _never_connected(exc):
+                raise NotSent(f"Could not reach {self.label} ({_reason(exc)}).") from exc
+            if creates:
+                raise Unconfirmed(
+                    f"The connection to {self.label} dropped after the post was sent; "
+                    "checking whether it was published."
+                ) from exc
+            raise NotSent(f"Lost the connection to {self.label} ({_reason(exc)}).") from exc
+        except requests.Timeout as exc:
+            cls = _lost(creates)
+            raise cls(
+                f"{self.label} did not answer within {self.timeout:g} s"
+                + ("; checking whether the post was published." if creates else ".")
+            ) from exc
+        return self.check(response, creates=creates)
+
+    def check(self, response: requests.Response, *, creates: bool = False):
+        status = response.status_code
+        if status < 400:
+            return response
+        body = response.text[:BODY_EXCERPT]
+        detail = self.error_detail(response)
+        if status == 429:
+            raise RateLimited(
+                f"{self.label} rate limit reached{': ' + detail if detail else ''}.",
+                retry_after=retry_after_seconds(response.headers),
+                status=status,
+                body=body,
+            )
+        if status == 401:
+            raise AuthExpired(
+                f"{self.label} no longer accepts this account's token ({detail or 'HTTP 401'}); "
+                "reconnect the account.",
+                status=status,
+                body=body,
+            )
+        if status >= 500:
+            cls = _lost(creates)
+            raise cls(
+                f"{self.label} had a server error (HTTP {status})"
+                + ("; checking whether the post was published." if creates else "."),
+                status=status,
+                body=body,
+            )
+        raise Rejected(
+            f"{self.label} refused the request (HTTP {status}): {detail or 'no reason given'}.",
+            status=status,
+            body=body,
+        )
+
+    def error_detail(self, response: requests.Response) -> str:
+        try:
+            data = response.json()
+        except ValueError:
+            return response.text[:120].strip()
+        if isinstance(data, dict):
+            for key in ("error_description", "error", "message", "detail"):
+                if isinstance(data.get(key), str):
+                    return data[key]
+        return ""
+
+
+def _lost(creates: bool):
+    return Unconfirmed if creates else NotSent
+
+
+def _never_connected(exc: requests.ConnectionError) -> bool:
+    """True when the failure happened before any byte of the request was sent."""
+    text = repr(exc)
+    return any(
+        marker in text
+        for marker in ("NewConnectionError", "Connection refused", "NameResolutionError")
+    )
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) < 120 else text[:117] + "…"
+
+
+def retry_after_seconds(headers, now: float | None = None) -> float | None:
+    """Seconds to wait from ``Retry-After`` (seconds or HTTP date) or rate-limit reset headers."""
+    value = headers.get("Retry-After")
+    now = time.time() if now is None else now
+    if value:
+        value = value.strip()
+        if value.isdigit():
+            return float(value)
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        if parsed is not None:
+            return max(0.0, parsed.timestamp() - now)
+    for name in ("X-RateLimit-Reset", "x-rate-limit-reset", "RateLimit-Reset"):
+        reset = headers.get(name)
+        if not reset:
+            continue
+        reset = reset.strip()
+        if reset.isdigit():
+            number = float(reset)
+            # Epoch seconds (X) or seconds from now (IETF draft).
+            return max(0.0, number - now) if number > 10**9 else number
+        try:
+            from datetime import datetime
+
+            return max(0.0, datetime.fromisoformat(reset.replace("Z", "+00:00")).timestamp() - now)
+        except ValueError:
+            continue
+    return None
