@@ -14,7 +14,8 @@ def with_utm(url: str, *, network: str, campaign: str, content: str | int) -> st
     twice is the same link.
     """
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")]
+    kept = parse_qsl(parts.query, keep_blank_values=True)
+    query = [(key, value) for key, value in kept if not key.startswith("utm_")]
     query += [
         ("utm_source", network),
         ("utm_medium", "social"),
@@ -40,6 +41,6 @@ def render_text(template: str, story_url: str, related_urls: list[str] = ()) -> 
 
 
 def hashtag(name: str) -> str:
-    """``Pets & animals`` → ``#PetsAnimals``: words joined in CamelCase, readable by screen readers."""
+    """``Pets & animals`` → ``#PetsAnimals``: CamelCase, which screen readers can read."""
     words = re.findall(r"[^\W_]+", name)
     return "#" + "".join(word[:1].upper() + word[1:] for word in words) if words else ""

@@ -112,7 +112,8 @@ class ChannelAccount(models.Model):
         old one with nothing would disconnect the account for good.
         """
         current = self.tokens if self.encrypted_tokens else {}
-        merged = {**current, **{key: value for key, value in new.items() if value not in ("", None)}}
+        given = {key: value for key, value in new.items() if value not in ("", None)}
+        merged = {**current, **given}
         self.encrypted_tokens = crypto.encrypt(merged)
 
     @property
