@@ -149,7 +149,7 @@ class ChannelAdapter:
         self.account = account
         self.timeout = timeout or DEFAULT_TIMEOUT
         self.session = session or requests.Session()
-        self.session.headers.setdefault("User-Agent", USER_AGENT)
+        self.session.headers["User-Agent"] = USER_AGENT
 
     # Each adapter implements these four (and ``refresh`` when ``refreshes_tokens``).
     def validate(self, text: str, media=()) -> Validation:

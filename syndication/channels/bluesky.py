@@ -1,0 +1,486 @@
+"""Bluesky (AT Protocol): posts are records written to the account's PDS.
+
+Signing in. Bluesky's OAuth profile needs DPoP-bound tokens, pushed authorization
+requests (PAR) and a client-metadata document, none of which requests-oauthlib does. So
+an account connects with an *app password* (Settings → Privacy and security → App
+passwords), and the session it opens is reused: ``createSession`` is limited to 30 per
+5 minutes and 300 per day per account, so it runs only when connecting and when the
+refresh token itself has expired. The app password is kept (encrypted, like every token)
+for that second case. ``refreshSession`` rotates both JWTs; the engine stores the new
+pair under a per-account lock before anything else runs (``syndication.tokens``).
+
+Exactly once. Bluesky honours no idempotency key, but a record's key (rkey) is ours to
+choose, and a repository holds one record per key. The rkey of a post is a TID derived
+from the post's idempotency key, so every send of the same post writes to the same
+address: a second create cannot make a second post. The PDS answers such a create with
+an error (today a 500, later an explicit "already exists" error), and either way the
+adapter reads the record at that rkey and, when it is there, returns it as published.
+``find_published`` is the same lookup. The AppView indexes only posts whose rkey is a
+valid TID, which is why the key is a TID and not the idempotency key's hex.
+
+What we send. Links are not clickable unless declared as rich-text facets with UTF-8
+*byte* offsets; hashtags get tag facets the same way. Link cards are not made by the
+server: we attach ``app.bsky.embed.external`` with the story's title and intro (without
+a thumbnail, which would need an image upload). Text is limited to 300 graphemes.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import json
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from .base import (
+    AuthExpired,
+    ChannelAdapter,
+    ChannelError,
+    NotAChannel,
+    NotSent,
+    PostMetrics,
+    Profile,
+    PublishRequest,
+    Rejected,
+    RemotePost,
+    Unconfirmed,
+    Validation,
+)
+from .text import byte_range, find_hashtags, find_urls, grapheme_count
+
+DEFAULT_SERVICE = "https://bsky.social"
+POST_COLLECTION = "app.bsky.feed.post"
+#: ``app.bsky.feed.getPosts`` takes at most 25 URIs per call.
+GET_POSTS_LIMIT = 25
+#: The lexicon's other limit on post text, besides 300 graphemes.
+MAX_TEXT_BYTES = 3000
+
+_TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+#: 2023-01-01 in microseconds: a derived TID's time part stays before it (see record_key).
+_TID_TIME_CEILING = 1_672_531_200_000_000
+#: Errors that mean "this session is over", as the PDS names them.
+_SESSION_ERRORS = {"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AuthMissing"}
+
+
+class SessionExpired(NotSent):
+    """The access JWT expired before the call was processed: refresh, then try again.
+
+    Nothing was written, so it is "not sent"; the engine refreshes tokens whose
+    ``expires_at`` has passed before the next try.
+    """
+
+
+class BlueskyAdapter(ChannelAdapter):
+    network = "bluesky"
+    label = "Bluesky"
+    honours_idempotency_key = False
+    refreshes_tokens = True
+    default_limit = 300
+
+    # --- Checking ----------------------------------------------------------------------
+    def validate(self, text: str, media=()) -> Validation:
+        length = grapheme_count(text)
+        errors = []
+        if not text.strip():
+            errors.append("Write something: a Bluesky post cannot be empty.")
+        if length > self.limit:
+            errors.append(
+                f"Bluesky posts can be {self.limit} characters long; this one has {length}."
+            )
+        if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
+            errors.append(f"Bluesky posts can be at most {MAX_TEXT_BYTES} bytes long.")
+        errors += self.media_errors(media)
+        return Validation(length=length, limit=self.limit, errors=errors)
+
+    # --- Publishing --------------------------------------------------------------------
+    def publish(self, request: PublishRequest) -> RemotePost:
+        rkey = record_key(request.idempotency_key)
+        body = {
+            "repo": self._did(),
+            "collection": POST_COLLECTION,
+            "rkey": rkey,
+            "record": self.build_record(request),
+        }
+        try:
+            data = self._xrpc("POST", "com.atproto.repo.createRecord", json=body, creates=True)
+        except (Unconfirmed, Rejected) as error:
+            if isinstance(error, Rejected) and not _already_exists(error):
+                raise
+            # The record may be there, written by this request or an earlier send of the
+            # same post: the rkey is the post's own, so whatever sits there is ours.
+            try:
+                existing = self.find_published(request)
+            except ChannelError:
+                existing = None
+            if existing is None:
+                raise error from None
+            return existing
+        return self._remote(data["uri"])
+
+    def build_record(self, request: PublishRequest, now: datetime.datetime | None = None):
+        now = now or datetime.datetime.now(datetime.UTC)
+        record = {
+            "$type": POST_COLLECTION,
+            "text": request.text,
+            "createdAt": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "langs": [_language()],
+        }
+        facets = link_facets(request.text) + tag_facets(request.text)
+        if facets:
+            record["facets"] = sorted(facets, key=lambda facet: facet["index"]["byteStart"])
+        if request.link:
+            record["embed"] = {
+                "$type": "app.bsky.embed.external",
+                "external": {
+                    "uri": request.link,
+                    "title": request.link_title,
+                    "description": request.link_description,
+                },
+            }
+        if request.reply_to:
+            record["reply"] = self._reply_refs(request.reply_to)
+        return record
+
+    def _reply_refs(self, parent_uri: str) -> dict:
+        """``{root, parent}`` for a reply: the parent's own root when it is a reply too."""
+        post = self._posts([parent_uri]).get(parent_uri)
+        record = (post or {}).get("record")
+        if post is None:
+            # The AppView may not have indexed a post made seconds ago; its PDS has it.
+            post = self._record(parent_uri)
+            record = (post or {}).get("value")
+        if post is None:
+            raise Rejected(
+                f"The Bluesky post this replies to ({parent_uri}) is not there any more."
+            )
+        parent = {"uri": post["uri"], "cid": post["cid"]}
+        root = ((record or {}).get("reply") or {}).get("root") or parent
+        return {"root": {"uri": root["uri"], "cid": root["cid"]}, "parent": parent}
+
+    def find_published(self, request: PublishRequest) -> RemotePost | None:
+        uri = f"at://{self._did()}/{POST_COLLECTION}/{record_key(request.idempotency_key)}"
+        found = self._record(uri)
+        return self._remote(found["uri"]) if found else None
+
+    def _record(self, uri: str) -> dict | None:
+        repo, collection, rkey = _split_at_uri(uri)
+        try:
+            return self._xrpc(
+                "GET",
+                "com.atproto.repo.getRecord",
+                params={"repo": repo, "collection": collection, "rkey": rkey},
+            )
+        except Rejected as error:
+            if _record_missing(error):
+                return None
+            raise
+
+    def _remote(self, uri: str) -> RemotePost:
+        _repo, _collection, rkey = _split_at_uri(uri)
+        who = self.account.handle or self._did()
+        return RemotePost(id=uri, url=f"https://bsky.app/profile/{who}/post/{rkey}")
+
+    # --- Metrics -----------------------------------------------------------------------
+    def fetch_metrics(self, remote_ids: list[str]) -> dict[str, PostMetrics]:
+        metrics = {}
+        for uri, post in self._posts(remote_ids).items():
+            metrics[uri] = PostMetrics(
+                reposts=post.get("repostCount") or 0,
+                replies=post.get("replyCount") or 0,
+                likes=post.get("likeCount") or 0,
+                quotes=post.get("quoteCount") or 0,
+            )
+        return metrics
+
+    def _posts(self, uris: list[str]) -> dict[str, dict]:
+        """Post views by URI from ``app.bsky.feed.getPosts``, which the PDS proxies."""
+        found = {}
+        for start in range(0, len(uris), GET_POSTS_LIMIT):
+            chunk = list(uris[start : start + GET_POSTS_LIMIT])
+            data = self._xrpc("GET", "app.bsky.feed.getPosts", params={"uris": chunk})
+            for post in data.get("posts", []):
+                found[post["uri"]] = post
+        return found
+
+    # --- Sessions ----------------------------------------------------------------------
+    def refresh(self, tokens: dict) -> dict:
+        refresh_jwt = tokens.get("refresh_jwt")
+        if refresh_jwt:
+            try:
+                data = self._xrpc("POST", "com.atproto.server.refreshSession", token=refresh_jwt)
+            except (SessionExpired, AuthExpired, Rejected) as error:
+                if error.status not in (400, 401):
+                    raise
+                refused = error
+            else:
+                return session_tokens(data, app_password=tokens.get("app_password", ""))
+        else:
+            refused = AuthExpired("There is no Bluesky refresh token.")
+        password = tokens.get("app_password")
+        if not password:
+            raise AuthExpired(
+                f"Bluesky ended the session ({refused.message}) and no app password is "
+                "stored to sign in again; reconnect the account.",
+                status=refused.status,
+                body=refused.body,
+            )
+        identifier = tokens.get("did") or self.account.remote_id or self.account.handle
+        return self.create_session(identifier, password)
+
+    def create_session(self, identifier: str, app_password: str) -> dict:
+        try:
+            data = self._xrpc(
+                "POST",
+                "com.atproto.server.createSession",
+                json={"identifier": identifier, "password": app_password},
+                token="",
+            )
+        except (SessionExpired, AuthExpired, Rejected) as error:
+            if error.status not in (400, 401):
+                raise
+            raise AuthExpired(
+                f"Bluesky did not accept the app password for {identifier} "
+                f"({_error_text(error)}); create a new app password and reconnect.",
+                status=error.status,
+                body=error.body,
+            ) from error
+        return session_tokens(data, app_password=app_password)
+
+    # --- HTTP --------------------------------------------------------------------------
+    def _xrpc(self, method, nsid, *, token=None, creates=False, **kwargs) -> dict:
+        """Call ``nsid`` on the account's PDS with the session's access token.
+
+        ``token`` overrides the bearer token (the refresh JWT for refreshSession, "" for
+        no authorisation at all).
+        """
+        if token is None:
+            token = self.account.tokens.get("access_jwt", "")
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        url = f"{self._service()}/xrpc/{nsid}"
+        response = self.request(method, url, creates=creates, headers=headers, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            if creates:
+                raise Unconfirmed(
+                    "Bluesky answered the post with something that is not JSON; "
+                    "checking whether it was published.",
+                    status=response.status_code,
+                    body=response.text,
+                ) from None
+            raise NotSent(
+                f"Bluesky answered {nsid} with something that is not JSON.",
+                status=response.status_code,
+                body=response.text,
+            ) from None
+
+    def check(self, response, *, creates: bool = False):
+        status = response.status_code
+        name = _error_name(response) if status in (400, 401) else ""
+        if name == "ExpiredToken":
+            # PDS versions differ on 400 or 401 for this; both mean "refresh first".
+            raise SessionExpired(
+                "The Bluesky session expired; it is refreshed before the next try.",
+                status=status,
+                body=response.text,
+            )
+        if status == 400:
+            if name in _SESSION_ERRORS:
+                raise AuthExpired(
+                    f"Bluesky no longer accepts this account's session ({name}); "
+                    "reconnect the account.",
+                    status=400,
+                    body=response.text,
+                )
+            if name == "ConcurrentWrites":
+                # The repository was busy and nothing was written.
+                raise NotSent(
+                    "Bluesky was busy writing to this account; trying again.",
+                    status=400,
+                    body=response.text,
+                )
+        return super().check(response, creates=creates)
+
+    def _service(self) -> str:
+        return (self.account.instance_url or DEFAULT_SERVICE).rstrip("/")
+
+    def _did(self) -> str:
+        return self.account.tokens.get("did") or self.account.remote_id
+
+
+# --- Connecting --------------------------------------------------------------------------
+def connect(
+    handle: str, app_password: str, service_url: str = DEFAULT_SERVICE, session=None
+) -> tuple[Profile, dict]:
+    """Sign in with an app password; return who the account is and its session tokens."""
+    service_url = _service_url(service_url)
+    handle = handle.strip().lstrip("@").lower()
+    account = SimpleNamespace(
+        network="bluesky",
+        instance_url=service_url,
+        remote_id="",
+        handle=handle,
+        max_characters=None,
+        tokens={},
+    )
+    adapter = BlueskyAdapter(account, session=session)
+    try:
+        tokens = adapter.create_session(handle, app_password.strip())
+    except (Rejected, NotSent) as error:
+        # A web server that is not a PDS answers 404, or a page that is not JSON.
+        not_json = isinstance(error, NotSent) and error.status and error.status < 400
+        if error.status in (404, 405) or not_json:
+            raise NotAChannel(
+                f"{service_url} does not answer like a Bluesky server (PDS).",
+                status=error.status,
+                body=error.body,
+            ) from error
+        raise
+    account.tokens = tokens
+    account.remote_id = tokens["did"]
+    handle = tokens.get("handle") or handle
+    try:
+        profile = adapter._xrpc("GET", "app.bsky.actor.getProfile", params={"actor": tokens["did"]})
+    except ChannelError:
+        profile = {}  # The name is a nicety: the account works without it.
+    display_name = profile.get("displayName") or ""
+    return (
+        Profile(
+            remote_id=tokens["did"],
+            handle=handle,
+            display_name=display_name or handle,
+            url=f"https://bsky.app/profile/{handle}",
+            max_characters=None,
+        ),
+        tokens,
+    )
+
+
+def session_tokens(data: dict, *, app_password: str = "") -> dict:
+    """The tokens we keep from a createSession/refreshSession answer."""
+    tokens = {
+        "access_jwt": data["accessJwt"],
+        "refresh_jwt": data["refreshJwt"],
+        "did": data["did"],
+        "handle": data.get("handle", ""),
+        "app_password": app_password,
+        "expires_at": jwt_expiry(data["accessJwt"]),
+    }
+    return {key: value for key, value in tokens.items() if value not in ("", None)}
+
+
+def jwt_expiry(token: str) -> float | None:
+    """The ``exp`` claim of a JWT, read without verifying: only to know when to refresh."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return float(claims["exp"])
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
+
+
+# --- Records -----------------------------------------------------------------------------
+def record_key(idempotency_key: str) -> str:
+    """A TID that is the same for every send of one post, and different for every post.
+
+    A TID is 64 bits (top bit 0: 53 bits of microseconds, 10 of clock id) written in
+    13 characters of base32-sortable. Ours come from a hash of the idempotency key, with
+    the time part kept before 2023 so it never claims a future date; Bluesky orders posts
+    by ``createdAt``, not by their key.
+    """
+    digest = int.from_bytes(hashlib.sha256(idempotency_key.encode("utf-8")).digest()[:16], "big")
+    microseconds = digest % _TID_TIME_CEILING
+    clock_id = (digest >> 64) & 0x3FF
+    number = (microseconds << 10) | clock_id
+    chars = []
+    for _ in range(13):
+        chars.append(_TID_ALPHABET[number & 31])
+        number >>= 5
+    return "".join(reversed(chars))
+
+
+def link_facets(text: str) -> list[dict]:
+    facets = []
+    for start, end, url in find_urls(text):
+        byte_start, byte_end = byte_range(text, start, end)
+        facets.append(
+            {
+                "index": {"byteStart": byte_start, "byteEnd": byte_end},
+                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": url}],
+            }
+        )
+    return facets
+
+
+def tag_facets(text: str) -> list[dict]:
+    facets = []
+    for start, end, tag in find_hashtags(text):
+        byte_start, byte_end = byte_range(text, start, end)
+        facets.append(
+            {
+                "index": {"byteStart": byte_start, "byteEnd": byte_end},
+                "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": tag}],
+            }
+        )
+    return facets
+
+
+def _split_at_uri(uri: str) -> tuple[str, str, str]:
+    parts = uri.removeprefix("at://").split("/")
+    if len(parts) != 3 or not all(parts):
+        raise Rejected(f"{uri!r} is not the address of a Bluesky post.")
+    return parts[0], parts[1], parts[2]
+
+
+def _service_url(url: str) -> str:
+    url = (url or DEFAULT_SERVICE).strip().rstrip("/")
+    if "://" not in url:
+        url = f"https://{url}"
+    parts = urlsplit(url)
+    allow_http = getattr(settings, "SYNDICATION_ALLOW_HTTP_INSTANCES", False)
+    allowed = {"https", "http"} if allow_http else {"https"}
+    if parts.scheme not in allowed or not parts.netloc:
+        raise NotAChannel(f"{url} is not an https address of a Bluesky server.")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _language() -> str:
+    """The site's language as a BCP 47 tag (``en-gb`` → ``en-GB``), for ``langs``."""
+    code = getattr(settings, "LANGUAGE_CODE", "en") if settings.configured else "en"
+    primary, _, region = code.partition("-")
+    return f"{primary}-{region.upper()}" if region else primary
+
+
+def _error_name(response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return ""
+    return data.get("error", "") if isinstance(data, dict) else ""
+
+
+def _error_text(error: ChannelError) -> str:
+    try:
+        data = json.loads(error.body)
+    except ValueError:
+        return f"HTTP {error.status}"
+    return data.get("message") or data.get("error") or f"HTTP {error.status}"
+
+
+def _already_exists(error: ChannelError) -> bool:
+    if error.status == 409:
+        return True
+    text = error.body.lower()
+    return error.status == 400 and ("alreadyexists" in text or "already exists" in text)
+
+
+def _record_missing(error: ChannelError) -> bool:
+    text = error.body.lower()
+    return error.status in (400, 404) and (
+        "recordnotfound" in text or "could not locate record" in text
+    )
