@@ -80,3 +80,14 @@ def test_admin_gets_its_own_content_security_policy(admin_client):
     response = admin_client.get("/admin/", HTTP_HOST="localhost")
     assert response.status_code == 200
     assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
+
+
+def test_every_environment_variable_is_documented_in_env_example():
+    import re
+
+    base = (ROOT / "cms" / "settings" / "base.py").read_text()
+    production = (ROOT / "cms" / "settings" / "production.py").read_text()
+    read = set(re.findall(r'env_(?:str|bool|int|list)\(\s*"([A-Z0-9_]+)"', base + production))
+    documented = set(re.findall(r"^([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert read, "no environment reads found; did the helpers change name?"
+    assert read - documented == set()

@@ -1,0 +1,38 @@
+"""System checks for the publishing engine's timing, which exactly-once depends on."""
+
+from django.conf import settings
+from django.core.checks import Error, register
+
+
+@register()
+def publishing_timeouts(app_configs, **kwargs):
+    limit = settings.SYNDICATION_TASK_TIME_LIMIT
+    errors = []
+    if settings.SYNDICATION_STUCK_AFTER <= limit:
+        errors.append(
+            Error(
+                "SYNDICATION_STUCK_AFTER_SECONDS must be longer than "
+                "SYNDICATION_TASK_TIME_LIMIT_SECONDS, or the sweeper could take a post from "
+                "a task that is still running.",
+                id="syndication.E001",
+            )
+        )
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout")
+    if visibility is not None and visibility <= limit:
+        errors.append(
+            Error(
+                "The broker's visibility_timeout must be longer than "
+                "SYNDICATION_TASK_TIME_LIMIT_SECONDS, or a slow task is handed to a second "
+                "worker while it runs.",
+                id="syndication.E002",
+            )
+        )
+    if settings.SYNDICATION_HTTP_TIMEOUT * 3 >= limit:
+        errors.append(
+            Error(
+                "SYNDICATION_HTTP_TIMEOUT_SECONDS is too close to the task time limit: a "
+                "publish makes up to three calls (refresh, read back, create).",
+                id="syndication.E003",
+            )
+        )
+    return errors

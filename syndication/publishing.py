@@ -1,0 +1,339 @@
+"""The publishing engine: every post goes out once — not zero times, not twice.
+
+How (docs/syndication.md has the long version):
+
+1. ``dispatch_due_posts`` (beat, every ``SYNDICATION_DISPATCH_EVERY`` seconds) first
+   marks posts overdue beyond the missed window as ``missed`` (they wait for a person
+   instead of going out a day late), then claims due posts in one conditional UPDATE
+   (``scheduled``/``unconfirmed`` → ``publishing`` with a fresh claim id, rows locked
+   with ``skip_locked`` on PostgreSQL) and enqueues ``publish_post(id, claim)``.
+   Scheduling lives in the database, never in Celery ETAs.
+2. ``publish_post`` does nothing unless the row is still ``publishing`` under *its*
+   claim, so a redelivered or duplicated task is harmless. Before the create call it
+   records ``request_sent_at`` (committed), so whoever looks later knows the request may
+   have left. A post that was ever sent is first looked up on the network
+   (``find_published``) and, where the network honours one, resent with the same
+   idempotency key. The remote id is stored the moment it arrives.
+3. A lost answer (timeout, dropped connection, 5xx on create, a worker killed mid-call)
+   makes the post ``unconfirmed``, settled later by step 2 — never a blind repeat.
+   Errors before sending and ``429`` retry with exponential backoff and jitter, honouring
+   ``Retry-After``. A revoked token marks the account "needs reconnecting" and its posts
+   wait. ``sweep_stuck_posts`` returns posts whose worker died to the queue.
+"""
+
+import datetime
+import logging
+import random
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from . import states, tokens
+from .channels.base import (
+    AuthExpired,
+    ChannelError,
+    NotSent,
+    PublishRequest,
+    RateLimited,
+    Rejected,
+    RemotePost,
+    Unconfirmed,
+)
+from .models import ChannelAccount, PostAttempt, SyndicationPost
+from .posts import missed_window, render_post
+
+logger = logging.getLogger(__name__)
+Outcome = PostAttempt.Outcome
+
+#: How long a thread reply waits for its parent chapter's post before asking again.
+THREAD_WAIT = datetime.timedelta(seconds=60)
+
+
+def retry_delay(failures: int, retry_after: float | None = None, *, rng=random) -> float:
+    """Exponential backoff with full jitter, never sooner than the network asked."""
+    base = settings.SYNDICATION_RETRY_BASE
+    ceiling = min(settings.SYNDICATION_RETRY_CAP, base * 2 ** max(0, failures - 1))
+    delay = ceiling * (0.5 + rng.random() / 2)
+    return max(delay, retry_after or 0.0)
+
+
+def reconcile_delay() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.SYNDICATION_RECONCILE_AFTER)
+
+
+# --- Dispatch ----------------------------------------------------------------------------
+def mark_missed(now=None) -> int:
+    """Posts never sent and overdue beyond the window wait for a person."""
+    now = now or timezone.now()
+    overdue = SyndicationPost.objects.filter(
+        state=states.SCHEDULED, scheduled_at__lt=now - missed_window(), send_count=0
+    )
+    count = 0
+    for post in overdue.only("pk", "state", "scheduled_at"):
+        reason = (
+            f"Was due at {timezone.localtime(post.scheduled_at):%Y-%m-%d %H:%M %Z} and did not go "
+            f"out within {settings.SYNDICATION_MISSED_AFTER} minutes (were the workers "
+            "running?). Not sent late: reschedule or cancel it."
+        )
+        if post.move(states.MISSED, last_error=reason, due_at=None):
+            post.log(Outcome.MISSED, reason)
+            count += 1
+    return count
+
+
+def claim_due_posts(now=None, limit: int = 1000) -> tuple[str, list[int]]:
+    """Atomically move due posts to ``publishing`` under one new claim; return their ids."""
+    now = now or timezone.now()
+    claim = uuid.uuid4()
+    due = Q(state=states.SCHEDULED) | Q(state=states.UNCONFIRMED, due_at__isnull=False)
+    ready = Q(account__paused_until__isnull=True) | Q(account__paused_until__lte=now)
+    with transaction.atomic():
+        candidates = (
+            SyndicationPost.objects.filter(due, ready, due_at__lte=now)
+            .filter(account__status=ChannelAccount.Status.ACTIVE)
+            .order_by("due_at", "pk")
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", flat=True)[:limit]
+        )
+        ids = list(candidates)
+        if not ids:
+            return str(claim), []
+        SyndicationPost.objects.filter(
+            pk__in=ids, state__in=(states.SCHEDULED, states.UNCONFIRMED)
+        ).update(state=states.PUBLISHING, claim=claim, claimed_at=now, updated_at=now)
+        claimed = list(
+            SyndicationPost.objects.filter(pk__in=ids, claim=claim).values_list("pk", flat=True)
+        )
+    return str(claim), claimed
+
+
+def dispatch_due_posts(enqueue, now=None, limit: int = 1000) -> int:
+    """Mark overdue posts missed, claim the due ones and hand each to ``enqueue(id, claim)``."""
+    now = now or timezone.now()
+    mark_missed(now)
+    claim, ids = claim_due_posts(now, limit)
+    for post_id in ids:
+        enqueue(post_id, claim)
+    return len(ids)
+
+
+def sweep_stuck_posts(now=None) -> int:
+    """Settle posts whose worker died: ``publishing`` for longer than any task may run."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(seconds=settings.SYNDICATION_STUCK_AFTER)
+    swept = 0
+    stuck = SyndicationPost.objects.filter(state=states.PUBLISHING, claimed_at__lt=cutoff)
+    for post in stuck.only("pk", "state", "claim", "request_sent_at", "claimed_at"):
+        sent = post.request_sent_at is not None and post.request_sent_at >= post.claimed_at
+        if sent:
+            reason = "The worker stopped after sending; checking whether the post was published."
+            moved = post.move(states.UNCONFIRMED, claim=post.claim, due_at=now, last_error=reason)
+            outcome = Outcome.UNCONFIRMED
+        else:
+            reason = "The worker stopped before sending; queued again."
+            moved = post.move(states.SCHEDULED, claim=post.claim, due_at=now)
+            outcome = Outcome.RETRY
+        if moved:
+            post.log(outcome, reason, sent=sent)
+            swept += 1
+    return swept
+
+
+# --- Publishing one post ------------------------------------------------------------------
+class Stale(Exception):
+    """This task no longer holds the post (someone else settled or reclaimed it)."""
+
+
+def publish_post(post_id: int, claim: str) -> str:
+    """Publish one claimed post; return what happened, in one word, for the task result."""
+    post = (
+        SyndicationPost.objects.select_related("account", "story", "in_reply_to")
+        .filter(pk=post_id)
+        .first()
+    )
+    if post is None or post.state != states.PUBLISHING or str(post.claim) != str(claim):
+        return "stale"
+    try:
+        return _publish(post, claim)
+    except Stale:
+        return "stale"
+
+
+def _publish(post: SyndicationPost, claim: str) -> str:
+    account = post.account
+    if not account.is_usable:
+        return _wait(post, claim, f"{account} needs reconnecting; the post waits for it.")
+    if not post.story.live:
+        return _fail(post, claim, "The story is not live any more, so there is nothing to link.")
+
+    reply_to = ""
+    parent = post.in_reply_to
+    if parent is not None:
+        if parent.state == states.PUBLISHED:
+            reply_to = parent.remote_id
+        elif parent.state not in (states.FAILED, states.CANCELLED, states.MISSED):
+            return _wait(
+                post,
+                claim,
+                "Waiting for the previous chapter's post to publish first.",
+                due=timezone.now() + THREAD_WAIT,
+            )
+
+    text, link = render_post(post)
+    request = PublishRequest(
+        post_id=post.pk,
+        text=text,
+        link=link,
+        idempotency_key=str(post.idempotency_key),
+        reply_to=reply_to,
+        marker=f"utm_content={post.pk}",
+        link_title=post.story.title,
+        link_description=post.story.intro,
+    )
+    adapter = account.adapter(timeout=settings.SYNDICATION_HTTP_TIMEOUT)
+    sent = False
+    try:
+        tokens.ensure_fresh(account, adapter)
+        if post.send_count:
+            # It may be out there already: look before sending again.
+            found = adapter.find_published(request)
+            if found is not None:
+                return _published(post, claim, found, confirmed=True)
+            if not adapter.honours_idempotency_key and not _reconcile_window_passed(post):
+                return _unconfirmed(post, claim, "Not visible on the network yet; looking again.")
+        _mark_sending(post, claim)
+        sent = True
+        remote = adapter.publish(request)
+    except Unconfirmed as error:
+        return _unconfirmed(post, claim, error.message, status=error.status)
+    except RateLimited as error:
+        if error.retry_after:
+            ChannelAccount.objects.filter(pk=account.pk).update(
+                paused_until=timezone.now() + datetime.timedelta(seconds=error.retry_after)
+            )
+        return _retry(post, claim, error, sent=sent)
+    except NotSent as error:
+        return _retry(post, claim, error, sent=False)
+    except AuthExpired as error:
+        account.mark_needs_reconnect(error.message)
+        return _wait(post, claim, error.message, status=error.status)
+    except Rejected as error:
+        return _fail(post, claim, error.message, status=error.status, sent=sent)
+    except ChannelError as error:  # pragma: no cover - a new error kind nobody classified
+        return _unconfirmed(post, claim, error.message) if sent else _retry(post, claim, error)
+    except Exception:
+        # A bug or the database: record it where people look, then let Celery log it.
+        message = "Unexpected error while publishing; see the worker log."
+        if sent:
+            _unconfirmed(post, claim, message)
+        else:
+            _retry(post, claim, NotSent(message))
+        raise
+    return _published(post, claim, remote)
+
+
+def _reconcile_window_passed(post) -> bool:
+    return post.request_sent_at is None or (
+        timezone.now() - post.request_sent_at >= reconcile_delay()
+    )
+
+
+def _mark_sending(post, claim) -> None:
+    now = timezone.now()
+    updated = SyndicationPost.objects.filter(
+        pk=post.pk, state=states.PUBLISHING, claim=claim
+    ).update(request_sent_at=now, send_count=F("send_count") + 1, updated_at=now)
+    if not updated:
+        raise Stale
+    post.request_sent_at = now
+    post.send_count += 1
+
+
+def _published(post, claim, remote: RemotePost, *, confirmed=False) -> str:
+    now = timezone.now()
+    fields = {
+        "remote_id": remote.id,
+        "remote_url": remote.url,
+        "published_at": now,
+        "last_error": "",
+        "due_at": None,
+    }
+    # The remote id is the truth: store it even if this task's claim was swept meanwhile.
+    if not post.move(states.PUBLISHED, claim=claim, **fields) and not post.move(
+        states.PUBLISHED, **fields
+    ):
+        logger.warning("post %s published as %s but was already settled", post.pk, remote.id)
+        return "stale"
+    outcome = Outcome.CONFIRMED if confirmed else Outcome.PUBLISHED
+    post.log(outcome, remote.url, sent=True, claim=claim)
+    transaction.on_commit(_refresh_story_pages)
+    return "published"
+
+
+def _refresh_story_pages():
+    from stories.render_cache import bump_content_version
+
+    bump_content_version()
+
+
+def _unconfirmed(post, claim, message, *, status=None) -> str:
+    failures = post.failure_count + 1
+    if failures >= settings.SYNDICATION_MAX_FAILURES:
+        message = (
+            f"{message} Still unconfirmed after {failures} checks: look at the account on "
+            f"{post.account.get_network_display()}, then retry or cancel."
+        )
+        due = None
+    else:
+        due = timezone.now() + reconcile_delay()
+    if not post.move(
+        states.UNCONFIRMED, claim=claim, due_at=due, failure_count=failures, last_error=message
+    ):
+        raise Stale
+    post.log(Outcome.UNCONFIRMED, message, status=status, sent=True, claim=claim)
+    return "unconfirmed"
+
+
+def _retry(post, claim, error: ChannelError, *, sent=False) -> str:
+    failures = post.failure_count + 1
+    if failures >= settings.SYNDICATION_MAX_FAILURES:
+        return _fail(
+            post,
+            claim,
+            f"{error.message} Gave up after {failures} attempts.",
+            status=error.status,
+            sent=sent,
+        )
+    delay = retry_delay(failures, getattr(error, "retry_after", None))
+    due = timezone.now() + datetime.timedelta(seconds=delay)
+    if not post.move(
+        states.SCHEDULED, claim=claim, due_at=due, failure_count=failures, last_error=error.message
+    ):
+        raise Stale
+    post.log(
+        Outcome.RETRY,
+        f"{error.message} Next try in {delay:.0f} s.",
+        status=error.status,
+        sent=sent,
+        claim=claim,
+    )
+    return "retry"
+
+
+def _wait(post, claim, message, *, due=None, status=None) -> str:
+    if not post.move(
+        states.SCHEDULED, claim=claim, due_at=due or timezone.now(), last_error=message
+    ):
+        raise Stale
+    post.log(Outcome.WAITING, message, status=status, claim=claim)
+    return "waiting"
+
+
+def _fail(post, claim, message, *, status=None, sent=False) -> str:
+    if not post.move(states.FAILED, claim=claim, last_error=message, due_at=None):
+        raise Stale
+    post.log(Outcome.FAILED, message, status=status, sent=sent, claim=claim)
+    return "failed"

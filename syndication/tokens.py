@@ -1,0 +1,60 @@
+"""Keeping OAuth2 tokens and Bluesky sessions fresh, one refresh at a time per account.
+
+A refresh happens under a per-account row lock and re-reads the tokens inside it, so two
+workers never both spend a single-use refresh token; the new tokens are stored before
+anything else uses them, and a stored refresh token is never replaced by an empty one
+(``ChannelAccount.set_tokens``). A refusal marks the account "needs reconnecting"; a 429
+or 5xx during refresh is only a transient error.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .channels.base import AuthExpired
+from .models import ChannelAccount
+
+
+def expires_at(new_tokens: dict):
+    value = new_tokens.get("expires_at")
+    if value in (None, ""):
+        return None
+    return datetime.datetime.fromtimestamp(float(value), tz=datetime.UTC)
+
+
+def needs_refresh(account, now=None) -> bool:
+    now = now or timezone.now()
+    skew = datetime.timedelta(seconds=settings.SYNDICATION_REFRESH_SKEW)
+    return account.token_expires_at is not None and account.token_expires_at <= now + skew
+
+
+def ensure_fresh(account: ChannelAccount, adapter, now=None) -> bool:
+    """Refresh ``account``'s tokens if they expire soon; True when a refresh happened."""
+    if not adapter.refreshes_tokens or not needs_refresh(account, now):
+        return False
+    with transaction.atomic():
+        locked = ChannelAccount.objects.select_for_update().get(pk=account.pk)
+        if not needs_refresh(locked, now):
+            # Another worker refreshed while we waited for the lock: use its tokens.
+            _copy_tokens(locked, account)
+            return False
+        try:
+            new = adapter.refresh(locked.tokens)
+        except AuthExpired as error:
+            locked.mark_needs_reconnect(error.message)
+            account.status, account.status_reason = locked.status, locked.status_reason
+            raise
+        locked.set_tokens(new)
+        locked.token_expires_at = expires_at(new)
+        locked.last_refreshed_at = timezone.now()
+        locked.save(update_fields=["encrypted_tokens", "token_expires_at", "last_refreshed_at"])
+    _copy_tokens(locked, account)
+    return True
+
+
+def _copy_tokens(source, target) -> None:
+    target.encrypted_tokens = source.encrypted_tokens
+    target.token_expires_at = source.token_expires_at
+    target.last_refreshed_at = source.last_refreshed_at
