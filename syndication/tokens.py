@@ -34,6 +34,7 @@ def ensure_fresh(account: ChannelAccount, adapter, now=None) -> bool:
     """Refresh ``account``'s tokens if they expire soon; True when a refresh happened."""
     if not adapter.refreshes_tokens or not needs_refresh(account, now):
         return False
+    refused = None
     with transaction.atomic():
         locked = ChannelAccount.objects.select_for_update().get(pk=account.pk)
         if not needs_refresh(locked, now):
@@ -43,13 +44,18 @@ def ensure_fresh(account: ChannelAccount, adapter, now=None) -> bool:
         try:
             new = adapter.refresh(locked.tokens)
         except AuthExpired as error:
-            locked.mark_needs_reconnect(error.message)
-            account.status, account.status_reason = locked.status, locked.status_reason
-            raise
-        locked.set_tokens(new)
-        locked.token_expires_at = expires_at(new)
-        locked.last_refreshed_at = timezone.now()
-        locked.save(update_fields=["encrypted_tokens", "token_expires_at", "last_refreshed_at"])
+            refused = error
+        else:
+            locked.set_tokens(new)
+            locked.token_expires_at = expires_at(new)
+            locked.last_refreshed_at = timezone.now()
+            locked.save(
+                update_fields=["encrypted_tokens", "token_expires_at", "last_refreshed_at"]
+            )
+    if refused is not None:
+        # Outside the transaction, so raising does not roll the mark back.
+        account.mark_needs_reconnect(refused.message)
+        raise refused
     _copy_tokens(locked, account)
     return True
 

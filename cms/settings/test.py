@@ -7,7 +7,7 @@ eager flag themselves.
 import os
 
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR
+from .base import DATABASES, VAR_DIR, env_bool
 
 SECRET_KEY = "test-only-key-storyloom"  # noqa: S105
 DEBUG = False
@@ -20,7 +20,9 @@ STORAGES = {
 }
 WHITENOISE_AUTOREFRESH = True
 MEDIA_ROOT = str(VAR_DIR / "test-media")
-CELERY_TASK_ALWAYS_EAGER = True
+# Unit tests run tasks in-process. Worker and beat processes started by integration
+# tests set CELERY_TASK_ALWAYS_EAGER=false, or beat would run every task itself.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 CELERY_TASK_EAGER_PROPAGATES = True
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},

@@ -54,7 +54,13 @@ def database_url_for_child() -> str:
 @contextmanager
 def celery_process(*args, env: dict[str, str], log: Path):
     """Run ``celery -A cms <args>`` as a real child process; stop it afterwards."""
-    full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cms.settings.test", **env}
+    full_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cms.settings.test",
+        # A real worker runs the tasks; beat only sends them.
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        **env,
+    }
     with log.open("w") as out:
         process = subprocess.Popen(
             [CELERY, "-A", "cms", *args],

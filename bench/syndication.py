@@ -1,0 +1,312 @@
+"""Publishing benchmark: N scheduled posts through Redis, beat and a worker, exactly once.
+
+Builds a throw-away site in a temporary directory (SQLite there unless
+BENCH_DATABASE_URL names another database), starts the Mastodon test server on
+127.0.0.1 with a handful of accounts, schedules N posts due now, then starts a real
+Celery beat and worker on Redis (REDIS_URL, default redis://127.0.0.1:6379/0, on
+queues of its own) and waits until every post is published. It reports posts per
+second and checks the server for duplicates and the database for losses.
+
+    .venv/bin/python bench/syndication.py [--posts N] [--accounts A] [--concurrency C]
+
+Progress goes to stderr. Stdout carries a table, then, as its last line, one JSON
+object: {"posts", "posts_per_s", "duplicates", "lost", ...}.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CELERY = str(Path(sys.executable).with_name("celery"))
+STRIPPED_ENV = (
+    "DATABASE_URL",
+    "DJANGO_SETTINGS_MODULE",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "CELERY_RESULT_BACKEND",
+)
+
+
+class BenchError(Exception):
+    """A failure worth one clear line rather than a traceback."""
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def redis_url() -> str:
+    import redis
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        raise BenchError(f"Redis at {url} is not reachable ({exc}); start it first") from None
+    return url
+
+
+def site_env(tmp: Path, broker: str, tag: str, concurrency: int) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if name not in STRIPPED_ENV}
+    env.update(
+        STORYLOOM_VAR_DIR=str(tmp / "var"),
+        DJANGO_SETTINGS_MODULE="cms.settings.dev",
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(40),
+        DATABASE_URL=os.environ.get("BENCH_DATABASE_URL", "").strip()
+        or f"sqlite:///{tmp / 'bench.sqlite3'}",
+        CELERY_BROKER_URL=broker,
+        CELERY_RESULT_BACKEND=broker,
+        CELERY_DEFAULT_QUEUE=f"{tag}-default",
+        SYNDICATION_QUEUE=f"{tag}-publishing",
+        SYNDICATION_DISPATCH_EVERY_SECONDS="1",
+        SYNDICATION_SWEEP_EVERY_SECONDS="5",
+        PUBLISH_SCHEDULED_EVERY_SECONDS="3600",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def build_site(posts: int, accounts: int, stories: int, server):
+    """Migrate the empty database, add stories, accounts and ``posts`` posts due now."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from stories.models import AudienceInterest, StoryIndexPage, StoryPage
+    from syndication import states
+    from syndication.models import ChannelAccount, Network, SyndicationPost
+
+    started = time.monotonic()
+    call_command("migrate", verbosity=0)
+    index = StoryIndexPage.objects.first()
+    interest = AudienceInterest.objects.create(name="Home", slug="home")
+    made = []
+    for number in range(stories):
+        story = StoryPage(
+            title=f"Fixing a dripping tap, part {number + 1}",
+            slug=f"dripping-tap-{number + 1}",
+            intro="A washer costs pennies and the job takes ten minutes with the water off.",
+        )
+        index.add_child(instance=story)
+        story.interests.add(interest)
+        made.append(story)
+    linked = []
+    for number in range(accounts):
+        remote_id, token = server.create_account(f"brand{number}")
+        account = ChannelAccount(
+            network=Network.MASTODON,
+            instance_url=server.url,
+            remote_id=remote_id,
+            handle=f"@brand{number}",
+            max_characters=500,
+        )
+        account.set_tokens({"access_token": token})
+        account.save()
+        linked.append(account)
+    now = timezone.now()
+    SyndicationPost.objects.bulk_create(
+        (
+            SyndicationPost(
+                story=made[number % stories],
+                account=linked[number % accounts],
+                text="Ten minutes, one washer, no more drip.\n\n{story_url}",
+                scheduled_at=now,
+                due_at=now,
+                state=states.SCHEDULED,
+            )
+            for number in range(posts)
+        ),
+        batch_size=1000,
+    )
+    connection.close()
+    log(
+        f"built the site: {stories} stories, {accounts} accounts, {posts} posts due now "
+        f"({time.monotonic() - started:.1f}s)"
+    )
+
+
+def start(args, env, log_path: Path) -> subprocess.Popen:
+    with log_path.open("wb") as out:
+        return subprocess.Popen(
+            [CELERY, "-A", "cms", *args],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def published_count() -> int:
+    from django.db import connection
+
+    from syndication import states
+    from syndication.models import SyndicationPost
+
+    count = SyndicationPost.objects.filter(state=states.PUBLISHED).count()
+    connection.close()
+    return count
+
+
+def run(options) -> dict:
+    from syndication.testing.mastodon_server import MastodonTestServer
+
+    broker = redis_url()
+    tag = f"bench-{uuid.uuid4().hex[:8]}"
+    tmp = Path(tempfile.mkdtemp(prefix="storyloom-bench-syndication-"))
+    processes = []
+    try:
+        env = site_env(tmp, broker, tag, options.concurrency)
+        os.environ.update(env)
+        with MastodonTestServer() as server:
+            build_site(options.posts, options.accounts, options.stories, server)
+            pool = (
+                ["-P", "solo"]
+                if options.concurrency == 1
+                else ["-P", "prefork", "-c", str(options.concurrency)]
+            )
+            worker = [
+                "worker",
+                *pool,
+                "-Q",
+                f"{tag}-default,{tag}-publishing",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "WARNING",
+            ]
+            log(f"starting beat and a worker ({' '.join(pool)}) on {broker}")
+            started = time.monotonic()
+            processes.append(start(worker, env, tmp / "worker.log"))
+            processes.append(
+                start(["beat", "-s", str(tmp / "beat"), "-l", "WARNING"], env, tmp / "beat.log")
+            )
+            deadline = started + options.timeout
+            done = 0
+            samples = []
+            while time.monotonic() < deadline:
+                done = published_count()
+                samples.append((time.monotonic() - started, done, len(server.statuses)))
+                if done >= options.posts:
+                    break
+                if any(process.poll() is not None for process in processes):
+                    raise BenchError("a Celery process exited early; see " + str(tmp))
+                time.sleep(0.5)
+            elapsed = time.monotonic() - started
+            statuses = server.statuses
+            moments = [
+                datetime.datetime.fromisoformat(s["created_at"].replace("Z", "+00:00")).timestamp()
+                for s in statuses
+            ]
+            first, last = (min(moments), max(moments)) if moments else (0.0, 0.0)
+            duplicates = sum(count - 1 for count in server.duplicates().values())
+            on_server = {m for s in statuses for m in re.findall(r"utm_content=\d+", s["text"])}
+            from syndication.models import SyndicationPost
+
+            published_ids = set(
+                SyndicationPost.objects.filter(state="published").values_list("pk", flat=True)
+            )
+            missing_on_server = sum(
+                1 for pk in published_ids if f"utm_content={pk}" not in on_server
+            )
+            lost = options.posts - len(published_ids) + missing_on_server
+            rates = [
+                (b[1] - a[1]) / (b[0] - a[0])
+                for a, b in zip(samples, samples[1:], strict=False)
+                if b[0] > a[0] and b[1] > a[1]
+            ]
+        steady = (len(statuses) - 1) / (last - first) if len(statuses) > 1 and last > first else 0
+        return {
+            "posts": options.posts,
+            "posts_per_s": round(steady, 1),
+            "duplicates": duplicates,
+            "lost": lost,
+            "wall_s": round(elapsed, 2),
+            "posts_per_s_wall": round(len(published_ids) / elapsed, 1) if elapsed else 0,
+            "median_sample_rate": round(statistics.median(rates), 1) if rates else 0,
+            "accounts": options.accounts,
+            "concurrency": options.concurrency,
+            "database": "postgresql" if "postgres" in env["DATABASE_URL"] else "sqlite",
+        }
+    finally:
+        for process in processes:
+            stop(process)
+        try:
+            import redis
+
+            client = redis.Redis.from_url(broker)
+            for key in client.scan_iter(f"{tag}*"):
+                client.delete(key)
+        except Exception as exc:  # cleanup must not hide the result
+            log(f"could not clean up Redis keys: {exc}")
+        if options.keep:
+            log(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--posts", type=int, default=5000)
+    parser.add_argument("--accounts", type=int, default=10)
+    parser.add_argument("--stories", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=1, help="worker processes")
+    parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    options = parser.parse_args()
+    try:
+        figures = run(options)
+    except BenchError as exc:
+        log(f"error: {exc}")
+        return 1
+    rows = [
+        ("posts scheduled", figures["posts"]),
+        ("published per second (first to last post)", figures["posts_per_s"]),
+        ("published per second (wall, incl. start-up)", figures["posts_per_s_wall"]),
+        ("wall time, s", figures["wall_s"]),
+        ("duplicates on the server", figures["duplicates"]),
+        ("lost (not published exactly once)", figures["lost"]),
+        ("database", figures["database"]),
+        ("worker processes", figures["concurrency"]),
+    ]
+    width = max(len(label) for label, _ in rows)
+    print(f"{'measure'.ljust(width)} | value")
+    print(f"{'-' * width}-|------")
+    for label, value in rows:
+        print(f"{label.ljust(width)} | {value}")
+    print(json.dumps(figures))
+    return 0 if figures["duplicates"] == 0 and figures["lost"] == 0 else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

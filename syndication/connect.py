@@ -1,0 +1,223 @@
+"""Connecting channel accounts: the database side of the OAuth dances.
+
+The admin views and ``manage.py connect_channel`` call these functions; the network
+calls themselves live in the channel modules. Every failure a person can cause or fix
+(a mistyped server, a denied consent, a revoked token) comes out as ``ConnectError``
+with a message written for them, and leaves no account behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import json
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+import requests
+from oauthlib.oauth2 import OAuth2Error
+from requests_oauthlib import OAuth2Session
+
+from .channels import mastodon
+from .channels.base import AuthExpired, ChannelError, NotAChannel, Profile
+from .models import ChannelAccount, MastodonApp, Network
+
+
+class ConnectError(Exception):
+    """Connecting failed for a reason the person connecting should read."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self):
+        return self.message
+
+
+def save_account(
+    *,
+    network: str,
+    instance_url: str,
+    profile: Profile,
+    tokens: dict,
+    scopes: str,
+    user=None,
+    token_expires_at=None,
+) -> ChannelAccount:
+    """Create the account, or bring an existing one back with fresh tokens.
+
+    A reconnect finds the same row by (network, server, remote id), so the account
+    keeps its posts and their history; it becomes usable again at once.
+    """
+    with transaction.atomic():
+        account, _ = ChannelAccount.objects.select_for_update().get_or_create(
+            network=network,
+            instance_url=instance_url,
+            remote_id=profile.remote_id,
+            defaults={"handle": profile.handle},
+        )
+        account.handle = profile.handle
+        account.display_name = profile.display_name[:255]
+        account.profile_url = profile.url
+        account.scopes = scopes
+        if profile.max_characters:
+            account.max_characters = profile.max_characters
+        account.token_expires_at = token_expires_at
+        account.status = ChannelAccount.Status.ACTIVE
+        account.status_reason = ""
+        account.connected_at = timezone.now()
+        if user is not None and getattr(user, "is_authenticated", False):
+            account.connected_by = user
+        account.set_tokens(tokens)
+        account.save()
+    return account
+
+
+# --- Mastodon -------------------------------------------------------------------------
+def mastodon_app(
+    instance_url: str, redirect_uri: str, *, scopes: str = mastodon.SCOPES
+) -> MastodonApp:
+    """Storyloom's registration on this instance, registering it the first time."""
+    lookup = {"instance_url": instance_url, "redirect_uri": redirect_uri, "scopes": scopes}
+    app = MastodonApp.objects.filter(**lookup).first()
+    if app is not None:
+        return app
+    try:
+        registered = mastodon.register_app(instance_url, redirect_uri, scopes)
+    except ChannelError as exc:
+        raise ConnectError(
+            f"{_host(instance_url)} would not register Storyloom: {exc.message}"
+        ) from exc
+    app = MastodonApp(**lookup, client_id=registered["client_id"])
+    app.client_secret = registered["client_secret"]
+    try:
+        with transaction.atomic():
+            app.save()
+    except IntegrityError:
+        # Two people connected to the same new server at once; keep the first app.
+        return MastodonApp.objects.get(**lookup)
+    return app
+
+
+def mastodon_start(instance_text: str, redirect_uri: str) -> tuple[str, dict]:
+    """Where to send the person to approve Storyloom, and what to remember meanwhile.
+
+    The returned ``flow`` is plain JSON for the session: the CSRF ``state``, the PKCE
+    ``code_verifier`` and which server and callback this attempt is about.
+    """
+    try:
+        info = mastodon.instance_info(mastodon.normalise_instance_url(instance_text))
+    except NotAChannel as exc:
+        raise ConnectError(exc.message) from exc
+    scopes = mastodon.scopes_for(info.version)
+    app = mastodon_app(info.url, redirect_uri, scopes=scopes)
+    oauth = OAuth2Session(app.client_id, redirect_uri=redirect_uri, scope=scopes, pkce="S256")
+    authorization_url, state = oauth.authorization_url(f"{info.url}/oauth/authorize")
+    flow = {
+        "network": Network.MASTODON.value,
+        "state": state,
+        "code_verifier": oauth._code_verifier,
+        "instance_url": info.url,
+        "redirect_uri": redirect_uri,
+        "scopes": scopes,
+        "max_characters": info.max_characters,
+    }
+    return authorization_url, flow
+
+
+def mastodon_finish(flow: dict, params: dict, user=None) -> ChannelAccount:
+    """Turn the callback's query (``code`` and ``state``) into a connected account."""
+    flow = flow or {}
+    host = _host(flow.get("instance_url", "")) or "the Mastodon server"
+    # An error needs no state check: it only ends the attempt, it cannot connect anything.
+    if params.get("error"):
+        if params["error"] == "access_denied":
+            raise ConnectError(f"Access was not granted on {host}, so nothing was connected.")
+        reason = params.get("error_description") or params["error"]
+        raise ConnectError(f"{host} refused the connection: {reason}.")
+    state = str(params.get("state") or "")
+    if not state or not hmac.compare_digest(state, str(flow.get("state") or "")):
+        raise ConnectError(
+            "This answer from Mastodon does not belong to the connection you started "
+            "(its state does not match); start again."
+        )
+    if not params.get("code"):
+        raise ConnectError(f"{host} sent no authorisation code; start again.")
+    instance_url, scopes = flow["instance_url"], flow.get("scopes", mastodon.SCOPES)
+    lookup = {"instance_url": instance_url, "redirect_uri": flow["redirect_uri"], "scopes": scopes}
+    app = MastodonApp.objects.filter(**lookup).first()
+    if app is None:
+        raise ConnectError(f"Storyloom's registration on {host} is gone; start again.")
+    oauth = OAuth2Session(
+        app.client_id, redirect_uri=flow["redirect_uri"], scope=scopes, pkce="S256"
+    )
+    # A new session for the callback: give it the verifier the authorisation URL was made with.
+    oauth._code_verifier = flow["code_verifier"]
+    try:
+        token = oauth.fetch_token(
+            f"{instance_url}/oauth/token",
+            code=params["code"],
+            client_secret=app.client_secret,
+            timeout=mastodon._timeout(),
+        )
+    except OAuth2Error as exc:
+        if exc.error == "invalid_client":
+            # The server forgot the app (reinstalled?): register afresh next time.
+            app.delete()
+        reason = exc.description or exc.error
+        raise ConnectError(f"{host} would not hand over access: {reason}") from exc
+    except requests.RequestException as exc:
+        raise ConnectError(f"Could not reach {host} to finish connecting; start again.") from exc
+    except Warning as exc:  # oauthlib's way of saying fewer scopes were granted
+        raise ConnectError(f"{host} granted less access than Storyloom needs ({exc}).") from exc
+    granted = token.get("scope") or scopes
+    granted = " ".join(granted) if isinstance(granted, list | tuple) else str(granted)
+    return _save_mastodon(
+        instance_url, token["access_token"], granted, flow.get("max_characters"), user
+    )
+
+
+def mastodon_connect_with_token(instance_text: str, access_token: str, user=None) -> ChannelAccount:
+    """Connect with a token made by hand (Preferences → Development on the server)."""
+    try:
+        info = mastodon.instance_info(mastodon.normalise_instance_url(instance_text))
+    except NotAChannel as exc:
+        raise ConnectError(exc.message) from exc
+    # Mastodon cannot tell which scopes a hand-made token has: leave them unrecorded.
+    return _save_mastodon(info.url, access_token.strip(), "", info.max_characters, user)
+
+
+def _save_mastodon(instance_url, access_token, scopes, max_characters, user) -> ChannelAccount:
+    host = _host(instance_url)
+    try:
+        profile = mastodon.verify_credentials(instance_url, access_token)
+    except AuthExpired as exc:
+        said = _server_words(exc.body)
+        raise ConnectError(
+            f"{host} does not accept this access token{f' ({said})' if said else ''}; "
+            "it may have been revoked or mistyped."
+        ) from exc
+    except ChannelError as exc:
+        raise ConnectError(f"Could not check the account on {host}: {exc.message}") from exc
+    profile = dataclasses.replace(profile, max_characters=max_characters)
+    return save_account(
+        network=Network.MASTODON,
+        instance_url=instance_url,
+        profile=profile,
+        tokens={"access_token": access_token, "token_type": "Bearer"},
+        scopes=scopes,
+        user=user,
+    )
+
+
+def _server_words(body: str) -> str:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return ""
+    return str(data.get("error") or "") if isinstance(data, dict) else ""
+
+
+def _host(url: str) -> str:
+    return url.split("://", 1)[-1].rstrip("/")
