@@ -221,3 +221,86 @@ def _server_words(body: str) -> str:
 
 def _host(url: str) -> str:
     return url.split("://", 1)[-1].rstrip("/")
+
+
+# --- Bluesky, LinkedIn and X ----------------------------------------------------------
+def bluesky_connect(handle: str, app_password: str, service_url: str, user=None) -> ChannelAccount:
+    """Connect with an app password (Bluesky's OAuth needs DPoP: see docs/syndication.md)."""
+    from .channels import bluesky
+    from .tokens import expires_at
+
+    try:
+        profile, tokens = bluesky.connect(
+            handle, app_password, service_url or bluesky.DEFAULT_SERVICE
+        )
+    except NotAChannel as exc:
+        raise ConnectError(exc.message) from exc
+    except AuthExpired as exc:
+        raise ConnectError(
+            f"Bluesky did not accept that handle and app password ({exc.message})."
+        ) from exc
+    except ChannelError as exc:
+        raise ConnectError(f"Could not connect to Bluesky: {exc.message}") from exc
+    return save_account(
+        network=Network.BLUESKY,
+        instance_url=(service_url or bluesky.DEFAULT_SERVICE).rstrip("/"),
+        profile=profile,
+        tokens=tokens,
+        scopes="app password",
+        user=user,
+        token_expires_at=expires_at(tokens),
+    )
+
+
+def oauth_start(network: str, redirect_uri: str) -> tuple[str, dict]:
+    """Start LinkedIn's (OAuth 2) or X's (OAuth 1.0a) sign-in; return its address and flow."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from .channels import linkedin, x
+
+    try:
+        if network == Network.LINKEDIN:
+            url, state = linkedin.authorization(redirect_uri)
+            return url, {"network": network, "state": state, "redirect_uri": redirect_uri}
+        if network == Network.X:
+            url, flow = x.request_token(redirect_uri)
+            return url, {"network": network, **flow}
+    except ImproperlyConfigured as exc:
+        raise ConnectError(str(exc)) from exc
+    except ChannelError as exc:
+        raise ConnectError(f"Could not start connecting: {exc.message}") from exc
+    raise ConnectError(f"{network} accounts are not connected through OAuth here.")
+
+
+def oauth_finish(network: str, flow: dict, params: dict, user=None) -> ChannelAccount:
+    """Finish LinkedIn's or X's sign-in from the callback's query and save the account."""
+    from .channels import linkedin, x
+    from .tokens import expires_at
+
+    if params.get("error") or params.get("denied"):
+        raise ConnectError("Access was not granted, so nothing was connected.")
+    try:
+        if network == Network.LINKEDIN:
+            state = str(params.get("state") or "")
+            if not state or not hmac.compare_digest(state, str(flow.get("state") or "")):
+                raise ConnectError("This answer does not belong to the connection you started.")
+            profile, tokens = linkedin.finish(flow["redirect_uri"], params.get("code", ""))
+            scopes = " ".join(linkedin.MEMBER_SCOPES)
+        elif network == Network.X:
+            if params.get("oauth_token") != flow.get("resource_owner_key"):
+                raise ConnectError("This answer does not belong to the connection you started.")
+            profile, tokens = x.finish(flow, params.get("oauth_verifier", ""))
+            scopes = "oauth1"
+        else:
+            raise ConnectError(f"{network} accounts are not connected through OAuth here.")
+    except ChannelError as exc:
+        raise ConnectError(f"Could not finish connecting: {exc.message}") from exc
+    return save_account(
+        network=network,
+        instance_url="",
+        profile=profile,
+        tokens=tokens,
+        scopes=scopes,
+        user=user,
+        token_expires_at=expires_at(tokens),
+    )

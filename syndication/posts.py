@@ -60,7 +60,7 @@ def render(template: str, story, network: str, post_id, related=()) -> tuple[str
 
 
 def render_post(post: SyndicationPost) -> tuple[str, str]:
-    related = list(post.related_stories.all()[:2])
+    related = list(post.related_stories.order_by("pk")[:2])
     return render(post.text, post.story, post.account.network, post.pk, related)
 
 

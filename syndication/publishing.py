@@ -149,12 +149,13 @@ class Stale(Exception):
 
 def publish_post(post_id: int, claim: str) -> str:
     """Publish one claimed post; return what happened, in one word, for the task result."""
-    post = (
-        SyndicationPost.objects.select_related("account", "story", "in_reply_to")
-        .filter(pk=post_id)
-        .first()
-    )
-    if post is None or post.state != states.PUBLISHING or str(post.claim) != str(claim):
+    try:
+        post = SyndicationPost.objects.select_related("account", "story", "in_reply_to").get(
+            pk=post_id
+        )
+    except SyndicationPost.DoesNotExist:
+        return "stale"
+    if post.state != states.PUBLISHING or str(post.claim) != str(claim):
         return "stale"
     try:
         return _publish(post, claim)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from syndication.connect import ConnectError, mastodon_connect_with_token
+from syndication.connect import ConnectError, bluesky_connect, mastodon_connect_with_token
 
 
 class Command(BaseCommand):
@@ -22,6 +22,8 @@ class Command(BaseCommand):
     networks = {
         "mastodon": "Connect a Mastodon account with an access token from the server's "
         "Preferences → Development (scopes read:statuses write:statuses profile).",
+        "bluesky": "Connect a Bluesky account with an app password (Settings → Privacy and "
+        "security → App passwords).",
     }
 
     def add_arguments(self, parser):
@@ -55,6 +57,24 @@ class Command(BaseCommand):
     def connect_mastodon(self, *, instance, token_file, **options):
         token = self.read_secret(token_file, options.get("stdin"))
         return mastodon_connect_with_token(instance, token)
+
+    # --- Bluesky ---------------------------------------------------------------------
+    def add_bluesky_arguments(self, parser):
+        parser.add_argument("--handle", required=True, help="e.g. brand.bsky.social")
+        parser.add_argument(
+            "--app-password-file",
+            required=True,
+            help="File holding the app password, or - to read it from standard input.",
+        )
+        parser.add_argument(
+            "--service",
+            default="https://bsky.social",
+            help="The account's PDS (default bsky.social).",
+        )
+
+    def connect_bluesky(self, *, handle, app_password_file, service, **options):
+        password = self.read_secret(app_password_file, options.get("stdin"))
+        return bluesky_connect(handle, password, service)
 
     # --- Shared ----------------------------------------------------------------------
     def read_secret(self, path: str, stdin=None) -> str:
