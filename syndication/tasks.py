@@ -4,7 +4,7 @@ from django.conf import settings
 
 from celery import shared_task
 
-from . import publishing
+from . import publishing, tokens
 
 
 @shared_task(name="syndication.tasks.dispatch_due_posts")
@@ -19,8 +19,12 @@ def dispatch_due_posts():
 
 @shared_task(name="syndication.tasks.sweep_posts")
 def sweep_posts():
-    """Beat: put posts whose worker died back on their way (see ``sweep_stuck_posts``)."""
-    return {"stuck": publishing.sweep_stuck_posts(), "missed": publishing.mark_missed()}
+    """Beat: settle posts whose worker died, mark missed ones, refresh tokens ahead of time."""
+    return {
+        "stuck": publishing.sweep_stuck_posts(),
+        "missed": publishing.mark_missed(),
+        "tokens": tokens.refresh_expiring(),
+    }
 
 
 @shared_task(
