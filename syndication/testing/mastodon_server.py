@@ -281,6 +281,7 @@ _ROUTES = [
     ("GET", r"/api/v1/statuses", "statuses_batch"),
     ("GET", r"/api/v1/statuses/(?P<status_id>\d+)", "status"),
     ("GET", r"/api/v1/accounts/(?P<account_id>\d+)/statuses", "account_statuses"),
+    ("GET", r"/@(?P<username>[\w.-]+)(?:/(?P<status_id>\d+))?", "public_page"),
 ]
 _ROUTES = [(method, re.compile(pattern), name) for method, pattern, name in _ROUTES]
 
@@ -304,12 +305,14 @@ class MastodonTestServer:
         usernames: tuple[str, ...] = ("storyloom",),
         slow_seconds: float = 2.0,
         rate_limit: int = 300,
+        port: int = 0,
     ):
         self.lock = threading.Lock()
         self.max_characters = max_characters
         self.title = title
         self.slow_seconds = slow_seconds
         self.rate_limit = rate_limit
+        self.bind_port = port
         self.auto_approve = False
         self.approve_as: str | None = None
         self.faults: FaultPlan | None = None
@@ -338,7 +341,7 @@ class MastodonTestServer:
     # --- Lifecycle ---------------------------------------------------------------------
     def start(self) -> MastodonTestServer:
         self._stopping.clear()
-        self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd = _HTTPServer(("127.0.0.1", self.bind_port), _Handler)
         self._httpd.mastodon = self
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -795,6 +798,21 @@ class MastodonTestServer:
             ]
             return error or _json(200, [self._status_entity(record) for record in found])
 
+    def _public_page(self, request: _Request, username: str, status_id: str | None) -> _Reply:
+        """What a reader sees following a post's link: the account's posts, or one post."""
+        with self.lock:
+            account = next((a for a in self._accounts.values() if a["username"] == username), None)
+            if account is None:
+                return _page(404, "Not found", "<h1>No such account.</h1>")
+            records = [
+                copy.deepcopy(r)
+                for r in reversed(self._statuses.values())
+                if r["account_id"] == account["id"] and (not status_id or r["id"] == status_id)
+            ]
+        if status_id and not records:
+            return _page(404, "Not found", "<h1>No such post.</h1>")
+        return _page(200, f"@{username}", _public_page_body(username, records, self.url))
+
     def _account_statuses(self, request: _Request, account_id: str) -> _Reply:
         limit = request.one("limit", "20")
         limit = max(1, min(40, int(limit))) if limit.isdigit() else 20
@@ -804,6 +822,15 @@ class MastodonTestServer:
                 return error or _error(404, "Record not found")
             mine = [r for r in reversed(self._statuses.values()) if r["account_id"] == account_id]
             return _json(200, [self._status_entity(record) for record in mine[:limit]])
+
+
+def _public_page_body(username: str, records: list[dict], base_url: str) -> str:
+    items = "".join(
+        f'<article id="{r["id"]}"><time>{r["created_at"]}</time>'
+        f"{render_content(r['text'], base_url)}</article>"
+        for r in records
+    )
+    return f"<h1>@{html.escape(username)}</h1>{items or '<p>No posts yet.</p>'}"
 
 
 def _pkce_ok(challenge: str, verifier: str) -> bool:
