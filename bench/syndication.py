@@ -105,6 +105,7 @@ def build_site(posts: int, accounts: int, stories: int, server):
             title=f"Fixing a dripping tap, part {number + 1}",
             slug=f"dripping-tap-{number + 1}",
             intro="A washer costs pennies and the job takes ten minutes with the water off.",
+            purpose="solve",
         )
         index.add_child(instance=story)
         story.interests.add(interest)

@@ -7,3 +7,7 @@ class SyndicationConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401 (registers the system checks)
+
+        # The conversation tag's cache of syndicated stories listens for new posts in
+        # every process, not only those that happened to load the tag library.
+        from .templatetags import syndication_tags  # noqa: F401

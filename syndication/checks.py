@@ -8,7 +8,7 @@ from django.core.checks import Error, register
 def publishing_timeouts(app_configs, **kwargs):
     limit = settings.SYNDICATION_TASK_TIME_LIMIT
     errors = []
-    if settings.SYNDICATION_STUCK_AFTER <= limit:
+    if limit >= settings.SYNDICATION_STUCK_AFTER:
         errors.append(
             Error(
                 "SYNDICATION_STUCK_AFTER_SECONDS must be longer than "
@@ -27,7 +27,7 @@ def publishing_timeouts(app_configs, **kwargs):
                 id="syndication.E002",
             )
         )
-    if settings.SYNDICATION_HTTP_TIMEOUT * 3 >= limit:
+    if limit <= settings.SYNDICATION_HTTP_TIMEOUT * 3:
         errors.append(
             Error(
                 "SYNDICATION_HTTP_TIMEOUT_SECONDS is too close to the task time limit: a "

@@ -152,8 +152,6 @@ class SyndicationPostQuerySet(models.QuerySet):
 class SyndicationPost(models.Model):
     """One story sent to one account at one time, exactly once."""
 
-    State = models.TextChoices("State", [(key, label) for key, label in states.LABELS.items()])
-
     story = models.ForeignKey(
         "stories.StoryPage", on_delete=models.CASCADE, related_name="syndication_posts"
     )
@@ -175,7 +173,7 @@ class SyndicationPost(models.Model):
     )
     scheduled_at = models.DateTimeField(db_index=True)
     state = models.CharField(
-        max_length=20, choices=State.choices, default=states.DRAFT, db_index=True
+        max_length=20, choices=list(states.LABELS.items()), default=states.DRAFT, db_index=True
     )
     idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     remote_id = models.CharField(max_length=255, blank=True)

@@ -1,0 +1,156 @@
+""" "Join the conversation" under a story: links to where it was posted."""
+
+import re
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+import pytest
+
+from stories.render_cache import bump_content_version
+from syndication import states
+from syndication.models import ChannelAccount, SyndicationPost
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client(client):
+    client.defaults["HTTP_HOST"] = "localhost"
+    return client
+
+
+@pytest.fixture
+def mastodon(db):
+    return ChannelAccount.objects.create(
+        network="mastodon",
+        instance_url="https://social.example",
+        remote_id="1",
+        handle="@storyloom",
+    )
+
+
+@pytest.fixture
+def bluesky(db):
+    return ChannelAccount.objects.create(
+        network="bluesky",
+        instance_url="https://bsky.social",
+        remote_id="did:plc:storyloom",
+        handle="storyloom.bsky.social",
+    )
+
+
+def post_for(story, account, state=states.SCHEDULED, **fields):
+    return SyndicationPost.objects.create(
+        story=story,
+        account=account,
+        text="{story_url}",
+        scheduled_at=timezone.now(),
+        state=state,
+        **fields,
+    )
+
+
+def publish(post, url, minutes_ago=0):
+    """Mark the post published as the engine does (state, address, time) and move the
+    content version on, as the engine does after a publish."""
+    published_at = timezone.now() - timezone.timedelta(minutes=minutes_ago)
+    assert post.move(states.PUBLISHING)
+    assert post.move(states.PUBLISHED, remote_url=url, published_at=published_at)
+    bump_content_version()
+
+
+def conversation(html):
+    match = re.search(
+        r'<section aria-labelledby="conversation-heading".*?</section>', html, re.DOTALL
+    )
+    return match.group(0) if match else ""
+
+
+def test_nothing_is_shown_before_a_post_is_published(client, make_story, mastodon):
+    story = make_story()
+    post_for(story, mastodon)  # scheduled, not out yet
+    html = client.get(story.url).content.decode()
+    assert "Join the conversation" not in html
+    assert "u-syndication" not in html
+
+
+def test_a_published_post_appears_even_on_a_cached_page(client, make_story, mastodon):
+    story = make_story()
+    post = post_for(story, mastodon)
+    assert "Join the conversation" not in client.get(story.url).content.decode()  # now cached
+
+    publish(post, "https://social.example/@storyloom/113000000000000001")
+    block = conversation(client.get(story.url).content.decode())
+    assert "Join the conversation" in block
+    link = re.search(r"<a [^>]*>[^<]*</a>", block).group(0)
+    assert 'href="https://social.example/@storyloom/113000000000000001"' in link
+    assert 'class="u-syndication"' in link
+    assert 'rel="syndication noopener"' in link
+    assert "Discuss on Mastodon — @storyloom@social.example" in link
+
+
+def test_links_are_newest_first_and_only_this_storys(client, make_story, mastodon, bluesky):
+    story, other = make_story(), make_story()
+    publish(post_for(story, mastodon), "https://social.example/@storyloom/1", minutes_ago=60)
+    publish(post_for(story, bluesky), "https://bsky.app/profile/storyloom/post/2")
+    publish(post_for(other, mastodon), "https://social.example/@storyloom/3")
+    post_for(story, mastodon, state=states.CANCELLED, remote_url="https://social.example/x")
+
+    block = conversation(client.get(story.url).content.decode())
+    hrefs = re.findall(r'href="([^"]+)"', block)
+    assert hrefs == [
+        "https://bsky.app/profile/storyloom/post/2",
+        "https://social.example/@storyloom/1",
+    ]
+    assert "Discuss on Bluesky — @storyloom.bsky.social" in block
+
+
+def test_the_block_sits_between_the_story_and_what_to_read_next(client, make_story, mastodon):
+    story = make_story()
+    publish(post_for(story, mastodon), "https://social.example/@storyloom/1")
+    html = client.get(story.url).content.decode()
+    assert html.index('class="story__body') < html.index("conversation-heading")
+    assert html.index("conversation-heading") < html.index('class="story__next')
+
+
+def test_a_post_made_after_the_page_was_read_still_shows(client, make_story, mastodon):
+    story = make_story()
+    assert "Join the conversation" not in client.get(story.url).content.decode()
+    post = post_for(story, mastodon)  # the story was not syndicated when the page was read
+    publish(post, "https://social.example/@storyloom/7")
+    assert "https://social.example/@storyloom/7" in client.get(story.url).content.decode()
+
+
+def test_a_story_never_syndicated_costs_no_query(client, make_story, mastodon):
+    syndicated, plain = make_story(), make_story()
+    publish(post_for(syndicated, mastodon), "https://social.example/@storyloom/1")
+
+    def post_queries(story):
+        client.get(story.url)
+        bump_content_version()
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(story.url).status_code == 200
+        return sum("syndication_syndicationpost" in q["sql"] for q in captured)
+
+    assert post_queries(plain) == 0
+    assert post_queries(syndicated) == 1
+
+
+def test_the_links_cost_one_query_however_many_posts(client, make_story, mastodon, bluesky):
+    def queries_for(story):
+        client.get(story.url)
+        bump_content_version()
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(story.url).status_code == 200
+        return len(captured), sum("syndication_syndicationpost" in q["sql"] for q in captured)
+
+    one, many = make_story(), make_story()
+    publish(post_for(one, mastodon), "https://social.example/@storyloom/1")
+    for n, account in enumerate([mastodon, bluesky, mastodon, bluesky]):
+        publish(post_for(many, account), f"https://social.example/@storyloom/{n + 10}")
+    one_total, one_post_queries = queries_for(one)
+    many_total, many_post_queries = queries_for(many)
+    assert one_post_queries == many_post_queries == 1
+    assert many_total <= one_total
