@@ -11,6 +11,7 @@ from . import views
 app_name = "syndication_admin"
 
 urlpatterns = [
+    path("compose/", views.PickStoryView.as_view(), name="pick_story"),
     path("compose/<int:page_id>/", views.ComposeView.as_view(), name="compose"),
     path("check/", views.check, name="check"),
     path("connect/", views.ConnectView.as_view(), name="connect"),

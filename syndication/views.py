@@ -9,8 +9,9 @@ import secrets
 from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, Count, F, IntegerField, Value, When
 from django.http import Http404, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -445,6 +446,7 @@ class PostFilterSet(WagtailFilterSet):
 
 class PostIndexView(IndexView):
     page_title = "Post queue"
+    add_item_label = "Syndicate a story"
     search_fields = ["story__title"]
     search_backend_name = None
 
@@ -835,3 +837,40 @@ def check(request):
     template = request.POST.get("text", "")
     result = posts.check_text(template, story, account, related)
     return JsonResponse(check_summary(result, template, related))
+
+
+# --- Picking a story to syndicate ------------------------------------------------------
+class PickStoryView(WagtailAdminTemplateMixin, TemplateView):
+    """Live stories, newest first, searchable by title: the way in for social managers,
+    who need not have edit rights on the page tree to reach a story's Syndicate button."""
+
+    template_name = "syndication/admin/pick_story.html"
+    page_title = "Syndicate a story"
+    header_icon = "globe"
+    per_page = 20
+
+    def dispatch(self, request, *args, **kwargs):
+        if not posts.can_propose(request.user):
+            return refuse(request, "You cannot propose posts.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.get("q", "").strip()[:200]
+        stories = StoryPage.objects.live().order_by("-first_published_at", "-pk")
+        if query:
+            stories = stories.filter(title__icontains=query)
+        page = Paginator(stories.only("pk", "title", "first_published_at"), self.per_page).get_page(
+            self.request.GET.get("p")
+        )
+        counts = dict(
+            SyndicationPost.objects.filter(story_id__in=[story.pk for story in page])
+            .exclude(state=states.CANCELLED)
+            .values_list("story_id")
+            .annotate(count=Count("pk"))
+        )
+        return super().get_context_data(
+            query=query,
+            page_obj=page,
+            rows=[(story, counts.get(story.pk, 0)) for story in page],
+            **kwargs,
+        )

@@ -101,7 +101,12 @@ class SyndicationPostViewSet(ModelViewSet):
     add_to_reference_index = False
 
     def get_common_view_kwargs(self, **kwargs):
-        return {**super().get_common_view_kwargs(**kwargs), **NO_FORMS}
+        # "Add" picks a story to syndicate: a post always starts from its story.
+        return {
+            **super().get_common_view_kwargs(**kwargs),
+            **NO_FORMS,
+            "add_url_name": "syndication_admin:pick_story",
+        }
 
     def get_urlpatterns(self):
         return [

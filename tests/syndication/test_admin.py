@@ -652,3 +652,24 @@ def test_reconnecting_a_linkedin_account_starts_its_flow_again(
     response = client.post(f"{ACCOUNTS}{account.pk}/reconnect/")
     assert response["Location"] == "https://li.example/a" and started == ["linkedin"]
     assert client.session[CONNECT_SESSION_KEY] == {"network": "linkedin", "flow": {"state": "s"}}
+
+
+def test_social_managers_pick_a_story_to_syndicate_without_page_rights(client, make_story):
+    from django.contrib.auth import get_user_model
+
+    from stories.models import StoryPage
+
+    manager = get_user_model().objects.create_user("pat", password="a-long-password")
+    manager.groups.add(Group.objects.get(name="Social managers"))
+    client.force_login(manager)
+    make_story(title="Mending a bike puncture")
+    make_story(title="Growing basil on a sill")
+    queue = client.get("/admin/syndication/posts/")
+    assert "Syndicate a story" in queue.content.decode()
+    page = client.get("/admin/syndication/compose/", {"q": "basil"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Growing basil on a sill" in html and "Mending a bike puncture" not in html
+    basil = StoryPage.objects.get(title="Growing basil on a sill")
+    assert f"/admin/syndication/compose/{basil.pk}/" in html
+    assert client.get(f"/admin/syndication/compose/{basil.pk}/").status_code == 200
