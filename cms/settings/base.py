@@ -189,6 +189,9 @@ CONTENT_SECURITY_POLICY_ADMIN = {
     "style-src": ["'self'", "'unsafe-inline'"],
     "script-src": ["'self'", "'unsafe-inline'"],
     "frame-ancestors": ["'self'"],
+    # Connecting a channel account posts a form whose answer redirects to the network's
+    # own sign-in page (any Mastodon instance); browsers apply form-action to redirects.
+    "form-action": ["'self'", "https:"],
 }
 
 # --- Internationalisation ------------------------------------------------------

@@ -3,7 +3,7 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, VAR_DIR, env_bool
+from .base import CONTENT_SECURITY_POLICY_ADMIN, SECRET_KEY, VAR_DIR, env_bool
 
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-storyloom"
@@ -18,4 +18,8 @@ WHITENOISE_USE_FINDERS = True
 # Local channel servers (the Mastodon test server, a dev instance) speak plain HTTP;
 # oauthlib refuses that unless told otherwise. Production keeps both off.
 SYNDICATION_ALLOW_HTTP_INSTANCES = True
+CONTENT_SECURITY_POLICY_ADMIN = {
+    **CONTENT_SECURITY_POLICY_ADMIN,
+    "form-action": [*CONTENT_SECURITY_POLICY_ADMIN["form-action"], "http:"],
+}
 os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")

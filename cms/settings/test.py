@@ -7,7 +7,7 @@ eager flag themselves.
 import os
 
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR, env_bool
+from .base import CONTENT_SECURITY_POLICY_ADMIN, DATABASES, VAR_DIR, env_bool
 
 SECRET_KEY = "test-only-key-storyloom"  # noqa: S105
 DEBUG = False
@@ -38,4 +38,8 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 # Local channel servers (the Mastodon test server, a dev instance) speak plain HTTP;
 # oauthlib refuses that unless told otherwise. Production keeps both off.
 SYNDICATION_ALLOW_HTTP_INSTANCES = True
+CONTENT_SECURITY_POLICY_ADMIN = {
+    **CONTENT_SECURITY_POLICY_ADMIN,
+    "form-action": [*CONTENT_SECURITY_POLICY_ADMIN["form-action"], "http:"],
+}
 os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
