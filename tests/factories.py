@@ -12,6 +12,8 @@ import wagtail_factories
 from factory.django import DjangoModelFactory
 
 from stories.models import AudienceInterest, HomePage, StoryIndexPage, StoryLink, StoryPage
+from syndication import states
+from syndication.models import ChannelAccount, Network, SyndicationPost
 
 
 class AudienceInterestFactory(DjangoModelFactory):
@@ -52,6 +54,49 @@ class StoryPageFactory(wagtail_factories.PageFactory):
         if create and extracted:
             self.interests.set(extracted)
             self.save()
+
+
+class ChannelAccountFactory(DjangoModelFactory):
+    """A connected Mastodon account by default; ``tokens={...}`` stores (encrypted) tokens."""
+
+    class Meta:
+        model = ChannelAccount
+        skip_postgeneration_save = True
+
+    network = Network.MASTODON
+    instance_url = "https://social.example"
+    remote_id = factory.Sequence(str)
+    handle = "@storyloom"
+    max_characters = 500
+
+    @factory.post_generation
+    def tokens(self, create, extracted, **kwargs):
+        if extracted:
+            self.set_tokens(extracted)
+            if create:
+                self.save()
+
+
+class BlueskyAccountFactory(ChannelAccountFactory):
+    network = Network.BLUESKY
+    instance_url = "https://bsky.social"
+    remote_id = factory.Sequence(lambda n: f"did:plc:storyloom{n}")
+    handle = "storyloom.bsky.social"
+    max_characters = None
+
+
+class SyndicationPostFactory(DjangoModelFactory):
+    """A post scheduled for now unless told otherwise."""
+
+    class Meta:
+        model = SyndicationPost
+
+    story = factory.SubFactory(StoryPageFactory)
+    account = factory.SubFactory(ChannelAccountFactory)
+    text = "A story worth a read. {story_url}"
+    scheduled_at = factory.LazyFunction(timezone.now)
+    due_at = factory.LazyAttribute(lambda post: post.scheduled_at)
+    state = states.SCHEDULED
 
 
 def site_tree():

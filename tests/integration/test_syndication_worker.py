@@ -17,8 +17,9 @@ from django.utils import timezone
 import pytest
 
 from syndication import states
-from syndication.models import ChannelAccount, Network, PostAttempt, SyndicationPost
+from syndication.models import PostAttempt, SyndicationPost
 from syndication.testing.mastodon_server import FaultPlan, MastodonTestServer
+from tests.factories import ChannelAccountFactory
 from tests.integration.conftest import celery_process, database_url_for_child, wait_for
 
 pytestmark = [
@@ -69,15 +70,12 @@ def make_posts(server, make_story, *, accounts: int, per_account: int) -> list[S
     linked = []
     for number in range(accounts):
         remote_id, token = server.create_account(f"brand{number}")
-        account = ChannelAccount(
-            network=Network.MASTODON,
+        account = ChannelAccountFactory(
             instance_url=server.url,
             remote_id=remote_id,
             handle=f"@brand{number}",
-            max_characters=500,
+            tokens={"access_token": token},
         )
-        account.set_tokens({"access_token": token})
-        account.save()
         linked.append(account)
     stories = [make_story() for _ in range(per_account)]
     now = timezone.now()

@@ -15,6 +15,8 @@ import requests
 from syndication import states
 from syndication.models import ChannelAccount, PostAttempt, SyndicationPost
 from syndication.views import CONNECT_SESSION_KEY
+from tests.factories import BlueskyAccountFactory, ChannelAccountFactory
+from tests.syndication.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -25,30 +27,6 @@ TOKEN = "secret-access-token-never-shown"
 
 
 @pytest.fixture
-def client(client):
-    client.defaults["HTTP_HOST"] = "localhost"
-    return client
-
-
-def make_user(django_user_model, username, *groups):
-    user = django_user_model.objects.create_user(username=username, password="pw")
-    user.groups.add(*Group.objects.filter(name__in=groups))
-    assert user.groups.count() == len(groups)
-    return user
-
-
-@pytest.fixture
-def social_manager(django_user_model):
-    # Moderators too, so they can open stories in the page editor.
-    return make_user(django_user_model, "sam", "Social managers", "Moderators")
-
-
-@pytest.fixture
-def editor(django_user_model):
-    return make_user(django_user_model, "eddie", "Editors")
-
-
-@pytest.fixture
 def moderator(django_user_model):
     """Edits pages, has no syndication permission at all."""
     return make_user(django_user_model, "moe", "Moderators")
@@ -56,26 +34,12 @@ def moderator(django_user_model):
 
 @pytest.fixture
 def account(db):
-    account = ChannelAccount.objects.create(
-        network="mastodon",
-        instance_url="https://social.example",
-        remote_id="1",
-        handle="@storyloom",
-        max_characters=500,
-    )
-    account.set_tokens({"access_token": TOKEN})
-    account.save()
-    return account
+    return ChannelAccountFactory(remote_id="1", tokens={"access_token": TOKEN})
 
 
 @pytest.fixture
 def other_account(db):
-    return ChannelAccount.objects.create(
-        network="bluesky",
-        instance_url="https://bsky.social",
-        remote_id="did:plc:other",
-        handle="other.bsky.social",
-    )
+    return BlueskyAccountFactory(remote_id="did:plc:other", handle="other.bsky.social")
 
 
 def make_post(story, account, state=states.SCHEDULED, hours=2, **fields):

@@ -3,7 +3,6 @@
 import datetime
 from urllib.parse import parse_qs, urlsplit
 
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 import pytest
@@ -11,7 +10,8 @@ import pytest
 from stories.models import StorySeries
 from syndication import posts, states
 from syndication.models import ChannelAccount, PostAttempt, SyndicationPost
-from tests.factories import AudienceInterestFactory
+from tests.factories import AudienceInterestFactory, BlueskyAccountFactory, ChannelAccountFactory
+from tests.syndication.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -20,50 +20,13 @@ CALM = "The boiler that sang through the night, and the plumber who listened. {s
 
 
 @pytest.fixture
-def client(client):
-    client.defaults["HTTP_HOST"] = "localhost"
-    return client
-
-
-def make_user(django_user_model, username, *groups):
-    user = django_user_model.objects.create_user(username=username, password="pw")
-    user.groups.add(*Group.objects.filter(name__in=groups))
-    assert user.groups.count() == len(groups)
-    return user
-
-
-@pytest.fixture
-def social_manager(django_user_model):
-    return make_user(django_user_model, "sam", "Social managers")
-
-
-@pytest.fixture
-def editor(django_user_model):
-    return make_user(django_user_model, "eddie", "Editors")
-
-
-@pytest.fixture
 def mastodon(db):
-    account = ChannelAccount.objects.create(
-        network="mastodon",
-        instance_url="https://social.example",
-        remote_id="1",
-        handle="@storyloom",
-        max_characters=500,
-    )
-    account.set_tokens({"access_token": "not-shown"})
-    account.save()
-    return account
+    return ChannelAccountFactory(remote_id="1", tokens={"access_token": "not-shown"})
 
 
 @pytest.fixture
 def bluesky(db):
-    return ChannelAccount.objects.create(
-        network="bluesky",
-        instance_url="https://bsky.social",
-        remote_id="did:plc:storyloom",
-        handle="storyloom.bsky.social",
-    )
+    return BlueskyAccountFactory(remote_id="did:plc:storyloom")
 
 
 @pytest.fixture

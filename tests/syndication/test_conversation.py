@@ -10,35 +10,20 @@ import pytest
 
 from stories.render_cache import bump_content_version
 from syndication import states
-from syndication.models import ChannelAccount, SyndicationPost
+from syndication.models import SyndicationPost
+from tests.factories import BlueskyAccountFactory, ChannelAccountFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def client(client):
-    client.defaults["HTTP_HOST"] = "localhost"
-    return client
-
-
-@pytest.fixture
 def mastodon(db):
-    return ChannelAccount.objects.create(
-        network="mastodon",
-        instance_url="https://social.example",
-        remote_id="1",
-        handle="@storyloom",
-    )
+    return ChannelAccountFactory(remote_id="1")
 
 
 @pytest.fixture
 def bluesky(db):
-    return ChannelAccount.objects.create(
-        network="bluesky",
-        instance_url="https://bsky.social",
-        remote_id="did:plc:storyloom",
-        handle="storyloom.bsky.social",
-    )
+    return BlueskyAccountFactory(remote_id="did:plc:storyloom")
 
 
 def post_for(story, account, state=states.SCHEDULED, **fields):

@@ -14,6 +14,7 @@ import pytest
 from syndication import publishing, states, tokens
 from syndication.channels.base import AuthExpired
 from syndication.models import ChannelAccount, Network, PostAttempt, SyndicationPost
+from tests.factories import ChannelAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,15 +31,12 @@ def quick_engine(settings):
 @pytest.fixture
 def account(mastodon_server):
     remote_id, token = mastodon_server.create_account("brand")
-    account = ChannelAccount(
-        network=Network.MASTODON,
+    account = ChannelAccountFactory(
         instance_url=mastodon_server.url,
         remote_id=remote_id,
         handle="@brand",
-        max_characters=500,
+        tokens={"access_token": token},
     )
-    account.set_tokens({"access_token": token})
-    account.save()
     account.access_token = token
     return account
 
