@@ -7,7 +7,7 @@ Celery beat and worker on Redis (REDIS_URL, default redis://127.0.0.1:6379/0, on
 queues of its own) and waits until every post is published. It reports posts per
 second and checks the server for duplicates and the database for losses.
 
-    .venv/bin/python bench/syndication.py [--posts N] [--accounts A] [--concurrency C]
+    .venv/bin/python bench/syndication.py [--posts N] [--accounts A] [--concurrency C (2)]
 
 Progress goes to stderr. Stdout carries a table, then, as its last line, one JSON
 object: {"posts", "posts_per_s", "duplicates", "lost", ...}.
@@ -281,7 +281,7 @@ def main() -> int:
     parser.add_argument("--posts", type=int, default=5000)
     parser.add_argument("--accounts", type=int, default=10)
     parser.add_argument("--stories", type=int, default=50)
-    parser.add_argument("--concurrency", type=int, default=1, help="worker processes")
+    parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     options = parser.parse_args()
