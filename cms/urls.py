@@ -8,6 +8,7 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from syndication import urls as syndication_urls
+from syndication.engagement import urls as engagement_urls
 
 from .api import api_router
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("api/v2/", api_router.urls),
     path("sitemap.xml", sitemap, name="sitemap"),
+    path("", include(engagement_urls)),
     path("", include(syndication_urls)),
 ]
 

@@ -174,3 +174,9 @@ def syndicate_listing_button(page, user, next_url=None):
 def add_next_posts_panel(request, panels):
     if request.user.has_perm("syndication.view_syndicationpost"):
         panels.append(NextPostsPanel())
+
+
+# Engagement's report, journeys, per-story page and dashboard panel (docs/metrics.md).
+from .engagement.admin import register_engagement_admin  # noqa: E402
+
+register_engagement_admin()

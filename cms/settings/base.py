@@ -267,6 +267,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "syndication.tasks.sweep_posts",
         "schedule": float(SYNDICATION_SWEEP_EVERY),
     },
+    "flush-events": {
+        "task": "syndication.engagement.tasks.flush_events",
+        "schedule": float(ENGAGEMENT_FLUSH_EVERY),
+    },
+    "rotate-salts": {
+        "task": "syndication.engagement.tasks.rotate_salts",
+        "schedule": 3600.0,  # hourly: deletes only what is older than yesterday
+    },
+    "collect-channel-metrics": {
+        "task": "syndication.engagement.metric_tasks.collect_channel_metrics",
+        "schedule": float(ENGAGEMENT_METRICS_EVERY * 60),
+    },
 }
 
 # --- Wagtail ----------------------------------------------------------------------

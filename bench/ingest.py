@@ -1,0 +1,635 @@
+"""Ingestion benchmark: valid events into ``POST /e/`` under gunicorn, then flushed, none lost.
+
+Builds a throw-away site in a temporary directory (production settings, SQLite there
+unless BENCH_DATABASE_URL names another database) with a few stories, serves it with
+gunicorn on 127.0.0.1 (2 workers) with events buffered in a Redis stream of its own
+(REDIS_URL, default redis://127.0.0.1:6379/0), and sends valid events for --seconds
+from a separate load-generator process (epoll, persistent HTTP/1.1 connections
+where the server keeps them open). Then it runs the flusher until the stream is empty
+and compares the events the collector accepted (202) with those counted in the rollups.
+
+    .venv/bin/python bench/ingest.py [--seconds S (20)] [--connections C (16)]
+        [--worker-class gthread|sync] [--threads T (2)] [--keep]
+
+Progress goes to stderr. Stdout carries a table, then, as its last line, one JSON
+object: {"events_per_s", "p50_ms", "p99_ms", "accepted", "counted"}.
+"""
+
+import argparse
+import contextlib
+import http.client
+import json
+import math
+import os
+import random
+import secrets
+import selectors
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+# Inherited variables that would point the throw-away site at something else.
+STRIPPED_ENV = (
+    "DATABASE_URL",
+    "DJANGO_SETTINGS_MODULE",
+    "DEBUG",
+    "REDIS_URL",
+    "ENGAGEMENT_REDIS_URL",
+    "ENGAGEMENT_STREAM",
+    "CELERY_BROKER_URL",
+    "CELERY_RESULT_BACKEND",
+    "GUNICORN_CMD_ARGS",
+    "WEB_CONCURRENCY",
+)
+USER_AGENTS = [
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:127.0) Gecko/20100101 Firefox/127.0",
+]
+LANDINGS = [
+    {},
+    {"r": "https://www.google.com/"},
+    {"r": "https://news.example.org/2026/today?ref=front"},
+    {"u": {"source": "mastodon", "medium": "social", "campaign": "tap", "content": "41"}},
+    {"u": {"source": "bluesky", "medium": "social", "campaign": "tap", "content": "42"}},
+    {"u": {"medium": "newsletter", "source": "weekly"}},
+]
+
+
+class BenchError(Exception):
+    """A failure worth one clear line rather than a traceback."""
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def redis_url() -> str:
+    import redis
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        raise BenchError(f"Redis at {url} is not reachable ({exc}); start it first") from None
+    return url
+
+
+# --- Setting up the site ----------------------------------------------------------
+
+
+def site_env(tmp: Path, redis: str, stream: str) -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    env = {name: value for name, value in os.environ.items() if name not in STRIPPED_ENV}
+    alphabet = string.ascii_letters + string.digits + "!#%&()*+-.:;<=>?@^_~"
+    env.update(
+        STORYLOOM_VAR_DIR=str(tmp / "var"),
+        MEDIA_ROOT=str(tmp / "media"),
+        STATIC_ROOT=str(tmp / "static"),
+        DJANGO_SETTINGS_MODULE="cms.settings.production",
+        SECRET_KEY="".join(secrets.choice(alphabet) for _ in range(50)),
+        SYNDICATION_TOKEN_KEYS=Fernet.generate_key().decode(),
+        ALLOWED_HOSTS=f"{HOST},localhost",
+        SECURE_SSL_REDIRECT="false",
+        ENGAGEMENT_REDIS_URL=redis,
+        ENGAGEMENT_STREAM=stream,
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    database_url = os.environ.get("BENCH_DATABASE_URL", "").strip()
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def run_child(env: dict[str, str], timeout: float, *args: str) -> dict:
+    """Run this script in a child process (same environment as the server); its JSON."""
+    try:
+        result = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), *args],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"the {args[1]} child process ran out of time") from None
+    lines = result.stdout.strip().splitlines()
+    if result.returncode != 0 or not lines:
+        sys.stderr.write(result.stderr[-4000:])
+        raise BenchError(f"the {args[1]} child process failed (exit code {result.returncode})")
+    return json.loads(lines[-1])
+
+
+def django_setup() -> None:
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def child_build(stories: int) -> dict:
+    """Migrate the empty database and add ``stories`` live stories; their ids."""
+    django_setup()
+    from django.core.management import call_command
+
+    from stories.models import AudienceInterest, StoryIndexPage, StoryPage
+
+    call_command("migrate", verbosity=0)
+    index = StoryIndexPage.objects.first()
+    interest, _ = AudienceInterest.objects.get_or_create(slug="home", defaults={"name": "Home"})
+    ids = []
+    for number in range(stories):
+        story = StoryPage(
+            title=f"Fixing a dripping tap, part {number + 1}",
+            slug=f"dripping-tap-{number + 1}",
+            intro="A washer costs pennies and the job takes ten minutes with the water off.",
+            purpose="solve",
+        )
+        index.add_child(instance=story)
+        story.interests.add(interest)
+        ids.append(story.pk)
+    return {"stories": ids}
+
+
+def child_flush() -> dict:
+    """Flush the stream until it is empty; the events flushed and the rollups' total."""
+    django_setup()
+    from django.conf import settings
+    from django.db.models import Sum
+
+    from syndication.engagement import flush
+    from syndication.engagement.buffer import redis_client
+    from syndication.engagement.models import EngagementRollup
+
+    client = redis_client()
+    stream = settings.ENGAGEMENT_STREAM
+    started = time.monotonic()
+    totals = Counter()
+    while True:
+        outcome = flush.flush(batch_size=5000, seconds=600)
+        totals.update({key: outcome[key] for key in ("batches", "events", "duplicate")})
+        if client.xlen(stream) == 0 and not client.xpending(stream, flush.GROUP)["pending"]:
+            break
+        time.sleep(0.2)
+    counted = EngagementRollup.objects.aggregate(total=Sum("count"))["total"] or 0
+    return {**totals, "counted": counted, "seconds": time.monotonic() - started}
+
+
+# --- gunicorn ------------------------------------------------------------------------
+
+
+def describe(worker_class: str, threads: int) -> str:
+    per = f", {threads} threads each" if worker_class == "gthread" else ""
+    return f"2 {worker_class} workers{per}"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def wsgi_target() -> str:
+    """``cms.wsgi`` once it serves events itself; until then, the collector's wrapper."""
+    wired = "with_collector" in (ROOT / "cms" / "wsgi.py").read_text()
+    return "cms.wsgi" if wired else "syndication.engagement.wsgi:application"
+
+
+def start_gunicorn(
+    env: dict[str, str], tmp: Path, port: int, worker_class: str, threads: int
+) -> tuple[subprocess.Popen, Path]:
+    config = tmp / "gunicorn.conf.py"  # empty: a stray ./gunicorn.conf.py changes nothing
+    config.write_text("")
+    log_path = tmp / "gunicorn.log"
+    target = wsgi_target()
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        target,
+        "--config",
+        str(config),
+        "--bind",
+        f"{HOST}:{port}",
+        "--workers",
+        "2",
+        "--worker-class",
+        worker_class,
+        "--threads",
+        str(threads),
+        "--keep-alive",
+        "30",
+        "--backlog",
+        "2048",
+        "--timeout",
+        "60",
+        # No access log: formatting a line per event would cost as much as the event.
+        "--error-logfile",
+        "-",
+    ]
+    log(f"starting gunicorn {target} on http://{HOST}:{port}/ ({describe(worker_class, threads)})")
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the workers go with it
+        )
+    return process, log_path
+
+
+def log_tail(path: Path, chars: int = 3000) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return ""
+
+
+def wait_until_serving(process: subprocess.Popen, port: int, log_path: Path, seconds: float):
+    ends = time.monotonic() + seconds
+    while time.monotonic() < ends:
+        if process.poll() is not None:
+            sys.stderr.write(log_tail(log_path))
+            raise BenchError(f"gunicorn exited early with code {process.returncode}")
+        connection = http.client.HTTPConnection(HOST, port, timeout=5)
+        try:
+            # An empty event: a 400 proves the collector answers, and nothing is counted.
+            headers = {"Content-Type": "text/plain", "User-Agent": USER_AGENTS[0]}
+            connection.request("POST", "/e/", body=b"{}", headers=headers)
+            response = connection.getresponse()
+            response.read()
+            if response.status != 400:
+                raise BenchError(f"POST /e/ {{}} answered HTTP {response.status}, not 400")
+            return
+        except OSError:
+            time.sleep(0.2)
+        finally:
+            connection.close()
+    sys.stderr.write(log_tail(log_path))
+    raise BenchError(f"gunicorn did not answer on port {port} within {seconds:.0f}s")
+
+
+def cpu_seconds(master: int) -> float:
+    """CPU time (user + system) used so far by gunicorn's master and its workers."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return 0.0
+    for pid in [str(master), *children]:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def stop_gunicorn(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()  # the master stops its workers gracefully
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            log("gunicorn did not stop within 15s; killing its process group")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+# --- Load (its own process, so the generator and the server don't share a GIL) ---------
+
+
+def requests_for(story_ids: list[int], count: int = 2000) -> list[bytes]:
+    """``count`` raw HTTP requests carrying a realistic mix of valid events."""
+    rng = random.Random(20261123)
+    made = []
+    for number in range(count):
+        story = rng.choice(story_ids)
+        kind = rng.choice(["view"] * 4 + ["engaged_read", "read_through", "link_follow", "share"])
+        event = {"t": kind, "s": story, **rng.choice(LANDINGS)}
+        if kind == "engaged_read":
+            event.update(ms=rng.randint(15_000, 600_000), sd=rng.randint(75, 100))
+        elif kind == "link_follow":
+            event.update(to=rng.choice(story_ids), k=rng.choice(["continues", "related"]))
+        elif kind == "share":
+            event["n"] = rng.choice(["mastodon", "bluesky", "copy"])
+        body = json.dumps(event).encode()
+        head = (
+            f"POST /e/ HTTP/1.1\r\nHost: {HOST}\r\n"
+            f"User-Agent: {rng.choice(USER_AGENTS)}\r\n"
+            "Content-Type: text/plain;charset=UTF-8\r\n"
+            f"X-Forwarded-For: 10.{number % 250}.{number // 250 % 250}.{rng.randint(1, 250)}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        made.append(head.encode() + body)
+    return made
+
+
+def load(port: int, requests: list[bytes], seconds: float, connections: int) -> dict:
+    """``connections`` clients, each sending its next event as soon as the last is answered.
+
+    One thread, non-blocking sockets and epoll: a few system calls per event and no
+    per-request Python objects beyond the bytes, so the generator costs the machine far
+    less than the server it measures. A connection the server closes (gunicorn's sync
+    workers answer with ``Connection: close``) is opened again, and the time to connect
+    counts towards the next event's latency, as it would for a reader.
+    """
+    selector = selectors.DefaultSelector()
+    latencies: list[float] = []
+    statuses: Counter = Counter()
+    errors: Counter = Counter()
+    opened = 0
+    clock = time.perf_counter
+    ends = clock() + seconds
+
+    class Client:
+        __slots__ = ("sock", "buffer", "started", "number")
+
+    def connect(client: Client) -> None:
+        nonlocal opened
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            sock.connect((HOST, port))
+        client.sock = sock
+        opened += 1
+        selector.register(sock, selectors.EVENT_WRITE, client)
+
+    def send(client: Client) -> None:
+        client.buffer = b""
+        request = requests[client.number % len(requests)]
+        client.number += connections
+        sent = client.sock.send(request)
+        if sent != len(request):  # never for these small requests on loopback
+            client.sock.sendall(request[sent:])
+        selector.modify(client.sock, selectors.EVENT_READ, client)
+
+    def drop(client: Client, problem: str) -> None:
+        errors[problem] += 1
+        selector.unregister(client.sock)
+        client.sock.close()
+
+    clients = []
+    for offset in range(connections):
+        client = Client()
+        client.number, client.buffer = offset, b""
+        client.started = clock()
+        connect(client)
+        clients.append(client)
+
+    started = clock()
+    live = connections
+    while live:
+        for key, mask in selector.select(timeout=1.0):
+            client = key.data
+            sock = client.sock
+            if mask & selectors.EVENT_WRITE:
+                error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if error:
+                    drop(client, os.strerror(error))
+                    client.started = clock()
+                    connect(client)
+                    continue
+                send(client)
+                continue
+            try:
+                chunk = sock.recv(65536)
+            except OSError as exc:
+                chunk, problem = b"", type(exc).__name__
+            else:
+                problem = "closed by the server"
+            if not chunk:
+                drop(client, problem)
+                client.started = clock()
+                connect(client)
+                continue
+            client.buffer += chunk
+            head_end = client.buffer.find(b"\r\n\r\n")
+            if head_end < 0:
+                continue
+            head = client.buffer[:head_end].lower()
+            at = head.find(b"content-length:")
+            length = int(head[at + 15 :].split(b"\r\n", 1)[0]) if at >= 0 else 0
+            if len(client.buffer) < head_end + 4 + length:
+                continue
+            now = clock()
+            latencies.append(now - client.started)
+            statuses[int(head[9:12])] += 1
+            client.started = now
+            if now >= ends:
+                selector.unregister(sock)
+                sock.close()
+                live -= 1
+            elif b"connection: close" in head:
+                selector.unregister(sock)
+                sock.close()
+                connect(client)
+            else:
+                send(client)
+    wall = clock() - started
+    selector.close()
+    latencies.sort()
+    return {
+        "seconds": wall,
+        "statuses": {str(code): n for code, n in statuses.items()},
+        "errors": dict(errors),
+        "connections_opened": opened,
+        "p50_ms": percentile(latencies, 50) * 1000 if latencies else None,
+        "p90_ms": percentile(latencies, 90) * 1000 if latencies else None,
+        "p99_ms": percentile(latencies, 99) * 1000 if latencies else None,
+        "max_ms": latencies[-1] * 1000 if latencies else None,
+    }
+
+
+def child_load(port: int, stories: list[int], seconds: float, connections: int) -> dict:
+    return load(port, requests_for(stories), seconds, connections)
+
+
+def percentile(ordered: list[float], pct: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    rank = math.ceil(pct / 100 * len(ordered))
+    return ordered[min(max(rank, 1), len(ordered)) - 1]
+
+
+# --- Reporting -----------------------------------------------------------------------
+
+
+def table(rows: list[tuple[str, str]]) -> str:
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name.ljust(width)}  {value}" for name, value in rows)
+
+
+# --- Main ------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Benchmark Storyloom's event collector under gunicorn, then check for loss."
+    )
+    parser.add_argument("--seconds", type=float, default=20.0, help="seconds of load")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent connections")
+    parser.add_argument("--stories", type=int, default=8, help="live stories in the site")
+    parser.add_argument(
+        "--worker-class",
+        choices=["sync", "gthread"],
+        default="gthread",
+        help="gunicorn worker class (sync closes the connection after each event)",
+    )
+    parser.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--child", choices=["build", "load", "flush"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--story-ids", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    for name in ("seconds", "connections", "stories", "threads"):
+        if getattr(args, name) <= 0:
+            parser.error(f"--{name} must be positive")
+    return args
+
+
+def run(args: argparse.Namespace) -> None:
+    redis = redis_url()
+    stream = f"storyloom:bench-events:{uuid.uuid4().hex[:10]}"
+    tmp = Path(tempfile.mkdtemp(prefix="storyloom-bench-ingest-"))
+    log(f"working in {tmp}; events go to the Redis stream {stream}")
+    env = site_env(tmp, redis, stream)
+    gunicorn = None
+    try:
+        log(f"migrating and adding {args.stories} stories")
+        story_ids = run_child(env, 300, "--child", "build", "--stories", str(args.stories))[
+            "stories"
+        ]
+        port = free_port()
+        gunicorn, log_path = start_gunicorn(env, tmp, port, args.worker_class, args.threads)
+        wait_until_serving(gunicorn, port, log_path, 60)
+
+        log(f"sending events for {args.seconds:.0f}s over {args.connections} connections")
+        cpu_before = cpu_seconds(gunicorn.pid)
+        loaded = run_child(
+            env,
+            args.seconds + 120,
+            "--child",
+            "load",
+            "--port",
+            str(port),
+            "--story-ids",
+            json.dumps(story_ids),
+            "--seconds",
+            str(args.seconds),
+            "--connections",
+            str(args.connections),
+        )
+        if gunicorn.poll() is not None:
+            sys.stderr.write(log_tail(log_path))
+            raise BenchError("gunicorn died during the load")
+        server_cpu = cpu_seconds(gunicorn.pid) - cpu_before
+        stop_gunicorn(gunicorn)  # graceful: every request answered was buffered
+        gunicorn = None
+
+        log("flushing the stream into the rollups")
+        flushed = run_child(env, 600, "--child", "flush")
+
+        accepted = int(loaded["statuses"].get("202", 0))
+        refused = sum(n for code, n in loaded["statuses"].items() if code != "202")
+        events_per_s = accepted / loaded["seconds"]
+        print(
+            table(
+                [
+                    ("gunicorn", f"{wsgi_target()}, {describe(args.worker_class, args.threads)}"),
+                    ("connections", f"{args.connections} ({loaded['connections_opened']} opened)"),
+                    ("seconds", f"{loaded['seconds']:.1f}"),
+                    ("accepted (202)", str(accepted)),
+                    ("other answers", str(refused)),
+                    ("errors", json.dumps(loaded["errors"])),
+                    ("events/s", f"{events_per_s:.0f}"),
+                    ("p50 ms", f"{loaded['p50_ms']:.2f}"),
+                    ("p90 ms", f"{loaded['p90_ms']:.2f}"),
+                    ("p99 ms", f"{loaded['p99_ms']:.2f}"),
+                    ("max ms", f"{loaded['max_ms']:.2f}"),
+                    ("server CPU ms/event", f"{1000 * server_cpu / max(accepted, 1):.3f}"),
+                    ("machine load (1 min)", f"{os.getloadavg()[0]:.2f}"),
+                    ("flushed batches", str(flushed["batches"])),
+                    ("flush seconds", f"{flushed['seconds']:.1f}"),
+                    ("counted", str(flushed["counted"])),
+                    ("lost", str(accepted - flushed["counted"])),
+                ]
+            )
+        )
+        summary = {
+            "events_per_s": round(events_per_s, 1),
+            "p50_ms": round(loaded["p50_ms"], 2),
+            "p99_ms": round(loaded["p99_ms"], 2),
+            "accepted": accepted,
+            "counted": flushed["counted"],
+        }
+        print(json.dumps(summary), flush=True)
+        if refused or loaded["errors"]:
+            raise BenchError(f"{refused} events refused and {loaded['errors']} errors")
+        if flushed["counted"] != accepted:
+            raise BenchError(f"accepted {accepted} events but counted {flushed['counted']}")
+    finally:
+        if gunicorn is not None:
+            stop_gunicorn(gunicorn)
+        with contextlib.suppress(Exception):
+            import redis as redis_py
+
+            redis_py.Redis.from_url(redis).delete(stream, f"{stream}:flush-lock")
+        if args.keep:
+            log(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    if args.child == "build":
+        print(json.dumps(child_build(args.stories)))
+        return 0
+    if args.child == "load":
+        figures = child_load(args.port, json.loads(args.story_ids), args.seconds, args.connections)
+        print(json.dumps(figures))
+        return 0
+    if args.child == "flush":
+        print(json.dumps(child_flush()))
+        return 0
+    signal.signal(signal.SIGTERM, on_sigterm)  # so the finally blocks still clean up
+    try:
+        run(args)
+    except BenchError as exc:
+        print(f"bench/ingest.py: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench/ingest.py: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,320 @@
+"""The collector's fast path: check an event, attribute it, buffer it.
+
+``receive`` is what both doors of the collector call (the WSGI dispatcher in
+``syndication.engagement.wsgi`` and the Django view): it drops Do-Not-Track and
+bot traffic, validates the body, checks the story ids against an in-process copy
+of the live stories, attributes the arrival and appends one entry to the Redis
+stream (``ENGAGEMENT_REDIS_URL``; ``syndication.engagement.flush`` adds the
+entries up into the rollups). Without Redis (embedded mode) the event goes
+straight into its rollup, through the same upsert the flusher uses.
+
+A valid event costs no database query: the live story ids are kept per process
+and re-read only when the site's content version moves on (``stories.render_cache``),
+today's salt is kept per day, and share tokens per token.
+"""
+
+import datetime
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from typing import NamedTuple
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+
+import redis
+
+from stories.models import StoryPage
+from stories.render_cache import content_version
+
+from . import events, privacy
+from .models import ShareToken
+
+logger = logging.getLogger(__name__)
+
+# How often a process asks the shared cache whether the content version moved on, and
+# how long any copy of the set is trusted at most: Wagtail moves the version on inside
+# the publishing transaction, so a set read just before the commit can miss a story.
+LIVE_CHECK_SECONDS = 2.0
+LIVE_MAX_AGE = 60.0
+SHARE_CACHE_SIZE = 10_000
+SHARE_KNOWN_SECONDS = 600
+SHARE_UNKNOWN_SECONDS = 60
+ACCEPTED_TYPES = ("text/plain", "application/json")
+
+
+class Outcome(NamedTuple):
+    """The answer to one request: 202 (recorded or dropped), 400 or 503, and why."""
+
+    status: int
+    error: str = ""
+    recorded: bool = False
+
+
+ACCEPTED = Outcome(202, recorded=True)
+DROPPED = Outcome(202)
+
+
+# --- Redis ---------------------------------------------------------------------------
+
+_clients: dict[str, redis.Redis] = {}
+_clients_lock = threading.Lock()
+
+
+def redis_client(url: str | None = None) -> redis.Redis:
+    """This process's one client (and connection pool) for ``url`` (default: the setting).
+
+    Made once: building a client costs more than an XADD. Clients are thread-safe, and
+    redis-py pools notice a fork and start afresh, so each gunicorn or Celery worker
+    gets connections of its own.
+    """
+    url = url or settings.ENGAGEMENT_REDIS_URL
+    client = _clients.get(url)
+    if client is None:
+        with _clients_lock:
+            client = _clients.get(url)
+            if client is None:
+                client = redis.Redis.from_url(
+                    url, decode_responses=True, socket_timeout=5, socket_connect_timeout=2
+                )
+                _clients[url] = client
+    return client
+
+
+# --- Live stories --------------------------------------------------------------------
+
+
+class _LiveStories:
+    version: str | None = None
+    ids: frozenset = frozenset()
+    checked: float = 0.0
+    loaded: float = 0.0
+
+
+_live = _LiveStories()
+_live_lock = threading.Lock()
+
+
+def live_story_ids(*, recheck: bool = False) -> frozenset:
+    """The ids of the live stories, as of the site's current content version.
+
+    Publishing or unpublishing anything moves the version on, so the set is rebuilt
+    (once, then shared through the cache) after each change; a process looks at the
+    version at most every ``LIVE_CHECK_SECONDS`` unless ``recheck``, and rebuilds the
+    set after ``LIVE_MAX_AGE`` seconds whatever the version.
+    """
+    now = time.monotonic()
+    if not recheck and now - _live.checked < LIVE_CHECK_SECONDS:
+        return _live.ids
+    with _live_lock:
+        version = content_version()
+        if version != _live.version or now - _live.loaded > LIVE_MAX_AGE:
+            key = f"storyloom:engagement:live:{version}"
+            ids = cache.get(key)
+            if ids is None:
+                ids = frozenset(StoryPage.objects.live().values_list("pk", flat=True))
+                cache.set(key, ids, int(LIVE_MAX_AGE))
+            _live.ids, _live.version, _live.loaded = ids, version, now
+        _live.checked = now
+        return _live.ids
+
+
+def is_live(story_id: int) -> bool:
+    # A miss looks at the version again at once: the story may have gone live a moment ago.
+    return story_id in live_story_ids() or story_id in live_story_ids(recheck=True)
+
+
+# --- Share tokens --------------------------------------------------------------------
+
+
+class ShareRow(NamedTuple):
+    id: int
+    created_at: datetime.datetime
+
+
+_shares: OrderedDict[str, tuple[ShareRow | None, float]] = OrderedDict()
+_shares_lock = threading.Lock()
+
+
+def share_row(token: str) -> ShareRow | None:
+    """The share token's id and age, looked up once per process and kept a while.
+
+    Every event of a page view carries the token it arrived with; only the first
+    costs a query.
+    """
+    now = time.monotonic()
+    hit = _shares.get(token)
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    found = ShareToken.objects.filter(token=token).values_list("id", "created_at").first()
+    row = ShareRow(*found) if found else None
+    keep = SHARE_KNOWN_SECONDS if row else SHARE_UNKNOWN_SECONDS
+    with _shares_lock:
+        _shares[token] = (row, now + keep)
+        _shares.move_to_end(token)
+        while len(_shares) > SHARE_CACHE_SIZE:
+            _shares.popitem(last=False)
+    return row
+
+
+def forget_caches() -> None:
+    """Drop this process's live stories, share tokens and salt (tests)."""
+    with _live_lock:
+        _live.version, _live.ids, _live.checked, _live.loaded = None, frozenset(), 0.0, 0.0
+    with _shares_lock:
+        _shares.clear()
+    privacy.forget_salt()
+
+
+# --- Receiving -------------------------------------------------------------------------
+
+
+def content_type_ok(content_type: str) -> bool:
+    return content_type.split(";", 1)[0].strip().lower() in ACCEPTED_TYPES
+
+
+def receive(
+    body: bytes, *, content_type: str, host: str, ip: str, user_agent: str, opted_out: bool
+) -> Outcome:
+    """Handle one ``POST /e/``: drop, refuse or record it.
+
+    ``opted_out`` is ``DNT: 1`` or ``Sec-GPC: 1``; ``host`` the validated Host header.
+    """
+    if opted_out or events.is_bot(user_agent):
+        return DROPPED
+    if not content_type_ok(content_type):
+        return Outcome(400, "content-type: must be text/plain or application/json")
+    try:
+        event = events.parse(body)
+    except events.ValidationProblem as problem:
+        return Outcome(400, str(problem))
+    if not is_live(event["s"]):
+        return Outcome(400, "s: not a live story")
+    if "to" in event and not is_live(event["to"]):
+        return Outcome(400, "to: not a live story")
+    share = share_row(event["sh"]) if "sh" in event else None
+    came_from = events.attribution(event.get("u"), event.get("r"), share, host, event)
+    visitor = privacy.visitor_hash(ip, user_agent, events.bare_host(host))
+    return record(event["t"], event["s"], came_from, visitor)
+
+
+def record(kind: str, story_id: int, came_from: events.Attribution, visitor: str = "") -> Outcome:
+    """Buffer one accepted event (or, embedded, count it at once)."""
+    entry = {
+        "day": privacy.today().isoformat(),
+        "t": kind,
+        "s": story_id,
+        "src": came_from.source,
+        "d": came_from.detail,
+        "p": came_from.post_id,
+        "sh": came_from.share_id,
+        # The day's visitor hash, for counting distinct readers; never an IP or user agent.
+        "v": visitor,
+    }
+    if settings.ENGAGEMENT_REDIS_URL:
+        try:
+            append(redis_client(), settings.ENGAGEMENT_STREAM, entry)
+        except redis.RedisError:
+            logger.exception("engagement: could not buffer an event")
+            return Outcome(503, "buffer: unavailable, try again later")
+        return ACCEPTED
+    return write_now(entry)
+
+
+def _bulk(value) -> bytes:
+    data = str(value).encode()
+    return b"$%d\r\n%b\r\n" % (len(data), data)
+
+
+_own = threading.local()
+
+
+def _connection(client: redis.Redis) -> redis.Connection:
+    """This thread's own connection to the client's Redis, outside the pool.
+
+    Taking a connection from the pool and giving it back costs more CPU than the XADD;
+    a gunicorn worker thread keeps one for good instead (a forked process makes its own).
+    """
+    pool = client.connection_pool
+    connection = getattr(_own, "connection", None)
+    if connection is None or _own.pool is not pool or connection.pid != os.getpid():
+        connection = pool.connection_class(**pool.connection_kwargs)
+        _own.connection, _own.pool = connection, pool
+    return connection
+
+
+def append(client: redis.Redis, stream: str, entry: dict) -> str:
+    """``XADD stream * field value …``, written out by hand on this thread's connection.
+
+    The same command as ``client.xadd`` for a fraction of its CPU time: redis-py's
+    general command path (argument encoding, the pool, retries, observability) costs
+    more than the round trip itself, and this is the one command every event pays for.
+    A connection that fails while sending is retried once afresh (nothing reached
+    Redis); one that fails while reading the answer is not (the entry may be in).
+    """
+    parts = [_bulk("XADD"), _bulk(stream), _bulk("*")]
+    for field, value in entry.items():
+        parts += (_bulk(field), _bulk(value))
+    command = b"*%d\r\n%b" % (len(parts), b"".join(parts))
+    for attempt in (1, 2):
+        connection = _connection(client)
+        try:
+            connection.send_packed_command([command], check_health=False)
+        except (redis.ConnectionError, redis.TimeoutError):
+            connection.disconnect()
+            if attempt == 2:
+                raise
+            continue
+        try:
+            return connection.read_response()
+        except (redis.ConnectionError, redis.TimeoutError):
+            connection.disconnect()
+            raise
+    raise AssertionError("unreachable")
+
+
+def write_now(entry: dict) -> Outcome:
+    """Embedded mode: add the event to its rollup in its own small transaction."""
+    from .flush import add_to_rollups, rollup_key
+
+    try:
+        with transaction.atomic():
+            add_to_rollups({rollup_key(entry): 1})
+    except IntegrityError:
+        # The story was deleted a moment ago; its rollups went with it.
+        return DROPPED
+    return ACCEPTED
+
+
+# --- Request details (a WSGI environ or Django's request.META) --------------------------
+
+
+def opted_out(meta) -> bool:
+    """``DNT: 1`` or ``Sec-GPC: 1``: the reader asked not to be counted."""
+    return meta.get("HTTP_DNT", "").strip() == "1" or meta.get("HTTP_SEC_GPC", "").strip() == "1"
+
+
+def client_ip(meta) -> str:
+    """The reader's address: the one our proxy appended to X-Forwarded-For, else the peer.
+
+    Only ever hashed; a forged header changes nothing but the forger's own hash.
+    """
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+    if forwarded:
+        return forwarded.rsplit(",", 1)[-1].strip()
+    return meta.get("REMOTE_ADDR", "")
+
+
+def receive_request(meta, body: bytes, host: str) -> Outcome:
+    """``receive`` for one request's headers."""
+    return receive(
+        body,
+        content_type=meta.get("CONTENT_TYPE", ""),
+        host=host,
+        ip=client_ip(meta),
+        user_agent=meta.get("HTTP_USER_AGENT", ""),
+        opted_out=opted_out(meta),
+    )

@@ -1,0 +1,93 @@
+"""Answer ``POST /e/`` before Django's middleware stack; hand everything else to Django.
+
+Each reader sends several events per story, so the collector is by far the busiest
+URL. Django's full request cycle (sessions, CSRF, auth, site lookup, redirects)
+costs more per request than the event itself; this dispatcher reads at most
+2,049 bytes, calls the same ``buffer.receive`` as the Django view and answers 202.
+It runs only when events go to Redis: embedded mode writes to the database and is
+left to the Django view, whose request cycle manages the connection.
+
+    # cms/wsgi.py
+    application = with_collector(get_wsgi_application())
+"""
+
+import functools
+import json
+import logging
+
+logger = logging.getLogger(__name__)
+
+COLLECT_PATH = "/e/"
+STATUS = {202: "202 Accepted", 400: "400 Bad Request", 503: "503 Service Unavailable"}
+DEBUG_HOSTS = [".localhost", "127.0.0.1", "[::1]"]  # Django's own default under DEBUG
+
+
+def with_collector(django_app):
+    """Wrap a Django WSGI application so ``POST /e/`` skips the middleware stack."""
+    # Imported here: cms.wsgi imports this module before Django is set up.
+    from django.conf import settings
+    from django.db import DatabaseError, close_old_connections
+    from django.http.request import split_domain_port, validate_host
+
+    from . import buffer, events
+
+    @functools.lru_cache(maxsize=64)
+    def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
+        domain, _port = split_domain_port(host)
+        return bool(domain) and validate_host(domain, allowed)
+
+    def host_of(environ) -> str | None:
+        """The Host header if Django would accept it (``ALLOWED_HOSTS``), else None."""
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        allowed = settings.ALLOWED_HOSTS or (DEBUG_HOSTS if settings.DEBUG else [])
+        return host if host_allowed(host, tuple(allowed)) else None
+
+    def collect(environ, start_response):
+        host = host_of(environ)
+        if host is None:
+            outcome = buffer.Outcome(400, "host: not allowed")
+        else:
+            body = environ["wsgi.input"].read(events.MAX_BODY + 1)
+            try:
+                outcome = buffer.receive_request(environ, body, host)
+            except DatabaseError:
+                # Outside Django's request cycle nobody else drops a broken connection
+                # (the rare queries here: today's salt, a share token, the live stories).
+                logger.exception("engagement: database error in the collector")
+                close_old_connections()
+                outcome = buffer.Outcome(503, "database: unavailable, try again later")
+        headers = [("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")]
+        if outcome.error:
+            content = json.dumps({"error": outcome.error}).encode()
+            headers.append(("Content-Type", "application/json"))
+        else:
+            content = b""
+        headers.append(("Content-Length", str(len(content))))
+        start_response(STATUS[outcome.status], headers)
+        return [content]
+
+    def application(environ, start_response):
+        if (
+            environ.get("PATH_INFO") == COLLECT_PATH
+            and environ.get("REQUEST_METHOD") == "POST"
+            and settings.ENGAGEMENT_REDIS_URL
+        ):
+            return collect(environ, start_response)
+        return django_app(environ, start_response)
+
+    application.with_collector = True
+    return application
+
+
+def __getattr__(name):
+    """``syndication.engagement.wsgi:application``: Storyloom's WSGI app with the collector.
+
+    Resolved on first use, so importing ``with_collector`` from ``cms.wsgi`` is no cycle.
+    """
+    if name != "application":
+        raise AttributeError(name)
+    from cms.wsgi import application as site
+
+    wrapped = site if getattr(site, "with_collector", False) else with_collector(site)
+    globals()["application"] = wrapped
+    return wrapped

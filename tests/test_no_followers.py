@@ -1,0 +1,135 @@
+"""Follower, fan and subscriber counts appear nowhere: not stored, not fetched, not shown."""
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.utils import timezone
+
+import pytest
+
+from syndication.channels import base
+from syndication.engagement.admin import register_engagement_admin
+from syndication.engagement.models import EngagementRollup
+
+register_engagement_admin()  # Idempotent; syndication/wagtail_hooks.py calls it too.
+
+#: A count of people attached to an account: followers, following, fans, subscribers.
+COUNT_OF_PEOPLE = re.compile(
+    r"follower|following|(^|[^a-z])fans?([^a-z]|$)|fan_?count|subscribers?_?(count|total)"
+    r"|(num|number)_?(of_)?subscribers|audience_?size",
+    re.IGNORECASE,
+)
+
+
+def offending(names) -> list[str]:
+    return sorted({name for name in names if COUNT_OF_PEOPLE.search(name)})
+
+
+def test_the_pattern_catches_what_it_should_and_nothing_we_measure():
+    assert offending(
+        ["followers_count", "followerCount", "fans", "fan_count", "subscriber_count", "following"]
+    ) == sorted(
+        ["followers_count", "followerCount", "fans", "fan_count", "subscriber_count", "following"]
+    )
+    assert (
+        offending(["link_follows", "next_follows", "fancy", "infant", "subscriber", "likes"]) == []
+    )
+
+
+def project_models():
+    root = Path(settings.BASE_DIR).resolve()
+    for config in apps.get_app_configs():
+        where = Path(config.path).resolve()
+        # The project's own apps: under the checkout, not an installed package.
+        if root in where.parents and "site-packages" not in where.parts:
+            yield from config.get_models()
+
+
+def test_no_model_in_the_projects_apps_has_a_follower_field():
+    models = list(project_models())
+    labels = {model._meta.app_label for model in models}
+    assert labels >= {"stories", "syndication"} and "wagtailcore" not in labels
+    assert {model._meta.label for model in models} >= {
+        "stories.StoryPage",
+        "syndication.ChannelAccount",
+        "syndication.ChannelMetricSnapshot",
+        "syndication.EngagementRollup",
+    }
+    names = []
+    for model in models:
+        names.append(model.__name__)
+        for field in model._meta.get_fields():
+            names.append(field.name)
+            names.append(getattr(field, "column", None) or "")
+    assert offending(names) == []
+
+
+def test_the_adapters_values_have_no_place_for_followers():
+    for value in (base.PostMetrics, base.Profile, base.RemotePost):
+        assert offending(f.name for f in dataclasses.fields(value)) == []
+    assert {f.name for f in dataclasses.fields(base.PostMetrics)} == {
+        "reposts",
+        "replies",
+        "likes",
+        "quotes",
+        "clicks",
+    }
+
+
+def keys_of(data):
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield str(key)
+            yield from keys_of(value)
+    elif isinstance(data, list):
+        for item in data:
+            yield from keys_of(item)
+
+
+@pytest.mark.django_db
+def test_the_pages_api_says_nothing_about_followers(client, make_story):
+    story = make_story(title="A story worth passing on")
+    detail = client.get(f"/api/v2/pages/{story.pk}/", HTTP_HOST="localhost")
+    listing = client.get(
+        "/api/v2/pages/", {"type": "stories.StoryPage", "fields": "*"}, HTTP_HOST="localhost"
+    )
+    assert detail.status_code == listing.status_code == 200
+    for response in (detail, listing):
+        data = json.loads(response.content)
+        keys = list(keys_of(data))
+        assert "intro" in keys
+        assert offending(keys) == []
+        assert not COUNT_OF_PEOPLE.search(response.content.decode())
+
+
+@pytest.mark.django_db
+def test_the_engagement_report_csv_has_no_follower_column(client, django_user_model, make_story):
+    story = make_story()
+    EngagementRollup.objects.create(
+        day=timezone.localdate(),
+        story=story,
+        event="view",
+        count=3,
+    )
+    user = django_user_model.objects.create_user(username="sam", password="pw")
+    user.groups.add(Group.objects.get(name="Social managers"))
+    user.user_permissions.add(
+        Permission.objects.get(
+            content_type__app_label="syndication", codename="view_engagementrollup"
+        )
+    )
+    client.force_login(user)
+    for group in ("story", "interest", "channel", "purpose"):
+        response = client.get(
+            "/admin/reports/engagement/", {"export": "csv", "group": group}, HTTP_HOST="localhost"
+        )
+        assert response.status_code == 200
+        body = b"".join(response.streaming_content).decode()
+        heading = body.splitlines()[0].split(",")
+        assert "Views" in heading
+        assert offending(heading) == []
