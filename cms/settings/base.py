@@ -270,6 +270,8 @@ CELERY_BEAT_SCHEDULE = {
     "flush-events": {
         "task": "syndication.engagement.tasks.flush_events",
         "schedule": float(ENGAGEMENT_FLUSH_EVERY),
+        # A flush not started in time is replaced by the next one, not queued up.
+        "options": {"expires": float(ENGAGEMENT_FLUSH_EVERY)},
     },
     "rotate-salts": {
         "task": "syndication.engagement.tasks.rotate_salts",
