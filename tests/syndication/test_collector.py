@@ -8,7 +8,6 @@ not running locally; required in CI).
 import datetime
 import io
 import json
-import uuid
 
 from django.core.management import call_command
 from django.db import connection
@@ -21,9 +20,7 @@ import pytest
 from syndication.engagement import buffer, events, flush, privacy, tasks
 from syndication.engagement.models import DailySalt, EngagementRollup, ShareToken
 from syndication.engagement.wsgi import with_collector
-from tests.conftest import require_service
 from tests.factories import SyndicationPostFactory
-from tests.integration.conftest import redis_is_up, redis_url
 
 READER = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -43,23 +40,8 @@ BOTS = [
 
 
 @pytest.fixture(autouse=True)
-def fresh_collector():
-    buffer.forget_caches()
-    yield
-    buffer.forget_caches()
-
-
-@pytest.fixture
-def stream(settings):
-    """A real Redis stream of this test's own; deleted afterwards."""
-    url = redis_url()
-    require_service(redis_is_up(url), f"Redis at {url}")
-    name = f"storyloom:test-events:{uuid.uuid4().hex[:10]}"
-    settings.ENGAGEMENT_REDIS_URL = url
-    settings.ENGAGEMENT_STREAM = name
-    client = buffer.redis_client(url)
-    yield client
-    client.delete(name, f"{name}:flush-lock")
+def _fresh(fresh_collector):
+    """The collector's in-process caches start empty (``fresh_collector`` in conftest)."""
 
 
 class Sink:

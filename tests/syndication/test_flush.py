@@ -6,7 +6,6 @@ as when the process is killed there.
 """
 
 import datetime
-import uuid
 
 from django.utils import timezone
 
@@ -14,8 +13,6 @@ import pytest
 
 from syndication.engagement import buffer, events, flush, tasks
 from syndication.engagement.models import EngagementRollup, FlushedBatch
-from tests.conftest import require_service
-from tests.integration.conftest import redis_is_up, redis_url
 
 
 class Killed(Exception):
@@ -23,22 +20,8 @@ class Killed(Exception):
 
 
 @pytest.fixture(autouse=True)
-def fresh_collector():
-    buffer.forget_caches()
-    yield
-    buffer.forget_caches()
-
-
-@pytest.fixture
-def stream(settings):
-    url = redis_url()
-    require_service(redis_is_up(url), f"Redis at {url}")
-    name = f"storyloom:test-events:{uuid.uuid4().hex[:10]}"
-    settings.ENGAGEMENT_REDIS_URL = url
-    settings.ENGAGEMENT_STREAM = name
-    client = buffer.redis_client(url)
-    yield client
-    client.delete(name, f"{name}:flush-lock")
+def _fresh(fresh_collector):
+    """The collector's in-process caches start empty (``fresh_collector`` in conftest)."""
 
 
 @pytest.fixture
