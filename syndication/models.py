@@ -284,3 +284,10 @@ from .engagement.models import (  # noqa: E402, F401
     FlushedBatch,
     ShareToken,
 )
+from .newsletter.models import (  # noqa: E402, F401
+    Delivery,
+    DeliveryPick,
+    Edition,
+    Subscriber,
+    SubscriberRead,
+)
