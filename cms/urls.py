@@ -9,6 +9,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from syndication import urls as syndication_urls
 from syndication.engagement import urls as engagement_urls
+from syndication.newsletter import urls as newsletter_urls
 
 from .api import api_router
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("api/v2/", api_router.urls),
     path("sitemap.xml", sitemap, name="sitemap"),
     path("", include(engagement_urls)),
+    path("newsletter/", include(newsletter_urls)),
     path("", include(syndication_urls)),
 ]
 
