@@ -195,9 +195,9 @@ def child_flush() -> dict:
 # --- gunicorn ------------------------------------------------------------------------
 
 
-def describe(worker_class: str, threads: int) -> str:
+def describe(worker_class: str, threads: int, workers: int) -> str:
     per = f", {threads} threads each" if worker_class == "gthread" else ""
-    return f"2 {worker_class} workers{per}"
+    return f"{workers} {worker_class} workers{per}"
 
 
 def free_port() -> int:
@@ -213,7 +213,7 @@ def wsgi_target() -> str:
 
 
 def start_gunicorn(
-    env: dict[str, str], tmp: Path, port: int, worker_class: str, threads: int
+    env: dict[str, str], tmp: Path, port: int, worker_class: str, threads: int, workers: int
 ) -> tuple[subprocess.Popen, Path]:
     config = tmp / "gunicorn.conf.py"  # empty: a stray ./gunicorn.conf.py changes nothing
     config.write_text("")
@@ -229,7 +229,7 @@ def start_gunicorn(
         "--bind",
         f"{HOST}:{port}",
         "--workers",
-        "2",
+        str(workers),
         "--worker-class",
         worker_class,
         "--threads",
@@ -244,7 +244,8 @@ def start_gunicorn(
         "--error-logfile",
         "-",
     ]
-    log(f"starting gunicorn {target} on http://{HOST}:{port}/ ({describe(worker_class, threads)})")
+    described = describe(worker_class, threads, workers)
+    log(f"starting gunicorn {target} on http://{HOST}:{port}/ ({described})")
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             command,
@@ -502,12 +503,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="gunicorn worker class (sync closes the connection after each event)",
     )
     parser.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--child", choices=["build", "load", "flush"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--story-ids", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    for name in ("seconds", "connections", "stories", "threads"):
+    for name in ("seconds", "connections", "stories", "threads", "workers"):
         if getattr(args, name) <= 0:
             parser.error(f"--{name} must be positive")
     return args
@@ -526,7 +528,9 @@ def run(args: argparse.Namespace) -> None:
             "stories"
         ]
         port = free_port()
-        gunicorn, log_path = start_gunicorn(env, tmp, port, args.worker_class, args.threads)
+        gunicorn, log_path = start_gunicorn(
+            env, tmp, port, args.worker_class, args.threads, args.workers
+        )
         wait_until_serving(gunicorn, port, log_path, 60)
 
         log(f"sending events for {args.seconds:.0f}s over {args.connections} connections")
@@ -549,6 +553,7 @@ def run(args: argparse.Namespace) -> None:
             sys.stderr.write(log_tail(log_path))
             raise BenchError("gunicorn died during the load")
         server_cpu = cpu_seconds(gunicorn.pid) - cpu_before
+        server = describe(args.worker_class, args.threads, args.workers)
         stop_gunicorn(gunicorn)  # graceful: every request answered was buffered
         gunicorn = None
 
@@ -561,7 +566,7 @@ def run(args: argparse.Namespace) -> None:
         print(
             table(
                 [
-                    ("gunicorn", f"{wsgi_target()}, {describe(args.worker_class, args.threads)}"),
+                    ("gunicorn", f"{wsgi_target()}, {server}"),
                     ("connections", f"{args.connections} ({loaded['connections_opened']} opened)"),
                     ("seconds", f"{loaded['seconds']:.1f}"),
                     ("accepted (202)", str(accepted)),
