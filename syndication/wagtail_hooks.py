@@ -180,3 +180,6 @@ def add_next_posts_panel(request, panels):
 from .engagement.admin import register_engagement_admin  # noqa: E402
 
 register_engagement_admin()
+
+# Newsletter → Subscribers (and the newsletter's other screens): docs/newsletter.md.
+from .newsletter import wagtail_hooks as newsletter_hooks  # noqa: E402, F401

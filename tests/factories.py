@@ -14,6 +14,7 @@ from factory.django import DjangoModelFactory
 from stories.models import AudienceInterest, HomePage, StoryIndexPage, StoryLink, StoryPage
 from syndication import states
 from syndication.models import ChannelAccount, Network, SyndicationPost
+from syndication.newsletter.models import Subscriber
 
 
 class AudienceInterestFactory(DjangoModelFactory):
@@ -123,3 +124,27 @@ def link(page, target, kind="related"):
     page.story_links.add(StoryLink(target=target, kind=kind))
     page.save()
     return page
+
+
+class SubscriberFactory(DjangoModelFactory):
+    """A confirmed subscriber by default; ``status=`` for another state (only active and
+    paused subscribers have confirmed), ``interests=[...]`` for their interests."""
+
+    class Meta:
+        model = Subscriber
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"reader{n}@example.com")
+    status = Subscriber.Status.ACTIVE
+    confirmed_at = factory.LazyAttribute(
+        lambda obj: (
+            timezone.now()
+            if obj.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED)
+            else None
+        )
+    )
+
+    @factory.post_generation
+    def interests(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.interests.set(extracted)

@@ -1,0 +1,80 @@
+"""Celery tasks of the newsletter. The logic lives in ``syndication.newsletter.sending``.
+
+``syndication/tasks.py`` imports this module: Celery's autodiscovery only looks at each
+app's own ``tasks.py``.
+"""
+
+import logging
+import smtplib
+
+from django.conf import settings
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from . import sending
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_chunks(edition_id: int, ranges) -> int:
+    for first, last in ranges:
+        send_chunk.delay(edition_id, first, last)
+    return len(ranges)
+
+
+@shared_task(name="syndication.newsletter.tasks.send_due_editions", ignore_result=True)
+def send_due_editions():
+    """Beat (and "Send now"): start the editions that are due and enqueue their chunks."""
+    started = sending.start_due_editions()
+    chunks = 0
+    for edition_id in started:
+        chunks += enqueue_chunks(edition_id, sending.plan_edition(edition_id))
+    return {"started": started, "chunks": chunks}
+
+
+@shared_task(name="syndication.newsletter.tasks.sweep_editions", ignore_result=True)
+def sweep_editions():
+    """Beat: re-enqueue chunks whose worker died, finish editions with nothing left."""
+    work = sending.sweep_editions()
+    for edition_id, first, last in work:
+        send_chunk.delay(edition_id, first, last)
+    return {"chunks": len(work)}
+
+
+@shared_task(
+    bind=True,
+    name="syndication.newsletter.tasks.send_chunk",
+    # Acknowledged after the work: a worker that dies mid-chunk leaves the message, and
+    # the claims make a redelivered copy harmless. The hard limit stays below the
+    # sweeper's stuck window (NEWSLETTER_STUCK_AFTER), so no live chunk is ever swept,
+    # and below the broker's visibility timeout (CELERY_BROKER_TRANSPORT_OPTIONS).
+    acks_late=True,
+    ignore_result=True,
+    time_limit=settings.NEWSLETTER_TASK_TIME_LIMIT,
+    soft_time_limit=max(1, settings.NEWSLETTER_TASK_TIME_LIMIT - 10),
+)
+def send_chunk(self, edition_id: int, first_subscriber_id: int, last_subscriber_id: int):
+    """Send the edition to subscribers ``first…last`` still owed it (routed to
+    ``NEWSLETTER_QUEUE``)."""
+    args = (edition_id, first_subscriber_id, last_subscriber_id)
+    try:
+        report = sending.send_chunk(*args)
+    except SoftTimeLimitExceeded:
+        # What was not committed has been released: carry on in a fresh task.
+        logger.warning("Newsletter chunk %s ran out of time; continuing in a new task", args)
+        send_chunk.delay(*args)
+        return {"continued": True}
+    except (OSError, smtplib.SMTPException) as error:
+        # The mail server cannot be reached at all: nothing was committed. Say so where
+        # people look, and try again later.
+        logger.warning("Newsletter chunk %s: mail server unreachable: %s", args, error)
+        sending.note_edition_problem(
+            edition_id, f"The mail server could not be reached ({error}); trying again."
+        )
+        if not self.request.is_eager:  # eagerly, a countdown would be a tight loop
+            send_chunk.apply_async(args, countdown=settings.NEWSLETTER_RETRY_AFTER)
+        return {"unreachable": str(error)}
+    if report.retry_after:
+        send_chunk.apply_async(args, countdown=report.retry_after)
+    return report.as_dict()
