@@ -21,7 +21,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Locale, Page
 
 from stories.models import AudienceInterest, StoryIndexPage, StoryLink, StoryPage, StorySeries
-from stories.render_cache import bump_content_version
+from stories.page_cache import purge_all
 
 from . import content
 from .images import hero_png
@@ -52,7 +52,7 @@ def load(stories: int | None = None, progress: Progress = _noop) -> dict:
     extra = target - StoryPage.objects.child_of(index).count()
     if extra > 0:
         add_bulk_stories(index, interests, base, extra, progress)
-        bump_content_version()  # bulk rows bypass publishing and its signals
+        purge_all()  # bulk rows bypass publishing and its signals
     return {
         "interests": AudienceInterest.objects.count(),
         "stories": StoryPage.objects.live().count(),
@@ -136,7 +136,45 @@ def _body(story: dict, pages_by_slug: dict[str, StoryPage], image):
                 blocks.append(("story_link", {"story": target, "note": ""}))
         else:
             blocks.append((kind, value))
+    if story["slug"] == AUDIENCE_STORY:
+        blocks.append(_audience_variants())
     return blocks
+
+
+#: The demo story that shows an audience-variants block (docs/newsletter.md, "On the site").
+AUDIENCE_STORY = "the-hamster-in-the-slipper"
+AUDIENCE_VARIANTS = {
+    "default": "<p>Every home has an escape artist. Next door's budgie, Kiwi, once spent a "
+    "whole afternoon on top of the curtain rail, refusing every offer of millet.</p>",
+    "pets": "<p>Cats are escape artists too. Ours once spent a whole afternoon asleep in the "
+    "airing cupboard while we searched the garden with a torch.</p>",
+    "family": "<p>Children are not the only ones who go missing at bedtime. Our dog once "
+    "took a school shoe under the shed and would not come out until the shoe did.</p>",
+}
+
+
+def _audience_variants():
+    """A budgie for everyone, a cat for readers who follow Pets, a dog for Family."""
+    text = AUDIENCE_VARIANTS
+    interests = {
+        interest.slug: interest
+        for interest in AudienceInterest.objects.filter(
+            slug__in=[s for s in text if s != "default"]
+        )
+    }
+    return (
+        "audience",
+        {
+            "default": {"image": None, "caption": "", "text": text["default"]},
+            "variants": [
+                {
+                    "interest": interest,
+                    "content": {"image": None, "caption": "", "text": text[slug]},
+                }
+                for slug, interest in interests.items()
+            ],
+        },
+    )
 
 
 @transaction.atomic

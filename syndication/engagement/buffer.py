@@ -198,11 +198,20 @@ def receive(
     share = share_row(event["sh"]) if "sh" in event else None
     came_from = events.attribution(event.get("u"), event.get("r"), share, host, event)
     visitor = privacy.visitor_hash(ip, user_agent, events.bare_host(host))
-    return record(event["t"], event["s"], came_from, visitor)
+    # Only reads pass a newsletter click token on (the flusher turns them into the
+    # subscriber's reads); every other event stays as anonymous as it arrived.
+    nl = event.get("nl", "") if event["t"] in events.READ_EVENTS else ""
+    return record(event["t"], event["s"], came_from, visitor, nl=nl)
 
 
-def record(kind: str, story_id: int, came_from: events.Attribution, visitor: str = "") -> Outcome:
-    """Buffer one accepted event (or, embedded, count it at once)."""
+def record(
+    kind: str, story_id: int, came_from: events.Attribution, visitor: str = "", *, nl: str = ""
+) -> Outcome:
+    """Buffer one accepted event (or, embedded, count it at once).
+
+    ``nl`` is the newsletter click token of a read, kept beside the rollup fields so
+    the flusher can record the subscriber's read; the rollups never see it.
+    """
     entry = {
         "day": privacy.today().isoformat(),
         "t": kind,
@@ -214,6 +223,8 @@ def record(kind: str, story_id: int, came_from: events.Attribution, visitor: str
         # The day's visitor hash, for counting distinct readers; never an IP or user agent.
         "v": visitor,
     }
+    if nl:
+        entry["nl"] = nl
     if settings.ENGAGEMENT_REDIS_URL:
         try:
             append(redis_client(), settings.ENGAGEMENT_STREAM, entry)
@@ -278,11 +289,13 @@ def append(client: redis.Redis, stream: str, entry: dict) -> str:
 
 def write_now(entry: dict) -> Outcome:
     """Embedded mode: add the event to its rollup in its own small transaction."""
-    from .flush import add_to_rollups, rollup_key
+    from .flush import add_to_rollups, record_subscriber_reads, rollup_key
 
     try:
         with transaction.atomic():
             add_to_rollups({rollup_key(entry): 1})
+            if "nl" in entry:
+                record_subscriber_reads([entry])
     except IntegrityError:
         # The story was deleted a moment ago; its rollups went with it.
         return DROPPED

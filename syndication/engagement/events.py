@@ -23,11 +23,18 @@ MAX_SOURCE = 64
 MAX_ENGAGED_MS = 86_400_000
 MAX_ID = 2_147_483_647  # the rollup's integer columns
 SHARE_WINDOW = datetime.timedelta(days=7)
-LINK_KINDS = ("continues", "background", "related", "more", "series")
+LINK_KINDS = ("continues", "background", "related", "more", "series", "for_you")
+#: The events that tell a newsletter subscriber's reads (``SubscriberRead``) when they
+#: carry the click token the reader arrived with.
+READ_EVENTS = ("engaged_read", "read_through")
 UTM_KEYS = ("source", "medium", "campaign", "content")
 SHARE_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,32}")
+# A newsletter click token (``syndication.newsletter.clicks``) as the landing carried it.
+# Only its shape is checked here, so the fast path stays free of crypto and queries;
+# the flusher checks the signature before it writes anything (docs/newsletter.md).
+NEWSLETTER_TOKEN = re.compile(r"[A-Za-z0-9_.:~-]{1,120}")
 
-# Which fields each event type may carry besides t, s, r, u and sh; True = required.
+# Which fields each event type may carry besides t, s, r, u, sh and nl; True = required.
 EVENT_FIELDS = {
     "view": {},
     "engaged_read": {"ms": True, "sd": False},
@@ -36,7 +43,7 @@ EVENT_FIELDS = {
     "link_follow": {"to": True, "k": True},
     "feeling": {"f": True},
 }
-COMMON_FIELDS = ("t", "s", "r", "u", "sh")
+COMMON_FIELDS = ("t", "s", "r", "u", "sh", "nl")
 ALL_FIELDS = frozenset(COMMON_FIELDS) | {"n", "to", "k", "f", "ms", "sd"}
 
 
@@ -152,6 +159,11 @@ def validate(data: dict) -> dict:
         if not isinstance(token, str) or not SHARE_TOKEN.fullmatch(token):
             raise ValidationProblem("sh", "must be 8 to 32 of A-Z a-z 0-9 _ -")
         clean["sh"] = token
+    if "nl" in data:
+        token = data["nl"]
+        if not isinstance(token, str) or not NEWSLETTER_TOKEN.fullmatch(token):
+            raise ValidationProblem("nl", "must be 1 to 120 of A-Z a-z 0-9 _ . : ~ -")
+        clean["nl"] = token
 
     allowed = EVENT_FIELDS[event]
     for field in ("n", "to", "k", "f", "ms", "sd"):

@@ -45,6 +45,7 @@ LINK_KIND_LABELS = {
     "background": "Background",
     "related": "Related",
     "more": "More stories",
+    "for_you": "Picked for you",
 }
 
 

@@ -14,7 +14,7 @@
   const KEY = "storyloom:landing";
   const params = new URLSearchParams(location.search);
   const ref = document.referrer;
-  const isTag = (k) => k === "sh" || k.startsWith("utm_");
+  const isTag = (k) => k === "sh" || k === "nl" || k.startsWith("utm_");
   const tagged = [...params.keys()].some(isTag);
   let landing = null;
   try {
@@ -35,6 +35,9 @@
     if (Object.keys(u).length) landing.u = u;
     const sh = params.get("sh");
     if (/^[\w-]{8,32}$/.test(sh || "")) landing.sh = sh;
+    // A newsletter link's click token: this tab's reads count as the subscriber's.
+    const nl = params.get("nl");
+    if (/^[\w.:~-]{1,120}$/.test(nl || "")) landing.nl = nl;
     try {
       sessionStorage.setItem(KEY, JSON.stringify(landing));
     } catch (e) {}
