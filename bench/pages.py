@@ -1,57 +1,134 @@
-"""Reading-page benchmark: the home page, a story, an interest hub and the site CSS.
+"""Reading-page benchmark: cached and uncached story, hub and home pages, and the floor.
 
-Builds a throw-away site in a temporary directory (production settings, SQLite
-there unless BENCH_DATABASE_URL names another database), fills it with
-``load_demo --stories N``, serves it with gunicorn on 127.0.0.1 and measures each
-page from outside (requests/s, p50 and p99 latency under concurrent clients) and
-from inside (SQL queries per page, median server-side render time).
+Builds a throw-away site in a temporary directory (SQLite there unless
+BENCH_DATABASE_URL names another database), fills it with ``load_demo --stories N``
+(10,000 by default), and serves it with gunicorn on 127.0.0.1 with the production
+settings, the page cache in Redis (REDIS_URL, default redis://127.0.0.1:6379/0, under
+a key prefix of its own that is deleted afterwards) and one gunicorn set-up for every
+row. Each row is loaded for --seconds from --connections keep-alive connections by an
+epoll load generator in this process (after a short warm-up that is not counted):
 
-    .venv/bin/python bench/pages.py [--stories N] [--requests R] [--concurrency C] [--keep]
+* ``*_cached``: the stored page, as every reader after the first gets it; every
+  answer must say ``X-Cache: hit``.
+* ``*_uncached``: the same URL with a header that only this benchmark's settings
+  honour (``PAGE_CACHE_FORCE_MISS_HEADER``): the lookup is made and ignored, Django
+  renders the page from the database and it is stored again. That is what the first
+  reader after a change pays. Every answer must say ``X-Cache: miss``.
+* ``floor``: a minimal Django view returning the cached story page's bytes from
+  memory, through the same middleware, settings and gunicorn (a URL of the
+  benchmark's own urlconf, dispatched straight to Django: no page-cache lookup).
+
+The benchmark's settings module and urlconf are written into the temporary directory
+(``cms.settings.production`` plus a cache key prefix, the miss header and the floor's
+URL), so nothing of it reaches production. Logging is at WARNING (no access line per
+request), which makes the floor faster, not slower.
+
+    .venv/bin/python bench/pages.py [--stories N] [--seconds S] [--connections C]
+        [--workers W] [--worker-class gthread|sync] [--threads T] [--keep]
 
 Progress goes to stderr. Stdout carries a table, then, as its last line, one JSON
-object: {"home": {...}, "story": {...}, "hub": {...}, "static": {...}, "stories": N}
-where each page has rps, p50_ms, p99_ms, queries and render_ms (warm: the rendered
-page comes from the content-version cache) and, for HTML pages, queries_uncached and
-render_uncached_ms (rendered afresh, as on the first visit after a publish).
+object with ``story_cached``, ``story_uncached``, ``hub_cached``, ``hub_uncached``,
+``home_cached``, ``home_uncached`` and ``floor``, each ``{"rps", "p50_ms", "p99_ms"}``
+(plus ``requests``), and ``ratios``, ``targets``, ``machine`` and ``stories``.
 """
 
 import argparse
-import base64
 import contextlib
 import http.client
 import json
 import math
 import os
 import secrets
+import selectors
 import shutil
 import signal
 import socket
-import statistics
 import string
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+import uuid
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("home", "story", "hub", "static")
-HUB_INTEREST = "pets"
 HOST = "127.0.0.1"
-PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
+HUB_INTEREST = "pets"
+FLOOR_PATH = "/__bench__/floor/"
+MISS_HEADER = "X-Bench-Miss"
+ROWS = (
+    ("story_cached", "story", False),
+    ("story_uncached", "story", True),
+    ("hub_cached", "hub", False),
+    ("hub_uncached", "hub", True),
+    ("home_cached", "home", False),
+    ("home_uncached", "home", True),
+    ("floor", "floor", False),
+)
 # Inherited variables that would point the throw-away site at something else.
 STRIPPED_ENV = (
     "DATABASE_URL",
     "DJANGO_SETTINGS_MODULE",
     "DEBUG",
     "REDIS_URL",
+    "ENGAGEMENT_REDIS_URL",
     "CELERY_BROKER_URL",
     "CELERY_RESULT_BACKEND",
     "GUNICORN_CMD_ARGS",
     "WEB_CONCURRENCY",
+    "PAGE_CACHE_ENABLED",
+    "FRONTEND_CACHE_BACKEND",
 )
+TARGET_VS_UNCACHED = 10.0
+TARGET_VS_FLOOR = 0.5
+TARGET_P99_MS = 20.0
+
+SETTINGS_MODULE = """\
+# Written by bench/pages.py: the production settings, plus what the benchmark needs.
+from cms.settings.production import *  # noqa: F403
+from cms.settings.production import CACHES
+
+CACHES["default"]["KEY_PREFIX"] = {prefix!r}
+PAGE_CACHE_FORCE_MISS_HEADER = "HTTP_{miss_header}"
+ROOT_URLCONF = "bench_urls"
+"""
+
+URLCONF_MODULE = """\
+# Written by bench/pages.py: the site's URLs and the floor, a view returning fixed bytes.
+from pathlib import Path
+
+from django.http import HttpResponse
+from django.urls import path
+
+from cms.urls import urlpatterns as site_urlpatterns
+
+_content = []
+
+
+def floor(request):
+    if not _content:
+        _content.append((Path(__file__).parent / "floor.html").read_bytes())
+    return HttpResponse(_content[0], content_type="text/html; charset=utf-8")
+
+
+urlpatterns = [path({floor_route!r}, floor), *site_urlpatterns]
+"""
+
+WSGI_MODULE = """\
+# Written by bench/pages.py: the site's application; the floor goes straight to Django.
+from django.core.wsgi import get_wsgi_application
+
+from cms.wsgi import application as site
+
+django_only = get_wsgi_application()
+
+
+def application(environ, start_response):
+    if environ.get("PATH_INFO") == {floor_path!r}:
+        return django_only(environ, start_response)
+    return site(environ, start_response)
+"""
 
 
 class BenchError(Exception):
@@ -69,27 +146,60 @@ class Deadline:
     def left(self, reserve: float = 0.0) -> float:
         seconds = self.ends - time.monotonic() - reserve
         if seconds <= 0:
-            raise BenchError("the overall time cap was reached; try fewer --stories or --requests")
+            raise BenchError("the overall time cap was reached; try fewer --stories or --seconds")
         return seconds
+
+
+def machine() -> dict:
+    return {"cores": os.cpu_count(), "load_1m": round(os.getloadavg()[0], 2)}
 
 
 # --- Setting up the site ----------------------------------------------------------
 
 
-def site_env(tmp: Path) -> dict[str, str]:
+def redis_url() -> str:
+    import redis
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        raise BenchError(f"Redis at {url} is not reachable ({exc}); start it first") from None
+    return url
+
+
+def write_modules(tmp: Path, prefix: str) -> Path:
+    folder = tmp / "benchsite"
+    folder.mkdir()
+    (folder / "bench_settings.py").write_text(
+        SETTINGS_MODULE.format(prefix=prefix, miss_header=MISS_HEADER.upper().replace("-", "_"))
+    )
+    (folder / "bench_urls.py").write_text(URLCONF_MODULE.format(floor_route=FLOOR_PATH[1:]))
+    (folder / "bench_wsgi.py").write_text(WSGI_MODULE.format(floor_path=FLOOR_PATH))
+    return folder
+
+
+def site_env(tmp: Path, modules: Path, redis: str) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if name not in STRIPPED_ENV}
     alphabet = string.ascii_letters + string.digits + "!#%&()*+-.:;<=>?@^_~"
+    from cryptography.fernet import Fernet
+
     env.update(
         STORYLOOM_VAR_DIR=str(tmp / "var"),
         MEDIA_ROOT=str(tmp / "media"),
         STATIC_ROOT=str(tmp / "static"),
-        DJANGO_SETTINGS_MODULE="cms.settings.production",
+        DJANGO_SETTINGS_MODULE="bench_settings",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(modules), str(ROOT), env.get("PYTHONPATH")])),
         SECRET_KEY="".join(secrets.choice(alphabet) for _ in range(50)),
         ALLOWED_HOSTS=f"{HOST},localhost",
         SECURE_SSL_REDIRECT="false",
+        SYNDICATION_TOKEN_KEYS=Fernet.generate_key().decode(),
+        REDIS_URL=redis,
+        # Not the Redis of the page cache: nothing here is queued or streamed.
+        CELERY_BROKER_URL="filesystem://",
+        CELERY_RESULT_BACKEND=f"file://{tmp / 'var' / 'celery' / 'results'}",
+        LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
-        # Production settings require channel-token keys; a throw-away one will do.
-        SYNDICATION_TOKEN_KEYS=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     )
     database_url = os.environ.get("BENCH_DATABASE_URL", "").strip()
     if database_url:
@@ -99,14 +209,11 @@ def site_env(tmp: Path) -> dict[str, str]:
 
 def manage(env: dict[str, str], deadline: Deadline, *args: str, settings: str = "") -> None:
     """Run ``manage.py args`` with its output on our stderr."""
-    # Wagtail logs every page created at INFO: thousands of lines for load_demo.
-    env = {**env, "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING")}
     if settings:
-        env["DJANGO_SETTINGS_MODULE"] = settings
+        env = {**env, "DJANGO_SETTINGS_MODULE": settings}
     label = " ".join(args)
     log(f"manage.py {label} ({env['DJANGO_SETTINGS_MODULE']})")
     started = time.monotonic()
-    sys.stderr.flush()
     try:
         result = subprocess.run(
             [sys.executable, "manage.py", *args],
@@ -147,196 +254,11 @@ def child(env: dict[str, str], deadline: Deadline, *args: str) -> dict:
     return json.loads(lines[-1])
 
 
-# --- gunicorn ------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(env: dict[str, str], tmp: Path, port: int) -> tuple[subprocess.Popen, Path]:
-    # An empty config file keeps a stray ./gunicorn.conf.py from changing the set-up.
-    config = tmp / "gunicorn.conf.py"
-    config.write_text("")
-    log_path = tmp / "gunicorn.log"
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "cms.wsgi",
-        "--config",
-        str(config),
-        "--bind",
-        f"{HOST}:{port}",
-        "--workers",
-        "2",
-        "--threads",
-        "1",
-        "--timeout",
-        "60",
-        "--access-logfile",
-        "/dev/null",
-        "--error-logfile",
-        "-",
-    ]
-    log(f"starting gunicorn on http://{HOST}:{port}/ (2 workers, 1 thread each)")
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: the workers go with it
-        )
-    return process, log_path
-
-
-def log_tail(path: Path, chars: int = 3000) -> str:
-    try:
-        return path.read_text(errors="replace")[-chars:]
-    except OSError:
-        return ""
-
-
-def wait_until_serving(process: subprocess.Popen, port: int, log_path: Path, seconds: float):
-    ends = time.monotonic() + seconds
-    while time.monotonic() < ends:
-        if process.poll() is not None:
-            sys.stderr.write(log_tail(log_path))
-            raise BenchError(f"gunicorn exited early with code {process.returncode}")
-        connection = http.client.HTTPConnection(HOST, port, timeout=5)
-        try:
-            connection.request("GET", "/", headers=PROXY_HEADERS)
-            connection.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.2)
-        finally:
-            connection.close()
-    sys.stderr.write(log_tail(log_path))
-    raise BenchError(f"gunicorn did not answer on port {port} within {seconds:.0f}s")
-
-
-def stop_gunicorn(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()  # the master stops its workers gracefully
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            log("gunicorn did not stop within 15s; killing its process group")
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
-    # Workers left behind by a master that died abruptly share its process group.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-
-
-# --- Load ------------------------------------------------------------------------------
-
-
-def warm(port: int, url: str, times: int = 3) -> None:
-    connection = http.client.HTTPConnection(HOST, port, timeout=60)
-    try:
-        for _ in range(times):
-            connection.request("GET", url, headers=PROXY_HEADERS)
-            response = connection.getresponse()
-            response.read()
-            if response.status != 200:
-                raise BenchError(f"warming {url} answered HTTP {response.status}, not 200")
-    finally:
-        connection.close()
-
-
-def percentile(ordered: list[float], pct: float) -> float:
-    """Nearest-rank percentile of an already sorted list."""
-    rank = math.ceil(pct / 100 * len(ordered))
-    return ordered[min(max(rank, 1), len(ordered)) - 1]
-
-
-def hammer(port: int, url: str, total: int, concurrency: int, seconds: float) -> dict:
-    """``total`` GETs of ``url`` from ``concurrency`` clients, stopping early after ``seconds``."""
-    lock = threading.Lock()
-    stop = threading.Event()  # set when the run is interrupted
-    issued = 0
-    ends = time.monotonic() + seconds
-
-    def client() -> tuple[list[float], list[str]]:
-        nonlocal issued
-        latencies: list[float] = []
-        failures: list[str] = []
-        # Keep-alive where the server allows it; http.client reconnects by itself
-        # after a response that closes the connection (gunicorn's sync workers do).
-        connection = http.client.HTTPConnection(HOST, port, timeout=30)
-        try:
-            while True:
-                with lock:
-                    if stop.is_set() or issued >= total or time.monotonic() >= ends:
-                        return latencies, failures
-                    issued += 1
-                started = time.perf_counter()
-                try:
-                    connection.request("GET", url, headers=PROXY_HEADERS)
-                    response = connection.getresponse()
-                    response.read()
-                except (OSError, http.client.HTTPException) as exc:
-                    connection.close()
-                    failures.append(f"{type(exc).__name__}: {exc}")
-                    continue
-                elapsed = time.perf_counter() - started
-                if response.status == 200:
-                    latencies.append(elapsed)
-                else:
-                    failures.append(f"HTTP {response.status}")
-        finally:
-            connection.close()
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        futures = [pool.submit(client) for _ in range(concurrency)]
-        try:
-            results = [future.result() for future in futures]
-        except BaseException:
-            stop.set()  # let the clients finish their current request and return
-            raise
-    wall = time.perf_counter() - started
-    latencies = sorted(latency for mine, _ in results for latency in mine)
-    failures = [failure for _, theirs in results for failure in theirs]
-    if failures:
-        examples = ", ".join(sorted(set(failures))[:3])
-        raise BenchError(
-            f"{len(failures)} of {issued} requests to {url} failed ({examples}); "
-            "the figures would be meaningless"
-        )
-    if not latencies:
-        raise BenchError(f"no request to {url} completed in time")
-    if len(latencies) < total:
-        log(f"  time cap hit: only {len(latencies)} of {total} requests to {url} were made")
-    return {
-        "rps": len(latencies) / wall,
-        "p50_ms": percentile(latencies, 50) * 1000,
-        "p99_ms": percentile(latencies, 99) * 1000,
-    }
-
-
-# --- Child processes (Django set up, same environment as the server) -------------------
-
-
-def django_setup() -> None:
+def child_discover() -> dict:
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
-
-
-def child_discover() -> dict:
-    django_setup()
-    from django.templatetags.static import static
-
     from stories.models import StoryIndexPage, StoryLink, StoryPage
 
     index = StoryIndexPage.objects.live().first()
@@ -352,105 +274,289 @@ def child_discover() -> dict:
     if story is None:
         raise SystemExit("no live story with story links: did load_demo run?")
     return {
-        "urls": {
-            "home": "/",
-            "story": story.get_url(),
-            "hub": index.hub_url(HUB_INTEREST),
-            "static": static("css/site.css"),
-        },
+        "urls": {"home": "/", "story": story.get_url(), "hub": index.hub_url(HUB_INTEREST)},
         "stories": StoryPage.objects.live().count(),
     }
 
 
-def child_measure(urls: dict[str, str], renders: int) -> dict:
-    django_setup()
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+def delete_keys(redis: str, prefix: str) -> int:
+    import redis as redis_py
 
-    client = Client(HTTP_HOST=HOST, HTTP_X_FORWARDED_PROTO="https")
+    client = redis_py.Redis.from_url(redis)
+    keys = list(client.scan_iter(f"{prefix}:*", count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start : start + 1000])
+    return len(keys)
 
-    def get(url):
-        response = client.get(url)
-        if response.status_code != 200:
-            raise SystemExit(f"{url} answered HTTP {response.status_code} in-process")
-        response.close()  # static files are streamed from an open file
-        return response
 
-    from stories.render_cache import bump_content_version
+# --- gunicorn ------------------------------------------------------------------------
 
-    def timed(url, fresh):
-        if fresh:
-            bump_content_version()  # as after any publish: the page is rendered anew
-        started = time.perf_counter()
-        get(url)
-        return time.perf_counter() - started
 
-    def count_queries(url, fresh):
-        if fresh:
-            bump_content_version()
-        with CaptureQueriesContext(connection) as captured:
-            get(url)
-        # Read now: captured_queries slices the live log, which each request resets.
-        return len(captured.captured_queries)
+def describe(worker_class: str, threads: int, workers: int) -> str:
+    per = f", {threads} threads each" if worker_class == "gthread" else ""
+    return f"{workers} {worker_class} workers{per}"
 
-    figures = {}
-    for name, url in urls.items():
-        get(url)
-        get(url)
-        queries = count_queries(url, fresh=False)
-        if name == "static":
-            figures[name] = {"queries": queries, "render_ms": None}
-            continue
-        figures[name] = {
-            "queries": queries,
-            "render_ms": statistics.median(timed(url, False) for _ in range(renders)) * 1000,
-            "queries_uncached": count_queries(url, fresh=True),
-            "render_uncached_ms": statistics.median(timed(url, True) for _ in range(renders))
-            * 1000,
-        }
-    return figures
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(env, tmp: Path, port: int, args) -> tuple[subprocess.Popen, Path]:
+    config = tmp / "gunicorn.conf.py"  # empty: a stray ./gunicorn.conf.py changes nothing
+    config.write_text("")
+    log_path = tmp / "gunicorn.log"
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "bench_wsgi:application",
+        "--config",
+        str(config),
+        "--bind",
+        f"{HOST}:{port}",
+        "--workers",
+        str(args.workers),
+        "--worker-class",
+        args.worker_class,
+        "--threads",
+        str(args.threads),
+        "--keep-alive",
+        "30",
+        "--backlog",
+        "2048",
+        "--timeout",
+        "60",
+        "--error-logfile",
+        "-",
+    ]
+    log(f"starting gunicorn on http://{HOST}:{port}/ ({describe_args(args)})")
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the workers go with it
+        )
+    return process, log_path
+
+
+def describe_args(args) -> str:
+    return describe(args.worker_class, args.threads, args.workers)
+
+
+def log_tail(path: Path, chars: int = 3000) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return ""
+
+
+def fetch(port: int, url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    connection = http.client.HTTPConnection(HOST, port, timeout=60)
+    try:
+        connection.request("GET", url, headers={"X-Forwarded-Proto": "https", **(headers or {})})
+        response = connection.getresponse()
+        body = response.read()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+    finally:
+        connection.close()
+
+
+def wait_until_serving(process: subprocess.Popen, port: int, log_path: Path, seconds: float):
+    ends = time.monotonic() + seconds
+    while time.monotonic() < ends:
+        if process.poll() is not None:
+            sys.stderr.write(log_tail(log_path))
+            raise BenchError(f"gunicorn exited early with code {process.returncode}")
+        try:
+            fetch(port, "/healthz")
+            return
+        except OSError:
+            time.sleep(0.2)
+    sys.stderr.write(log_tail(log_path))
+    raise BenchError(f"gunicorn did not answer on port {port} within {seconds:.0f}s")
+
+
+def cpu_seconds(master: int) -> float:
+    """CPU time (user + system) used so far by gunicorn's master and its workers."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return 0.0
+    for pid in [str(master), *children]:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def stop_gunicorn(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()  # the master stops its workers gracefully
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            log("gunicorn did not stop within 15s; killing its process group")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+# --- Load ------------------------------------------------------------------------------
+
+
+def request_bytes(port: int, url: str, miss: bool) -> bytes:
+    head = (
+        f"GET {url} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+        "User-Agent: storyloom-bench/1\r\nAccept: text/html\r\n"
+        "X-Forwarded-Proto: https\r\n"
+    )
+    if miss:
+        head += f"{MISS_HEADER}: 1\r\n"
+    return (head + "\r\n").encode()
+
+
+def percentile(ordered: list[float], pct: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    rank = math.ceil(pct / 100 * len(ordered))
+    return ordered[min(max(rank, 1), len(ordered)) - 1]
+
+
+def load(port: int, request: bytes, seconds: float, connections: int) -> dict:
+    """``connections`` clients, each sending its next GET as soon as the last is answered.
+
+    One thread, non-blocking sockets and epoll, persistent HTTP/1.1 connections: a
+    few system calls per request, so the generator costs the machine far less than
+    the server it measures. A connection the server closes is opened again, and the
+    time to connect counts towards the next request's latency, as it would for a reader.
+    """
+    selector = selectors.DefaultSelector()
+    latencies: list[float] = []
+    statuses: Counter = Counter()
+    cache_states: Counter = Counter()
+    errors: Counter = Counter()
+    clock = time.perf_counter
+    ends = clock() + seconds
+
+    class Client:
+        __slots__ = ("sock", "buffer", "started")
+
+    def connect(client: Client) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            sock.connect((HOST, port))
+        client.sock = sock
+        selector.register(sock, selectors.EVENT_WRITE, client)
+
+    def send(client: Client) -> None:
+        client.buffer = b""
+        sent = client.sock.send(request)
+        if sent != len(request):  # never for these small requests on loopback
+            client.sock.sendall(request[sent:])
+        selector.modify(client.sock, selectors.EVENT_READ, client)
+
+    def drop(client: Client, problem: str) -> None:
+        errors[problem] += 1
+        selector.unregister(client.sock)
+        client.sock.close()
+
+    for _ in range(connections):
+        client = Client()
+        client.buffer, client.started = b"", clock()
+        connect(client)
+
+    started = clock()
+    live = connections
+    while live:
+        if clock() > ends + 30:  # a server that stopped answering: give up
+            errors["no answer within 30 s of the end"] += live
+            break
+        for key, mask in selector.select(timeout=1.0):
+            client = key.data
+            sock = client.sock
+            if mask & selectors.EVENT_WRITE:
+                error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if error:
+                    drop(client, os.strerror(error))
+                    client.started = clock()
+                    connect(client)
+                    continue
+                send(client)
+                continue
+            try:
+                chunk = sock.recv(262144)
+            except OSError as exc:
+                chunk, problem = b"", type(exc).__name__
+            else:
+                problem = "closed by the server"
+            if not chunk:
+                drop(client, problem)
+                client.started = clock()
+                connect(client)
+                continue
+            client.buffer += chunk
+            head_end = client.buffer.find(b"\r\n\r\n")
+            if head_end < 0:
+                continue
+            head = client.buffer[:head_end].lower()
+            at = head.find(b"\r\ncontent-length:")
+            length = int(head[at + 17 :].split(b"\r\n", 1)[0]) if at >= 0 else 0
+            if len(client.buffer) < head_end + 4 + length:
+                continue
+            now = clock()
+            latencies.append(now - client.started)
+            statuses[int(head[9:12])] += 1
+            at = head.find(b"\r\nx-cache:")
+            cache_states[
+                head[at + 10 :].split(b"\r\n", 1)[0].strip().decode() if at >= 0 else "-"
+            ] += 1
+            client.started = now
+            if now >= ends:
+                selector.unregister(sock)
+                sock.close()
+                live -= 1
+            elif b"connection: close" in head:
+                selector.unregister(sock)
+                sock.close()
+                connect(client)
+            else:
+                send(client)
+    wall = clock() - started
+    selector.close()
+    latencies.sort()
+    if not latencies:
+        raise BenchError("no request was answered")
+    return {
+        "rps": len(latencies) / wall,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+        "requests": len(latencies),
+        "statuses": {str(code): n for code, n in statuses.items()},
+        "x_cache": dict(cache_states),
+        "errors": dict(errors),
+    }
 
 
 # --- Reporting -----------------------------------------------------------------------
 
 
-def rounded(value):
-    return None if value is None else round(value, 2)
+def ratio(a: float, b: float) -> float:
+    return a / b if b else math.inf
 
 
-def table(urls: dict[str, str], results: dict[str, dict]) -> str:
-    columns = (
-        "page",
-        "url",
-        "rps",
-        "p50_ms",
-        "p99_ms",
-        "queries",
-        "render_ms",
-        "queries_uncached",
-        "render_uncached_ms",
-    )
-    rows = [columns]
-    for name in PAGES:
-        figures = results[name]
-        render_ms = figures["render_ms"]
-        rows.append(
-            (
-                name,
-                urls[name],
-                f"{figures['rps']:.2f}",
-                f"{figures['p50_ms']:.2f}",
-                f"{figures['p99_ms']:.2f}",
-                str(figures["queries"]),
-                "-" if render_ms is None else f"{render_ms:.2f}",
-                str(figures.get("queries_uncached", "-")),
-                "-"
-                if figures.get("render_uncached_ms") is None
-                else f"{figures['render_uncached_ms']:.2f}",
-            )
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
+def table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for number, row in enumerate(rows):
         cells = [
@@ -463,92 +569,198 @@ def table(urls: dict[str, str], results: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def report(urls, results, args, stories, machines, server_cpu) -> str:
+    floor = results["floor"]["rps"]
+    rows = [
+        ("row", "url", "rps", "p50_ms", "p99_ms", "requests", "x-cache", "vs_uncached", "vs_floor")
+    ]
+    for name, page, _miss in ROWS:
+        figures = results[name]
+        uncached = results.get(f"{page}_uncached")
+        vs_uncached = (
+            f"{ratio(figures['rps'], uncached['rps']):.1f}x"
+            if name.endswith("_cached") and uncached
+            else "-"
+        )
+        rows.append(
+            (
+                name,
+                FLOOR_PATH if page == "floor" else urls[page],
+                f"{figures['rps']:.1f}",
+                f"{figures['p50_ms']:.2f}",
+                f"{figures['p99_ms']:.2f}",
+                str(figures["requests"]),
+                ",".join(f"{k}:{v}" for k, v in sorted(figures["x_cache"].items())),
+                vs_uncached,
+                f"{ratio(figures['rps'], floor):.2f}x",
+            )
+        )
+    story, uncached = results["story_cached"], results["story_uncached"]
+    checks = [
+        (
+            f"story cached/uncached {ratio(story['rps'], uncached['rps']):.1f}x",
+            ratio(story["rps"], uncached["rps"]) >= TARGET_VS_UNCACHED,
+            f">= {TARGET_VS_UNCACHED:g}x",
+        ),
+        (
+            f"story cached/floor {ratio(story['rps'], floor):.2f}x",
+            ratio(story["rps"], floor) >= TARGET_VS_FLOOR,
+            f">= {TARGET_VS_FLOOR:g}x",
+        ),
+        (
+            f"story cached p99 {story['p99_ms']:.2f} ms",
+            story["p99_ms"] < TARGET_P99_MS,
+            f"< {TARGET_P99_MS:g} ms",
+        ),
+    ]
+    lines = [
+        table(rows),
+        "",
+        f"site: {stories} live stories; gunicorn bench_wsgi ({describe_args(args)}), "
+        f"production settings, page cache in Redis; {args.connections} keep-alive "
+        f"connections, {args.seconds:g}s per row after {args.warmup:g}s warm-up",
+        "server CPU ms/request: "
+        + ", ".join(f"{name} {value:.2f}" for name, value in server_cpu.items()),
+        f"machine: {machines[0]['cores']} cores; load (1 min) "
+        f"{machines[0]['load_1m']} before, {machines[-1]['load_1m']} after; "
+        "other processes on the machine share the cores, so figures are noisy",
+        "targets: "
+        + "; ".join(f"{text} ({'met' if ok else 'MISSED'}: {want})" for text, ok, want in checks),
+    ]
+    return "\n".join(lines)
+
+
 # --- Main ------------------------------------------------------------------------------
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Benchmark Storyloom's reading pages under gunicorn with production settings."
+        description="Benchmark Storyloom's reading pages, cached and uncached, under gunicorn."
     )
     parser.add_argument("--stories", type=int, default=10_000, help="stories in the demo site")
-    parser.add_argument("--requests", type=int, default=400, help="requests per URL")
-    parser.add_argument("--concurrency", type=int, default=8, help="concurrent HTTP clients")
-    parser.add_argument("--renders", type=int, default=50, help="in-process renders per page")
+    parser.add_argument("--seconds", type=float, default=10.0, help="seconds of load per row")
+    parser.add_argument("--warmup", type=float, default=2.0, help="uncounted seconds per row")
+    parser.add_argument("--connections", type=int, default=16, help="keep-alive connections")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument(
-        "--time-cap", type=float, default=60.0, help="seconds of load per URL at most"
+        "--worker-class",
+        choices=["sync", "gthread"],
+        default="gthread",
+        help="gunicorn worker class (sync closes the connection after each request)",
     )
+    parser.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
     parser.add_argument(
-        "--max-seconds", type=float, default=600.0, help="overall cap on the whole run"
+        "--max-seconds", type=float, default=1800.0, help="overall cap on the whole run"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    parser.add_argument("--child", choices=["discover", "measure"], help=argparse.SUPPRESS)
-    parser.add_argument("--urls", help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["discover"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    for name in ("stories", "requests", "concurrency", "renders"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name} must be at least 1")
+    for name in ("stories", "seconds", "connections", "workers", "threads"):
+        if getattr(args, name) <= 0:
+            parser.error(f"--{name.replace('_', '-')} must be positive")
     return args
 
 
 def run(args: argparse.Namespace) -> None:
     deadline = Deadline(args.max_seconds)
-    tmp = Path(tempfile.mkdtemp(prefix="storyloom-bench-"))
-    log(f"working in {tmp}")
+    redis = redis_url()
+    prefix = f"storyloom-bench-{uuid.uuid4().hex[:10]}"
+    tmp = Path(tempfile.mkdtemp(prefix="storyloom-bench-pages-"))
+    log(f"working in {tmp}; cached pages go to {redis} under the key prefix {prefix}")
+    modules = write_modules(tmp, prefix)
+    env = site_env(tmp, modules, redis)
     gunicorn = None
     try:
-        env = site_env(tmp)
         if "DATABASE_URL" in env:
             log("using BENCH_DATABASE_URL; load_demo tops that database up to --stories")
         dev = "cms.settings.dev"  # load_demo refuses production settings
-        manage(env, deadline, "migrate", "--noinput", "-v", "0", settings=dev)
+        quiet = {**env, "REDIS_URL": "", "LOG_LEVEL": "WARNING"}  # the build needs no Redis
+        manage(quiet, deadline, "migrate", "--noinput", "-v", "0", settings=dev)
         manage(env, deadline, "collectstatic", "--noinput", "-v", "0")
-        manage(env, deadline, "load_demo", "--stories", str(args.stories), settings=dev)
+        manage(quiet, deadline, "load_demo", "--stories", str(args.stories), settings=dev)
 
         found = child(env, deadline, "--child", "discover")
-        urls = found["urls"]
-        log(f"{found['stories']} live stories; story page {urls['story']}")
+        urls, stories = found["urls"], found["stories"]
+        log(f"{stories} live stories; story page {urls['story']}, hub {urls['hub']}")
 
         port = free_port()
-        gunicorn, log_path = start_gunicorn(env, tmp, port)
+        gunicorn, log_path = start_gunicorn(env, tmp, port, args)
         wait_until_serving(gunicorn, port, log_path, min(60.0, deadline.left()))
 
-        results = {}
-        for name in PAGES:
-            url = urls[name]
-            log(f"warming {name}: {url}")
-            warm(port, url)
-            seconds = min(args.time_cap, deadline.left(reserve=60))
-            log(f"loading {name}: {args.requests} requests, {args.concurrency} clients")
-            results[name] = hammer(port, url, args.requests, args.concurrency, seconds)
+        # The floor returns exactly the bytes readers get for the cached story page.
+        status, headers, story_body = fetch(port, urls["story"])
+        if status != 200:
+            raise BenchError(f"{urls['story']} answered HTTP {status}")
+        (modules / "floor.html").write_bytes(story_body)
+
+        results, server_cpu, machines = {}, {}, [machine()]
+        for name, page, miss in ROWS:
+            url = FLOOR_PATH if page == "floor" else urls[page]
+            request = request_bytes(port, url, miss)
+            status, headers, body = fetch(port, url, {MISS_HEADER: "1"} if miss else None)
+            if status != 200:
+                raise BenchError(f"{url} answered HTTP {status}")
+            if page == "floor" and body != story_body:
+                raise BenchError("the floor does not return the story page's bytes")
+            deadline.left(reserve=args.seconds + args.warmup + 30)
+            log(f"{name}: {url} for {args.warmup:g}+{args.seconds:g}s, {args.connections} conns")
+            load(port, request, args.warmup, args.connections)
+            cpu_before = cpu_seconds(gunicorn.pid)
+            figures = load(port, request, args.seconds, args.connections)
+            server_cpu[name] = 1000 * (cpu_seconds(gunicorn.pid) - cpu_before) / figures["requests"]
             if gunicorn.poll() is not None:
                 sys.stderr.write(log_tail(log_path))
                 raise BenchError("gunicorn died during the load")
+            expected = {"floor": "-"}.get(page, "miss" if miss else "hit")
+            unexpected = {k: v for k, v in figures["x_cache"].items() if k != expected}
+            if figures["errors"] or set(figures["statuses"]) != {"200"} or unexpected:
+                raise BenchError(
+                    f"{name}: statuses {figures['statuses']}, X-Cache {figures['x_cache']}, "
+                    f"errors {figures['errors']}; the figures would be meaningless"
+                )
+            results[name] = figures
+            log(
+                f"  {figures['rps']:.1f} req/s, p50 {figures['p50_ms']:.2f} ms, "
+                f"p99 {figures['p99_ms']:.2f} ms, load {os.getloadavg()[0]:.2f}"
+            )
+            machines.append(machine())
         stop_gunicorn(gunicorn)
         gunicorn = None
 
-        log(f"measuring queries and render time in-process ({args.renders} renders per page)")
-        measured = child(
-            env,
-            deadline,
-            "--child",
-            "measure",
-            "--urls",
-            json.dumps(urls),
-            "--renders",
-            str(args.renders),
-        )
-        for name in PAGES:
-            results[name].update(measured[name])
-
-        print(table(urls, results))
+        print(report(urls, results, args, stories, machines, server_cpu))
+        story, floor = results["story_cached"], results["floor"]
         summary = {
-            name: {key: rounded(value) for key, value in results[name].items()} for name in PAGES
+            name: {key: round(results[name][key], 2) for key in ("rps", "p50_ms", "p99_ms")}
+            | {"requests": results[name]["requests"]}
+            for name, _page, _miss in ROWS
         }
-        summary["stories"] = found["stories"]
+        summary["ratios"] = {
+            f"{page}_cached_vs_uncached": round(
+                ratio(results[f"{page}_cached"]["rps"], results[f"{page}_uncached"]["rps"]), 2
+            )
+            for page in ("story", "hub", "home")
+        } | {"story_cached_vs_floor": round(ratio(story["rps"], floor["rps"]), 2)}
+        summary["targets"] = {
+            "story_cached_vs_uncached_at_least_10x": summary["ratios"]["story_cached_vs_uncached"]
+            >= TARGET_VS_UNCACHED,
+            "story_cached_vs_floor_at_least_half": summary["ratios"]["story_cached_vs_floor"]
+            >= TARGET_VS_FLOOR,
+            "story_cached_p99_under_20ms": story["p99_ms"] < TARGET_P99_MS,
+        }
+        summary["machine"] = {
+            "cores": machines[0]["cores"],
+            "load_1m_before": machines[0]["load_1m"],
+            "load_1m_after": machines[-1]["load_1m"],
+        }
+        summary["server"] = describe_args(args)
+        summary["connections"] = args.connections
+        summary["stories"] = stories
         print(json.dumps(summary), flush=True)
     finally:
         if gunicorn is not None:
             stop_gunicorn(gunicorn)
+        with contextlib.suppress(Exception):
+            log(f"deleted {delete_keys(redis, prefix)} cache keys")
         if args.keep:
             log(f"kept {tmp}")
         else:
@@ -563,9 +775,6 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.child == "discover":
         print(json.dumps(child_discover()))
-        return 0
-    if args.child == "measure":
-        print(json.dumps(child_measure(json.loads(args.urls), args.renders)))
         return 0
     signal.signal(signal.SIGTERM, on_sigterm)  # so the finally blocks still clean up
     try:

@@ -25,6 +25,7 @@ import datetime
 import logging
 import random
 import uuid
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -270,14 +271,15 @@ def _published(post, claim, remote: RemotePost, *, confirmed=False) -> str:
         return "stale"
     outcome = Outcome.CONFIRMED if confirmed else Outcome.PUBLISHED
     post.log(outcome, remote.url, sent=True, claim=claim)
-    transaction.on_commit(_refresh_story_pages)
+    transaction.on_commit(partial(refresh_story_page, post.story_id))
     return "published"
 
 
-def _refresh_story_pages():
-    from stories.render_cache import bump_content_version
+def refresh_story_page(story_id) -> None:
+    """A post went live: the story's cached page shows its "Join the conversation" link now."""
+    from stories.page_cache import purge_conversation
 
-    bump_content_version()
+    purge_conversation(story_id)
 
 
 def _unconfirmed(post, claim, message, *, status=None) -> str:

@@ -1,3 +1,5 @@
+import functools
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -18,11 +20,11 @@ from wagtail.url_routing import RouteResult
 from rest_framework import serializers
 
 from stories import reading, voice_review
-from stories.blocks import StoryStreamBlock, block_texts
+from stories.blocks import AUDIENCE_PREVIEW_PREFIX, StoryStreamBlock, block_texts
 from stories.linking import find_link_problems
+from stories.page_cache import serve_cached
 from stories.panels import VoiceCheckPanel
 from stories.reading_stats import count_words, reading_minutes
-from stories.render_cache import route_cached, serve_cached
 
 from .snippets import AudienceInterest, StorySeries
 
@@ -67,11 +69,7 @@ class HomePage(Page):
     max_count = 1
 
     def route(self, request, path_components):
-        return route_cached(
-            self,
-            path_components,
-            lambda: _route_to_child(self, StoryIndexPage, request, path_components),
-        )
+        return _route_to_child(self, StoryIndexPage, request, path_components)
 
     def serve(self, request, *args, **kwargs):
         return serve_cached(
@@ -356,6 +354,33 @@ class StoryPage(Page):
         return serve_cached(
             self, request, lambda: super(StoryPage, self).serve(request, *args, **kwargs)
         )
+
+    # Previews never go through ``serve`` (nor its cache): Wagtail calls
+    # ``serve_preview``, which renders the page afresh for the editor.
+    # https://docs.wagtail.org/en/stable/reference/models.html#wagtail.models.PreviewableMixin.preview_modes
+    @functools.cached_property
+    def preview_modes(self):
+        """The default, then one mode per interest for audience-variant blocks.
+
+        Kept for the instance: Wagtail's editor asks for the modes several times, and
+        one small query (the interests) is enough.
+        """
+        return [
+            ("", "Default"),
+            *(
+                (f"{AUDIENCE_PREVIEW_PREFIX}{slug}", f"Readers who follow {name}")
+                for slug, name in AudienceInterest.objects.values_list("slug", "name")
+            ),
+        ]
+
+    def serve_preview(self, request, mode_name):
+        # Audience-variant blocks read this to show that interest's variant.
+        request.audience_interest = (
+            mode_name.removeprefix(AUDIENCE_PREVIEW_PREFIX)
+            if mode_name and mode_name.startswith(AUDIENCE_PREVIEW_PREFIX)
+            else ""
+        )
+        return super().serve_preview(request, mode_name)
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)

@@ -71,9 +71,9 @@ def public_handle(account) -> str:
 def conversation(page):
     """Links to where this story was posted, newest first; nothing when it was not.
 
-    At most one query, and none for a story that never had a post. The story page
-    cache is keyed by the content version, which the publishing engine moves on when
-    a post goes live, so a cached story page picks the link up.
+    At most one query, and none for a story that never had a post. When a post goes
+    live the publishing engine purges the story's cached page
+    (``stories.page_cache.purge_conversation``), so it picks the link up.
     """
     if page.pk not in syndicated_story_ids():
         return {"links": []}

@@ -8,12 +8,19 @@ from django.utils import timezone
 
 import pytest
 
-from stories.render_cache import bump_content_version
-from syndication import states
+from stories.page_cache import purge_all
+from syndication import publishing, states
 from syndication.models import SyndicationPost
 from tests.factories import BlueskyAccountFactory, ChannelAccountFactory
+from tests.stories.test_page_cache import PageCacheClient
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client():
+    """Story pages served as gunicorn serves them: through the page cache."""
+    return PageCacheClient(HTTP_HOST="localhost")
 
 
 @pytest.fixture
@@ -38,12 +45,12 @@ def post_for(story, account, state=states.SCHEDULED, **fields):
 
 
 def publish(post, url, minutes_ago=0):
-    """Mark the post published as the engine does (state, address, time) and move the
-    content version on, as the engine does after a publish."""
+    """Mark the post published as the engine does (state, address, time) and refresh
+    the story's page, as the engine does after a publish."""
     published_at = timezone.now() - timezone.timedelta(minutes=minutes_ago)
     assert post.move(states.PUBLISHING)
     assert post.move(states.PUBLISHED, remote_url=url, published_at=published_at)
-    bump_content_version()
+    publishing.refresh_story_page(post.story_id)
 
 
 def conversation(html):
@@ -114,7 +121,7 @@ def test_a_story_never_syndicated_costs_no_query(client, make_story, mastodon):
 
     def post_queries(story):
         client.get(story.url)
-        bump_content_version()
+        purge_all()
         with CaptureQueriesContext(connection) as captured:
             assert client.get(story.url).status_code == 200
         return sum("syndication_syndicationpost" in q["sql"] for q in captured)
@@ -126,7 +133,7 @@ def test_a_story_never_syndicated_costs_no_query(client, make_story, mastodon):
 def test_the_links_cost_one_query_however_many_posts(client, make_story, mastodon, bluesky):
     def queries_for(story):
         client.get(story.url)
-        bump_content_version()
+        purge_all()
         with CaptureQueriesContext(connection) as captured:
             assert client.get(story.url).status_code == 200
         return len(captured), sum("syndication_syndicationpost" in q["sql"] for q in captured)
