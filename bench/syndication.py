@@ -73,6 +73,9 @@ def site_env(tmp: Path, broker: str, tag: str, concurrency: int) -> dict[str, st
         CELERY_RESULT_BACKEND=broker,
         CELERY_DEFAULT_QUEUE=f"{tag}-default",
         SYNDICATION_QUEUE=f"{tag}-publishing",
+        # Beat's engagement tasks go to the default queue the bench's worker consumes.
+        ENGAGEMENT_QUEUE=f"{tag}-default",
+        NEWSLETTER_QUEUE=f"{tag}-default",
         SYNDICATION_DISPATCH_EVERY_SECONDS="1",
         SYNDICATION_SWEEP_EVERY_SECONDS="5",
         PUBLISH_SCHEDULED_EVERY_SECONDS="3600",

@@ -1,17 +1,23 @@
 """The Celery app: configured from Django settings (``CELERY_*``), tasks autodiscovered.
 
-Beat's schedule lives in settings (``CELERY_BEAT_SCHEDULE``).
+Beat's schedule lives in settings (``CELERY_BEAT_SCHEDULE``); which task runs on which
+queue in ``CELERY_TASK_ROUTES`` (docs/deploy.md, "Queues").
 """
 
 import os
 
 from celery import Celery
 
+from .logging import bind_celery_signals
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings.dev")
 
 app = Celery("storyloom")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Each task's log lines carry its task id. Failures are recorded for the admin by
+# cms.ops, connected when Django's apps are ready (cms.apps).
+bind_celery_signals()
 
 
 @app.task(name="storyloom.ping")

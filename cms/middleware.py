@@ -1,4 +1,13 @@
+import logging
+import re
+import time
+import uuid
+
 from django.conf import settings
+
+from .logging import request_id
+
+access_log = logging.getLogger("storyloom.request")
 
 
 def _header(policy: dict[str, list[str]]) -> str:
@@ -25,3 +34,50 @@ class ContentSecurityPolicyMiddleware:
             admin = request.path.startswith(("/admin/", "/django-admin/"))
             response["Content-Security-Policy"] = self.admin if admin else self.public
         return response
+
+
+#: What a proxy may hand us as a request id: short, and nothing a log reader would trip on.
+REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,127}")
+#: Probes answer every few seconds from every load balancer; they are not worth a line.
+QUIET_PATHS = ("/healthz", "/readyz")
+
+
+class RequestIdMiddleware:
+    """Give each request an id: the proxy's ``X-Request-ID`` if well-formed, else a new one.
+
+    The id goes back in the response's ``X-Request-ID`` header, onto every log line
+    written while the request is handled (``cms.logging.request_id``), and into one
+    access line per request (logger ``storyloom.request``: method, path, status,
+    duration). Put it first in ``MIDDLEWARE`` so redirects and errors carry it too.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        offered = request.META.get("HTTP_X_REQUEST_ID", "")
+        current = offered if REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+        request.request_id = current
+        token = request_id.set(current)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = current
+            quiet = request.path in QUIET_PATHS or request.path.rstrip("/") in QUIET_PATHS
+            access_log.log(
+                logging.DEBUG if quiet else logging.INFO,
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    # The path only: query strings can carry signed tokens.
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            return response
+        finally:
+            request_id.reset(token)

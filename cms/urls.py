@@ -11,9 +11,14 @@ from syndication import urls as syndication_urls
 from syndication.engagement import urls as engagement_urls
 from syndication.newsletter import urls as newsletter_urls
 
+from . import health
 from .api import api_router
 
 urlpatterns = [
+    # Also answered ahead of Django by cms.wsgi (cms.health.with_health); these routes
+    # serve the same for servers that do not use cms.wsgi.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

@@ -8,9 +8,13 @@ broker and a local-memory cache, all under ``var/``. With ``DATABASE_URL`` and
 
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 import dj_database_url
 
-from .env import env_bool, env_int, env_list, env_str
+from cms.logging import TEXT_FORMAT
+
+from .env import env_bool, env_int, env_json, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("STORYLOOM_VAR_DIR") or BASE_DIR / "var")
@@ -31,6 +35,12 @@ CELERY_RESULT_BACKEND = (
 )
 WAGTAILADMIN_BASE_URL = env_str("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 MEDIA_ROOT = env_str("MEDIA_ROOT") or str(BASE_DIR / "media")
+# Uploaded images and documents: the local disk unless a storage class says otherwise
+# (e.g. django-storages' "storages.backends.s3.S3Storage" with {"bucket_name": ...}).
+MEDIA_STORAGE_BACKEND = env_str(
+    "MEDIA_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+)
+MEDIA_STORAGE_OPTIONS = env_json("MEDIA_STORAGE_OPTIONS", {})
 STATIC_ROOT = env_str("STATIC_ROOT") or str(BASE_DIR / "static_collected")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Storyloom <stories@localhost>")
 PUBLISH_SCHEDULED_EVERY = env_int("PUBLISH_SCHEDULED_EVERY_SECONDS", 60)
@@ -67,14 +77,54 @@ NEWSLETTER_CLICK_MAX_AGE_DAYS = env_int("NEWSLETTER_CLICK_MAX_AGE_DAYS", 90)
 NEWSLETTER_CONFIRM_MAX_AGE_DAYS = env_int("NEWSLETTER_CONFIRM_MAX_AGE_DAYS", 3)
 NEWSLETTER_CHUNK_SIZE = env_int("NEWSLETTER_CHUNK_SIZE", 1000)
 NEWSLETTER_QUEUE = env_str("NEWSLETTER_QUEUE", "newsletters")
+# Sending (docs/newsletter.md, "Sending"): beat claims due editions and sweeps stuck
+# chunks; a chunk's hard time limit stays below the stuck window and the broker's
+# visibility timeout. Temporary refusals (4xx) are retried a bounded number of times.
+NEWSLETTER_DISPATCH_EVERY = env_int("NEWSLETTER_DISPATCH_EVERY_SECONDS", 60)
+NEWSLETTER_SWEEP_EVERY = env_int("NEWSLETTER_SWEEP_EVERY_SECONDS", 60)
+NEWSLETTER_TASK_TIME_LIMIT = env_int("NEWSLETTER_TASK_TIME_LIMIT_SECONDS", 300)
+NEWSLETTER_STUCK_AFTER = env_int("NEWSLETTER_STUCK_AFTER_SECONDS", 420)
+NEWSLETTER_RETRY_AFTER = env_int("NEWSLETTER_RETRY_AFTER_SECONDS", 300)
+NEWSLETTER_MAX_ATTEMPTS = env_int("NEWSLETTER_MAX_ATTEMPTS", 3)
+# Messages per commit: one SMTP connection each (syndication/newsletter/smtp.py).
+NEWSLETTER_SMTP_CONNECTIONS = env_int("NEWSLETTER_SMTP_CONNECTIONS", 16)
+NEWSLETTER_SMTP_TIMEOUT = env_int("NEWSLETTER_SMTP_TIMEOUT_SECONDS", 30)
+# Empty: Django's SMTP backend becomes the exactly-once one, any other EMAIL_BACKEND
+# (console, file, locmem) is used as it is.
+NEWSLETTER_EMAIL_BACKEND = env_str("NEWSLETTER_EMAIL_BACKEND")
+# Engagement's flushes and channel-metric collection run on their own queue (docs/deploy.md).
+ENGAGEMENT_QUEUE = env_str("ENGAGEMENT_QUEUE", "ingestion")
+# Background task failures are kept this long (days) in the admin's report.
+TASK_FAILURES_KEEP_DAYS = env_int("TASK_FAILURES_KEEP_DAYS", 30)
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+# json: one JSON object per line (production); text: readable lines (dev.py's default).
+LOG_FORMAT = env_str("LOG_FORMAT").lower()
+if LOG_FORMAT not in ("", "json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}")
 CONTENT_SECURITY_POLICY_REPORT_URI = env_str("CSP_REPORT_URI")
+# Page cache (stories/page_cache.py; docs/deploy.md, "Caching"): whole reading pages for
+# anonymous readers in the default cache, purged exactly when something they show changes.
+PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE_ENABLED", True)
+# What browsers and proxies may keep: Cache-Control: public, max-age, stale-while-revalidate.
+PAGE_CACHE_MAX_AGE = env_int("PAGE_CACHE_MAX_AGE_SECONDS", 60)
+PAGE_CACHE_STALE_WHILE_REVALIDATE = env_int("PAGE_CACHE_STALE_WHILE_REVALIDATE_SECONDS", 60)
+# How long a stored page may go unvisited before the cache drops it.
+PAGE_CACHE_TIMEOUT = env_int("PAGE_CACHE_TIMEOUT_SECONDS", 24 * 60 * 60)
+# A CDN in front, purged with the same pages (Wagtail's frontend cache; empty: none).
+FRONTEND_CACHE_BACKEND = env_str("FRONTEND_CACHE_BACKEND").lower()
+FRONTEND_CACHE_URL = env_str("FRONTEND_CACHE_URL")
+FRONTEND_CACHE_CLOUDFLARE_BEARER_TOKEN = env_str("FRONTEND_CACHE_CLOUDFLARE_BEARER_TOKEN")
+FRONTEND_CACHE_CLOUDFLARE_ZONE_ID = env_str("FRONTEND_CACHE_CLOUDFLARE_ZONE_ID")
+FRONTEND_CACHE_CLOUDFRONT_DISTRIBUTION_ID = env_str("FRONTEND_CACHE_CLOUDFRONT_DISTRIBUTION_ID")
+FRONTEND_CACHE_HOSTNAMES = env_list("FRONTEND_CACHE_HOSTNAMES")
 
 # --- Applications ----------------------------------------------------------------
 INSTALLED_APPS = [
+    "cms",
     "stories",
     "syndication",
     "wagtail.contrib.forms",
+    "wagtail.contrib.frontend_cache",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.settings",
@@ -102,6 +152,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that redirects, errors and every log line of the request carry its id.
+    "cms.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "cms.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -145,6 +197,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "storyloom",
+            # A Redis that hangs fails a request in seconds instead of holding it for good.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
         }
     }
 else:
@@ -217,7 +271,9 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": MEDIA_STORAGE_BACKEND, "OPTIONS": MEDIA_STORAGE_OPTIONS},
+    # Compressed (gzip, Brotli when installed) copies and content-hashed names, served
+    # by WhiteNoise with far-future cache headers.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
@@ -245,6 +301,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 )
 CELERY_TASK_ROUTES = {
     "syndication.tasks.publish_post": {"queue": SYNDICATION_QUEUE},
+    "syndication.newsletter.tasks.send_chunk": {"queue": NEWSLETTER_QUEUE},
+    # Engagement's steady work (flushing every few seconds, metrics hourly) never waits
+    # behind a newsletter send or delays a post: docs/deploy.md, "Queues".
+    "syndication.engagement.tasks.flush_events": {"queue": ENGAGEMENT_QUEUE},
+    "syndication.engagement.tasks.rotate_salts": {"queue": ENGAGEMENT_QUEUE},
+    "syndication.engagement.metric_tasks.collect_channel_metrics": {"queue": ENGAGEMENT_QUEUE},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -256,6 +318,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
+# Workers log through LOGGING below (JSON lines with the task id), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     # Wagtail's go_live_at/expire_at need publish_scheduled run regularly; beat
     # does it instead of cron (https://docs.wagtail.org/en/stable/reference/management_commands.html#publish-scheduled).
@@ -286,6 +350,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "syndication.engagement.metric_tasks.collect_channel_metrics",
         "schedule": float(ENGAGEMENT_METRICS_EVERY * 60),
     },
+    # Editions are scheduled in the database too: beat starts the due ones and settles
+    # chunks whose worker died (syndication/newsletter/sending.py).
+    "send-due-editions": {
+        "task": "syndication.newsletter.tasks.send_due_editions",
+        "schedule": float(NEWSLETTER_DISPATCH_EVERY),
+    },
+    "sweep-editions": {
+        "task": "syndication.newsletter.tasks.sweep_editions",
+        "schedule": float(NEWSLETTER_SWEEP_EVERY),
+    },
+    "purge-task-failures": {
+        "task": "cms.tasks.purge_task_failures",
+        "schedule": 6 * 3600.0,  # deletes only what is older than TASK_FAILURES_KEEP_DAYS
+    },
 }
 
 # --- Wagtail ----------------------------------------------------------------------
@@ -297,17 +375,75 @@ WAGTAILAPI_BASE_URL = WAGTAILADMIN_BASE_URL
 WAGTAILAPI_LIMIT_MAX = 50
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILEMBEDS_RESPONSIVE_HTML = True
+# https://docs.wagtail.org/en/stable/reference/contrib/frontendcache.html: each backend's
+# class, and its options with the variables they come from.
+_FRONTEND_CACHE_BACKENDS = {
+    "http": ("HTTPBackend", {"LOCATION": ("FRONTEND_CACHE_URL", FRONTEND_CACHE_URL)}),
+    "cloudflare": (
+        "CloudflareBackend",
+        {
+            "BEARER_TOKEN": (
+                "FRONTEND_CACHE_CLOUDFLARE_BEARER_TOKEN",
+                FRONTEND_CACHE_CLOUDFLARE_BEARER_TOKEN,
+            ),
+            "ZONEID": ("FRONTEND_CACHE_CLOUDFLARE_ZONE_ID", FRONTEND_CACHE_CLOUDFLARE_ZONE_ID),
+        },
+    ),
+    # Needs boto3; AWS credentials come from the usual AWS_* variables or the instance role.
+    "cloudfront": (
+        "CloudfrontBackend",
+        {
+            "DISTRIBUTION_ID": (
+                "FRONTEND_CACHE_CLOUDFRONT_DISTRIBUTION_ID",
+                FRONTEND_CACHE_CLOUDFRONT_DISTRIBUTION_ID,
+            )
+        },
+    ),
+}
+WAGTAILFRONTENDCACHE = {}
+if FRONTEND_CACHE_BACKEND:
+    if FRONTEND_CACHE_BACKEND not in _FRONTEND_CACHE_BACKENDS:
+        raise ImproperlyConfigured(
+            f"FRONTEND_CACHE_BACKEND must be one of {', '.join(_FRONTEND_CACHE_BACKENDS)}, "
+            f"got {FRONTEND_CACHE_BACKEND!r}"
+        )
+    _backend, _options = _FRONTEND_CACHE_BACKENDS[FRONTEND_CACHE_BACKEND]
+    for _variable, _value in _options.values():
+        if not _value:
+            raise ImproperlyConfigured(
+                f"{_variable} must be set when FRONTEND_CACHE_BACKEND={FRONTEND_CACHE_BACKEND}"
+            )
+    WAGTAILFRONTENDCACHE = {
+        "default": {
+            "BACKEND": f"wagtail.contrib.frontend_cache.backends.{_backend}",
+            **{option: value for option, (_variable, value) in _options.items()},
+            **({"HOSTNAMES": FRONTEND_CACHE_HOSTNAMES} if FRONTEND_CACHE_HOSTNAMES else {}),
+        }
+    }
 
 REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}
 
 # --- Logging ----------------------------------------------------------------------
+# One line per record on stderr, with the request's (or task's) id: cms/logging.py.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "cms.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "cms.logging.JSONFormatter"},
+        "text": {"format": TEXT_FORMAT},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT or "json",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Celery gives task loggers a handler of its own unless they have one already.
+        "celery.task": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.db.backends": {"level": "INFO"},
         # Wagtail queues reference-index and search updates through django-tasks;
         # two lines per page save drown everything else at INFO.

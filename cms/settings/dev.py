@@ -3,7 +3,14 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import CONTENT_SECURITY_POLICY_ADMIN, SECRET_KEY, VAR_DIR, env_bool
+from .base import (
+    CONTENT_SECURITY_POLICY_ADMIN,
+    LOG_FORMAT,
+    LOGGING,
+    SECRET_KEY,
+    VAR_DIR,
+    env_bool,
+)
 
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-storyloom"
@@ -23,3 +30,11 @@ CONTENT_SECURITY_POLICY_ADMIN = {
     "form-action": [*CONTENT_SECURITY_POLICY_ADMIN["form-action"], "http:"],
 }
 os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+
+# Readable log lines unless LOG_FORMAT says otherwise; runserver prints its own line per
+# request, so the access line of cms.middleware.RequestIdMiddleware stays quiet.
+LOGGING = {
+    **LOGGING,
+    "handlers": {"console": {**LOGGING["handlers"]["console"], "formatter": LOG_FORMAT or "text"}},
+    "loggers": {**LOGGING["loggers"], "storyloom.request": {"level": "WARNING"}},
+}

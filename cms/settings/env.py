@@ -5,6 +5,7 @@ through these helpers, so a misspelt value fails loudly with the variable's name
 ``.env.example`` documents each variable.
 """
 
+import json
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -44,6 +45,17 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_json(name: str, default):
+    """A JSON value (an object of storage options, say); ``default`` when unset or empty."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return json.loads(raw)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} must be JSON ({error}), got {raw!r}") from None
 
 
 def require(name: str, value: str) -> str:

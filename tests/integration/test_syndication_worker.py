@@ -38,6 +38,8 @@ def engine_env(redis_url: str, tag: str) -> dict[str, str]:
         "DATABASE_URL": database_url_for_child(),
         "CELERY_DEFAULT_QUEUE": f"{tag}-default",
         "SYNDICATION_QUEUE": f"{tag}-publishing",
+        # Beat's engagement tasks go to the worker's default queue, not a shared "ingestion".
+        "ENGAGEMENT_QUEUE": f"{tag}-default",
         "SYNDICATION_DISPATCH_EVERY_SECONDS": "1",
         "SYNDICATION_SWEEP_EVERY_SECONDS": "1",
         "SYNDICATION_TASK_TIME_LIMIT_SECONDS": "8",

@@ -1,10 +1,15 @@
 import logging
+import re
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from cms.progress import progress as progress_bar
 from stories.demo.loader import DEMO_PASSWORD, DEMO_USERS, load
+
+#: The loader reports "story 3/46: …" and "1500/10000 generated stories".
+COUNTED = re.compile(r"(?:story )?(\d+)/(\d+)")
 
 
 class Command(BaseCommand):
@@ -29,12 +34,29 @@ class Command(BaseCommand):
         started = time.monotonic()
         verbose = options["verbosity"] > 1
 
+        bars = {}
+
+        def finish(bar):
+            # Stories made by an earlier run are not reported; they are there all the same.
+            bar.update(bar.total)
+            bar.close()
+
         def progress(message):
             if verbose:
                 self.stdout.write(f"  {message}")
-            elif message.endswith("generated stories"):
-                self.stdout.write(f"\r  {message}", ending="")
-                self.stdout.flush()
+                return
+            found = COUNTED.match(message)
+            if options["verbosity"] < 1 or not found:
+                return
+            # A bar with rate and ETA per phase, on stderr (cms/progress.py).
+            label = "Generated stories" if message.endswith("generated stories") else "Demo stories"
+            if label not in bars:
+                for bar in bars.values():
+                    finish(bar)
+                bars[label] = progress_bar(
+                    total=int(found[2]), label=label, stream=self.stderr, initial=int(found[1])
+                )
+            bars[label].update(int(found[1]))
 
         # Wagtail logs three lines per page saved; the summary below says what happened.
         wagtail_log = logging.getLogger("wagtail")
@@ -43,10 +65,14 @@ class Command(BaseCommand):
             wagtail_log.setLevel(logging.WARNING)
         try:
             counts = load(stories=stories, progress=progress)
+        except BaseException:
+            for bar in bars.values():
+                bar.close(failed=True)
+            raise
         finally:
             wagtail_log.setLevel(level)
-        if stories:
-            self.stdout.write("")
+        for bar in bars.values():
+            finish(bar)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo site ready in {time.monotonic() - started:.1f}s: "

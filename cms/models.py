@@ -1,0 +1,39 @@
+"""Operations records: what went wrong in the background, for the admin to show."""
+
+from django.db import models
+from django.utils import timezone
+
+
+class TaskFailure(models.Model):
+    """A Celery task that ended in an exception, as ``cms.ops.record_failure`` saw it.
+
+    The same task failing with the same exception and message again within an hour adds
+    to ``occurrences`` and moves ``failed_at`` on, so a beat task failing every few
+    seconds while a server is down is one row, not thousands. ``args`` is a summary with
+    anything that looks like a secret masked; ``traceback`` keeps its last part.
+    Rows older than ``TASK_FAILURES_KEEP_DAYS`` are purged by beat.
+    """
+
+    task_name = models.CharField(max_length=200, db_index=True)
+    task_id = models.CharField(max_length=64, blank=True, help_text="The latest occurrence's.")
+    args = models.TextField("arguments", blank=True)
+    exception_type = models.CharField(max_length=200)
+    message = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+    hostname = models.CharField("worker", max_length=200, blank=True)
+    occurrences = models.PositiveIntegerField(default=1)
+    first_failed_at = models.DateTimeField(default=timezone.now)
+    failed_at = models.DateTimeField("last failed at", default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-failed_at", "-pk"]
+        verbose_name = "background task failure"
+
+    def __str__(self):
+        return f"{self.task_name}: {self.exception_type}"
+
+    @property
+    def summary(self) -> str:
+        first_line = self.message.strip().splitlines()[0] if self.message.strip() else ""
+        text = f"{self.exception_type}: {first_line}" if first_line else self.exception_type
+        return text if len(text) <= 120 else text[:119] + "…"
