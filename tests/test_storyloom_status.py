@@ -39,14 +39,22 @@ def put(url: str, transport_options: dict, queue: str, how_many: int):
         waiting.close()
 
 
+@pytest.fixture(scope="module")
+def control_folder(tmp_path_factory):
+    # One per module: kombu remembers declared exchanges per process, not per folder.
+    return tmp_path_factory.mktemp("control")
+
+
 @pytest.fixture
-def file_broker(settings, tmp_path):
+def file_broker(settings, tmp_path, control_folder):
     folder = tmp_path / "broker"
     folder.mkdir()
     settings.CELERY_BROKER_URL = "filesystem://"
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(folder),
         "data_folder_out": str(folder),
+        # kombu's default is ./control: exchanges would land in the working directory.
+        "control_folder": str(control_folder),
     }
     return settings.CELERY_BROKER_TRANSPORT_OPTIONS
 
