@@ -2,11 +2,11 @@
 
 Builds a throw-away site in a temporary directory (production settings, SQLite there
 unless BENCH_DATABASE_URL names another database) with a few stories, serves it with
-gunicorn on 127.0.0.1 (2 gthread workers, 2 threads each) with events buffered in a Redis stream of its own
-(REDIS_URL, default redis://127.0.0.1:6379/0), and sends valid events for --seconds
-from a separate load-generator process (epoll, persistent HTTP/1.1 connections
-where the server keeps them open), --rounds times against the same server. Then it
-runs the flusher until the stream is empty and compares the events the collector
+gunicorn on 127.0.0.1 (2 gthread workers, 2 threads each) with events buffered in a
+Redis stream of its own (REDIS_URL, default redis://127.0.0.1:6379/0), and sends valid
+events for --seconds from a separate load-generator process (epoll, persistent HTTP/1.1
+connections where the server keeps them open), --rounds times against the same server.
+Then it runs the flusher until the stream is empty and compares the events the collector
 accepted (202) in all rounds with those counted in the rollups.
 
     .venv/bin/python bench/ingest.py [--seconds S (20)] [--rounds N (3)]
@@ -23,14 +23,11 @@ import argparse
 import contextlib
 import http.client
 import json
-import math
 import os
 import random
 import secrets
-import selectors
 import shutil
 import signal
-import socket
 import string
 import subprocess
 import sys
@@ -40,20 +37,29 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common
+from common import (
+    HOST,
+    ROOT,
+    BenchError,
+    cpu_seconds,
+    describe,
+    free_port,
+    log,
+    log_tail,
+    percentile,
+    redis_url,
+    stop_gunicorn,
+)
+
 # Inherited variables that would point the throw-away site at something else.
 STRIPPED_ENV = (
-    "DATABASE_URL",
-    "DJANGO_SETTINGS_MODULE",
+    *common.STRIPPED_ENV,
     "DEBUG",
-    "REDIS_URL",
     "ENGAGEMENT_REDIS_URL",
     "ENGAGEMENT_STREAM",
-    "CELERY_BROKER_URL",
-    "CELERY_RESULT_BACKEND",
-    "GUNICORN_CMD_ARGS",
-    "WEB_CONCURRENCY",
+    *common.GUNICORN_ENV,
 )
 USER_AGENTS = [
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -72,32 +78,13 @@ LANDINGS = [
 ]
 
 
-class BenchError(Exception):
-    """A failure worth one clear line rather than a traceback."""
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def redis_url() -> str:
-    import redis
-
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.RedisError as exc:
-        raise BenchError(f"Redis at {url} is not reachable ({exc}); start it first") from None
-    return url
-
-
 # --- Setting up the site ----------------------------------------------------------
 
 
 def site_env(tmp: Path, redis: str, stream: str) -> dict[str, str]:
     from cryptography.fernet import Fernet
 
-    env = {name: value for name, value in os.environ.items() if name not in STRIPPED_ENV}
+    env = common.inherited_env(STRIPPED_ENV)
     alphabet = string.ascii_letters + string.digits + "!#%&()*+-.:;<=>?@^_~"
     env.update(
         STORYLOOM_VAR_DIR=str(tmp / "var"),
@@ -121,24 +108,7 @@ def site_env(tmp: Path, redis: str, stream: str) -> dict[str, str]:
 
 def run_child(env: dict[str, str], timeout: float, *args: str) -> dict:
     """Run this script in a child process (same environment as the server); its JSON."""
-    try:
-        result = subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), *args],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise BenchError(f"the {args[1]} child process ran out of time") from None
-    lines = result.stdout.strip().splitlines()
-    if result.returncode != 0 or not lines:
-        sys.stderr.write(result.stderr[-4000:])
-        raise BenchError(f"the {args[1]} child process failed (exit code {result.returncode})")
-    return json.loads(lines[-1])
+    return common.run_child(__file__, env, timeout, *args)
 
 
 def django_setup() -> None:
@@ -199,17 +169,6 @@ def child_flush() -> dict:
 # --- gunicorn ------------------------------------------------------------------------
 
 
-def describe(worker_class: str, threads: int, workers: int) -> str:
-    per = f", {threads} threads each" if worker_class == "gthread" else ""
-    return f"{workers} {worker_class} workers{per}"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def wsgi_target() -> str:
     """``cms.wsgi`` once it serves events itself; until then, the collector's wrapper."""
     wired = "with_collector" in (ROOT / "cms" / "wsgi.py").read_text()
@@ -219,108 +178,28 @@ def wsgi_target() -> str:
 def start_gunicorn(
     env: dict[str, str], tmp: Path, port: int, worker_class: str, threads: int, workers: int
 ) -> tuple[subprocess.Popen, Path]:
-    config = tmp / "gunicorn.conf.py"  # empty: a stray ./gunicorn.conf.py changes nothing
-    config.write_text("")
-    log_path = tmp / "gunicorn.log"
     target = wsgi_target()
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        target,
-        "--config",
-        str(config),
-        "--bind",
-        f"{HOST}:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        worker_class,
-        "--threads",
-        str(threads),
-        "--keep-alive",
-        "30",
-        "--backlog",
-        "2048",
-        "--timeout",
-        "60",
-        # No access log: formatting a line per event would cost as much as the event.
-        "--error-logfile",
-        "-",
-    ]
-    described = describe(worker_class, threads, workers)
-    log(f"starting gunicorn {target} on http://{HOST}:{port}/ ({described})")
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: the workers go with it
-        )
-    return process, log_path
+    return common.start_gunicorn(
+        env, tmp, port, target, worker_class, threads, workers, label=f"gunicorn {target}"
+    )
 
 
-def log_tail(path: Path, chars: int = 3000) -> str:
+def probe(port: int) -> None:
+    """An empty event: a 400 proves the collector answers, and nothing is counted."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=5)
     try:
-        return path.read_text(errors="replace")[-chars:]
-    except OSError:
-        return ""
+        headers = {"Content-Type": "text/plain", "User-Agent": USER_AGENTS[0]}
+        connection.request("POST", "/e/", body=b"{}", headers=headers)
+        response = connection.getresponse()
+        response.read()
+        if response.status != 400:
+            raise BenchError(f"POST /e/ {{}} answered HTTP {response.status}, not 400")
+    finally:
+        connection.close()
 
 
 def wait_until_serving(process: subprocess.Popen, port: int, log_path: Path, seconds: float):
-    ends = time.monotonic() + seconds
-    while time.monotonic() < ends:
-        if process.poll() is not None:
-            sys.stderr.write(log_tail(log_path))
-            raise BenchError(f"gunicorn exited early with code {process.returncode}")
-        connection = http.client.HTTPConnection(HOST, port, timeout=5)
-        try:
-            # An empty event: a 400 proves the collector answers, and nothing is counted.
-            headers = {"Content-Type": "text/plain", "User-Agent": USER_AGENTS[0]}
-            connection.request("POST", "/e/", body=b"{}", headers=headers)
-            response = connection.getresponse()
-            response.read()
-            if response.status != 400:
-                raise BenchError(f"POST /e/ {{}} answered HTTP {response.status}, not 400")
-            return
-        except OSError:
-            time.sleep(0.2)
-        finally:
-            connection.close()
-    sys.stderr.write(log_tail(log_path))
-    raise BenchError(f"gunicorn did not answer on port {port} within {seconds:.0f}s")
-
-
-def cpu_seconds(master: int) -> float:
-    """CPU time (user + system) used so far by gunicorn's master and its workers."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    try:
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    except OSError:
-        return 0.0
-    for pid in [str(master), *children]:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
-
-
-def stop_gunicorn(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()  # the master stops its workers gracefully
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            log("gunicorn did not stop within 15s; killing its process group")
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
+    common.wait_until_serving(process, port, log_path, seconds, probe)
 
 
 # --- Load (its own process, so the generator and the server don't share a GIL) ---------
@@ -353,118 +232,14 @@ def requests_for(story_ids: list[int], count: int = 2000) -> list[bytes]:
 
 
 def load(port: int, requests: list[bytes], seconds: float, connections: int) -> dict:
-    """``connections`` clients, each sending its next event as soon as the last is answered.
-
-    One thread, non-blocking sockets and epoll: a few system calls per event and no
-    per-request Python objects beyond the bytes, so the generator costs the machine far
-    less than the server it measures. A connection the server closes (gunicorn's sync
-    workers answer with ``Connection: close``) is opened again, and the time to connect
-    counts towards the next event's latency, as it would for a reader.
-    """
-    selector = selectors.DefaultSelector()
-    latencies: list[float] = []
-    statuses: Counter = Counter()
-    errors: Counter = Counter()
-    opened = 0
-    clock = time.perf_counter
-    ends = clock() + seconds
-
-    class Client:
-        __slots__ = ("sock", "buffer", "started", "number")
-
-    def connect(client: Client) -> None:
-        nonlocal opened
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.setblocking(False)
-        with contextlib.suppress(BlockingIOError):
-            sock.connect((HOST, port))
-        client.sock = sock
-        opened += 1
-        selector.register(sock, selectors.EVENT_WRITE, client)
-
-    def send(client: Client) -> None:
-        client.buffer = b""
-        request = requests[client.number % len(requests)]
-        client.number += connections
-        sent = client.sock.send(request)
-        if sent != len(request):  # never for these small requests on loopback
-            client.sock.sendall(request[sent:])
-        selector.modify(client.sock, selectors.EVENT_READ, client)
-
-    def drop(client: Client, problem: str) -> None:
-        errors[problem] += 1
-        selector.unregister(client.sock)
-        client.sock.close()
-
-    clients = []
-    for offset in range(connections):
-        client = Client()
-        client.number, client.buffer = offset, b""
-        client.started = clock()
-        connect(client)
-        clients.append(client)
-
-    started = clock()
-    live = connections
-    while live:
-        if clock() > ends + 30:  # a server that stopped answering: give up
-            errors["no answer within 30 s of the end"] += live
-            break
-        for key, mask in selector.select(timeout=1.0):
-            client = key.data
-            sock = client.sock
-            if mask & selectors.EVENT_WRITE:
-                error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                if error:
-                    drop(client, os.strerror(error))
-                    client.started = clock()
-                    connect(client)
-                    continue
-                send(client)
-                continue
-            try:
-                chunk = sock.recv(65536)
-            except OSError as exc:
-                chunk, problem = b"", type(exc).__name__
-            else:
-                problem = "closed by the server"
-            if not chunk:
-                drop(client, problem)
-                client.started = clock()
-                connect(client)
-                continue
-            client.buffer += chunk
-            head_end = client.buffer.find(b"\r\n\r\n")
-            if head_end < 0:
-                continue
-            head = client.buffer[:head_end].lower()
-            at = head.find(b"content-length:")
-            length = int(head[at + 15 :].split(b"\r\n", 1)[0]) if at >= 0 else 0
-            if len(client.buffer) < head_end + 4 + length:
-                continue
-            now = clock()
-            latencies.append(now - client.started)
-            statuses[int(head[9:12])] += 1
-            client.started = now
-            if now >= ends:
-                selector.unregister(sock)
-                sock.close()
-                live -= 1
-            elif b"connection: close" in head:
-                selector.unregister(sock)
-                sock.close()
-                connect(client)
-            else:
-                send(client)
-    wall = clock() - started
-    selector.close()
-    latencies.sort()
+    """``connections`` clients, each sending its next event as soon as the last is answered."""
+    measured = common.load(port, requests, seconds, connections)
+    latencies = measured["latencies"]
     return {
-        "seconds": wall,
-        "statuses": {str(code): n for code, n in statuses.items()},
-        "errors": dict(errors),
-        "connections_opened": opened,
+        "seconds": measured["wall"],
+        "statuses": {str(code): n for code, n in measured["statuses"].items()},
+        "errors": dict(measured["errors"]),
+        "connections_opened": measured["opened"],
         "p50_ms": percentile(latencies, 50) * 1000 if latencies else None,
         "p90_ms": percentile(latencies, 90) * 1000 if latencies else None,
         "p99_ms": percentile(latencies, 99) * 1000 if latencies else None,
@@ -474,12 +249,6 @@ def load(port: int, requests: list[bytes], seconds: float, connections: int) -> 
 
 def child_load(port: int, stories: list[int], seconds: float, connections: int) -> dict:
     return load(port, requests_for(stories), seconds, connections)
-
-
-def percentile(ordered: list[float], pct: float) -> float:
-    """Nearest-rank percentile of an already sorted list."""
-    rank = math.ceil(pct / 100 * len(ordered))
-    return ordered[min(max(rank, 1), len(ordered)) - 1]
 
 
 # --- Reporting -----------------------------------------------------------------------

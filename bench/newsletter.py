@@ -37,18 +37,16 @@ import time
 from pathlib import Path
 from resource import RUSAGE_CHILDREN, RUSAGE_SELF, getrusage
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common
+from common import HOST, ROOT, BenchError, log
+
 sys.path.insert(0, str(ROOT))
-HOST = "127.0.0.1"
 # Inherited variables that would point the throw-away site at something else.
 STRIPPED_ENV = (
-    "DATABASE_URL",
-    "DJANGO_SETTINGS_MODULE",
+    *common.STRIPPED_ENV,
     "DEBUG",
-    "REDIS_URL",
     "ENGAGEMENT_REDIS_URL",
-    "CELERY_BROKER_URL",
-    "CELERY_RESULT_BACKEND",
     "EMAIL_HOST",
     "EMAIL_PORT",
     "EMAIL_HOST_USER",
@@ -57,14 +55,6 @@ STRIPPED_ENV = (
     "NEWSLETTER_EMAIL_BACKEND",
 )
 INTERESTS = ["Home", "Garden", "Money", "Health", "Family", "Food", "Travel", "Work"]
-
-
-class BenchError(Exception):
-    """A failure worth one clear line rather than a traceback."""
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 # --- The SMTP sink (its own process) -----------------------------------------------------------
@@ -179,7 +169,7 @@ def sink_stats(port: int) -> dict:
 
 # --- The site ---------------------------------------------------------------------------
 def site_env(tmp: Path, port: int, connections: int) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if name not in STRIPPED_ENV}
+    env = common.inherited_env(STRIPPED_ENV)
     env.update(
         STORYLOOM_VAR_DIR=str(tmp / "var"),
         DJANGO_SETTINGS_MODULE="cms.settings.dev",
@@ -479,11 +469,7 @@ def main() -> int:
     ]
     for name, seconds in figures.get("split_s", {}).items():
         rows.append((f"  time in {name}, s", seconds))
-    width = max(len(label) for label, _ in rows)
-    print(f"{'measure'.ljust(width)} | value")
-    print(f"{'-' * width}-|------")
-    for label, value in rows:
-        print(f"{label.ljust(width)} | {value}")
+    common.print_measures(rows)
     print(
         json.dumps(
             {

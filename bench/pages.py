@@ -34,26 +34,36 @@ object with ``story_cached``, ``story_uncached``, ``hub_cached``, ``hub_uncached
 
 import argparse
 import contextlib
-import http.client
 import json
 import math
 import os
 import secrets
-import selectors
 import shutil
 import signal
-import socket
 import string
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common
+from common import (
+    HOST,
+    ROOT,
+    BenchError,
+    cpu_seconds,
+    describe,
+    free_port,
+    log,
+    log_tail,
+    percentile,
+    redis_url,
+    stop_gunicorn,
+)
+
 HUB_INTEREST = "pets"
 FLOOR_PATH = "/__bench__/floor/"
 MISS_HEADER = "X-Bench-Miss"
@@ -68,15 +78,10 @@ ROWS = (
 )
 # Inherited variables that would point the throw-away site at something else.
 STRIPPED_ENV = (
-    "DATABASE_URL",
-    "DJANGO_SETTINGS_MODULE",
+    *common.STRIPPED_ENV,
     "DEBUG",
-    "REDIS_URL",
     "ENGAGEMENT_REDIS_URL",
-    "CELERY_BROKER_URL",
-    "CELERY_RESULT_BACKEND",
-    "GUNICORN_CMD_ARGS",
-    "WEB_CONCURRENCY",
+    *common.GUNICORN_ENV,
     "PAGE_CACHE_ENABLED",
     "FRONTEND_CACHE_BACKEND",
 )
@@ -131,14 +136,6 @@ def application(environ, start_response):
 """
 
 
-class BenchError(Exception):
-    """A failure worth one clear line rather than a traceback."""
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
 class Deadline:
     def __init__(self, seconds: float):
         self.ends = time.monotonic() + seconds
@@ -157,17 +154,6 @@ def machine() -> dict:
 # --- Setting up the site ----------------------------------------------------------
 
 
-def redis_url() -> str:
-    import redis
-
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.RedisError as exc:
-        raise BenchError(f"Redis at {url} is not reachable ({exc}); start it first") from None
-    return url
-
-
 def write_modules(tmp: Path, prefix: str) -> Path:
     folder = tmp / "benchsite"
     folder.mkdir()
@@ -180,7 +166,7 @@ def write_modules(tmp: Path, prefix: str) -> Path:
 
 
 def site_env(tmp: Path, modules: Path, redis: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if name not in STRIPPED_ENV}
+    env = common.inherited_env(STRIPPED_ENV)
     alphabet = string.ascii_letters + string.digits + "!#%&()*+-.:;<=>?@^_~"
     from cryptography.fernet import Fernet
 
@@ -234,24 +220,7 @@ def manage(env: dict[str, str], deadline: Deadline, *args: str, settings: str = 
 
 def child(env: dict[str, str], deadline: Deadline, *args: str) -> dict:
     """Run this script in a Django-set-up child process and return the JSON it prints."""
-    try:
-        result = subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), *args],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=deadline.left(reserve=10),
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise BenchError(f"the {args[1]} child process ran out of time") from None
-    lines = result.stdout.strip().splitlines()
-    if result.returncode != 0 or not lines:
-        sys.stderr.write(result.stderr[-4000:])
-        raise BenchError(f"the {args[1]} child process failed (exit code {result.returncode})")
-    return json.loads(lines[-1])
+    return common.run_child(__file__, env, deadline.left(reserve=10), *args)
 
 
 def child_discover() -> dict:
@@ -292,123 +261,26 @@ def delete_keys(redis: str, prefix: str) -> int:
 # --- gunicorn ------------------------------------------------------------------------
 
 
-def describe(worker_class: str, threads: int, workers: int) -> str:
-    per = f", {threads} threads each" if worker_class == "gthread" else ""
-    return f"{workers} {worker_class} workers{per}"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def start_gunicorn(env, tmp: Path, port: int, args) -> tuple[subprocess.Popen, Path]:
-    config = tmp / "gunicorn.conf.py"  # empty: a stray ./gunicorn.conf.py changes nothing
-    config.write_text("")
-    log_path = tmp / "gunicorn.log"
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "bench_wsgi:application",
-        "--config",
-        str(config),
-        "--bind",
-        f"{HOST}:{port}",
-        "--workers",
-        str(args.workers),
-        "--worker-class",
-        args.worker_class,
-        "--threads",
-        str(args.threads),
-        "--keep-alive",
-        "30",
-        "--backlog",
-        "2048",
-        "--timeout",
-        "60",
-        "--error-logfile",
-        "-",
-    ]
-    log(f"starting gunicorn on http://{HOST}:{port}/ ({describe_args(args)})")
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: the workers go with it
-        )
-    return process, log_path
+    return common.start_gunicorn(
+        env, tmp, port, "bench_wsgi:application", args.worker_class, args.threads, args.workers
+    )
 
 
 def describe_args(args) -> str:
     return describe(args.worker_class, args.threads, args.workers)
 
 
-def log_tail(path: Path, chars: int = 3000) -> str:
-    try:
-        return path.read_text(errors="replace")[-chars:]
-    except OSError:
-        return ""
-
-
 def fetch(port: int, url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
-    connection = http.client.HTTPConnection(HOST, port, timeout=60)
-    try:
-        connection.request("GET", url, headers={"X-Forwarded-Proto": "https", **(headers or {})})
-        response = connection.getresponse()
-        body = response.read()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
-    finally:
-        connection.close()
+    return common.http_request(
+        port, "GET", url, headers={"X-Forwarded-Proto": "https", **(headers or {})}
+    )
 
 
 def wait_until_serving(process: subprocess.Popen, port: int, log_path: Path, seconds: float):
-    ends = time.monotonic() + seconds
-    while time.monotonic() < ends:
-        if process.poll() is not None:
-            sys.stderr.write(log_tail(log_path))
-            raise BenchError(f"gunicorn exited early with code {process.returncode}")
-        try:
-            fetch(port, "/healthz")
-            return
-        except OSError:
-            time.sleep(0.2)
-    sys.stderr.write(log_tail(log_path))
-    raise BenchError(f"gunicorn did not answer on port {port} within {seconds:.0f}s")
-
-
-def cpu_seconds(master: int) -> float:
-    """CPU time (user + system) used so far by gunicorn's master and its workers."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    try:
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    except OSError:
-        return 0.0
-    for pid in [str(master), *children]:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
-
-
-def stop_gunicorn(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()  # the master stops its workers gracefully
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            log("gunicorn did not stop within 15s; killing its process group")
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
+    common.wait_until_serving(
+        process, port, log_path, seconds, lambda port: fetch(port, "/healthz")
+    )
 
 
 # --- Load ------------------------------------------------------------------------------
@@ -425,126 +297,22 @@ def request_bytes(port: int, url: str, miss: bool) -> bytes:
     return (head + "\r\n").encode()
 
 
-def percentile(ordered: list[float], pct: float) -> float:
-    """Nearest-rank percentile of an already sorted list."""
-    rank = math.ceil(pct / 100 * len(ordered))
-    return ordered[min(max(rank, 1), len(ordered)) - 1]
-
-
 def load(port: int, request: bytes, seconds: float, connections: int) -> dict:
-    """``connections`` clients, each sending its next GET as soon as the last is answered.
-
-    One thread, non-blocking sockets and epoll, persistent HTTP/1.1 connections: a
-    few system calls per request, so the generator costs the machine far less than
-    the server it measures. A connection the server closes is opened again, and the
-    time to connect counts towards the next request's latency, as it would for a reader.
-    """
-    selector = selectors.DefaultSelector()
-    latencies: list[float] = []
-    statuses: Counter = Counter()
-    cache_states: Counter = Counter()
-    errors: Counter = Counter()
-    clock = time.perf_counter
-    ends = clock() + seconds
-
-    class Client:
-        __slots__ = ("sock", "buffer", "started")
-
-    def connect(client: Client) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.setblocking(False)
-        with contextlib.suppress(BlockingIOError):
-            sock.connect((HOST, port))
-        client.sock = sock
-        selector.register(sock, selectors.EVENT_WRITE, client)
-
-    def send(client: Client) -> None:
-        client.buffer = b""
-        sent = client.sock.send(request)
-        if sent != len(request):  # never for these small requests on loopback
-            client.sock.sendall(request[sent:])
-        selector.modify(client.sock, selectors.EVENT_READ, client)
-
-    def drop(client: Client, problem: str) -> None:
-        errors[problem] += 1
-        selector.unregister(client.sock)
-        client.sock.close()
-
-    for _ in range(connections):
-        client = Client()
-        client.buffer, client.started = b"", clock()
-        connect(client)
-
-    started = clock()
-    live = connections
-    while live:
-        if clock() > ends + 30:  # a server that stopped answering: give up
-            errors["no answer within 30 s of the end"] += live
-            break
-        for key, mask in selector.select(timeout=1.0):
-            client = key.data
-            sock = client.sock
-            if mask & selectors.EVENT_WRITE:
-                error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                if error:
-                    drop(client, os.strerror(error))
-                    client.started = clock()
-                    connect(client)
-                    continue
-                send(client)
-                continue
-            try:
-                chunk = sock.recv(262144)
-            except OSError as exc:
-                chunk, problem = b"", type(exc).__name__
-            else:
-                problem = "closed by the server"
-            if not chunk:
-                drop(client, problem)
-                client.started = clock()
-                connect(client)
-                continue
-            client.buffer += chunk
-            head_end = client.buffer.find(b"\r\n\r\n")
-            if head_end < 0:
-                continue
-            head = client.buffer[:head_end].lower()
-            at = head.find(b"\r\ncontent-length:")
-            length = int(head[at + 17 :].split(b"\r\n", 1)[0]) if at >= 0 else 0
-            if len(client.buffer) < head_end + 4 + length:
-                continue
-            now = clock()
-            latencies.append(now - client.started)
-            statuses[int(head[9:12])] += 1
-            at = head.find(b"\r\nx-cache:")
-            cache_states[
-                head[at + 10 :].split(b"\r\n", 1)[0].strip().decode() if at >= 0 else "-"
-            ] += 1
-            client.started = now
-            if now >= ends:
-                selector.unregister(sock)
-                sock.close()
-                live -= 1
-            elif b"connection: close" in head:
-                selector.unregister(sock)
-                sock.close()
-                connect(client)
-            else:
-                send(client)
-    wall = clock() - started
-    selector.close()
-    latencies.sort()
+    """``connections`` clients, each sending its next GET as soon as the last is answered."""
+    measured = common.load(
+        port, [request], seconds, connections, header=b"x-cache", recv_size=262144
+    )
+    latencies = measured["latencies"]
     if not latencies:
         raise BenchError("no request was answered")
     return {
-        "rps": len(latencies) / wall,
+        "rps": len(latencies) / measured["wall"],
         "p50_ms": percentile(latencies, 50) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000,
         "requests": len(latencies),
-        "statuses": {str(code): n for code, n in statuses.items()},
-        "x_cache": dict(cache_states),
-        "errors": dict(errors),
+        "statuses": {str(code): n for code, n in measured["statuses"].items()},
+        "x_cache": dict(measured["header_values"]),
+        "errors": dict(measured["errors"]),
     }
 
 

@@ -29,39 +29,17 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common
+from common import ROOT, BenchError, log, redis_url
+
 sys.path.insert(0, str(ROOT))
 CELERY = str(Path(sys.executable).with_name("celery"))
-STRIPPED_ENV = (
-    "DATABASE_URL",
-    "DJANGO_SETTINGS_MODULE",
-    "REDIS_URL",
-    "CELERY_BROKER_URL",
-    "CELERY_RESULT_BACKEND",
-)
-
-
-class BenchError(Exception):
-    """A failure worth one clear line rather than a traceback."""
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def redis_url() -> str:
-    import redis
-
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.RedisError as exc:
-        raise BenchError(f"Redis at {url} is not reachable ({exc}); start it first") from None
-    return url
+STRIPPED_ENV = common.STRIPPED_ENV
 
 
 def site_env(tmp: Path, broker: str, tag: str, concurrency: int) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if name not in STRIPPED_ENV}
+    env = common.inherited_env(STRIPPED_ENV)
     env.update(
         STORYLOOM_VAR_DIR=str(tmp / "var"),
         DJANGO_SETTINGS_MODULE="cms.settings.dev",
@@ -303,11 +281,7 @@ def main() -> int:
         ("database", figures["database"]),
         ("worker processes", figures["concurrency"]),
     ]
-    width = max(len(label) for label, _ in rows)
-    print(f"{'measure'.ljust(width)} | value")
-    print(f"{'-' * width}-|------")
-    for label, value in rows:
-        print(f"{label.ljust(width)} | {value}")
+    common.print_measures(rows)
     print(json.dumps(figures))
     return 0 if figures["duplicates"] == 0 and figures["lost"] == 0 else 2
 
