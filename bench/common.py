@@ -374,3 +374,47 @@ def load(
         "opened": opened,
         "header_values": header_values,
     }
+
+
+def add_stories(count: int) -> list:
+    """Migrate the throw-away database and publish ``count`` short stories under the index.
+
+    Run inside a bench child process after ``django.setup()``; returns the pages.
+    """
+    from django.core.management import call_command
+
+    from stories.models import AudienceInterest, StoryIndexPage, StoryPage
+
+    call_command("migrate", verbosity=0)
+    index = StoryIndexPage.objects.first()
+    interest, _ = AudienceInterest.objects.get_or_create(slug="home", defaults={"name": "Home"})
+    made = []
+    for number in range(count):
+        story = StoryPage(
+            title=f"Fixing a dripping tap, part {number + 1}",
+            slug=f"dripping-tap-{number + 1}",
+            intro="A washer costs pennies and the job takes ten minutes with the water off.",
+            purpose="solve",
+        )
+        index.add_child(instance=story)
+        story.interests.add(interest)
+        made.append(story)
+    return made
+
+
+def run_main(script: str, run: Callable[[], object]) -> int:
+    """Run a bench's main part: SIGTERM still runs its ``finally`` clean-ups; exit codes."""
+
+    def on_sigterm(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        run()
+    except BenchError as exc:
+        print(f"bench/{script}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"bench/{script}: interrupted", file=sys.stderr)
+        return 130
+    return 0

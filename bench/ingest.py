@@ -27,7 +27,6 @@ import os
 import random
 import secrets
 import shutil
-import signal
 import string
 import subprocess
 import sys
@@ -121,25 +120,7 @@ def django_setup() -> None:
 def child_build(stories: int) -> dict:
     """Migrate the empty database and add ``stories`` live stories; their ids."""
     django_setup()
-    from django.core.management import call_command
-
-    from stories.models import AudienceInterest, StoryIndexPage, StoryPage
-
-    call_command("migrate", verbosity=0)
-    index = StoryIndexPage.objects.first()
-    interest, _ = AudienceInterest.objects.get_or_create(slug="home", defaults={"name": "Home"})
-    ids = []
-    for number in range(stories):
-        story = StoryPage(
-            title=f"Fixing a dripping tap, part {number + 1}",
-            slug=f"dripping-tap-{number + 1}",
-            intro="A washer costs pennies and the job takes ten minutes with the water off.",
-            purpose="solve",
-        )
-        index.add_child(instance=story)
-        story.interests.add(interest)
-        ids.append(story.pk)
-    return {"stories": ids}
+    return {"stories": [story.pk for story in common.add_stories(stories)]}
 
 
 def child_flush() -> dict:
@@ -407,10 +388,6 @@ def run(args: argparse.Namespace) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def on_sigterm(signum, frame):
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.child == "build":
@@ -423,16 +400,7 @@ def main(argv: list[str]) -> int:
     if args.child == "flush":
         print(json.dumps(child_flush()))
         return 0
-    signal.signal(signal.SIGTERM, on_sigterm)  # so the finally blocks still clean up
-    try:
-        run(args)
-    except BenchError as exc:
-        print(f"bench/ingest.py: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench/ingest.py: interrupted", file=sys.stderr)
-        return 130
-    return 0
+    return common.run_main("ingest.py", lambda: run(args))
 
 
 if __name__ == "__main__":

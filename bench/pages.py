@@ -39,7 +39,6 @@ import math
 import os
 import secrets
 import shutil
-import signal
 import string
 import subprocess
 import sys
@@ -535,25 +534,12 @@ def run(args: argparse.Namespace) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def on_sigterm(signum, frame):
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.child == "discover":
         print(json.dumps(child_discover()))
         return 0
-    signal.signal(signal.SIGTERM, on_sigterm)  # so the finally blocks still clean up
-    try:
-        run(args)
-    except BenchError as exc:
-        print(f"bench/pages.py: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench/pages.py: interrupted", file=sys.stderr)
-        return 130
-    return 0
+    return common.run_main("pages.py", lambda: run(args))
 
 
 if __name__ == "__main__":

@@ -68,29 +68,14 @@ def build_site(posts: int, accounts: int, stories: int, server):
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
 
-    from stories.models import AudienceInterest, StoryIndexPage, StoryPage
     from syndication import states
     from syndication.models import ChannelAccount, Network, SyndicationPost
 
     started = time.monotonic()
-    call_command("migrate", verbosity=0)
-    index = StoryIndexPage.objects.first()
-    interest = AudienceInterest.objects.create(name="Home", slug="home")
-    made = []
-    for number in range(stories):
-        story = StoryPage(
-            title=f"Fixing a dripping tap, part {number + 1}",
-            slug=f"dripping-tap-{number + 1}",
-            intro="A washer costs pennies and the job takes ten minutes with the water off.",
-            purpose="solve",
-        )
-        index.add_child(instance=story)
-        story.interests.add(interest)
-        made.append(story)
+    made = common.add_stories(stories)
     linked = []
     for number in range(accounts):
         remote_id, token = server.create_account(f"brand{number}")
