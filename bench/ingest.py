@@ -2,7 +2,8 @@
 
 Builds a throw-away site in a temporary directory (production settings, SQLite there
 unless BENCH_DATABASE_URL names another database) with a few stories, serves it with
-gunicorn on 127.0.0.1 (2 gthread workers, 2 threads each) with events buffered in a
+gunicorn on 127.0.0.1 as the collector process runs it (``cms.asgi``, 2 uvicorn workers;
+``--worker-class gthread`` measures the web process's WSGI path instead) with events buffered in a
 Redis stream of its own (REDIS_URL, default redis://127.0.0.1:6379/0), and sends valid
 events for --seconds from a separate load-generator process (epoll, persistent HTTP/1.1
 connections where the server keeps them open), --rounds times against the same server.
@@ -10,7 +11,7 @@ Then it runs the flusher until the stream is empty and compares the events the c
 accepted (202) in all rounds with those counted in the rollups.
 
     .venv/bin/python bench/ingest.py [--seconds S (20)] [--rounds N (3)]
-        [--connections C (16)] [--worker-class gthread|sync] [--threads T (2)]
+        [--connections C (16)] [--worker-class uvicorn|gthread|sync] [--threads T (2)]
         [--workers W (2)] [--keep]
 
 Progress goes to stderr. Stdout carries a table per round and a summary, then, as its
@@ -150,18 +151,21 @@ def child_flush() -> dict:
 # --- gunicorn ------------------------------------------------------------------------
 
 
-def wsgi_target() -> str:
-    """``cms.wsgi`` once it serves events itself; until then, the collector's wrapper."""
-    wired = "with_collector" in (ROOT / "cms" / "wsgi.py").read_text()
-    return "cms.wsgi" if wired else "syndication.engagement.wsgi:application"
+WORKER_CLASSES = {
+    # The collector process (Procfile's collector): an event loop per worker.
+    "uvicorn": ("cms.asgi:application", "uvicorn_worker.UvicornWorker"),
+    # The web process, which answers POST /e/ too (syndication.engagement.wsgi).
+    "gthread": ("cms.wsgi", "gthread"),
+    "sync": ("cms.wsgi", "sync"),
+}
 
 
 def start_gunicorn(
     env: dict[str, str], tmp: Path, port: int, worker_class: str, threads: int, workers: int
 ) -> tuple[subprocess.Popen, Path]:
-    target = wsgi_target()
+    target, gunicorn_class = WORKER_CLASSES[worker_class]
     return common.start_gunicorn(
-        env, tmp, port, target, worker_class, threads, workers, label=f"gunicorn {target}"
+        env, tmp, port, target, gunicorn_class, threads, workers, label=f"gunicorn {target}"
     )
 
 
@@ -255,9 +259,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--stories", type=int, default=8, help="live stories in the site")
     parser.add_argument(
         "--worker-class",
-        choices=["sync", "gthread"],
-        default="gthread",
-        help="gunicorn worker class (sync closes the connection after each event)",
+        choices=list(WORKER_CLASSES),
+        default="uvicorn",
+        help="uvicorn: the collector process (cms.asgi); gthread or sync: the web process "
+        "(cms.wsgi; sync closes the connection after each event)",
     )
     parser.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
@@ -345,7 +350,7 @@ def run(args: argparse.Namespace) -> None:
         print(
             table(
                 [
-                    ("gunicorn", f"{wsgi_target()}, {server}"),
+                    ("gunicorn", f"{WORKER_CLASSES[args.worker_class][0]}, {server}"),
                     ("connections", f"{args.connections} per round"),
                     ("rounds", f"{args.rounds} x {args.seconds:.0f}s"),
                     ("accepted (202)", str(accepted)),

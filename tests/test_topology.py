@@ -88,6 +88,27 @@ def test_gunicorn_workers_follow_the_cores_unless_told(monkeypatch):
     assert runpy.run_path(config)["workers"] == 3
 
 
+def test_the_collector_runs_the_asgi_app_one_uvicorn_worker_per_core(monkeypatch):
+    config = str(ROOT / "cms" / "gunicorn_collector.conf.py")
+    monkeypatch.setenv("COLLECTOR_CONCURRENCY", "")
+    monkeypatch.setenv("COLLECTOR_PORT", "8011")
+    settings = runpy.run_path(config)
+    assert settings["workers"] == len(os.sched_getaffinity(0))
+    assert settings["worker_class"] == "uvicorn_worker.UvicornWorker"
+    assert settings["wsgi_app"] == "cms.asgi:application"
+    assert settings["bind"] == "0.0.0.0:8011"
+    # Everything else as the web process.
+    assert (
+        settings["forwarded_allow_ips"]
+        == runpy.run_path(str(ROOT / "cms" / "gunicorn.conf.py"))["forwarded_allow_ips"]
+    )
+    assert processes("Procfile")["collector"] == [
+        "gunicorn",
+        "-c",
+        "cms/gunicorn_collector.conf.py",
+    ]
+
+
 def run_production(expression: str, **env) -> subprocess.CompletedProcess:
     """Print ``expression`` under the production settings, in a fresh process."""
     unset = {"SECRET_KEY", "ALLOWED_HOSTS", "SYNDICATION_TOKEN_KEYS", "LOG_FORMAT"}

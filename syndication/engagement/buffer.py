@@ -14,6 +14,8 @@ today's salt is kept per day, and share tokens per token.
 """
 
 import datetime
+import functools
+import json
 import logging
 import os
 import threading
@@ -24,6 +26,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.http.request import split_domain_port, validate_host
 
 import redis
 
@@ -44,6 +47,7 @@ SHARE_CACHE_SIZE = 10_000
 SHARE_KNOWN_SECONDS = 600
 SHARE_UNKNOWN_SECONDS = 60
 ACCEPTED_TYPES = ("text/plain", "application/json")
+DEBUG_HOSTS = [".localhost", "127.0.0.1", "[::1]"]  # Django's own default under DEBUG
 
 
 class Outcome(NamedTuple):
@@ -176,12 +180,15 @@ def content_type_ok(content_type: str) -> bool:
     return content_type.split(";", 1)[0].strip().lower() in ACCEPTED_TYPES
 
 
-def receive(
+def accept(
     body: bytes, *, content_type: str, host: str, ip: str, user_agent: str, opted_out: bool
-) -> Outcome:
-    """Handle one ``POST /e/``: drop, refuse or record it.
+) -> Outcome | dict:
+    """Check one ``POST /e/``: the ``Outcome`` to answer at once, or the entry to record.
 
     ``opted_out`` is ``DNT: 1`` or ``Sec-GPC: 1``; ``host`` the validated Host header.
+    Dropped and refused events come back as their ``Outcome``; an accepted one as the
+    stream entry ``store`` takes. Nothing is written here, so a caller may run the
+    check again (the ASGI collector does, in a thread, when it needs the database).
     """
     if opted_out or events.is_bot(user_agent):
         return DROPPED
@@ -201,13 +208,35 @@ def receive(
     # Only reads pass a newsletter click token on (the flusher turns them into the
     # subscriber's reads); every other event stays as anonymous as it arrived.
     nl = event.get("nl", "") if event["t"] in events.READ_EVENTS else ""
-    return record(event["t"], event["s"], came_from, visitor, nl=nl)
+    return entry_for(event["t"], event["s"], came_from, visitor, nl=nl)
+
+
+def receive(
+    body: bytes, *, content_type: str, host: str, ip: str, user_agent: str, opted_out: bool
+) -> Outcome:
+    """Handle one ``POST /e/``: drop, refuse or record it (``accept``, then ``store``)."""
+    checked = accept(
+        body,
+        content_type=content_type,
+        host=host,
+        ip=ip,
+        user_agent=user_agent,
+        opted_out=opted_out,
+    )
+    return checked if isinstance(checked, Outcome) else store(checked)
 
 
 def record(
     kind: str, story_id: int, came_from: events.Attribution, visitor: str = "", *, nl: str = ""
 ) -> Outcome:
-    """Buffer one accepted event (or, embedded, count it at once).
+    """Buffer one accepted event (or, embedded, count it at once)."""
+    return store(entry_for(kind, story_id, came_from, visitor, nl=nl))
+
+
+def entry_for(
+    kind: str, story_id: int, came_from: events.Attribution, visitor: str = "", *, nl: str = ""
+) -> dict:
+    """The stream entry of one accepted event.
 
     ``nl`` is the newsletter click token of a read, kept beside the rollup fields so
     the flusher can record the subscriber's read; the rollups never see it.
@@ -225,6 +254,11 @@ def record(
     }
     if nl:
         entry["nl"] = nl
+    return entry
+
+
+def store(entry: dict) -> Outcome:
+    """Append the entry to the stream, or (embedded) add it to its rollup at once."""
     if settings.ENGAGEMENT_REDIS_URL:
         try:
             append(redis_client(), settings.ENGAGEMENT_STREAM, entry)
@@ -257,6 +291,14 @@ def _connection(client: redis.Redis) -> redis.Connection:
     return connection
 
 
+def xadd_command(stream: str, entry: dict) -> bytes:
+    """``XADD stream * field value …`` in Redis's wire format."""
+    parts = [_bulk("XADD"), _bulk(stream), _bulk("*")]
+    for field, value in entry.items():
+        parts += (_bulk(field), _bulk(value))
+    return b"*%d\r\n%b" % (len(parts), b"".join(parts))
+
+
 def append(client: redis.Redis, stream: str, entry: dict) -> str:
     """``XADD stream * field value …``, written out by hand on this thread's connection.
 
@@ -266,10 +308,7 @@ def append(client: redis.Redis, stream: str, entry: dict) -> str:
     A connection that fails while sending is retried once afresh (nothing reached
     Redis); one that fails while reading the answer is not (the entry may be in).
     """
-    parts = [_bulk("XADD"), _bulk(stream), _bulk("*")]
-    for field, value in entry.items():
-        parts += (_bulk(field), _bulk(value))
-    command = b"*%d\r\n%b" % (len(parts), b"".join(parts))
+    command = xadd_command(stream, entry)
     for attempt in (1, 2):
         connection = _connection(client)
         try:
@@ -321,13 +360,44 @@ def client_ip(meta) -> str:
     return meta.get("REMOTE_ADDR", "")
 
 
+@functools.lru_cache(maxsize=64)
+def _host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
+    domain, _port = split_domain_port(host)
+    return bool(domain) and validate_host(domain, allowed)
+
+
+def allowed_host(meta) -> str | None:
+    """The Host header if Django would accept it (``ALLOWED_HOSTS``), else None.
+
+    The collector's doors in front of Django check it themselves, as Django would.
+    """
+    host = meta.get("HTTP_HOST") or meta.get("SERVER_NAME", "")
+    allowed = settings.ALLOWED_HOSTS or (DEBUG_HOSTS if settings.DEBUG else [])
+    return host if _host_allowed(host, tuple(allowed)) else None
+
+
+def answer(outcome: Outcome) -> tuple[list[tuple[str, str]], bytes]:
+    """The headers and body of the collector's answer (a JSON error, or nothing)."""
+    headers = [("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")]
+    if outcome.error:
+        content = json.dumps({"error": outcome.error}).encode()
+        headers.append(("Content-Type", "application/json"))
+    else:
+        content = b""
+    headers.append(("Content-Length", str(len(content))))
+    return headers, content
+
+
+def request_details(meta) -> dict:
+    """The keyword arguments of ``accept`` and ``receive`` but the body and host."""
+    return {
+        "content_type": meta.get("CONTENT_TYPE", ""),
+        "ip": client_ip(meta),
+        "user_agent": meta.get("HTTP_USER_AGENT", ""),
+        "opted_out": opted_out(meta),
+    }
+
+
 def receive_request(meta, body: bytes, host: str) -> Outcome:
     """``receive`` for one request's headers."""
-    return receive(
-        body,
-        content_type=meta.get("CONTENT_TYPE", ""),
-        host=host,
-        ip=client_ip(meta),
-        user_agent=meta.get("HTTP_USER_AGENT", ""),
-        opted_out=opted_out(meta),
-    )
+    return receive(body, host=host, **request_details(meta))

@@ -11,15 +11,12 @@ left to the Django view, whose request cycle manages the connection.
     application = with_collector(get_wsgi_application())
 """
 
-import functools
-import json
 import logging
 
 logger = logging.getLogger(__name__)
 
 COLLECT_PATH = "/e/"
 STATUS = {202: "202 Accepted", 400: "400 Bad Request", 503: "503 Service Unavailable"}
-DEBUG_HOSTS = [".localhost", "127.0.0.1", "[::1]"]  # Django's own default under DEBUG
 
 
 def with_collector(django_app):
@@ -27,23 +24,11 @@ def with_collector(django_app):
     # Imported here: cms.wsgi imports this module before Django is set up.
     from django.conf import settings
     from django.db import DatabaseError, close_old_connections
-    from django.http.request import split_domain_port, validate_host
 
     from . import buffer, events
 
-    @functools.lru_cache(maxsize=64)
-    def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
-        domain, _port = split_domain_port(host)
-        return bool(domain) and validate_host(domain, allowed)
-
-    def host_of(environ) -> str | None:
-        """The Host header if Django would accept it (``ALLOWED_HOSTS``), else None."""
-        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-        allowed = settings.ALLOWED_HOSTS or (DEBUG_HOSTS if settings.DEBUG else [])
-        return host if host_allowed(host, tuple(allowed)) else None
-
     def collect(environ, start_response):
-        host = host_of(environ)
+        host = buffer.allowed_host(environ)
         if host is None:
             outcome = buffer.Outcome(400, "host: not allowed")
         else:
@@ -56,13 +41,7 @@ def with_collector(django_app):
                 logger.exception("engagement: database error in the collector")
                 close_old_connections()
                 outcome = buffer.Outcome(503, "database: unavailable, try again later")
-        headers = [("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")]
-        if outcome.error:
-            content = json.dumps({"error": outcome.error}).encode()
-            headers.append(("Content-Type", "application/json"))
-        else:
-            content = b""
-        headers.append(("Content-Length", str(len(content))))
+        headers, content = buffer.answer(outcome)
         start_response(STATUS[outcome.status], headers)
         return [content]
 
