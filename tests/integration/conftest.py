@@ -3,6 +3,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -82,11 +83,14 @@ def celery_process(*args, env: dict[str, str], log: Path):
                     process.wait()
 
 
-def wait_for(predicate, timeout: float, what: str, log: Path | None = None):
+def wait_for(predicate, timeout: float, what: str | Callable[[], str], log: Path | None = None):
+    """Poll ``predicate`` until it is true; fail after ``timeout`` seconds saying ``what``
+    was awaited (a callable is asked at that moment, so it can tell what is missing)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(0.25)
     tail = log.read_text()[-3000:] if log and log.exists() else ""
+    what = what() if callable(what) else what
     raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{tail}")

@@ -6,8 +6,6 @@ batch is in flight (read from the stream, not yet acknowledged) at least twice a
 started again. The rollups must then hold exactly the 3,000 accepted events.
 """
 
-import io
-import json
 import os
 import random
 import signal
@@ -23,6 +21,7 @@ from syndication.engagement import buffer, flush
 from syndication.engagement.models import EngagementRollup, FlushedBatch
 from syndication.engagement.wsgi import with_collector
 from tests.integration.conftest import celery_process, database_url_for_child, wait_for
+from tests.integration.workloads import event_bodies, send_through_collector
 
 pytestmark = [
     pytest.mark.integration,
@@ -31,40 +30,6 @@ pytestmark = [
 
 EVENTS = 3_000
 BATCH = 100
-READER = "Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0"
-LANDINGS = [
-    {},
-    {"r": "https://www.google.com/"},
-    {"r": "https://news.example.org/today"},
-    {"u": {"source": "mastodon", "medium": "social", "content": "12"}},
-    {"u": {"medium": "newsletter"}},
-]
-
-
-def event_bodies(story_ids: list[int]):
-    rng = random.Random(5)  # noqa: S311 (a mix of events, not a secret)
-    for number in range(EVENTS):
-        story = story_ids[number % len(story_ids)]
-        landing = rng.choice(LANDINGS)
-        kind = rng.choice(["view", "view", "engaged_read", "read_through", "feeling"])
-        extra = {"engaged_read": {"ms": 40_000}, "feeling": {"f": "smiled"}}.get(kind, {})
-        yield json.dumps({"t": kind, "s": story, **landing, **extra}).encode()
-
-
-def send_through_collector(app, body: bytes) -> str:
-    answer = {}
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": "/e/",
-        "HTTP_HOST": "localhost",
-        "CONTENT_TYPE": "text/plain;charset=UTF-8",
-        "CONTENT_LENGTH": str(len(body)),
-        "HTTP_USER_AGENT": READER,
-        "REMOTE_ADDR": "192.0.2.10",
-        "wsgi.input": io.BytesIO(body),
-    }
-    b"".join(app(environ, lambda status, headers: answer.update(status=status)))
-    return answer["status"]
 
 
 def worker_args(queue: str) -> list[str]:
@@ -102,7 +67,7 @@ def test_a_flusher_killed_mid_batch_loses_nothing_and_counts_nothing_twice(
         raise AssertionError("the collector handed an event on to Django")
 
     app = with_collector(django_app)
-    statuses = [send_through_collector(app, body) for body in event_bodies(story_ids)]
+    statuses = [send_through_collector(app, body) for body in event_bodies(story_ids, EVENTS)]
     accepted = statuses.count("202 Accepted")
     assert accepted == EVENTS, set(statuses)
     assert redis.xlen(stream) == EVENTS

@@ -8,24 +8,21 @@ before it heard so — and once more at random. Then it runs to the end. Every s
 must hold exactly one email, carrying their own picks.
 """
 
-import datetime
 import os
 import random
 import re
 import signal
 import time
 import uuid
-from contextlib import contextmanager
 
 from django.utils import timezone
 
 import pytest
 
-from stories.models import AudienceInterest
 from syndication.newsletter import clicks
-from syndication.newsletter.models import Delivery, DeliveryPick, Edition, Subscriber
-from tests.factories import AudienceInterestFactory
+from syndication.newsletter.models import Delivery, DeliveryPick, Edition
 from tests.integration.conftest import celery_process, database_url_for_child, wait_for
+from tests.integration.workloads import build_audience, leftover_queues_removed, sent_count
 from tests.syndication.test_newsletter_send import CLICK, SMTPRecorder
 
 pytestmark = [
@@ -75,56 +72,11 @@ def worker_args(env):
     ]
 
 
-def build_audience(make_story):
-    interests = [AudienceInterestFactory(name=n) for n in ("Home", "Garden", "Money", "Health")]
-    now = timezone.now()
-    stories = [
-        make_story(
-            title=f"Story number {n}",
-            interests=[interests[n % 4], interests[(n + 1) % 4]]
-            if n % 3 == 0
-            else [interests[n % 4]],
-            first_published_at=now - datetime.timedelta(hours=n * 7),
-        )
-        for n in range(40)
-    ]
-    Subscriber.objects.bulk_create(
-        Subscriber(email=f"reader{n:04d}@example.com", status=Subscriber.Status.ACTIVE)
-        for n in range(SUBSCRIBERS)
-    )
-    subscribers = list(Subscriber.objects.order_by("pk"))
-    Through = Subscriber.interests.through
-    Through.objects.bulk_create(
-        Through(subscriber_id=s.pk, audienceinterest_id=interests[n % 4].pk)
-        for n, s in enumerate(subscribers)
-    )
-    Subscriber.objects.create(email="left@example.com", status=Subscriber.Status.UNSUBSCRIBED)
-    assert AudienceInterest.objects.count() == 4
-    return stories, subscribers
-
-
-@contextmanager
-def leftover_queues_removed(redis_url: str, tag: str):
-    """Beat keeps sending after the last worker stops: drop this test's queues after."""
-    import redis
-
-    try:
-        yield
-    finally:
-        client = redis.Redis.from_url(redis_url)
-        for key in client.scan_iter(f"{tag}*"):
-            client.delete(key)
-
-
-def sent_count() -> int:
-    return Delivery.objects.filter(state=Delivery.State.SENT).count()
-
-
 def test_a_worker_killed_mid_send_still_delivers_each_subscriber_exactly_one_email(
     redis_server, make_story, tmp_path
 ):
     rng = random.Random(20261124)  # noqa: S311 (when to kill, not a secret)
-    stories, subscribers = build_audience(make_story)
+    stories, subscribers = build_audience(make_story, SUBSCRIBERS)
     titles = {story.pk: story.title for story in stories}
     edition = Edition.objects.create(
         title="Your stories this week",

@@ -19,8 +19,8 @@ import pytest
 from syndication import states
 from syndication.models import PostAttempt, SyndicationPost
 from syndication.testing.mastodon_server import FaultPlan, MastodonTestServer
-from tests.factories import ChannelAccountFactory
 from tests.integration.conftest import celery_process, database_url_for_child, wait_for
+from tests.integration.workloads import assert_exactly_once, make_posts, published
 
 pytestmark = [
     pytest.mark.integration,
@@ -68,50 +68,8 @@ def worker_args(env):
     ]
 
 
-def make_posts(server, make_story, *, accounts: int, per_account: int) -> list[SyndicationPost]:
-    linked = []
-    for number in range(accounts):
-        remote_id, token = server.create_account(f"brand{number}")
-        account = ChannelAccountFactory(
-            instance_url=server.url,
-            remote_id=remote_id,
-            handle=f"@brand{number}",
-            tokens={"access_token": token},
-        )
-        linked.append(account)
-    stories = [make_story() for _ in range(per_account)]
-    now = timezone.now()
-    posts = [
-        SyndicationPost(
-            story=story,
-            account=account,
-            text=f"{story.title}\n\n{{story_url}}",
-            scheduled_at=now,
-            due_at=now,
-            state=states.SCHEDULED,
-        )
-        for account in linked
-        for story in stories
-    ]
-    return SyndicationPost.objects.bulk_create(posts)
-
-
 def settled(count: int) -> bool:
     return SyndicationPost.objects.filter(state__in=SETTLED).count() >= count
-
-
-def published(count: int) -> bool:
-    return SyndicationPost.objects.filter(state=states.PUBLISHED).count() >= count
-
-
-def assert_exactly_once(server, posts):
-    for post in SyndicationPost.objects.filter(pk__in=[p.pk for p in posts]):
-        seen = server.count_with(f"utm_content={post.pk}")
-        assert seen <= 1, f"post {post.pk} appears {seen} times on the server"
-        if post.state == states.PUBLISHED:
-            assert seen == 1, f"post {post.pk} is marked published but is not on the server"
-            assert post.remote_id and post.remote_url
-    assert server.duplicates() == {}
 
 
 def test_three_hundred_posts_go_out_exactly_once(redis_server, make_story, tmp_path):

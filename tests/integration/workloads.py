@@ -1,0 +1,161 @@
+"""The work the worker tests hand to real Celery processes, and how they check it was
+done once: posts scheduled to Mastodon accounts on the test server, a newsletter
+audience, engagement events sent through the collector."""
+
+import datetime
+import io
+import json
+import random
+from contextlib import contextmanager
+
+from django.utils import timezone
+
+from stories.models import AudienceInterest
+from syndication import states
+from syndication.models import SyndicationPost
+from syndication.newsletter.models import Delivery, Subscriber
+from tests.factories import AudienceInterestFactory, ChannelAccountFactory
+
+# --- Scheduled posts ----------------------------------------------------------------------
+
+
+def mastodon_accounts(server, count: int) -> list:
+    """``count`` accounts on the Mastodon test server, each connected as a ChannelAccount."""
+    linked = []
+    for number in range(count):
+        remote_id, token = server.create_account(f"brand{number}")
+        account = ChannelAccountFactory(
+            instance_url=server.url,
+            remote_id=remote_id,
+            handle=f"@brand{number}",
+            tokens={"access_token": token},
+        )
+        linked.append(account)
+    return linked
+
+
+def schedule_posts(accounts, stories) -> list[SyndicationPost]:
+    """One post per story per account, all due now."""
+    now = timezone.now()
+    posts = [
+        SyndicationPost(
+            story=story,
+            account=account,
+            text=f"{story.title}\n\n{{story_url}}",
+            scheduled_at=now,
+            due_at=now,
+            state=states.SCHEDULED,
+        )
+        for account in accounts
+        for story in stories
+    ]
+    return SyndicationPost.objects.bulk_create(posts)
+
+
+def make_posts(server, make_story, *, accounts: int, per_account: int) -> list[SyndicationPost]:
+    linked = mastodon_accounts(server, accounts)
+    return schedule_posts(linked, [make_story() for _ in range(per_account)])
+
+
+def published(count: int) -> bool:
+    return SyndicationPost.objects.filter(state=states.PUBLISHED).count() >= count
+
+
+def assert_exactly_once(server, posts):
+    for post in SyndicationPost.objects.filter(pk__in=[p.pk for p in posts]):
+        seen = server.count_with(f"utm_content={post.pk}")
+        assert seen <= 1, f"post {post.pk} appears {seen} times on the server"
+        if post.state == states.PUBLISHED:
+            assert seen == 1, f"post {post.pk} is marked published but is not on the server"
+            assert post.remote_id and post.remote_url
+    assert server.duplicates() == {}
+
+
+# --- A newsletter audience ------------------------------------------------------------------
+
+
+def build_audience(make_story, subscribers: int):
+    """40 stories over four interests, ``subscribers`` active subscribers (one interest
+    each) and one who left. Returns the stories and the active subscribers."""
+    interests = [AudienceInterestFactory(name=n) for n in ("Home", "Garden", "Money", "Health")]
+    now = timezone.now()
+    stories = [
+        make_story(
+            title=f"Story number {n}",
+            interests=[interests[n % 4], interests[(n + 1) % 4]]
+            if n % 3 == 0
+            else [interests[n % 4]],
+            first_published_at=now - datetime.timedelta(hours=n * 7),
+        )
+        for n in range(40)
+    ]
+    Subscriber.objects.bulk_create(
+        Subscriber(email=f"reader{n:04d}@example.com", status=Subscriber.Status.ACTIVE)
+        for n in range(subscribers)
+    )
+    active = list(Subscriber.objects.order_by("pk"))
+    Through = Subscriber.interests.through
+    Through.objects.bulk_create(
+        Through(subscriber_id=s.pk, audienceinterest_id=interests[n % 4].pk)
+        for n, s in enumerate(active)
+    )
+    Subscriber.objects.create(email="left@example.com", status=Subscriber.Status.UNSUBSCRIBED)
+    assert AudienceInterest.objects.count() == 4
+    return stories, active
+
+
+def sent_count() -> int:
+    return Delivery.objects.filter(state=Delivery.State.SENT).count()
+
+
+@contextmanager
+def leftover_queues_removed(redis_url: str, tag: str):
+    """Beat keeps sending after the last worker stops: drop this test's queues after."""
+    import redis
+
+    try:
+        yield
+    finally:
+        client = redis.Redis.from_url(redis_url)
+        for key in client.scan_iter(f"{tag}*"):
+            client.delete(key)
+
+
+# --- Engagement events --------------------------------------------------------------------
+
+READER = "Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0"
+LANDINGS = [
+    {},
+    {"r": "https://www.google.com/"},
+    {"r": "https://news.example.org/today"},
+    {"u": {"source": "mastodon", "medium": "social", "content": "12"}},
+    {"u": {"medium": "newsletter"}},
+]
+
+
+def event_bodies(story_ids: list[int], count: int):
+    """``count`` beacon bodies, a fixed mix of kinds and landings, round-robin over stories."""
+    rng = random.Random(5)  # noqa: S311 (a mix of events, not a secret)
+    for number in range(count):
+        story = story_ids[number % len(story_ids)]
+        landing = rng.choice(LANDINGS)
+        kind = rng.choice(["view", "view", "engaged_read", "read_through", "feeling"])
+        extra = {"engaged_read": {"ms": 40_000}, "feeling": {"f": "smiled"}}.get(kind, {})
+        yield json.dumps({"t": kind, "s": story, **landing, **extra}).encode()
+
+
+def send_through_collector(app, body: bytes) -> str:
+    """POST one beacon body to ``app`` (``with_collector``) as a WSGI server would."""
+    answer = {}
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/e/",
+        "HTTP_HOST": "localhost",
+        "CONTENT_TYPE": "text/plain;charset=UTF-8",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_USER_AGENT": READER,
+        "REMOTE_ADDR": "192.0.2.10",
+        "wsgi.input": io.BytesIO(body),
+    }
+    b"".join(app(environ, lambda status, headers: answer.update(status=status)))
+    return answer["status"]
