@@ -18,7 +18,8 @@ How (docs/syndication.md has the long version):
    makes the post ``unconfirmed``, settled later by step 2 — never a blind repeat.
    Errors before sending and ``429`` retry with exponential backoff and jitter, honouring
    ``Retry-After``. A revoked token marks the account "needs reconnecting" and its posts
-   wait. ``sweep_stuck_posts`` returns posts whose worker died to the queue.
+   wait. ``sweep_stuck_posts`` returns posts whose worker died to the queue (and, much
+   later, any whose task was lost before a worker took it up).
 """
 
 import datetime
@@ -122,19 +123,34 @@ def dispatch_due_posts(enqueue, now=None, limit: int = 1000) -> int:
 
 
 def sweep_stuck_posts(now=None) -> int:
-    """Settle posts whose worker died: ``publishing`` for longer than any task may run."""
+    """Settle posts whose worker died, or whose task was lost before any worker took it.
+
+    A post a task took up (``started_at`` under the current claim) and still
+    ``publishing`` after ``SYNDICATION_STUCK_AFTER`` lost its worker: no task runs that
+    long. A post still waiting in the queue is not stuck, however long the queue: only
+    after ``SYNDICATION_QUEUED_LOST_AFTER`` (beyond the broker's visibility timeout, when
+    a message held by a dead worker is handed out again) is its task taken as lost.
+    """
     now = now or timezone.now()
-    cutoff = now - datetime.timedelta(seconds=settings.SYNDICATION_STUCK_AFTER)
+    started_cutoff = now - datetime.timedelta(seconds=settings.SYNDICATION_STUCK_AFTER)
+    queued_cutoff = now - datetime.timedelta(seconds=settings.SYNDICATION_QUEUED_LOST_AFTER)
+    started = Q(started_at__isnull=False, started_at__gte=F("claimed_at"))
     swept = 0
-    stuck = SyndicationPost.objects.filter(state=states.PUBLISHING, claimed_at__lt=cutoff)
-    for post in stuck.only("pk", "state", "claim", "request_sent_at", "claimed_at"):
+    stuck = SyndicationPost.objects.filter(state=states.PUBLISHING).filter(
+        (started & Q(started_at__lt=started_cutoff)) | (~started & Q(claimed_at__lt=queued_cutoff))
+    )
+    for post in stuck.only("pk", "state", "claim", "request_sent_at", "claimed_at", "started_at"):
         sent = post.request_sent_at is not None and post.request_sent_at >= post.claimed_at
         if sent:
             reason = "The worker stopped after sending; checking whether the post was published."
             moved = post.move(states.UNCONFIRMED, claim=post.claim, due_at=now, last_error=reason)
             outcome = Outcome.UNCONFIRMED
-        else:
+        elif post.started_at is not None and post.started_at >= post.claimed_at:
             reason = "The worker stopped before sending; queued again."
+            moved = post.move(states.SCHEDULED, claim=post.claim, due_at=now)
+            outcome = Outcome.RETRY
+        else:
+            reason = "No worker took the post up; queued again."
             moved = post.move(states.SCHEDULED, claim=post.claim, due_at=now)
             outcome = Outcome.RETRY
         if moved:
@@ -157,6 +173,12 @@ def publish_post(post_id: int, claim: str) -> str:
     except SyndicationPost.DoesNotExist:
         return "stale"
     if post.state != states.PUBLISHING or str(post.claim) != str(claim):
+        return "stale"
+    # Taken up: from now on the sweeper's clock for a dead worker runs.
+    post.started_at = timezone.now()
+    if not SyndicationPost.objects.filter(pk=post.pk, state=states.PUBLISHING, claim=claim).update(
+        started_at=post.started_at
+    ):
         return "stale"
     try:
         return _publish(post, claim)
