@@ -126,7 +126,7 @@ class StoryIndexPage(RoutablePageMixin, Page):
     def interest_hub(self, request, slug):
         interest = get_object_or_404(AudienceInterest, slug=slug.lower())
         stories = reading.story_cards(
-            self.stories().filter(interests=interest).order_by("-first_published_at", "-pk")
+            reading.with_interest(self.stories(), interest).order_by("-first_published_at", "-pk")
         )
         return self.render(
             request,

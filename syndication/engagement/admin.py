@@ -27,6 +27,7 @@ import datetime
 from django import forms
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView
 
@@ -61,6 +62,12 @@ GROUP_LABELS = {
 
 def can_view_engagement(user) -> bool:
     return user.is_active and user.has_perm(VIEW_PERMISSION)
+
+
+def _as_date(value):
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
 
 
 # --- The report ------------------------------------------------------------------------
@@ -107,6 +114,10 @@ class EngagementFiltersMixin:
         period = cleaned.get("period")
         start, end = reports.default_period()
         if period is not None:
+            # django-filter hands over aware datetimes (00:00 and 23:59:59.999999 of the
+            # chosen days); the report counts whole days, and one open end must still
+            # compare with the default date at the other.
+            period = slice(_as_date(period.start), _as_date(period.stop))
             if period.start and period.stop:
                 start, end = period.start, period.stop
             elif period.start:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 import pytest
 
+from stories import reading
 from stories.models import StoryLink, StorySeries
 from stories.page_cache import purge_all
 from tests.factories import AudienceInterestFactory, ImageFactory, link
@@ -84,6 +85,19 @@ def test_background_and_more_on_interest(client, make_story):
     assert more.count(newer.url) == 1
 
 
+def test_more_on_interests_puts_stories_sharing_more_interests_first(client, make_story):
+    pets, cats = AudienceInterestFactory(name="Pets"), AudienceInterestFactory(name="Cats")
+    story = make_story(interests=[pets, cats])
+    newest = make_story(title="Only about pets", interests=[pets], first_published_at=days_ago(1))
+    both = make_story(title="Pets and cats", interests=[pets, cats], first_published_at=days_ago(5))
+    hidden = make_story(title="Not live", interests=[pets, cats], live=False)
+
+    more = section(client.get(story.url).content.decode(), "more-heading")
+
+    assert -1 < more.find(both.url) < more.find(newest.url)
+    assert hidden.title not in more
+
+
 def test_breadcrumbs_and_interest_chips_link_to_hubs(client, make_story, story_index):
     pets = AudienceInterestFactory(name="Pets")
     story = make_story(interests=[pets])
@@ -139,6 +153,19 @@ def test_home_has_latest_and_a_section_per_interest(client, make_story, home):
     assert pets_section.count('class="card"') == 3  # the newest three
     assert "Pet story 0" in pets_section and "Pet story 4" not in pets_section
     assert "A trip to Porto" in section(html, "interest-travel")
+
+
+def test_home_finds_older_stories_of_interests_quiet_of_late(client, make_story, monkeypatch):
+    monkeypatch.setattr(reading, "RECENT_POOL", 3)
+    pets, travel = AudienceInterestFactory(name="Pets"), AudienceInterestFactory(name="Travel")
+    make_story(title="An old trip", interests=[travel], first_published_at=days_ago(30))
+    for n in range(3):
+        make_story(title=f"Pet story {n}", interests=[pets], first_published_at=days_ago(n))
+
+    html = client.get("/").content.decode()
+
+    assert "An old trip" in section(html, "interest-travel")
+    assert section(html, "interest-pets").count('class="card"') == 3
 
 
 def test_story_index_is_paginated(client, make_story):

@@ -173,6 +173,29 @@ def test_the_period_filter_and_sorting(client, social_manager, make_story):
     assert "Views: the top 2 by story" in html
 
 
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"period_from": 10, "period_to": 0},
+        {"period_from": 10},  # one end only: the other is today
+        {"period_to": 0},  # one end only: the 28 days before it
+    ],
+)
+def test_a_chosen_period_counts_whole_days(client, social_manager, make_story, period):
+    """The date filter hands over datetimes; the report and its daily chart count days."""
+    engaged(make_story(), 100, 30, days_ago=2)
+    client.force_login(social_manager)
+    params = {
+        name: (today() - datetime.timedelta(days=days_ago)).isoformat()
+        for name, days_ago in period.items()
+    }
+
+    response = client.get(REPORT, params)
+
+    assert response.status_code == 200
+    assert "Engaged reads: 30 in all, at most 30 on one day." in response.content.decode()
+
+
 def test_filters_by_interest_purpose_and_channel(client, social_manager, make_story):
     pets = AudienceInterestFactory(name="Pets")
     cat = make_story(title="The cat who stayed", interests=[pets], purpose="smile")
