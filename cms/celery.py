@@ -15,8 +15,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings.dev")
 app = Celery("storyloom")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-# Each task's log lines carry its task id. Failures are recorded for the admin by
-# cms.ops, connected when Django's apps are ready (cms.apps).
+# Each task's log lines carry its own id (task_id) and the id of the web request that
+# caused it (request_id, passed in the message's headers). Failures are recorded for the
+# admin by cms.ops, connected when Django's apps are ready (cms.apps).
 bind_celery_signals()
 
 

@@ -1,14 +1,22 @@
 """Log lines that say which request or task wrote them.
 
 ``request_id`` is a context variable: ``cms.middleware.RequestIdMiddleware`` sets it for
-each web request (from the proxy's ``X-Request-ID`` or a fresh one) and Celery's
-``task_prerun``/``task_postrun`` signals set it to the task's id for each task
-(``bind_celery_signals``, called by ``cms.celery``). ``RequestIdFilter`` copies it onto
-every record, so both formatters can print it:
+each web request (from the proxy's ``X-Request-ID`` or a fresh one). A task keeps the id
+of the request that caused it: Celery's ``before_task_publish`` signal copies the
+current id into the task message's header ``storyloom_request_id``, and ``task_prerun``
+sets ``request_id`` from that header (an eager task, run in the caller's context, keeps
+the caller's id) and ``current_task_id`` to the task's own; ``task_postrun`` puts both back
+(``bind_celery_signals``, called by ``cms.celery``). A task nobody's request caused
+(beat's) has its own id as ``request_id``, so whatever it enqueues carries that on. A
+request's whole story — the page, the tasks it enqueued, the tasks those enqueued —
+is one ``request_id``.
+
+``RequestIdFilter`` copies both onto every record, so both formatters can print them:
 
 * ``JSONFormatter``: one JSON object per line (``time``, ``level``, ``logger``,
-  ``message``, ``request_id``, ``exception`` and whatever ``extra=`` added), for a log
-  pipeline (``LOG_FORMAT=json``, the default outside development);
+  ``message``, ``request_id``, ``task_id`` in tasks, ``exception`` and whatever
+  ``extra=`` added), for a log pipeline (``LOG_FORMAT=json``, the default outside
+  development);
 * ``TEXT_FORMAT``: the same fields as a readable line (``LOG_FORMAT=text``).
 
 No Django import at module level: ``cms.celery`` imports this before settings load.
@@ -22,15 +30,21 @@ import traceback
 from contextvars import ContextVar
 
 request_id: ContextVar[str | None] = ContextVar("storyloom_request_id", default=None)
+#: The running task's own id (None outside tasks).
+current_task_id: ContextVar[str | None] = ContextVar("storyloom_task_id", default=None)
+#: The task message header carrying the id of the request that enqueued the task.
+REQUEST_ID_HEADER = "storyloom_request_id"
+#: What a header may hold: ``cms.middleware.REQUEST_ID`` allows 128 characters at most.
+_HEADER_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] [%(task_id)s] %(message)s"
 
 # What every LogRecord has; anything else on a record came from ``extra=``.
 # ``request`` (Django's) is left out too: its repr shows the query string, which may
 # carry a signed token.
 _STANDARD = frozenset(
     set(vars(logging.LogRecord("", logging.INFO, "", 0, "", None, None)))
-    | {"message", "asctime", "request_id", "request", "color_message", "taskName"}
+    | {"message", "asctime", "request_id", "task_id", "request", "color_message", "taskName"}
 )
 
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s:]*(?::[^/@\s]*)?@", re.I)
@@ -52,7 +66,8 @@ def redact(text: str) -> str:
 
 
 class RequestIdFilter(logging.Filter):
-    """Put the current request's (or task's) id on each record as ``request_id``.
+    """Put the current request's id on each record as ``request_id``, and the running
+    task's id as ``task_id`` (``-`` when there is none).
 
     Django logs a 4xx or 5xx answer (``django.request``) after the middleware has
     returned, so the context variable is already reset; the record carries the request,
@@ -64,6 +79,8 @@ class RequestIdFilter(logging.Filter):
             record.request_id = (
                 request_id.get() or getattr(getattr(record, "request", None), "request_id", None)
             ) or "-"
+        if not hasattr(record, "task_id"):
+            record.task_id = current_task_id.get() or "-"
         return True
 
 
@@ -96,6 +113,11 @@ class JSONFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": current,
         }
+        task = getattr(record, "task_id", None)
+        if task in (None, "-"):
+            task = current_task_id.get()
+        if task:
+            entry["task_id"] = task
         if record.exc_info:
             entry["exception"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
         elif record.exc_text:
@@ -110,29 +132,61 @@ class JSONFormatter(logging.Formatter):
 
 # --- Celery ----------------------------------------------------------------------------
 
-_task_tokens: dict[str, object] = {}
+_task_tokens: dict[str, tuple] = {}
 
 
-def _task_started(task_id=None, **kwargs):
-    if task_id:
-        _task_tokens[task_id] = request_id.set(task_id)
+def _request_id_on_publish(headers=None, **kwargs):
+    """``before_task_publish``: the message carries the id of the request enqueuing it."""
+    current = request_id.get()
+    if current and headers is not None:
+        headers.setdefault(REQUEST_ID_HEADER, current)
+
+
+def _request_id_of(task) -> str | None:
+    """The id of the request that caused ``task``: its message's header, or for an eager
+    task (run here, in the caller's context) the caller's id."""
+    context = getattr(task, "request", None)
+    if context is None:
+        return None
+    offered = getattr(context, REQUEST_ID_HEADER, None) or (
+        getattr(context, "headers", None) or {}
+    ).get(REQUEST_ID_HEADER)
+    if isinstance(offered, str) and _HEADER_VALUE.fullmatch(offered):
+        return offered
+    if getattr(context, "is_eager", False):
+        return request_id.get()
+    return None
+
+
+def _task_started(task_id=None, task=None, **kwargs):
+    if not task_id:
+        return
+    origin = _request_id_of(task) or task_id
+    _task_tokens[task_id] = (request_id.set(origin), current_task_id.set(task_id))
 
 
 def _task_finished(task_id=None, **kwargs):
-    token = _task_tokens.pop(task_id, None)
-    if token is None:
+    tokens = _task_tokens.pop(task_id, None)
+    if tokens is None:
         return
+    origin_token, task_token = tokens
     try:
-        # Back to what it was: an eager task run inside a web request leaves that
+        # Back to what they were: an eager task run inside a web request leaves that
         # request's id in place for the rest of the request.
-        request_id.reset(token)
-    except ValueError:  # set in another context (a green-thread pool): just clear it
+        current_task_id.reset(task_token)
+        request_id.reset(origin_token)
+    except ValueError:  # set in another context (a green-thread pool): just clear them
+        current_task_id.set(None)
         request_id.set(None)
 
 
 def bind_celery_signals() -> None:
-    """Let every task's log lines carry its task id (``request_id``)."""
-    from celery.signals import task_postrun, task_prerun
+    """Let every task's log lines carry the id of the request that caused it
+    (``request_id``) and its own (``task_id``)."""
+    from celery.signals import before_task_publish, task_postrun, task_prerun
 
+    before_task_publish.connect(
+        _request_id_on_publish, weak=False, dispatch_uid="storyloom-log-request-id-header"
+    )
     task_prerun.connect(_task_started, weak=False, dispatch_uid="storyloom-log-task-started")
     task_postrun.connect(_task_finished, weak=False, dispatch_uid="storyloom-log-task-finished")

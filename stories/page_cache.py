@@ -9,14 +9,17 @@ Three parts, each with one job (docs/architecture.md, "Cached pages"):
   ``series:<id>``, ``image:<id>``, ``conversation:<story id>``, and the listings it
   draws from (``stories``, ``interests``, ``index:<id>``, ``interest-stories:<id>``).
   The tags travel to the WSGI layer in the request's environ; Django stores nothing.
+  The RSS and Atom feeds tag themselves the same way (``tag_feed``): the listing they
+  draw from and ``page:<id>`` and ``interest:<id>`` for the stories they list.
 * **Serving** (WSGI, in front of Django: ``with_page_cache``, wired in ``cms.wsgi``).
   A GET or HEAD without a session cookie, for a path outside the admin, API and
   files, is looked up by scheme, host, path and the query parameters that change
-  a page (``?page=``; tracking parameters such as ``utm_*``, ``sh`` and ``nl`` are
-  dropped, any other parameter skips the cache). A current copy is answered at once,
-  usually in one cache round trip (the entry and its tags' versions together), with
-  ``ETag``, ``Last-Modified`` and ``304 Not Modified`` for conditional requests,
-  without Django's middleware, routing, privacy checks or database. Otherwise Django
+  a page (``?page=``; ``?limit=`` for a feed; tracking parameters such as ``utm_*``,
+  ``sh`` and ``nl`` are dropped, any other parameter skips the cache). A current copy
+  is answered at once, usually in one cache round trip (the entry and its tags'
+  versions together), with ``ETag``, ``Last-Modified`` and ``304 Not Modified`` for
+  conditional requests, without Django's middleware, routing, privacy checks or
+  database. Otherwise Django
   answers, and a response it tagged is stored with every header the middleware
   added, unless it sets a cookie, says ``private``/``no-store``/``no-cache``
   (Wagtail does for pages with view restrictions), varies on more than
@@ -66,18 +69,20 @@ INTERESTS = "interests"
 
 #: Query parameters that change what a page shows; they are part of the key.
 KEYED_PARAMETERS = ("page",)
+#: Feeds (``syndication.feeds``) live under this path and take ``?limit=`` instead.
+FEED_PATHS = ("/feeds/",)
+FEED_KEYED_PARAMETERS = ("limit",)
 #: Tracking parameters the page never reads (engage.js reads and strips them in the
 #: browser): the same cached page answers with or without them.
 IGNORED_PARAMETERS = ("sh", "nl", "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid")
 IGNORED_PREFIXES = ("utm_",)
-#: Paths never looked up: the admin, the API, files and the collector.
+#: Paths never looked up: the admin, the API, files, the collector and the newsletter.
 SKIPPED_PATHS = (
     "/admin/",
     "/django-admin/",
     "/api/",
     "/documents/",
     "/e/",
-    "/feeds/",
     "/newsletter/",
 )
 #: Cookies that make a reader's page their own (signed in, a password-protected page
@@ -245,9 +250,11 @@ def purge_all() -> None:
 
 
 def purge_conversation(story_id) -> None:
-    """A "Join the conversation" link was added under a story: its page shows it now.
+    """A "Join the conversation" link was added under a story, or taken away: its page
+    shows the change now.
 
-    Called by syndication when a post goes live (``stories`` never imports it).
+    Called by syndication when a post goes live and when a published one is deleted or
+    taken back (``stories`` never imports it).
     """
     urls = ()
     if frontend_cache_configured():
@@ -286,6 +293,33 @@ def serve_cached(page, request, render):
             # Unsure what the page shows: the reader gets it, nobody else does.
             logger.exception("page cache: could not tag %s", request.path)
     return response
+
+
+def tag_feed(request, items, interest=None) -> None:
+    """Let the WSGI layer store a feed (RSS or Atom) of ``items`` for anonymous readers.
+
+    Called by ``syndication.feeds`` with the stories it lists, once they are loaded. A
+    feed depends on the listing it is cut from (``stories``, or with ``interest`` that
+    interest's ``interest-stories:`` and its name and description), on each story it
+    lists (``page:<id>``: title, intro, address, dates; so editing a listed story purges
+    it, editing another does not) and on the names of their interests (the categories:
+    ``interest:<id>`` from the prefetched interests, else every interest). No query.
+    """
+    if not is_cacheable(request):
+        return
+    tags = {ALL}
+    if interest is None:
+        tags.add(STORIES)
+    else:
+        tags.update({interest_tag(interest.pk), interest_stories_tag(interest.pk)})
+    for item in items:
+        tags.add(page_tag(item.pk))
+        prefetched = getattr(item, "_prefetched_objects_cache", {})
+        if "interests" in prefetched:
+            tags.update(interest_tag(i.pk) for i in prefetched["interests"])
+        else:
+            tags.add(INTERESTS)
+    request.META[ENVIRON_TAGS] = frozenset(tags)
 
 
 def tags_for(page, context) -> set[str]:
@@ -446,7 +480,8 @@ def request_key(environ) -> str | None:
     scheme = _scheme(environ)
     if scheme != "https" and settings.SECURE_SSL_REDIRECT:
         return None  # Django redirects it
-    query = _keyed_query(environ.get("QUERY_STRING", ""))
+    keyed = FEED_KEYED_PARAMETERS if path.startswith(FEED_PATHS) else KEYED_PARAMETERS
+    query = _keyed_query(environ.get("QUERY_STRING", ""), keyed)
     if query is None:
         return None
     host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
@@ -479,13 +514,13 @@ def _scheme(environ) -> str:
     return environ.get("wsgi.url_scheme", "http")
 
 
-def _keyed_query(query_string: str) -> str | None:
+def _keyed_query(query_string: str, keyed=KEYED_PARAMETERS) -> str | None:
     """The parameters that change the page, in order; None if one is unknown."""
     if not query_string:
         return ""
     kept = []
     for name, value in parse_qsl(query_string, keep_blank_values=True):
-        if name in KEYED_PARAMETERS:
+        if name in keyed:
             kept.append((name, value))
         elif name in IGNORED_PARAMETERS or name.startswith(IGNORED_PREFIXES):
             continue

@@ -23,8 +23,16 @@ an interest saved or deleted                   ``interest:<id>``, ``interest-sto
 a series saved or deleted                      ``series:<id>``
 a picture saved or deleted                     ``image:<id>``
 a view restriction added, changed, removed     ``page:<id>`` (everything if it has children)
-a post goes live (``syndication``)             ``conversation:<story id>``
+a post goes live, or a published post is       ``conversation:<story id>``
+deleted or saved out of ``published``
+(``syndication``)
 =============================================  ==============================================
+
+The RSS and Atom feeds are stored too, tagged like the pages (``page_cache.tag_feed``):
+``stories`` or ``interest-stories:<id>``, and ``page:<id>`` and ``interest:<id>`` of the
+stories they list. So publishing or unpublishing a story changes the feeds it is in,
+republishing a story changes only the feeds that list it, and the rows above need
+nothing more for them.
 
 Whether a published story was live before, and with which interests and series, is
 read just before Wagtail saves it (``pre_save``); what a deleted story was listed

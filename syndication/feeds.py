@@ -14,8 +14,9 @@ from django.utils.feedgenerator import Atom1Feed
 
 from wagtail.models import Site
 
+from stories import page_cache
 from stories.models import AudienceInterest, StoryPage
-from stories.reading import request_site_name
+from stories.reading import request_site_name, with_interest
 
 DEFAULT_ITEMS = 20
 MAX_ITEMS = 100
@@ -73,7 +74,9 @@ class StoriesFeed(Feed):
         return StoryPage.objects.live().order_by("-first_published_at", "-pk")
 
     def items(self, obj):
-        return self.stories(obj).prefetch_related("interests")[: obj.limit]
+        items = list(self.stories(obj).prefetch_related("interests")[: obj.limit])
+        page_cache.tag_feed(obj.request, items, obj.interest)  # cached until one changes
+        return items
 
     def item_title(self, item):
         return item.title
@@ -109,7 +112,7 @@ class InterestStoriesFeed(StoriesFeed):
         return obj.interest.description or f"Stories about {obj.interest.name.lower()}."
 
     def stories(self, obj):
-        return super().stories(obj).filter(interests=obj.interest)
+        return with_interest(super().stories(obj), obj.interest)
 
 
 class StoriesAtomFeed(StoriesFeed):

@@ -1,13 +1,26 @@
-"""Structured logs: one JSON object per line, carrying the request's (or the task's) id."""
+"""Structured logs: one JSON object per line, carrying the request's (and the task's) id."""
 
 import io
 import json
 import logging
 
+from django.http import HttpResponse
+from django.test import RequestFactory
+
 import pytest
+from celery.signals import before_task_publish
+from celery.worker.request import Request
 
 from cms.celery import app
-from cms.logging import JSONFormatter, RequestIdFilter, request_id
+from cms.logging import (
+    REQUEST_ID_HEADER,
+    TEXT_FORMAT,
+    JSONFormatter,
+    RequestIdFilter,
+    current_task_id,
+    request_id,
+)
+from cms.middleware import RequestIdMiddleware
 
 task_log = logging.getLogger("tests.logging.task")
 
@@ -16,6 +29,12 @@ task_log = logging.getLogger("tests.logging.task")
 def say_something(word):
     task_log.warning("the task says %s", word)
     return word
+
+
+@app.task(name="tests.logging.pass_it_on")
+def pass_it_on(word):
+    task_log.warning("first, %s", word)
+    say_something.delay(f"then {word}")
 
 
 @pytest.fixture
@@ -100,22 +119,110 @@ def test_an_exception_is_one_line_with_its_traceback(json_lines):
     assert line["exception"].endswith("ValueError: no such thing")
 
 
-def test_a_task_s_log_lines_carry_its_task_id(json_lines):
+def task_lines(json_lines):
+    return [line for line in json_lines() if line["logger"] == task_log.name]
+
+
+def test_an_eager_task_logs_the_id_of_the_request_that_enqueued_it_and_its_own(json_lines):
     token = request_id.set("a-web-request-id")
     try:
-        result = say_something.apply(args=["hello"])
-        assert request_id.get() == "a-web-request-id"  # the request's id is back
+        result = say_something.delay("hello")
+        # the request's id is back, and no task id is left behind
+        assert request_id.get() == "a-web-request-id"
+        assert current_task_id.get() is None
     finally:
         request_id.reset(token)
-    (line,) = [line for line in json_lines() if line["logger"] == task_log.name]
+    (line,) = task_lines(json_lines)
     assert line["message"] == "the task says hello"
-    assert line["request_id"] == result.id
+    assert line["request_id"] == "a-web-request-id"
+    assert line["task_id"] == result.id
 
 
-def test_text_format_shows_the_id_too():
+def test_tasks_enqueued_while_a_request_runs_carry_its_id_through_the_middleware(json_lines):
+    def view(request):
+        pass_it_on.delay("a reader did something")
+        return HttpResponse("ok")
+
+    response = RequestIdMiddleware(view)(RequestFactory().get("/somewhere/"))
+    rid = response["X-Request-ID"]
+    lines = task_lines(json_lines)
+    assert [line["message"] for line in lines] == [
+        "first, a reader did something",
+        "the task says then a reader did something",
+    ]
+    # the task enqueued by the task still names the request that started it all
+    assert {line["request_id"] for line in lines} == {rid}
+    outer, inner = (line["task_id"] for line in lines)
+    assert outer != inner and rid not in (outer, inner)
+    assert request_id.get() is None and current_task_id.get() is None
+
+
+def test_a_task_nobody_s_request_caused_uses_its_own_id(json_lines):
+    result = say_something.delay("on beat's time")
+    (line,) = task_lines(json_lines)
+    assert line["request_id"] == line["task_id"] == result.id
+
+
+@pytest.fixture
+def published():
+    """Task messages published for real, to an in-memory broker: ``(headers, message)``."""
+    sent = []
+
+    def capture(headers=None, **kwargs):
+        sent.append(headers)
+
+    before_task_publish.connect(capture, weak=False, dispatch_uid="tests-logging-capture")
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        with app.connection_for_write("memory://") as connection:
+            queue = connection.SimpleQueue(app.conf.task_default_queue)
+
+            def publish(task, *args):
+                with connection.Producer() as producer:
+                    task.apply_async(args=args, producer=producer)
+                return sent[-1], queue.get(timeout=1)
+
+            yield publish
+            queue.close()
+    finally:
+        app.conf.task_always_eager = eager
+        before_task_publish.disconnect(dispatch_uid="tests-logging-capture")
+
+
+def test_a_published_task_carries_the_request_id_in_its_headers_to_the_worker(
+    published, json_lines
+):
+    token = request_id.set("a-web-request-id")
+    try:
+        headers, message = published(say_something, "over the wire")
+    finally:
+        request_id.reset(token)
+    assert headers[REQUEST_ID_HEADER] == "a-web-request-id"
+    assert message.headers[REQUEST_ID_HEADER] == "a-web-request-id"
+
+    # What a worker does with the message: its own request object, the real trace.
+    worker_request = Request(message, app=app, task=app.tasks[say_something.name])
+    assert worker_request.execute() == "over the wire"
+    (line,) = task_lines(json_lines)
+    assert line["request_id"] == "a-web-request-id"
+    assert line["task_id"] == message.headers["id"]
+    assert request_id.get() is None and current_task_id.get() is None
+
+
+def test_outside_a_request_no_header_is_added_and_a_forged_one_is_ignored(published, json_lines):
+    headers, message = published(say_something, "from a shell")
+    assert REQUEST_ID_HEADER not in headers
+    message.headers[REQUEST_ID_HEADER] = 'x" injected\n{"level": "INFO"}'
+    Request(message, app=app, task=app.tasks[say_something.name]).execute()
+    (line,) = task_lines(json_lines)
+    assert line["request_id"] == line["task_id"] == message.headers["id"]
+
+
+def test_text_format_shows_the_ids_too():
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(levelname)s [%(request_id)s] %(message)s"))
+    handler.setFormatter(logging.Formatter(TEXT_FORMAT.replace("%(asctime)s ", "")))
     handler.addFilter(RequestIdFilter())
     logger = logging.getLogger("tests.logging.text")
     logger.addHandler(handler)
@@ -123,10 +230,14 @@ def test_text_format_shows_the_id_too():
         logger.warning("outside")
         token = request_id.set("abc123def456")
         logger.warning("inside")
+        task_token = current_task_id.set("7f1c-task")
+        logger.warning("in its task")
+        current_task_id.reset(task_token)
         request_id.reset(token)
     finally:
         logger.removeHandler(handler)
     assert stream.getvalue().splitlines() == [
-        "WARNING [-] outside",
-        "WARNING [abc123def456] inside",
+        "WARNING tests.logging.text [-] [-] outside",
+        "WARNING tests.logging.text [abc123def456] [-] inside",
+        "WARNING tests.logging.text [abc123def456] [7f1c-task] in its task",
     ]

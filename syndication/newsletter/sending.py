@@ -43,7 +43,7 @@ from django.core import signing
 from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as DjangoSMTPBackend
 from django.db import connection, transaction
-from django.db.models import CharField, Count, Max, Q, Sum, Value
+from django.db.models import CharField, Count, Max, Min, Q, Sum, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
@@ -321,11 +321,14 @@ def select_for(edition, readers: Sequence[selection.Reader], pool: Pool, now):
 
 
 # --- Starting an edition ------------------------------------------------------------------------
-def start_due_editions(now=None) -> list[int]:
+def start_due_editions(now=None, only: Sequence[int] | None = None) -> list[int]:
     """Move editions due now from scheduled to sending (each by one conditional UPDATE,
-    so only one caller starts it); return the ids this call started."""
+    so only one caller starts it); return the ids this call started. ``only``: just
+    these editions (``manage.py send_edition`` sending one in its own process)."""
     now = now or timezone.now()
     due = Edition.objects.filter(status=Status.SCHEDULED, send_at__lte=now).order_by("send_at")
+    if only is not None:
+        due = due.filter(pk__in=only)
     started = []
     for edition_id in due.values_list("pk", flat=True):
         if move_edition(edition_id, "start", started_at=now, finished_at=None, error=""):
@@ -494,6 +497,26 @@ def claim(edition_id: int, first: int, last: int, now) -> list[Delivery]:
         .select_related("subscriber")
         .order_by("subscriber_id")
     )
+
+
+def next_claim_at(edition_id: int, now=None):
+    """When ``claim`` will next find something of this edition to take: now for a
+    delivery never tried, a deferred one's retry time, a claim's stale time; None when no
+    delivery is left to settle. The same rule as ``claim``, for callers that wait."""
+    now = now or timezone.now()
+    deliveries = Delivery.objects.filter(edition_id=edition_id)
+    if deliveries.filter(state=State.PENDING, attempted_at__isnull=True).exists():
+        return now
+    found = deliveries.aggregate(
+        pending=Min("attempted_at", filter=Q(state=State.PENDING)),
+        sending=Min("attempted_at", filter=Q(state=State.SENDING)),
+    )
+    times = []
+    if found["pending"]:
+        times.append(found["pending"] + datetime.timedelta(seconds=settings.NEWSLETTER_RETRY_AFTER))
+    if found["sending"]:
+        times.append(found["sending"] + datetime.timedelta(seconds=settings.NEWSLETTER_STUCK_AFTER))
+    return min(times, default=None)
 
 
 def send_chunk(edition_id: int, first: int, last: int, *, backend=None) -> ChunkReport:

@@ -103,6 +103,22 @@ def test_publish(reader, make_story, unrelated):
     still_cached(reader, unrelated.url)
 
 
+def test_publish_a_story_into_the_feeds(reader, make_story, unrelated):
+    pets = AudienceInterestFactory(name="Pets")
+    make_story(title="An older pet story", interests=[pets])
+    story = make_story(title="The hamster in the slipper", interests=[pets], live=False)
+    other_feed = f"/feeds/interest/{unrelated.interests.get().slug}/rss/"
+    feeds = ["/feeds/stories/rss/", "/feeds/stories/atom/", "/feeds/interest/pets/rss/"]
+    stored(reader, *feeds, other_feed)
+
+    started = time.monotonic()
+    story.save_revision().publish()
+
+    for url in feeds:
+        changes_in_time(reader, url, lambda r: "The hamster in the slipper" in html(r), started)
+    still_cached(reader, other_feed)
+
+
 def test_unpublish(reader, make_story, unrelated):
     story, other = make_story(), make_story(title="Gone by lunchtime")
     link(story, other, "related")

@@ -372,6 +372,137 @@ def test_purge_all_empties_the_cache(reader, make_story):
     assert reader.get(story.url)["X-Cache"] == "miss"
 
 
+# --- Feeds -------------------------------------------------------------------------------
+
+
+def feed_titles(response) -> list[str]:
+    return re.findall(r"<item><title>(.*?)</title>", body(response))
+
+
+def test_feeds_are_stored_and_served_without_django(reader, make_story):
+    make_story(title="The kettle that sang")
+    first = reader.get("/feeds/stories/rss/")
+    assert first.status_code == 200 and first["X-Cache"] == "miss"
+    assert first["Content-Type"].startswith("application/rss+xml")
+    with CaptureQueriesContext(connection) as queries:
+        again = reader.get("/feeds/stories/rss/?utm_source=reader")
+    assert hit(again) and len(queries) == 0
+    assert again.content == first.content and again["Content-Type"] == first["Content-Type"]
+    assert feed_titles(again) == ["The kettle that sang"]
+    # A feed reader's conditional request costs nothing.
+    assert reader.get("/feeds/stories/rss/", HTTP_IF_NONE_MATCH=again["ETag"]).status_code == 304
+    atom = reader.get("/feeds/stories/atom/")
+    assert atom["X-Cache"] == "miss" and "application/atom+xml" in atom["Content-Type"]
+    assert hit(reader.get("/feeds/stories/atom/"))
+
+
+def test_a_feeds_limit_is_part_of_the_key_and_bad_ones_are_never_stored(reader, make_story):
+    for n in range(3):
+        make_story(title=f"Story {n}")
+    assert len(feed_titles(reader.get("/feeds/stories/rss/?limit=1"))) == 1
+    full = reader.get("/feeds/stories/rss/")
+    assert full["X-Cache"] == "miss" and len(feed_titles(full)) == 3
+    assert hit(reader.get("/feeds/stories/rss/?limit=1"))
+    for _ in range(2):
+        bad = reader.get("/feeds/stories/rss/?limit=abc")
+        assert bad.status_code == 400 and "X-Cache" not in bad
+    unknown = reader.get("/feeds/stories/rss/?page=2")  # feeds have no pages
+    assert unknown.status_code == 200 and "X-Cache" not in unknown
+
+
+def test_feeds_are_tagged_with_their_listing_and_the_stories_they_list(reader, make_story):
+    pets, money = AudienceInterestFactory(name="Pets"), AudienceInterestFactory(name="Money")
+    dog = make_story(title="A dog called Biscuit", interests=[pets, money])
+    budget = make_story(title="Budgeting with a teenager", interests=[money])
+    everything = reader.get("/feeds/stories/rss/").wsgi_request.META[page_cache.ENVIRON_TAGS]
+    assert everything == {
+        "all",
+        "stories",
+        f"page:{dog.pk}",
+        f"page:{budget.pk}",
+        f"interest:{pets.pk}",
+        f"interest:{money.pk}",
+    }
+    of_pets = reader.get("/feeds/interest/pets/atom/").wsgi_request.META[page_cache.ENVIRON_TAGS]
+    assert of_pets == {
+        "all",
+        f"interest-stories:{pets.pk}",
+        f"page:{dog.pk}",
+        f"interest:{pets.pk}",
+        f"interest:{money.pk}",
+    }
+
+
+def test_publishing_unpublishing_and_editing_a_listed_story_purge_the_feeds_showing_it(
+    reader, make_story, django_capture_on_commit_callbacks
+):
+    pets, money = AudienceInterestFactory(name="Pets"), AudienceInterestFactory(name="Money")
+    dog = make_story(title="A dog called Biscuit", interests=[pets])
+    make_story(title="Budgeting with a teenager", interests=[money])
+    feeds = ["/feeds/stories/rss/", "/feeds/interest/pets/rss/", "/feeds/interest/money/atom/"]
+    for url in feeds:
+        reader.get(url)
+
+    # Publishing a new Pets story: the feeds it joins change, the Money feed does not.
+    cat = make_story(title="The cat who paid rent", interests=[pets], live=False)
+    for url in feeds:
+        assert hit(reader.get(url)), url  # a draft changes nothing
+    with committed(django_capture_on_commit_callbacks):
+        cat.save_revision().publish()
+    for url in feeds[:2]:
+        response = reader.get(url)
+        assert response["X-Cache"] == "miss" and "The cat who paid rent" in body(response), url
+    assert hit(reader.get(feeds[2]))
+
+    # Editing a listed story: the feeds listing it change.
+    with committed(django_capture_on_commit_callbacks):
+        dog.title = "A dog called Crumpet"
+        dog.save_revision().publish()
+    for url in feeds[:2]:
+        assert "A dog called Crumpet" in body(reader.get(url)), url
+    assert hit(reader.get(feeds[2]))
+
+    # Unpublishing: it leaves them.
+    cat.refresh_from_db()  # live since its revision was published
+    with committed(django_capture_on_commit_callbacks):
+        cat.unpublish()
+    for url in feeds[:2]:
+        assert "The cat who paid rent" not in body(reader.get(url)), url
+    assert hit(reader.get(feeds[2]))
+
+
+def test_editing_a_story_the_feed_does_not_list_leaves_it_stored(
+    reader, make_story, django_capture_on_commit_callbacks
+):
+    old = make_story(title="An old one")
+    make_story(title="A new one")
+    assert feed_titles(reader.get("/feeds/stories/rss/?limit=1")) == ["A new one"]
+    with committed(django_capture_on_commit_callbacks):
+        old.title = "An old one, retitled"
+        old.save_revision().publish()
+    assert hit(reader.get("/feeds/stories/rss/?limit=1"))
+    assert "An old one, retitled" in body(reader.get("/feeds/stories/rss/"))
+
+
+def test_renaming_an_interest_purges_the_feeds_naming_it(
+    reader, make_story, django_capture_on_commit_callbacks
+):
+    pets = AudienceInterestFactory(name="Pets")
+    make_story(interests=[pets])
+    reader.get("/feeds/stories/rss/")
+    with committed(django_capture_on_commit_callbacks):
+        pets.name = "Animals at home"
+        pets.save()
+    assert "<category>Animals at home</category>" in body(reader.get("/feeds/stories/rss/"))
+
+
+def test_signed_in_readers_feeds_are_not_stored(reader, make_story, admin_user):
+    make_story()
+    reader.force_login(admin_user)
+    for _ in range(2):
+        assert "X-Cache" not in reader.get("/feeds/stories/rss/")
+
+
 # --- The CDN -----------------------------------------------------------------------------
 
 

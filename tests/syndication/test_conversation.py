@@ -146,3 +146,83 @@ def test_the_links_cost_one_query_however_many_posts(client, make_story, mastodo
     many_total, many_post_queries = queries_for(many)
     assert one_post_queries == many_post_queries == 1
     assert many_total <= one_total
+
+
+# --- A post leaving the block ---------------------------------------------------------------
+
+
+def committed(django_capture_on_commit_callbacks):
+    """Run what waits for the commit (the purges), as a real commit would."""
+    return django_capture_on_commit_callbacks(execute=True)
+
+
+def hit(response) -> bool:
+    return response.get("X-Cache") == "hit"
+
+
+def test_deleting_a_published_post_takes_its_link_off_the_cached_page_on_commit(
+    client, make_story, mastodon, django_capture_on_commit_callbacks
+):
+    story, other = make_story(), make_story()
+    post = post_for(story, mastodon)
+    publish(post, "https://social.example/@storyloom/41")
+    publish(post_for(other, mastodon), "https://social.example/@storyloom/42")
+    assert "@storyloom/41" in client.get(story.url).content.decode()
+    client.get(other.url)
+    assert hit(client.get(story.url)) and hit(client.get(other.url))
+
+    with django_capture_on_commit_callbacks(execute=False) as waiting:
+        post.delete()
+        # Not committed yet: readers keep the page they had (the delete may roll back).
+        assert hit(client.get(story.url))
+    assert waiting, "the purge waits for the commit"
+    for callback in waiting:
+        callback()
+
+    response = client.get(story.url)
+    assert response["X-Cache"] == "miss"
+    assert "@storyloom/41" not in response.content.decode()
+    assert "Join the conversation" not in response.content.decode()
+    assert hit(client.get(other.url))  # only the post's own story
+
+
+def test_deleting_one_of_several_posts_keeps_the_others(
+    client, make_story, mastodon, bluesky, django_capture_on_commit_callbacks
+):
+    story = make_story()
+    going = post_for(story, mastodon)
+    publish(going, "https://social.example/@storyloom/51")
+    publish(post_for(story, bluesky), "https://bsky.app/profile/storyloom/post/52")
+    client.get(story.url)
+    with committed(django_capture_on_commit_callbacks):
+        SyndicationPost.objects.filter(pk=going.pk).delete()  # a queryset delete too
+    block = conversation(client.get(story.url).content.decode())
+    assert "@storyloom/51" not in block and "post/52" in block
+
+
+def test_a_post_saved_out_of_published_is_taken_off_the_page(
+    client, make_story, mastodon, django_capture_on_commit_callbacks
+):
+    story = make_story()
+    post = post_for(story, mastodon)
+    publish(post, "https://social.example/@storyloom/61")
+    assert "@storyloom/61" in client.get(story.url).content.decode()
+    post.refresh_from_db()
+    with committed(django_capture_on_commit_callbacks):
+        post.state = states.CANCELLED  # by hand: the state machine never leaves published
+        post.save()
+    assert "@storyloom/61" not in client.get(story.url).content.decode()
+
+
+def test_deleting_or_saving_a_post_that_was_not_shown_purges_nothing(
+    client, make_story, mastodon, django_capture_on_commit_callbacks
+):
+    story = make_story()
+    scheduled = post_for(story, mastodon)
+    client.get(story.url)
+    with committed(django_capture_on_commit_callbacks) as callbacks:
+        scheduled.text = "Another way to say it. {story_url}"
+        scheduled.save()
+        scheduled.delete()
+    assert callbacks == []
+    assert hit(client.get(story.url))
