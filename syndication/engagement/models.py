@@ -25,8 +25,13 @@ class EngagementRollup(models.Model):
     """
 
     day = models.DateField()
+    # No index of its own: ``rollup_story_day`` starts with the story, and every flush
+    # would keep a second index up to date for nothing.
     story = models.ForeignKey(
-        "stories.StoryPage", on_delete=models.CASCADE, related_name="engagement_rollups"
+        "stories.StoryPage",
+        on_delete=models.CASCADE,
+        related_name="engagement_rollups",
+        db_index=False,
     )
     event = models.CharField(max_length=20)
     source = models.CharField(max_length=64, default="direct")

@@ -8,7 +8,10 @@ import pytest
 from cms.models import TaskFailure
 from tests.integration.conftest import celery_process, database_url_for_child, wait_for
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_a_worker_records_a_real_failure(redis_server, tmp_path):

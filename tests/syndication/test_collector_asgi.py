@@ -19,7 +19,7 @@ from syndication.engagement import asgi, flush
 from syndication.engagement.models import EngagementRollup, ShareToken
 from tests.syndication.test_collector import READER
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ processes on Redis.
 """
 
 import datetime
+import uuid
 
 from django.utils import timezone
 
@@ -238,7 +239,7 @@ def test_the_sweeper_returns_posts_whose_worker_died(schedule, settings):
     assert sorted(ids) == sorted([unsent.pk, sent.pk])
     long_ago = timezone.now() - datetime.timedelta(minutes=5)
     # Both were taken up by a worker that then died, one after sending.
-    SyndicationPost.objects.filter(pk__in=ids).update(claimed_at=long_ago, started_at=long_ago)
+    SyndicationPost.objects.filter(pk__in=ids).update(claimed_at=long_ago, taken_at=long_ago)
     SyndicationPost.objects.filter(pk=sent.pk).update(request_sent_at=long_ago, send_count=1)
     assert publishing.sweep_stuck_posts() == 2
     assert reload(unsent).state == states.SCHEDULED
@@ -255,7 +256,7 @@ def test_a_post_waiting_in_a_long_queue_is_not_swept_until_its_task_is_lost(sche
     claim, ids = publishing.claim_due_posts()
     ten_minutes_ago = timezone.now() - datetime.timedelta(minutes=10)
     SyndicationPost.objects.filter(pk__in=ids).update(claimed_at=ten_minutes_ago)
-    SyndicationPost.objects.filter(pk=taken_up.pk).update(started_at=ten_minutes_ago)
+    SyndicationPost.objects.filter(pk=taken_up.pk).update(taken_at=ten_minutes_ago)
     assert publishing.sweep_stuck_posts() == 1  # only the one a worker took up and lost
     assert reload(waiting).state == states.PUBLISHING
     assert reload(taken_up).state == states.SCHEDULED
@@ -271,12 +272,27 @@ def test_a_post_waiting_in_a_long_queue_is_not_swept_until_its_task_is_lost(sche
     assert publishing.publish_post(waiting.pk, claim) == "stale"
 
 
-def test_a_task_that_takes_its_post_up_records_when(schedule, settings, mastodon_server):
-    post = schedule()
+def test_a_worker_receiving_or_running_the_task_records_when(schedule, mastodon_server):
+    """The real receipt path runs in the worker kill test (tests/integration): a worker
+    killed holding prefetched messages leaves posts the sweeper settles."""
+    from types import SimpleNamespace
+
+    from syndication.tasks import note_post_taken, publish_post
+
+    received, ran, elsewhere = schedule(), schedule(), schedule()
     claim, _ = publishing.claim_due_posts()
     before = timezone.now()
-    assert publishing.publish_post(post.pk, claim) == "published"
-    assert reload(post).started_at >= before
+    # The fields of celery.worker.request.Request the receiver reads.
+    note_post_taken(request=SimpleNamespace(name=publish_post.name, args=[received.pk, claim]))
+    note_post_taken(
+        request=SimpleNamespace(name=publish_post.name, args=[elsewhere.pk, str(uuid.uuid4())])
+    )
+    note_post_taken(request=SimpleNamespace(name="another.task", args=[ran.pk, claim]))
+    assert reload(received).taken_at >= before
+    assert reload(elsewhere).taken_at is None  # not its claim
+    assert reload(ran).taken_at is None
+    assert publishing.publish_post(ran.pk, claim) == "published"
+    assert reload(ran).taken_at >= before
 
 
 def test_a_fresh_publishing_post_is_not_swept(schedule, settings):

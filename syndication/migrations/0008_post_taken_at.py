@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='syndicationpost',
-            name='started_at',
+            name='taken_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]
