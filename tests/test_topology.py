@@ -55,6 +55,12 @@ def test_every_queue_has_a_worker_and_publishing_and_newsletters_have_their_own(
     assert all(by_process[name] == {"publishing"} for name in publisher)
 
 
+def test_the_publisher_takes_one_post_at_a_time():
+    """A post a publisher has received but not started must not wait behind several
+    others (each up to the task time limit) until the sweeper takes it for lost."""
+    assert "--prefetch-multiplier=1" in processes("Procfile")["publisher"]
+
+
 def test_exactly_one_beat():
     beats = [
         name
