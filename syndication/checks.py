@@ -27,15 +27,6 @@ def publishing_timeouts(app_configs, **kwargs):
                 id="syndication.E002",
             )
         )
-    if visibility is not None and visibility >= settings.SYNDICATION_QUEUED_LOST_AFTER:
-        errors.append(
-            Error(
-                "SYNDICATION_QUEUED_LOST_AFTER_SECONDS must be longer than the broker's "
-                "visibility_timeout, or a post whose task is about to be handed out again "
-                "is queued a second time.",
-                id="syndication.E004",
-            )
-        )
     if limit <= settings.SYNDICATION_HTTP_TIMEOUT * 3:
         errors.append(
             Error(

@@ -185,9 +185,6 @@ class SyndicationPost(models.Model):
     due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     claim = models.UUIDField(null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True)
-    # When a worker took the claimed post's task from the queue (received it, then ran
-    # it); before that the task was only waiting in the queue.
-    taken_at = models.DateTimeField(null=True, blank=True)
     request_sent_at = models.DateTimeField(null=True, blank=True)
     send_count = models.PositiveIntegerField(default=0)
     failure_count = models.PositiveIntegerField(default=0)

@@ -18,8 +18,7 @@ How (docs/syndication.md has the long version):
    makes the post ``unconfirmed``, settled later by step 2 — never a blind repeat.
    Errors before sending and ``429`` retry with exponential backoff and jitter, honouring
    ``Retry-After``. A revoked token marks the account "needs reconnecting" and its posts
-   wait. ``sweep_stuck_posts`` returns posts whose worker died to the queue (and, much
-   later, any whose task was lost before a worker took it up).
+   wait. ``sweep_stuck_posts`` returns posts whose worker died to the queue.
 """
 
 import datetime
@@ -123,37 +122,19 @@ def dispatch_due_posts(enqueue, now=None, limit: int = 1000) -> int:
 
 
 def sweep_stuck_posts(now=None) -> int:
-    """Settle posts whose worker died, or whose task was lost before any worker took it.
-
-    A post whose task a worker took from the queue (``taken_at`` under the current
-    claim: stamped when a worker receives it, ``tasks.note_post_taken``, and when it runs)
-    and still ``publishing`` after ``SYNDICATION_STUCK_AFTER`` lost its worker: no task
-    runs that long. A post still waiting in the queue is not stuck, however long the
-    queue: only after ``SYNDICATION_QUEUED_LOST_AFTER`` (beyond the broker's visibility
-    timeout, when a message held by a dead worker is handed out again) is its task taken
-    as lost. Sweeping by claim time alone re-queued posts behind a long backlog, again
-    and again while it lasted.
-    """
+    """Settle posts whose worker died: ``publishing`` for longer than any task may run."""
     now = now or timezone.now()
-    taken_cutoff = now - datetime.timedelta(seconds=settings.SYNDICATION_STUCK_AFTER)
-    queued_cutoff = now - datetime.timedelta(seconds=settings.SYNDICATION_QUEUED_LOST_AFTER)
-    taken = Q(taken_at__isnull=False, taken_at__gte=F("claimed_at"))
+    cutoff = now - datetime.timedelta(seconds=settings.SYNDICATION_STUCK_AFTER)
     swept = 0
-    stuck = SyndicationPost.objects.filter(state=states.PUBLISHING).filter(
-        (taken & Q(taken_at__lt=taken_cutoff)) | (~taken & Q(claimed_at__lt=queued_cutoff))
-    )
-    for post in stuck.only("pk", "state", "claim", "request_sent_at", "claimed_at", "taken_at"):
+    stuck = SyndicationPost.objects.filter(state=states.PUBLISHING, claimed_at__lt=cutoff)
+    for post in stuck.only("pk", "state", "claim", "request_sent_at", "claimed_at"):
         sent = post.request_sent_at is not None and post.request_sent_at >= post.claimed_at
         if sent:
             reason = "The worker stopped after sending; checking whether the post was published."
             moved = post.move(states.UNCONFIRMED, claim=post.claim, due_at=now, last_error=reason)
             outcome = Outcome.UNCONFIRMED
-        elif post.taken_at is not None and post.taken_at >= post.claimed_at:
-            reason = "The worker stopped before sending; queued again."
-            moved = post.move(states.SCHEDULED, claim=post.claim, due_at=now)
-            outcome = Outcome.RETRY
         else:
-            reason = "No worker took the post up; queued again."
+            reason = "The worker stopped before sending; queued again."
             moved = post.move(states.SCHEDULED, claim=post.claim, due_at=now)
             outcome = Outcome.RETRY
         if moved:
@@ -163,15 +144,6 @@ def sweep_stuck_posts(now=None) -> int:
 
 
 # --- Publishing one post ------------------------------------------------------------------
-def note_taken(post_id, claim) -> bool:
-    """Stamp ``taken_at`` on a post its task holds; False if the claim has moved on."""
-    return bool(
-        SyndicationPost.objects.filter(pk=post_id, state=states.PUBLISHING, claim=claim).update(
-            taken_at=timezone.now()
-        )
-    )
-
-
 class Stale(Exception):
     """This task no longer holds the post (someone else settled or reclaimed it)."""
 
@@ -185,9 +157,6 @@ def publish_post(post_id: int, claim: str) -> str:
     except SyndicationPost.DoesNotExist:
         return "stale"
     if post.state != states.PUBLISHING or str(post.claim) != str(claim):
-        return "stale"
-    # Running: from now on the sweeper's clock for a dead worker runs (again).
-    if not note_taken(post.pk, claim):
         return "stale"
     try:
         return _publish(post, claim)

@@ -3,7 +3,6 @@
 from django.conf import settings
 
 from celery import shared_task
-from celery.signals import task_received
 
 from . import publishing, tokens
 
@@ -46,18 +45,3 @@ def sweep_posts():
 )
 def publish_post(post_id: int, claim: str):
     return publishing.publish_post(post_id, claim)
-
-
-@task_received.connect(dispatch_uid="syndication-post-taken")
-def note_post_taken(request=None, **kwargs):
-    """A worker took a ``publish_post`` message from the queue (it may still wait behind
-    the others the worker prefetched): the post is no longer only queued. If the worker
-    dies now, the sweeper settles the post after the stuck window, not only once the
-    broker hands the message out again an hour later."""
-    if request is None or request.name != publish_post.name:
-        return
-    try:
-        post_id, claim = request.args
-    except (TypeError, ValueError):
-        return
-    publishing.note_taken(post_id, claim)

@@ -56,8 +56,8 @@ def test_every_queue_has_a_worker_and_publishing_and_newsletters_have_their_own(
 
 
 def test_the_publisher_takes_one_post_at_a_time():
-    """A post a publisher has received but not started must not wait behind several
-    others (each up to the task time limit) until the sweeper takes it for lost."""
+    """Posts wait in Redis, not in a publisher's prefetch buffer behind several others
+    (each up to the task time limit), where a dead worker would strand them."""
     assert "--prefetch-multiplier=1" in processes("Procfile")["publisher"]
 
 

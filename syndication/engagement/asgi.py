@@ -110,11 +110,6 @@ class StreamWriter:
             for _command, future in batch[replied:]:
                 settle(future, failure)
 
-    async def close(self) -> None:
-        if self.connection is not None:
-            await self.connection.disconnect()
-            self.connection = None
-
 
 def settle(future: asyncio.Future, result) -> None:
     """Give the waiting request its reply (or error), unless it has gone away."""

@@ -130,9 +130,22 @@ def test_a_worker_killed_again_and_again_still_publishes_each_post_once(
         assert SyndicationPost.objects.exclude(state=states.PUBLISHED).count() == 0
         assert len(server.statuses) == 300
         # The held posts were created, their answers lost with the worker: the sweeper
-        # made them unconfirmed and reading back settled them without a second post.
-        confirmed = PostAttempt.objects.filter(outcome=PostAttempt.Outcome.CONFIRMED)
-        assert confirmed.count() >= 2
+        # made them unconfirmed, and each was settled onto the status made while it was
+        # held, without a second post: found by reading back the account's newest 40
+        # (confirmed) or, once newer posts pushed it out of those, resent under the same
+        # Idempotency-Key, which the server answers with the status it already made.
+        swept_sent = set(
+            PostAttempt.objects.filter(
+                message__startswith="The worker stopped after sending"
+            ).values_list("post_id", flat=True)
+        )
+        assert len(swept_sent) >= 2
+        settled_by = {PostAttempt.Outcome.CONFIRMED, PostAttempt.Outcome.PUBLISHED}
+        for post in SyndicationPost.objects.filter(pk__in=swept_sent):
+            assert post.attempts.last().outcome in settled_by
+            [status] = [s for s in server.statuses if f"utm_content={post.pk}" in s["text"]]
+            assert post.remote_id == status["id"]
+            assert status["idempotency_key"] == str(post.idempotency_key)
         assert PostAttempt.objects.filter(message__startswith="The worker stopped").count() >= 2
 
 

@@ -175,7 +175,7 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_redis_unreachable_is_a_503_and_the_next_request_recovers(stream, settings, make_story):
+def test_redis_unreachable_is_a_503_with_nothing_buffered(stream, settings, make_story):
     story = make_story(title="The fix")
     app = handed_on_app([])
     real = settings.ENGAGEMENT_REDIS_URL

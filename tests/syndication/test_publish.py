@@ -6,7 +6,6 @@ processes on Redis.
 """
 
 import datetime
-import uuid
 
 from django.utils import timezone
 
@@ -238,61 +237,13 @@ def test_the_sweeper_returns_posts_whose_worker_died(schedule, settings):
     claim, ids = publishing.claim_due_posts()
     assert sorted(ids) == sorted([unsent.pk, sent.pk])
     long_ago = timezone.now() - datetime.timedelta(minutes=5)
-    # Both were taken up by a worker that then died, one after sending.
-    SyndicationPost.objects.filter(pk__in=ids).update(claimed_at=long_ago, taken_at=long_ago)
+    SyndicationPost.objects.filter(pk__in=ids).update(claimed_at=long_ago)
     SyndicationPost.objects.filter(pk=sent.pk).update(request_sent_at=long_ago, send_count=1)
     assert publishing.sweep_stuck_posts() == 2
     assert reload(unsent).state == states.SCHEDULED
     assert reload(sent).state == states.UNCONFIRMED
     # The dead worker's task, redelivered, cannot touch them any more.
     assert publishing.publish_post(unsent.pk, claim) == "stale"
-
-
-def test_a_post_waiting_in_a_long_queue_is_not_swept_until_its_task_is_lost(schedule, settings):
-    """Queued behind a backlog longer than the stuck window is not stuck: no worker died."""
-    settings.SYNDICATION_STUCK_AFTER = 60
-    settings.SYNDICATION_QUEUED_LOST_AFTER = 3900
-    waiting, taken_up = schedule(), schedule()
-    claim, ids = publishing.claim_due_posts()
-    ten_minutes_ago = timezone.now() - datetime.timedelta(minutes=10)
-    SyndicationPost.objects.filter(pk__in=ids).update(claimed_at=ten_minutes_ago)
-    SyndicationPost.objects.filter(pk=taken_up.pk).update(taken_at=ten_minutes_ago)
-    assert publishing.sweep_stuck_posts() == 1  # only the one a worker took up and lost
-    assert reload(waiting).state == states.PUBLISHING
-    assert reload(taken_up).state == states.SCHEDULED
-    # Its task, when a worker gets to it, still holds the claim.
-    assert reload(waiting).claim is not None and str(reload(waiting).claim) == claim
-
-    # Beyond the broker's visibility timeout the message is lost: queued again.
-    later = timezone.now() + datetime.timedelta(seconds=3900)
-    assert publishing.sweep_stuck_posts(now=later) == 1
-    waiting = reload(waiting)
-    assert waiting.state == states.SCHEDULED
-    assert waiting.attempts.last().message == "No worker took the post up; queued again."
-    assert publishing.publish_post(waiting.pk, claim) == "stale"
-
-
-def test_a_worker_receiving_or_running_the_task_records_when(schedule, mastodon_server):
-    """The real receipt path runs in the worker kill test (tests/integration): a worker
-    killed holding prefetched messages leaves posts the sweeper settles."""
-    from types import SimpleNamespace
-
-    from syndication.tasks import note_post_taken, publish_post
-
-    received, ran, elsewhere = schedule(), schedule(), schedule()
-    claim, _ = publishing.claim_due_posts()
-    before = timezone.now()
-    # The fields of celery.worker.request.Request the receiver reads.
-    note_post_taken(request=SimpleNamespace(name=publish_post.name, args=[received.pk, claim]))
-    note_post_taken(
-        request=SimpleNamespace(name=publish_post.name, args=[elsewhere.pk, str(uuid.uuid4())])
-    )
-    note_post_taken(request=SimpleNamespace(name="another.task", args=[ran.pk, claim]))
-    assert reload(received).taken_at >= before
-    assert reload(elsewhere).taken_at is None  # not its claim
-    assert reload(ran).taken_at is None
-    assert publishing.publish_post(ran.pk, claim) == "published"
-    assert reload(ran).taken_at >= before
 
 
 def test_a_fresh_publishing_post_is_not_swept(schedule, settings):
@@ -423,16 +374,3 @@ def test_tokens_ending_within_hours_are_refreshed_ahead_of_time(monkeypatch):
     assert seen == [account.pk]
     assert ChannelAccount.objects.get(pk=account.pk).tokens["refresh_jwt"] == "r2"
     assert far.pk not in seen
-
-
-def test_the_timing_checks_refuse_windows_that_would_queue_a_post_twice(settings):
-    from syndication.checks import publishing_timeouts
-
-    assert publishing_timeouts(None) == []
-    settings.SYNDICATION_QUEUED_LOST_AFTER = 3600  # not beyond the visibility timeout
-    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-    settings.SYNDICATION_STUCK_AFTER = settings.SYNDICATION_TASK_TIME_LIMIT
-    assert sorted(error.id for error in publishing_timeouts(None)) == [
-        "syndication.E001",
-        "syndication.E004",
-    ]

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('stories', '0005_audience_variants'),
-        ('syndication', '0008_post_taken_at'),
+        ('syndication', '0007_edition_permissions'),
     ]
 
     operations = [
