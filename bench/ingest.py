@@ -100,9 +100,11 @@ def site_env(tmp: Path, redis: str, stream: str) -> dict[str, str]:
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
-    database_url = os.environ.get("BENCH_DATABASE_URL", "").strip()
-    if database_url:
-        env["DATABASE_URL"] = database_url
+    # Production settings require DATABASE_URL: a SQLite file in the throw-away
+    # directory unless BENCH_DATABASE_URL names another database.
+    env["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "").strip() or (
+        f"sqlite:///{tmp / 'var' / 'storyloom.sqlite3'}"
+    )
     return env
 
 

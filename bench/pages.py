@@ -186,9 +186,11 @@ def site_env(tmp: Path, modules: Path, redis: str) -> dict[str, str]:
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
-    database_url = os.environ.get("BENCH_DATABASE_URL", "").strip()
-    if database_url:
-        env["DATABASE_URL"] = database_url
+    # Production settings require DATABASE_URL: a SQLite file in the throw-away
+    # directory unless BENCH_DATABASE_URL names another database.
+    env["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "").strip() or (
+        f"sqlite:///{tmp / 'var' / 'storyloom.sqlite3'}"
+    )
     return env
 
 
@@ -438,7 +440,7 @@ def run(args: argparse.Namespace) -> None:
     env = site_env(tmp, modules, redis)
     gunicorn = None
     try:
-        if "DATABASE_URL" in env:
+        if os.environ.get("BENCH_DATABASE_URL", "").strip():
             log("using BENCH_DATABASE_URL; load_demo tops that database up to --stories")
         dev = "cms.settings.dev"  # load_demo refuses production settings
         quiet = {**env, "REDIS_URL": "", "LOG_LEVEL": "WARNING"}  # the build needs no Redis

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def manage(*args, **env):
-    unset = {"SECRET_KEY", "ALLOWED_HOSTS", "SYNDICATION_TOKEN_KEYS"}
+    unset = {"SECRET_KEY", "ALLOWED_HOSTS", "SYNDICATION_TOKEN_KEYS", "DATABASE_URL"}
     base = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -37,28 +37,44 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set in the environment" in result.stderr
 
 
-def test_production_passes_check_deploy_with_no_warnings():
-    result = manage(
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        DJANGO_SETTINGS_MODULE="cms.settings.production",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="stories.example.org",
-        SYNDICATION_TOKEN_KEYS=Fernet.generate_key().decode(),
-    )
+def production_env(tmp_path, **env):
+    """Everything production requires, with ``env`` on top (a value of None unsets it)."""
+    full = {
+        "DJANGO_SETTINGS_MODULE": "cms.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "stories.example.org",
+        "SYNDICATION_TOKEN_KEYS": Fernet.generate_key().decode(),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'production.sqlite3'}",
+        **env,
+    }
+    return {name: value for name, value in full.items() if value is not None}
+
+
+def test_production_passes_check_deploy_with_no_warnings(tmp_path):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **production_env(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
-def test_production_refuses_to_start_without_token_keys():
-    result = manage(
-        "check",
-        DJANGO_SETTINGS_MODULE="cms.settings.production",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="example.org",
-    )
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("ALLOWED_HOSTS", None),
+        ("ALLOWED_HOSTS", ""),
+        ("ALLOWED_HOSTS", " , "),
+        ("DATABASE_URL", None),
+        ("DATABASE_URL", " "),
+    ],
+)
+def test_production_refuses_to_start_without_its_hosts_or_its_database(tmp_path, variable, value):
+    """No silent fallback to base.py's localhost or SQLite file."""
+    result = manage("check", **production_env(tmp_path, **{variable: value}))
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {variable} must be set in the environment" in result.stderr
+
+
+def test_production_refuses_to_start_without_token_keys(tmp_path):
+    result = manage("check", **production_env(tmp_path, SYNDICATION_TOKEN_KEYS=None))
     assert result.returncode != 0
     assert "SYNDICATION_TOKEN_KEYS must be set in the environment" in result.stderr
 

@@ -133,6 +133,8 @@ def run_production(expression: str, **env) -> subprocess.CompletedProcess:
             "SECRET_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "stories.example.org",
             "SYNDICATION_TOKEN_KEYS": Fernet.generate_key().decode(),
+            # Production requires one; printing settings never opens it.
+            "DATABASE_URL": os.environ.get("DATABASE_URL") or "sqlite:///:memory:",
             **env,
         },
         capture_output=True,

@@ -1,11 +1,15 @@
 """Production: HTTPS only, secrets required (``manage.py check --deploy`` passes clean)."""
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, SECRET_KEY, SYNDICATION_TOKEN_KEYS
-from .env import env_bool, env_int, require
+from .base import SECRET_KEY, SYNDICATION_TOKEN_KEYS
+from .env import env_bool, env_int, env_list, env_str, require
 
 SECRET_KEY = require("SECRET_KEY", SECRET_KEY)
+# base.py's defaults (localhost, a SQLite file under var/) suit a laptop; production
+# must name its hosts and its database, not fall back to them silently.
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 require("ALLOWED_HOSTS", ",".join(ALLOWED_HOSTS))
+require("DATABASE_URL", env_str("DATABASE_URL"))
 # Channel tokens are encrypted with these keys; never derive them from SECRET_KEY here.
 require("SYNDICATION_TOKEN_KEYS", ",".join(SYNDICATION_TOKEN_KEYS))
 DEBUG = False
