@@ -131,6 +131,9 @@ class Delivery(models.Model):
         PENDING = "pending", "Waiting"
         SENDING = "sending", "Being sent"
         SENT = "sent", "Sent"
+        #: Recorded before its message's final dot, which may not have gone out (the
+        #: sending process died, or the connection broke): at most one email arrived.
+        UNCERTAIN = "uncertain", "Uncertain"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
 
