@@ -11,6 +11,7 @@ from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 
 from wagtail.models import Site
 
@@ -82,7 +83,9 @@ class StoriesFeed(Feed):
         return item.title
 
     def item_description(self, item):
-        return item.intro
+        # Readers render an item's description (RSS) and summary (Atom, type="html")
+        # as HTML; the intro is plain text, so whatever it says is shown, not obeyed.
+        return escape(item.intro)
 
     def item_link(self, item):
         # Root-relative; the syndication framework adds the request's domain.

@@ -225,6 +225,20 @@ def test_rss_and_atom_feeds(client, make_story):
     assert len(list(limited.iter("item"))) == 1
 
 
+def test_feeds_send_the_plain_text_intro_escaped_as_html(client, make_story):
+    make_story(intro="<script>x</script><b> & more")
+    escaped = "&lt;script&gt;x&lt;/script&gt;&lt;b&gt; &amp; more"
+
+    rss = ElementTree.fromstring(client.get("/feeds/stories/rss/").content)
+    assert rss.findtext("channel/item/description") == escaped
+
+    atom = ElementTree.fromstring(client.get("/feeds/stories/atom/").content)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    summary = atom.find("a:entry/a:summary", ns)
+    assert summary.get("type") == "html"
+    assert summary.text == escaped
+
+
 def test_sitemap_lists_stories(client, make_story):
     story = make_story()
     body = client.get("/sitemap.xml").content.decode()
