@@ -10,6 +10,7 @@ from .base import (
     SECRET_KEY,
     VAR_DIR,
     env_bool,
+    env_list,
 )
 
 DEBUG = env_bool("DEBUG", True)
@@ -25,6 +26,11 @@ WHITENOISE_USE_FINDERS = True
 # Local channel servers (the Mastodon test server, a dev instance) speak plain HTTP;
 # oauthlib refuses that unless told otherwise. Production keeps both off.
 SYNDICATION_ALLOW_HTTP_INSTANCES = True
+# `manage.py mastodon_test_server` (127.0.0.1:8010) and other local servers.
+SYNDICATION_OUTBOUND_ALLOWED_PORTS = env_list("SYNDICATION_OUTBOUND_ALLOWED_PORTS", ["*"])
+SYNDICATION_OUTBOUND_ALLOW_PRIVATE = env_list(
+    "SYNDICATION_OUTBOUND_ALLOW_PRIVATE", ["127.0.0.0/8", "::1/128"]
+)
 CONTENT_SECURITY_POLICY_ADMIN = {
     **CONTENT_SECURITY_POLICY_ADMIN,
     "form-action": [*CONTENT_SECURITY_POLICY_ADMIN["form-action"], "http:"],

@@ -38,6 +38,9 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 # Local channel servers (the Mastodon test server, a dev instance) speak plain HTTP;
 # oauthlib refuses that unless told otherwise. Production keeps both off.
 SYNDICATION_ALLOW_HTTP_INSTANCES = True
+# Test servers listen on 127.0.0.1 at any port; the SSRF tests switch this off per test.
+SYNDICATION_OUTBOUND_ALLOWED_PORTS = ["*"]
+SYNDICATION_OUTBOUND_ALLOW_PRIVATE = ["127.0.0.0/8", "::1/128"]
 CONTENT_SECURITY_POLICY_ADMIN = {
     **CONTENT_SECURITY_POLICY_ADMIN,
     "form-action": [*CONTENT_SECURITY_POLICY_ADMIN["form-action"], "http:"],
