@@ -48,21 +48,58 @@ _STANDARD = frozenset(
 )
 
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s:]*(?::[^/@\s]*)?@", re.I)
-_SECRET_PAIRS = re.compile(
-    r"(?P<key>\b[\w-]*(?:password|passwd|secret|token|api[_-]?key|authorization)[\w-]*"
-    r"\s*[=:]\s*)(?P<quote>['\"]?)[^\s'\",;&]+",
-    re.I,
+#: Names whose value is a credential, in any spelling: ``password``, ``app_password``,
+#: ``appPassword``, ``access_token``, ``refreshJwt``, ``X-Api-Key``, ``client_secret``,
+#: ``oauth_signature``, ``code_verifier``, ``Authorization``, ``sessionid``...
+_CREDENTIAL_NAME = (
+    r"[\w.-]*?(?:passw(?:or)?d|passphrase|pwd|secret|token|jwt|credential|signature|verifier"
+    r"|authori[sz]ation|cookie|session[_-]?id|(?:api|access|private|signing)[_-]?key|apikey)"
+    r"[\w-]*"
 )
+#: ``name: value`` / ``name=value``, the name bare or quoted (JSON, Python reprs, JSON
+#: inside a quoted string) and the value quoted, a flat object, an HTTP auth scheme with
+#: its credentials (``Bearer X``) or anything up to the next separator.
+_SECRET_PAIRS = re.compile(
+    rf"""(?P<key>(?<![\w-])(?:\\?["'])?{_CREDENTIAL_NAME}(?:\\?["'])?\s*(?:=>|[:=])\s*)
+    (?:
+        (?P<prefix>b)?(?P<quoted>"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|\\"(?:(?!\\").)*\\")
+      | (?P<object>\{{[^{{}}]*\}})
+      | (?P<scheme>(?:Bearer|Basic|Digest|Token|Bot|DPoP|OAuth)\s+)?[^\s'",;&#)}}\]<>]+
+    )""",
+    re.I | re.X,
+)
+#: Credentials that are recognisable without a name: ``Bearer X`` in any shape
+#: (a header tuple, a curl line), JSON Web Tokens (Bluesky's access and refresh JWTs) and
+#: Bluesky app passwords (``abcd-efgh-ijkl-mnop``), and OAuth codes in query strings.
+_BEARER = re.compile(r"\b(?P<scheme>Bearer\s+)(?!\*\*\*)[\w.~+/-]+=*", re.I)
+_JWT = re.compile(r"\beyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*")
+_APP_PASSWORD = re.compile(r"(?<![\w-])[a-z0-9]{4}(?:-[a-z0-9]{4}){3}(?![\w-])")
+_QUERY_CODE = re.compile(r"(?P<key>[?&](?:code|oauth_verifier)=)[^&#\s'\"]+", re.I)
+
+
+def _hide(match: re.Match) -> str:
+    quoted = match.group("quoted")
+    if quoted:
+        quote = '\\"' if quoted.startswith("\\") else quoted[0]
+        return f"{match.group('key')}{match.group('prefix') or ''}{quote}***{quote}"
+    return f"{match.group('key')}{match.group('scheme') or ''}***"
 
 
 def redact(text: str) -> str:
-    """``text`` without credentials in URLs (``redis://:pw@host``) or ``password=…`` pairs.
+    """``text`` without credentials: in URLs (``redis://:pw@host``), after a name that
+    says it holds one (``password=…``, ``"access_token": "…"``, ``{'refreshJwt': …}``,
+    ``Authorization: Bearer …``, ``?client_secret=…``) and in shapes that give
+    themselves away (bearer credentials, JWTs, app passwords, OAuth codes in URLs).
 
     Used wherever an error message leaves the process where it happened: log lines,
     ``/readyz`` answers, recorded task failures.
     """
     text = _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
-    return _SECRET_PAIRS.sub(r"\g<key>\g<quote>***", text)
+    text = _SECRET_PAIRS.sub(_hide, text)
+    text = _BEARER.sub(r"\g<scheme>***", text)
+    text = _JWT.sub("***", text)
+    text = _APP_PASSWORD.sub("***", text)
+    return _QUERY_CODE.sub(r"\g<key>***", text)
 
 
 class RequestIdFilter(logging.Filter):

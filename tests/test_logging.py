@@ -241,3 +241,70 @@ def test_text_format_shows_the_ids_too():
         "WARNING tests.logging.text [abc123def456] [-] inside",
         "WARNING tests.logging.text [abc123def456] [7f1c-task] in its task",
     ]
+
+
+# --- Redaction -------------------------------------------------------------------------
+
+SECRET = "s3cr3tV4lue"
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkaWQ6cGxjOmFiYyJ9.c2lnbmF0dXJlLXBhcnQ"
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        # headers, alone or in reprs
+        (f"Authorization: Bearer {SECRET}", "Authorization: Bearer ***"),
+        (f"authorization: Basic {SECRET}==", "authorization: Basic ***"),
+        (f"{{'Authorization': 'Bearer {SECRET}'}}", "{'Authorization': '***'}"),
+        (f"[('Authorization', 'Bearer {SECRET}')]", "'Bearer ***'"),
+        (f"curl -H 'Authorization: Bearer {SECRET}'", "Bearer ***"),
+        (f"X-Api-Key: {SECRET}", "X-Api-Key: ***"),
+        (f"Cookie: sessionid={SECRET}; csrftoken={SECRET}", "Cookie: ***"),
+        # JSON, compact or spaced, plain or inside a quoted string
+        (f'{{"access_token": "{SECRET}", "scope": "write"}}', '"scope": "write"'),
+        (f'{{"refresh_token":"{SECRET}"}}', '{"refresh_token":"***"}'),
+        (f'{{"accessJwt": "{JWT}", "handle": "a.example"}}', '"handle": "a.example"'),
+        (f'{{"refreshJwt":"{JWT}"}}', '{"refreshJwt":"***"}'),
+        (f'body=\'{{\\"password\\": \\"{SECRET}\\"}}\'', '\\"password\\": \\"***\\"'),
+        ('{"identifier": "a.example", "password": "abcd-efgh-ijkl-mnop"}', "a.example"),
+        (f'{{"tokens": {{"access": "{SECRET}", "refresh": "{SECRET}"}}}}', '"tokens": ***'),
+        # Python reprs of dicts and keyword arguments
+        (f"{{'app_password': '{SECRET}', 'handle': 'me'}}", "'handle': 'me'"),
+        (f"{{'client_secret': '{SECRET} with spaces'}}", "{'client_secret': '***'}"),
+        (f"connect(handle='me', appPassword='{SECRET}')", "handle='me'"),
+        (f"Profile(token=b'{SECRET}')", "Profile(token="),
+        # form-encoded bodies and query strings
+        (f"grant_type=refresh_token&refresh_token={SECRET}&client_id=42", "client_id=42"),
+        (f"handle=me&app-password={SECRET}", "handle=me&app-password=***"),
+        (f"https://x.example/cb?code={SECRET}&state=abc", "?code=***&state=abc"),
+        (f"https://api.example/1?oauth_token={SECRET}&oauth_verifier={SECRET}", "oauth_token=***"),
+        (f"https://a.example/?access_token={SECRET}#top", "access_token=***#top"),
+        # recognisable without a name
+        (f"createSession answered {JWT}", "createSession answered ***"),
+        ("the app password abcd-efgh-ijkl-mnop was refused", "app password *** was refused"),
+        (f"Bearer {SECRET} was refused", "Bearer *** was refused"),
+        # what was there before
+        ("redis://:pa55word@cache:6379/1", "redis://***@cache:6379/1"),
+        (f"password={SECRET}", "password=***"),
+    ],
+)
+def test_redact_removes_credentials_in_every_shape(text, kept):
+    from cms.logging import redact
+
+    redacted = redact(text)
+    assert SECRET not in redacted
+    assert JWT.split(".")[1] not in redacted
+    assert "abcd-efgh" not in redacted
+    assert kept in redacted
+    assert redact(redacted) == redacted
+
+
+def test_redact_keeps_what_is_not_a_credential():
+    from cms.logging import redact
+
+    text = (
+        "HTTP 429 from https://mastodon.example/api/v1/statuses?limit=5: "
+        '{"error": "Too many requests", "id": "109", "handle": "story-teller"} '
+        "post 42 idempotency 0f1e2d3c-aaaa-bbbb-cccc-1234567890ab"
+    )
+    assert redact(text) == text
