@@ -37,3 +37,36 @@ class TaskFailure(models.Model):
         first_line = self.message.strip().splitlines()[0] if self.message.strip() else ""
         text = f"{self.exception_type}: {first_line}" if first_line else self.exception_type
         return text if len(text) <= 120 else text[:119] + "…"
+
+
+class QuarantinedMessage(models.Model):
+    """A message a queue or stream consumer could not handle on its own, kept aside.
+
+    A consumer that meets an entry it cannot process (a value the database refuses, a
+    field it cannot read) records it here with the error and goes on with the rest: one
+    bad message never stops the others being counted. ``payload`` is the message as
+    ASCII JSON, so whatever it held (NUL bytes, lone surrogates, invalid UTF-8) can be
+    stored and read back. Listed in *Reports → Quarantined messages* and counted by
+    ``storyloom_status``; rows older than ``QUARANTINE_KEEP_DAYS`` are purged by beat.
+    """
+
+    consumer = models.CharField(max_length=100, db_index=True)
+    key = models.CharField(max_length=200, help_text="The message's id in its stream or queue.")
+    payload = models.TextField(blank=True)
+    error = models.TextField()
+    quarantined_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-quarantined_at", "-pk"]
+        verbose_name = "quarantined message"
+        constraints = [
+            models.UniqueConstraint(fields=["consumer", "key"], name="one_quarantine_per_message")
+        ]
+
+    def __str__(self):
+        return f"{self.consumer}: {self.key}"
+
+    @property
+    def summary(self) -> str:
+        first_line = self.error.strip().splitlines()[0] if self.error.strip() else ""
+        return first_line if len(first_line) <= 120 else first_line[:119] + "…"

@@ -14,6 +14,7 @@ https://docs.celeryq.dev/en/stable/userguide/signals.html#task-signals
 
 import datetime
 import functools
+import json
 import logging
 import re
 
@@ -146,6 +147,45 @@ def purge_failures(now=None) -> int:
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(days=settings.TASK_FAILURES_KEEP_DAYS)
     deleted, _ = TaskFailure.objects.filter(failed_at__lt=cutoff).delete()
+    return deleted
+
+
+def quarantine(consumer: str, messages) -> int:
+    """Keep messages a consumer could not handle: ``messages`` is ``(key, payload, error)``.
+
+    Call inside the consumer's own transaction, so a message is quarantined exactly when
+    the batch it came in is recorded. ``payload`` may be anything JSON can hold; it is
+    written as ASCII JSON (NUL, lone surrogates and all escaped), so what could not be
+    stored as a value can be stored as its description. A message quarantined before
+    (a batch replayed after a crash) is not added twice. Returns how many were given.
+    """
+    from .models import QuarantinedMessage
+
+    rows = [
+        QuarantinedMessage(
+            consumer=_cut(consumer, 100),
+            key=_cut(printable(str(key)), 200),
+            payload=json.dumps(payload, ensure_ascii=True, default=repr),
+            error=redact(_cut(printable(str(error)), MESSAGE_LENGTH)),
+        )
+        for key, payload, error in messages
+    ]
+    QuarantinedMessage.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def printable(text: str) -> str:
+    """``text`` with what a database column cannot hold (NUL, lone surrogates) escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
+def purge_quarantine(now=None) -> int:
+    """Delete quarantined messages older than ``QUARANTINE_KEEP_DAYS``."""
+    from .models import QuarantinedMessage
+
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.QUARANTINE_KEEP_DAYS)
+    deleted, _ = QuarantinedMessage.objects.filter(quarantined_at__lt=cutoff).delete()
     return deleted
 
 

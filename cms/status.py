@@ -13,7 +13,9 @@ hide the rest.
 * engagement: events waiting in the stream and read but not yet counted, when the
   flusher last ran and last counted a batch, when channel metrics were last collected;
 * newsletter: editions being sent, with sent, failed and total deliveries;
-* failures: background task failures in the last 24 hours.
+* failures: background task failures in the last 24 hours;
+* quarantined: messages a consumer set aside (an event the database refused, say),
+  in all and in the last 24 hours, per consumer.
 """
 
 import datetime
@@ -184,6 +186,31 @@ def failures(now) -> dict:
     }
 
 
+def quarantined(now) -> dict:
+    """Messages consumers set aside, per consumer: in all, in the last 24 hours, the latest."""
+    from .models import QuarantinedMessage
+
+    since = now - datetime.timedelta(hours=24)
+    per_consumer = QuarantinedMessage.objects.values("consumer").annotate(
+        total=Count("pk"), last_24h=Count("pk", filter=Q(quarantined_at__gte=since))
+    )
+    latest = QuarantinedMessage.objects.first()
+    return {
+        "total": sum(row["total"] for row in per_consumer),
+        "last_24h": sum(row["last_24h"] for row in per_consumer),
+        "by_consumer": {
+            row["consumer"]: {"total": row["total"], "last_24h": row["last_24h"]}
+            for row in per_consumer.order_by("consumer")
+        },
+        "latest": latest
+        and {
+            "consumer": latest.consumer,
+            "error": latest.summary,
+            **_ago(latest.quarantined_at, now),
+        },
+    }
+
+
 def _safely(part, *args) -> dict:
     try:
         return part(*args)
@@ -200,4 +227,5 @@ def gather(now: datetime.datetime | None = None) -> dict:
         "engagement": _safely(engagement, now),
         "newsletter": _safely(newsletter),
         "task_failures": _safely(failures, now),
+        "quarantined": _safely(quarantined, now),
     }

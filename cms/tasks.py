@@ -7,5 +7,9 @@ from . import ops
 
 @shared_task(name="cms.tasks.purge_task_failures", ignore_result=True)
 def purge_task_failures():
-    """Beat: forget background task failures older than ``TASK_FAILURES_KEEP_DAYS``."""
-    return ops.purge_failures()
+    """Beat: forget task failures and quarantined messages past their keeping time.
+
+    ``TASK_FAILURES_KEEP_DAYS`` and ``QUARANTINE_KEEP_DAYS``; one task for both, as
+    both are the operations records of ``cms``.
+    """
+    return {"failures": ops.purge_failures(), "quarantined": ops.purge_quarantine()}

@@ -15,13 +15,18 @@ from wagtail.admin.views.generic.models import InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from . import ops
-from .models import TaskFailure
+from .models import QuarantinedMessage, TaskFailure
 
 VIEW_PERMISSION = "cms.view_taskfailure"
+VIEW_QUARANTINE_PERMISSION = "cms.view_quarantinedmessage"
 
 
 def can_view_failures(user) -> bool:
     return user.is_active and user.has_perm(VIEW_PERMISSION)
+
+
+def can_view_quarantine(user) -> bool:
+    return user.is_active and user.has_perm(VIEW_QUARANTINE_PERMISSION)
 
 
 class TaskFailureInspectView(InspectView):
@@ -33,37 +38,12 @@ class TaskFailureInspectView(InspectView):
         return format_html('<pre style="white-space: pre-wrap">{}</pre>', message)
 
 
-class TaskFailureViewSet(ModelViewSet):
+class RecordViewSet(ModelViewSet):
     """Listed and inspected, never edited: a record of what happened."""
 
-    model = TaskFailure
-    name = "task_failures"
-    url_prefix = "reports/task-failures"
-    icon = "warning"
-    menu_label = "Background task failures"
     add_to_admin_menu = False
-    list_display = [
-        "task_name",
-        Column("summary", label="Error"),
-        "occurrences",
-        Column("failed_at", label="Last failed"),
-    ]
-    list_filter = ["task_name"]
     list_per_page = 50
     inspect_view_enabled = True
-    inspect_view_class = TaskFailureInspectView
-    inspect_view_fields = [
-        "task_name",
-        "exception_type",
-        "message",
-        "args",
-        "occurrences",
-        "first_failed_at",
-        "failed_at",
-        "task_id",
-        "hostname",
-        "traceback",
-    ]
     copy_view_enabled = False
     add_to_reference_index = False
 
@@ -88,12 +68,73 @@ class TaskFailureViewSet(ModelViewSet):
         ]
 
 
+class TaskFailureViewSet(RecordViewSet):
+    model = TaskFailure
+    name = "task_failures"
+    url_prefix = "reports/task-failures"
+    icon = "warning"
+    menu_label = "Background task failures"
+    list_display = [
+        "task_name",
+        Column("summary", label="Error"),
+        "occurrences",
+        Column("failed_at", label="Last failed"),
+    ]
+    list_filter = ["task_name"]
+    inspect_view_class = TaskFailureInspectView
+    inspect_view_fields = [
+        "task_name",
+        "exception_type",
+        "message",
+        "args",
+        "occurrences",
+        "first_failed_at",
+        "failed_at",
+        "task_id",
+        "hostname",
+        "traceback",
+    ]
+
+
+class QuarantineInspectView(InspectView):
+    def get_payload_display_value(self):
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', self.object.payload)
+
+    def get_error_display_value(self):
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', self.object.error)
+
+
+class QuarantinedMessageViewSet(RecordViewSet):
+    """Messages a consumer set aside (an engagement event the database refused, say)."""
+
+    model = QuarantinedMessage
+    name = "quarantined_messages"
+    url_prefix = "reports/quarantined-messages"
+    icon = "warning"
+    menu_label = "Quarantined messages"
+    list_display = [
+        "consumer",
+        "key",
+        Column("summary", label="Error"),
+        Column("quarantined_at", label="Quarantined"),
+    ]
+    list_filter = ["consumer"]
+    inspect_view_class = QuarantineInspectView
+    inspect_view_fields = ["consumer", "key", "error", "payload", "quarantined_at"]
+
+
 task_failure_viewset = TaskFailureViewSet()
+quarantine_viewset = QuarantinedMessageViewSet()
 
 
 @hooks.register("register_admin_viewset")
 def register_task_failure_viewset():
     return task_failure_viewset
+
+
+@hooks.register("register_admin_viewset")
+def register_quarantine_viewset():
+    return quarantine_viewset
 
 
 class TaskFailuresMenuItem(MenuItem):
@@ -108,6 +149,21 @@ def task_failures_menu_item():
         reverse(task_failure_viewset.get_url_name("index")),
         icon_name="warning",
         order=700,
+    )
+
+
+class QuarantineMenuItem(MenuItem):
+    def is_shown(self, request):
+        return can_view_quarantine(request.user)
+
+
+@hooks.register("register_reports_menu_item")
+def quarantine_menu_item():
+    return QuarantineMenuItem(
+        "Quarantined messages",
+        reverse(quarantine_viewset.get_url_name("index")),
+        icon_name="warning",
+        order=710,
     )
 
 

@@ -101,6 +101,8 @@ NEWSLETTER_EMAIL_BACKEND = env_str("NEWSLETTER_EMAIL_BACKEND")
 ENGAGEMENT_QUEUE = env_str("ENGAGEMENT_QUEUE", "ingestion")
 # Background task failures are kept this long (days) in the admin's report.
 TASK_FAILURES_KEEP_DAYS = env_int("TASK_FAILURES_KEEP_DAYS", 30)
+# Messages a consumer could not handle (Reports → Quarantined messages) are kept this long.
+QUARANTINE_KEEP_DAYS = env_int("QUARANTINE_KEEP_DAYS", 30)
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 # json: one JSON object per line (production); text: readable lines (dev.py's default).
 LOG_FORMAT = env_str("LOG_FORMAT").lower()

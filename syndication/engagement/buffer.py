@@ -64,27 +64,28 @@ DROPPED = Outcome(202)
 
 # --- Redis ---------------------------------------------------------------------------
 
-_clients: dict[str, redis.Redis] = {}
+_clients: dict[tuple[str, bool], redis.Redis] = {}
 _clients_lock = threading.Lock()
 
 
-def redis_client(url: str | None = None) -> redis.Redis:
+def redis_client(url: str | None = None, *, decode: bool = True) -> redis.Redis:
     """This process's one client (and connection pool) for ``url`` (default: the setting).
 
     Made once: building a client costs more than an XADD. Clients are thread-safe, and
     redis-py pools notice a fork and start afresh, so each gunicorn or Celery worker
-    gets connections of its own.
+    gets connections of its own. ``decode=False``: one that answers bytes (the flusher
+    reads the stream with it, so one entry that is not UTF-8 fails alone).
     """
     url = url or settings.ENGAGEMENT_REDIS_URL
-    client = _clients.get(url)
+    client = _clients.get((url, decode))
     if client is None:
         with _clients_lock:
-            client = _clients.get(url)
+            client = _clients.get((url, decode))
             if client is None:
                 client = redis.Redis.from_url(
-                    url, decode_responses=True, socket_timeout=5, socket_connect_timeout=2
+                    url, decode_responses=decode, socket_timeout=5, socket_connect_timeout=2
                 )
-                _clients[url] = client
+                _clients[(url, decode)] = client
     return client
 
 

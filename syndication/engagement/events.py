@@ -20,6 +20,10 @@ MAX_BODY = 2048
 MAX_REFERRER = 2000
 MAX_UTM = 100
 MAX_SOURCE = 64
+MAX_DETAIL = 64  # the rollup's detail column
+# A referrer's host as browsers send it: a DNS name (IDNA in its ASCII form), an IPv4
+# address or an IPv6 one (urlsplit drops the brackets).
+HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?|[0-9a-f:.]{2,45}", re.ASCII)
 MAX_ENGAGED_MS = 86_400_000
 MAX_ID = 2_147_483_647  # the rollup's integer columns
 SHARE_WINDOW = datetime.timedelta(days=7)
@@ -70,6 +74,25 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+def storable(value) -> bool:
+    """True when every string in ``value`` (keys too, all the way down) can be stored.
+
+    JSON can carry what no text column holds: ``\\u0000`` (PostgreSQL refuses NUL in
+    text) and lone surrogates (``\\ud800``: not UTF-8 at all). A value that passes every
+    other check must still be storable, or one request could stop the flusher.
+    """
+    if isinstance(value, str):
+        return "\x00" not in value and not _SURROGATE.search(value)
+    if isinstance(value, dict):
+        return all(storable(key) and storable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(storable(item) for item in value)
+    return True
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def decode(body: bytes) -> dict:
     """The JSON object in ``body``; ``ValidationProblem("body", …)`` for anything else."""
     if len(body) > MAX_BODY:
@@ -85,6 +108,8 @@ def decode(body: bytes) -> dict:
         raise ValidationProblem("body", "not valid JSON") from None
     if not isinstance(data, dict):
         raise ValidationProblem("body", "not a JSON object")
+    if not storable(data):
+        raise ValidationProblem("body", "holds a NUL character or a lone surrogate")
     return data
 
 
@@ -119,6 +144,9 @@ def _referrer(value) -> str:
         raise ValidationProblem("r", "not a URL") from None
     if parts.scheme.lower() not in ("http", "https") or not host:
         raise ValidationProblem("r", "must be an http(s) URL")
+    if not HOST.fullmatch(host):
+        # The host becomes the rollup's source: only what a browser sends as one.
+        raise ValidationProblem("r", "not a URL")
     return value
 
 

@@ -25,21 +25,24 @@ import hashlib
 import logging
 import time
 from collections import Counter
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 import redis
 from redis.exceptions import LockError
 
+from cms import ops
 from stories.models import StoryPage
 
 from ..newsletter import clicks
 from ..newsletter.models import Delivery, SubscriberRead
+from . import events
 from .buffer import redis_client
-from .events import READ_EVENTS
-from .models import EngagementRollup, FlushedBatch
+from .events import MAX_DETAIL, MAX_SOURCE, READ_EVENTS
+from .models import EVENT_TYPES, EngagementRollup, FlushedBatch
 
 logger = logging.getLogger(__name__)
 
@@ -56,17 +59,72 @@ KEEP_BATCHES = datetime.timedelta(days=2)
 
 RollupKey = tuple[datetime.date, int, str, str, str, int, int]
 
+#: The name the flusher's quarantined entries go under (*Reports → Quarantined messages*).
+QUARANTINE = "engagement stream"
+#: What a single entry can do wrong on its way to the database: a value it refuses, a
+#: row it will not take. A lost connection (``OperationalError``) is not the entry's
+#: fault: it stops the run and the batch is read again next time.
+ENTRY_ERRORS = (DataError, IntegrityError, ValueError, TypeError, UnicodeError, OverflowError)
+#: Event ids (``i``) of committed batches are kept this long, in one Redis set per
+#: window, to drop a reader's retry of an event whose first answer was lost. A retry
+#: reaches the stream within a minute of its original, and the flusher reads the stream
+#: in order, so two windows are plenty.
+SEEN_WINDOW = 600
+
+
+def _text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def decode_entry(fields: dict) -> dict[str, str]:
+    """A stream entry's fields as text; ``UnicodeDecodeError`` for bytes that are not UTF-8."""
+    return {_text(name): _text(value) for name, value in fields.items()}
+
+
+def described(fields) -> dict:
+    """Whatever an entry held, as JSON can keep it (for the quarantine)."""
+    if not isinstance(fields, dict):
+        return {"entry": repr(fields)}
+    return {
+        (name.decode("utf-8", "backslashreplace") if isinstance(name, bytes) else str(name)): (
+            value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else str(value)
+        )
+        for name, value in fields.items()
+    }
+
+
+def _checked_text(entry: dict, field: str, longest: int, default: str | None = None) -> str:
+    value = entry.get(field, default) if default is not None else entry[field]
+    if len(value) > longest or not events.storable(value):
+        raise ValueError(f"{field}: cannot be stored ({len(value)} characters)")
+    return value
+
+
+def _checked_int(entry: dict, field: str, low: int, default: str | None = None) -> int:
+    value = int(entry.get(field, default) if default is not None else entry[field])
+    if not low <= value <= events.MAX_ID:
+        raise ValueError(f"{field}: {value} is out of range")
+    return value
+
 
 def rollup_key(entry: dict) -> RollupKey:
-    """The rollup a stream entry counts towards (day, story, event, source, detail, post, share)."""
+    """The rollup a stream entry counts towards (day, story, event, source, detail, post, share).
+
+    Raises ``KeyError``, ``ValueError`` or ``TypeError`` for an entry the rollups could
+    not hold (a missing field, an unknown event, text too long or with a NUL, a number
+    beyond the columns): whoever wrote it, it is checked again here.
+    """
+    kind = entry["t"]
+    if kind not in EVENT_TYPES:
+        raise ValueError(f"t: unknown event {kind[:40]!r}")
     return (
         datetime.date.fromisoformat(entry["day"]),
-        int(entry["s"]),
-        entry["t"],
-        entry["src"],
-        entry.get("d", ""),
-        int(entry.get("p", 0)),
-        int(entry.get("sh", 0)),
+        _checked_int(entry, "s", 1),
+        kind,
+        _checked_text(entry, "src", MAX_SOURCE),
+        _checked_text(entry, "d", MAX_DETAIL, default=""),
+        _checked_int(entry, "p", 0, default="0"),
+        _checked_int(entry, "sh", 0, default="0"),
     )
 
 
@@ -165,36 +223,112 @@ def batch_id(stream: str, entry_ids: list[str]) -> str:
     return hashlib.sha1("\n".join([stream, *sorted(entry_ids)]).encode()).hexdigest()  # noqa: S324
 
 
-def count_batch(stream: str, entries: list[tuple[str, dict | None]]) -> dict:
-    """Add one batch to the rollups unless it was added before. Returns what happened."""
-    ids = [entry_id for entry_id, _ in entries]
-    key = batch_id(stream, ids)
-    counts: Counter = Counter()
-    malformed = 0
-    for _, fields in entries:
+class Checked(NamedTuple):
+    """A batch's entries sorted out before anything is written."""
+
+    good: list[tuple[str, dict, RollupKey]]
+    poison: list[tuple[str, dict, str]]
+    repeated: int  # retries of events counted before, or twice in this batch
+    gone: int  # entries deleted from the stream (nothing left to count)
+
+
+def check_entries(entries, seen=frozenset()) -> Checked:
+    """Sort a batch: entries to count, entries to quarantine, repeats to drop.
+
+    ``seen`` holds the event ids (``i``) of batches committed before: an entry carrying
+    one is a reader's retry of an event already counted.
+    """
+    good, poison, repeated, gone, ids = [], [], 0, 0, set()
+    for entry_id, raw in entries:
+        entry_id = _text(entry_id)
+        if raw is None:
+            gone += 1
+            continue
         try:
-            counts[rollup_key(fields)] += 1
-        except (KeyError, TypeError, ValueError):
-            malformed += 1  # not written by the collector; nothing to count
+            fields = decode_entry(raw)
+            key = rollup_key(fields)
+        except (KeyError, *ENTRY_ERRORS) as problem:
+            poison.append((entry_id, described(raw), f"{type(problem).__name__}: {problem}"))
+            continue
+        event_id = fields.get("i")
+        if event_id:
+            if event_id in seen or event_id in ids:
+                repeated += 1
+                continue
+            ids.add(event_id)
+        good.append((entry_id, fields, key))
+    return Checked(good, poison, repeated, gone)
+
+
+def _write(counts: dict[RollupKey, int], entries, story_ids) -> None:
+    add_to_rollups(counts)
+    record_subscriber_reads(entries, story_ids)
+
+
+def write_batch(good, story_ids) -> tuple[int, list[tuple[str, dict, str]]]:
+    """Add the good entries of a batch up; inside the batch's transaction.
+
+    First all at once. Should the database refuse the lot (an entry it cannot take got
+    past every check), each entry is written again under its own savepoint: those it
+    still refuses come back to be quarantined, and every other one is counted.
+    Returns the events counted and the entries refused.
+    """
+    kept = [(entry_id, fields, key) for entry_id, fields, key in good if key[1] in story_ids]
+    try:
+        with transaction.atomic():
+            _write(Counter(key for _, _, key in kept), [f for _, f, _ in kept], story_ids)
+        return len(kept), []
+    except ENTRY_ERRORS:
+        logger.warning("engagement: the database refused a batch; writing it entry by entry")
+    counted, refused = 0, []
+    for entry_id, fields, key in kept:
+        try:
+            with transaction.atomic():
+                _write({key: 1}, [fields], story_ids)
+        except ENTRY_ERRORS as problem:
+            refused.append((entry_id, fields, f"{type(problem).__name__}: {problem}"))
+        else:
+            counted += 1
+    return counted, refused
+
+
+def count_batch(stream: str, entries: list[tuple[str, dict | None]], seen=frozenset()) -> dict:
+    """Add one batch to the rollups unless it was added before. Returns what happened.
+
+    Entries that cannot be counted on their own are quarantined in the same transaction
+    (``cms.ops.quarantine``); the rest are counted. ``seen``: see ``check_entries``.
+    """
+    ids = [_text(entry_id) for entry_id, _ in entries]
+    key = batch_id(stream, ids)
+    checked = check_entries(entries, seen)
     try:
         with transaction.atomic():
             if FlushedBatch.objects.filter(batch_id=key).exists():
-                return {"events": 0, "duplicate": len(ids), "dropped": 0}
+                return {"events": 0, "duplicate": len(ids), "dropped": 0, "quarantined": 0}
             # A story deleted since its events were accepted takes its rollups with it.
-            story_ids = {rollup[1] for rollup in counts}
-            existing = set(StoryPage.objects.filter(pk__in=story_ids).values_list("pk", flat=True))
-            kept = {rollup: n for rollup, n in counts.items() if rollup[1] in existing}
-            events = sum(kept.values())
-            FlushedBatch.objects.create(batch_id=key, events=events)
-            add_to_rollups(kept)
-            record_subscriber_reads((fields for _, fields in entries), existing)
+            story_ids = set(
+                StoryPage.objects.filter(pk__in={k[1] for _, _, k in checked.good}).values_list(
+                    "pk", flat=True
+                )
+            )
+            events_counted, refused = write_batch(checked.good, story_ids)
+            poison = checked.poison + refused
+            FlushedBatch.objects.create(batch_id=key, events=events_counted)
+            ops.quarantine(QUARANTINE, poison)
     except IntegrityError:
         # Another flusher recorded this very batch a moment ago (only possible if the
         # lock expired under a stalled flusher); anything else is a real error.
         if FlushedBatch.objects.filter(batch_id=key).exists():
-            return {"events": 0, "duplicate": len(ids), "dropped": 0}
+            return {"events": 0, "duplicate": len(ids), "dropped": 0, "quarantined": 0}
         raise
-    return {"events": events, "duplicate": 0, "dropped": len(ids) - events}
+    if poison:
+        logger.warning("engagement: %d entries quarantined in batch %s", len(poison), key)
+    return {
+        "events": events_counted,
+        "duplicate": checked.repeated,
+        "dropped": len(ids) - events_counted - checked.repeated - len(poison),
+        "quarantined": len(poison),
+    }
 
 
 def ensure_group(client: redis.Redis, stream: str) -> None:
@@ -210,7 +344,9 @@ def read_batch(client: redis.Redis, stream: str, batch_size: int) -> list[tuple[
     """This consumer's pending entries if it has any (all of them), else up to ``batch_size`` new.
 
     Pending entries are never more than the one batch a killed flusher had read, and
-    they are re-read whole so the batch hashes to the same id as before.
+    they are re-read whole so the batch hashes to the same id as before. The flusher
+    reads with a client that does not decode: an entry holding bytes that are not UTF-8
+    is quarantined on its own instead of failing the whole read.
     """
     for start, count in (("0", None), (">", batch_size)):
         answer = client.xreadgroup(GROUP, CONSUMER, {stream: start}, count=count)
@@ -220,9 +356,49 @@ def read_batch(client: redis.Redis, stream: str, batch_size: int) -> list[tuple[
     return []
 
 
-def acknowledge(client: redis.Redis, stream: str, ids: list[str]) -> None:
-    """Acknowledge and delete the entries of a committed batch, both or neither."""
+def _seen_keys(stream: str, now: float | None = None) -> tuple[str, str]:
+    window = int((now or time.time()) // SEEN_WINDOW)
+    return f"{stream}:seen:{window}", f"{stream}:seen:{window - 1}"
+
+
+def seen_event_ids(client: redis.Redis, stream: str, entries) -> frozenset:
+    """The event ids among ``entries`` that batches committed in the last windows carried."""
+    wanted = set()
+    for _, fields in entries:
+        if fields:
+            event_id = fields.get(b"i", fields.get("i"))
+            if event_id:
+                wanted.add(_text(event_id))
+    if not wanted:
+        return frozenset()
+    ordered = sorted(wanted)
+    with client.pipeline(transaction=False) as pipe:
+        for key in _seen_keys(stream):
+            pipe.smismember(key, ordered)
+        answers = pipe.execute()
+    return frozenset(
+        event_id for answer in answers for event_id, hit in zip(ordered, answer, strict=True) if hit
+    )
+
+
+def acknowledge(client: redis.Redis, stream: str, ids: list[str], entries=()) -> None:
+    """Acknowledge and delete the entries of a committed batch, all or nothing.
+
+    The event ids the entries carried are remembered in the same MULTI (``SEEN_WINDOW``),
+    so a reader's retry of one of them arriving later is dropped, not counted again.
+    """
+    event_ids = sorted(
+        {
+            _text(fields.get(b"i", fields.get("i")))
+            for _, fields in entries
+            if fields and fields.get(b"i", fields.get("i"))
+        }
+    )
     with client.pipeline(transaction=True) as pipe:
+        if event_ids:
+            current, _ = _seen_keys(stream)
+            pipe.sadd(current, *event_ids)
+            pipe.expire(current, 2 * SEEN_WINDOW + 60)
         pipe.xack(stream, GROUP, *ids)
         pipe.xdel(stream, *ids)
         pipe.execute()
@@ -232,13 +408,21 @@ def flush(batch_size: int | None = None, *, seconds: float = RUN_SECONDS) -> dic
     """Flush the stream batch by batch until it is empty (or ``seconds`` have gone by).
 
     Returns the totals: batches, events counted, events already counted before
-    (re-read after a crash), events dropped (their story is gone), and ``skipped``
-    when another flusher holds the lock.
+    (a batch re-read after a crash, or a reader's retry), events dropped (their story
+    is gone), entries quarantined, and ``skipped`` when another flusher holds the lock.
     """
     batch_size = batch_size or settings.ENGAGEMENT_BATCH_SIZE
     stream = settings.ENGAGEMENT_STREAM
     client = redis_client()
-    totals = {"batches": 0, "events": 0, "duplicate": 0, "dropped": 0, "skipped": False}
+    raw = redis_client(decode=False)
+    totals = {
+        "batches": 0,
+        "events": 0,
+        "duplicate": 0,
+        "dropped": 0,
+        "quarantined": 0,
+        "skipped": False,
+    }
     lock = client.lock(f"{stream}:flush-lock", timeout=LOCK_SECONDS)
     if not lock.acquire(blocking=False):
         totals["skipped"] = True
@@ -247,13 +431,13 @@ def flush(batch_size: int | None = None, *, seconds: float = RUN_SECONDS) -> dic
         ensure_group(client, stream)
         ends = time.monotonic() + seconds
         while time.monotonic() < ends:
-            entries = read_batch(client, stream, batch_size)
+            entries = read_batch(raw, stream, batch_size)
             if not entries:
                 break
-            outcome = count_batch(stream, entries)
-            acknowledge(client, stream, [entry_id for entry_id, _ in entries])
+            outcome = count_batch(stream, entries, seen_event_ids(client, stream, entries))
+            acknowledge(client, stream, [_text(entry_id) for entry_id, _ in entries], entries)
             totals["batches"] += 1
-            for name in ("events", "duplicate", "dropped"):
+            for name in ("events", "duplicate", "dropped", "quarantined"):
                 totals[name] += outcome[name]
             try:
                 lock.reacquire()

@@ -1,15 +1,14 @@
 """Loss test: a real Redis stream, a real Celery worker flushing it, killed mid-batch.
 
 3,000 events go in through the collector (the WSGI dispatcher, as under gunicorn).
-A worker process runs ``flush_events`` in batches of 100; it is SIGKILLed while a
-batch is in flight (read from the stream, not yet acknowledged) at least twice and
-started again. The rollups must then hold exactly the 3,000 accepted events.
+A worker process runs ``flush_events`` in batches of 100; it is SIGKILLed inside a
+batch's transaction, and again between a batch's commit and its acknowledgement, and
+started again. The rollups must then hold exactly the 3,000 accepted events. Where
+each kill lands is chosen by the test (``flush_hooks``), not raced for.
 """
 
 import os
-import random
 import signal
-import time
 import uuid
 
 from django.db.models import Sum
@@ -85,55 +84,54 @@ def test_a_flusher_killed_mid_batch_loses_nothing_and_counts_nothing_twice(
     def pending() -> int:
         return redis.xpending(stream, flush.GROUP)["pending"]
 
-    def flushing(until) -> bool:
-        """Keep asking for a flush, as beat would every second; True once ``until()``."""
-        sender.send_task("syndication.engagement.tasks.flush_events", queue=queue)
-        ends = time.monotonic() + 1
-        while time.monotonic() < ends:
-            if until():
-                return True
-            time.sleep(0.002)
-        return False
+    def counted() -> int:
+        return EngagementRollup.objects.aggregate(total=Sum("count"))["total"] or 0
 
-    rng = random.Random(11)  # noqa: S311 (when to kill, not a secret)
-    kills, mid_batch = 0, 0
+    def killed_at(hold: str, name: str) -> None:
+        """Run a flushing worker until it holds at ``hold``, then SIGKILL it there."""
+        hooks = tmp_path / name
+        hooks.mkdir()
+        log = tmp_path / f"{name}.log"
+        hooked = {**env, "FLUSH_HOOK_DIR": str(hooks), "FLUSH_HOOK_HOLD": hold}
+        args = [*worker_args(queue), "-I", "tests.integration.flush_hooks"]
+        with celery_process(*args, env=hooked, log=log) as worker:
+            sender.send_task("syndication.engagement.tasks.flush_events", queue=queue)
+            wait_for(lambda: (hooks / "held").exists(), 90, f"the flusher to hold at {hold}", log)
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        # The dead flusher's lock would expire after flush.LOCK_SECONDS; don't wait.
+        redis.delete(f"{stream}:flush-lock")
+
     try:
-        while mid_batch < 2:
-            assert kills < 8, f"only {mid_batch} of {kills} kills landed mid-batch"
-            log = tmp_path / f"worker-{kills}.log"
-            with celery_process(*worker_args(queue), env=env, log=log) as worker:
-                left = redis.xlen(stream)
-                assert left > 2 * BATCH, "the stream ran dry before two kills landed mid-batch"
-                # Wait until this worker has acknowledged a batch and is into the next.
-                wait_for(
-                    lambda left=left: flushing(lambda: redis.xlen(stream) < left and pending()),
-                    90,
-                    "the worker to flush a batch",
-                    log,
-                )
-                time.sleep(rng.uniform(0, 0.01))
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait()
-            kills += 1
-            if pending():
-                mid_batch += 1
-            # The dead flusher's lock would expire after flush.LOCK_SECONDS; don't wait.
-            redis.delete(f"{stream}:flush-lock")
+        # 1. Killed inside the third batch's transaction: two batches counted, the third
+        #    read and written but never committed, so it is still pending and not counted.
+        killed_at("write:3", "killed-writing")
+        assert pending() == BATCH
+        assert counted() == 2 * BATCH
+        assert FlushedBatch.objects.count() == 2
 
+        # 2. The next worker counts that pending batch first, then commits one more and is
+        #    killed before acknowledging it: pending again, and recorded as counted.
+        killed_at("ack:2", "killed-acknowledging")
+        assert pending() == BATCH
+        assert counted() == 4 * BATCH
+        assert FlushedBatch.objects.count() == 4
+
+        # 3. A worker left alone finds the committed batch, only acknowledges it, and counts
+        #    the rest.
         log = tmp_path / "worker-last.log"
         with celery_process(*worker_args(queue), env=env, log=log):
+            sender.send_task("syndication.engagement.tasks.flush_events", queue=queue)
             wait_for(
-                lambda: flushing(lambda: redis.xlen(stream) == 0 and pending() == 0),
+                lambda: redis.xlen(stream) == 0 and pending() == 0,
                 120,
                 "the stream to be flushed",
                 log,
             )
     finally:
-        redis.delete(stream, f"{stream}:flush-lock", queue)
+        redis.delete(stream, queue, *redis.keys(f"{stream}:*"))
 
-    assert mid_batch >= 2
-    counted = EngagementRollup.objects.aggregate(total=Sum("count"))["total"]
-    assert counted == accepted
+    assert counted() == accepted
     assert FlushedBatch.objects.aggregate(total=Sum("events"))["total"] == accepted
     per_story = dict(
         EngagementRollup.objects.values_list("story_id").annotate(n=Sum("count")).order_by()

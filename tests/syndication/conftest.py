@@ -62,4 +62,4 @@ def stream(settings):
     settings.ENGAGEMENT_STREAM = name
     client = buffer.redis_client(url)
     yield client
-    client.delete(name, f"{name}:flush-lock")
+    client.delete(name, *client.keys(f"{name}:*"))

@@ -62,6 +62,7 @@ def test_a_flush_adds_exactly_what_was_buffered(stream, settings, stories):
         "events": sent,
         "duplicate": 0,
         "dropped": 0,
+        "quarantined": 0,
         "skipped": False,
     }
     assert total() == sent
@@ -132,9 +133,9 @@ def test_a_batch_read_but_not_committed_is_read_again_before_anything_new(
     seen = []
     count_batch = flush.count_batch
 
-    def spy(stream_name, entries):
+    def spy(stream_name, entries, *args):
         seen.append(len(entries))
-        return count_batch(stream_name, entries)
+        return count_batch(stream_name, entries, *args)
 
     monkeypatch.setattr(flush, "count_batch", spy)
     outcome = flush.flush(batch_size=50)

@@ -45,6 +45,7 @@ class Command(BaseCommand):
             ("Engagement", self.engagement(report["engagement"])),
             ("Newsletter", self.newsletter(report["newsletter"])),
             ("Background task failures", self.failures(report["task_failures"])),
+            ("Quarantined messages", self.quarantined(report["quarantined"])),
         ):
             self.stdout.write("")
             self.stdout.write(self.style.MIGRATE_HEADING(title))
@@ -138,4 +139,18 @@ class Command(BaseCommand):
         ]
         if latest:
             lines.append(("latest", f"{latest['task']}: {latest['error']}, {ago(latest)}"))
+        return lines
+
+    def quarantined(self, part):
+        if "error" in part:
+            return self.error(part)
+        if not part["total"]:
+            return [("in all", "none")]
+        lines = [("in all", f"{part['total']:,} ({part['last_24h']:,} in the last 24 hours)")]
+        lines += [
+            (consumer, f"{counts['total']:,} ({counts['last_24h']:,} in the last 24 hours)")
+            for consumer, counts in part["by_consumer"].items()
+        ]
+        latest = part["latest"]
+        lines.append(("latest", f"{latest['consumer']}: {latest['error']}, {ago(latest)}"))
         return lines
