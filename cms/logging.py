@@ -102,6 +102,45 @@ def redact(text: str) -> str:
     return _QUERY_CODE.sub(r"\g<key>***", text)
 
 
+#: URL arguments that are credentials, by name: the ``<token>`` of a signed newsletter
+#: link, a password reset's ``<uidb64>/<token>``, a ``<signature>``, a ``<key>``...
+_SECRET_ARGUMENT = re.compile(r"token|sig|secret|passw|key|hash|code|uid|session", re.I)
+
+
+def loggable_path(request) -> str:
+    """``request``'s path as a log may keep it: the value of every URL argument that is a
+    credential replaced by the argument's name (``/newsletter/confirm/<token>/``), and no
+    query string. A signed link is a bearer credential; logs are read by many and kept long.
+    """
+    path = request.path
+    match = getattr(request, "resolver_match", None)
+    for name, value in (getattr(match, "kwargs", None) or {}).items():
+        if not (isinstance(value, str) and value and _SECRET_ARGUMENT.search(name)):
+            continue
+        if "/" in value:  # a <path:...> argument
+            path = path.replace(value, f"<{name}>")
+        else:
+            path = "/".join(f"<{name}>" if part == value else part for part in path.split("/"))
+    return path
+
+
+class CredentialPathFilter(logging.Filter):
+    """Show Django's own request lines (``Not Found: /…``, ``Forbidden (CSRF …): /…``,
+    ``Internal Server Error: /…``) with ``loggable_path`` instead of the raw path."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        path = getattr(request, "path", None)
+        if not path or not isinstance(record.args, tuple):
+            return True
+        shown = loggable_path(request)
+        if shown != path:
+            # Django escapes the path it logs (django.utils.log.log_response).
+            raw = {path, path.encode("unicode_escape").decode("ascii")}
+            record.args = tuple(shown if arg in raw else arg for arg in record.args)
+        return True
+
+
 class RequestIdFilter(logging.Filter):
     """Put the current request's id on each record as ``request_id``, and the running
     task's id as ``task_id`` (``-`` when there is none).

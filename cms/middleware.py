@@ -5,7 +5,7 @@ import uuid
 
 from django.conf import settings
 
-from .logging import request_id
+from .logging import loggable_path, request_id
 
 access_log = logging.getLogger("storyloom.request")
 
@@ -47,8 +47,8 @@ class RequestIdMiddleware:
 
     The id goes back in the response's ``X-Request-ID`` header, onto every log line
     written while the request is handled (``cms.logging.request_id``), and into one
-    access line per request (logger ``storyloom.request``: method, path, status,
-    duration). Put it first in ``MIDDLEWARE`` so redirects and errors carry it too.
+    access line per request (logger ``storyloom.request``: method, path without its
+    credentials, status, duration). Put it first in ``MIDDLEWARE`` so redirects and errors carry it too.
     """
 
     def __init__(self, get_response):
@@ -64,16 +64,18 @@ class RequestIdMiddleware:
             response = self.get_response(request)
             response["X-Request-ID"] = current
             quiet = request.path in QUIET_PATHS or request.path.rstrip("/") in QUIET_PATHS
+            # Never the query string, and no URL argument that is a credential (the
+            # token of a signed newsletter link): see cms.logging.loggable_path.
+            path = loggable_path(request)
             access_log.log(
                 logging.DEBUG if quiet else logging.INFO,
                 "%s %s %s",
                 request.method,
-                request.path,
+                path,
                 response.status_code,
                 extra={
                     "method": request.method,
-                    # The path only: query strings can carry signed tokens.
-                    "path": request.path,
+                    "path": path,
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 },

@@ -5,7 +5,8 @@ import json
 import logging
 
 from django.http import HttpResponse
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
+from django.utils.module_loading import import_string
 
 import pytest
 from celery.signals import before_task_publish
@@ -21,6 +22,7 @@ from cms.logging import (
     request_id,
 )
 from cms.middleware import RequestIdMiddleware
+from cms.settings.base import LOGGING
 
 task_log = logging.getLogger("tests.logging.task")
 
@@ -43,7 +45,9 @@ def json_lines():
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JSONFormatter())
-    handler.addFilter(RequestIdFilter())
+    # The filters base.py's LOGGING gives the console handler (test.py's LOGGING has none).
+    for name in LOGGING["handlers"]["console"]["filters"]:
+        handler.addFilter(import_string(LOGGING["filters"][name]["()"])())
     root = logging.getLogger()
     level = root.level
     root.addHandler(handler)
@@ -241,6 +245,61 @@ def test_text_format_shows_the_ids_too():
         "WARNING tests.logging.text [abc123def456] [-] inside",
         "WARNING tests.logging.text [abc123def456] [7f1c-task] in its task",
     ]
+
+
+# --- Signed links stay out of the logs --------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_no_signed_newsletter_link_reaches_the_logs(client, json_lines, make_story):
+    """Each tokenised newsletter URL, good, tampered and refused by CSRF, GET and POST:
+    the token is in no log line, and the access line names the route's argument."""
+    from syndication.newsletter import clicks, subscriptions
+    from syndication.newsletter.models import Delivery, DeliveryPick, Edition, Subscriber
+    from tests.factories import SubscriberFactory
+
+    story = make_story()
+    pending = SubscriberFactory(status=Subscriber.Status.PENDING)
+    ann = SubscriberFactory(status=Subscriber.Status.ACTIVE)
+    edition = Edition.objects.create(title="This week", status=Edition.Status.SENT)
+    delivery = Delivery.objects.create(edition=edition, subscriber=ann, state=Delivery.State.SENT)
+    DeliveryPick.objects.create(
+        delivery=delivery, slot=0, story=story, score=1.0, probability=1.0, reason="r"
+    )
+    preferences = subscriptions.preferences_token(ann)
+    links = {
+        f"/newsletter/confirm/{subscriptions.confirm_token(pending)}/": "confirm/<token>/",
+        f"/newsletter/preferences/{preferences}/": "preferences/<token>/",
+        f"/newsletter/preferences/{preferences}/data/": "preferences/<token>/data/",
+        f"/newsletter/c/{clicks.make_token(delivery.pk, 0)}/": "c/<token>/",
+        f"/newsletter/unsubscribe/{subscriptions.unsubscribe_token(ann)}/": "unsubscribe/<token>/",
+        f"/newsletter/preferences/{preferences}/delete/": "preferences/<token>/delete/",
+    }
+    tokens = [path.split("/")[3] for path in links]
+    strict = Client(enforce_csrf_checks=True)
+    statuses = set()
+    for path, token in zip(links, tokens, strict=True):
+        for url in (path.replace(token, tampered(token)), path):
+            statuses.add(client.get(url, HTTP_USER_AGENT=BROWSER).status_code)
+            statuses.add(strict.post(url, HTTP_USER_AGENT=BROWSER).status_code)
+            statuses.add(client.post(url, HTTP_USER_AGENT=BROWSER).status_code)
+    assert {200, 302, 400, 403} <= statuses  # shown, followed, refused as tampered, by CSRF
+
+    written = [json.dumps(line, ensure_ascii=False) for line in json_lines()]
+    assert len(written) >= 6 * 2 * 3
+    for token in tokens:
+        assert not [line for line in written if token[:-1] in line]
+    paths = {line["path"] for line in json_lines() if line["logger"] == "storyloom.request"}
+    assert {f"/newsletter/{route}" for route in links.values()} <= paths
+    django_lines = [line["message"] for line in json_lines() if line["logger"] == "django.request"]
+    assert "Bad Request: /newsletter/confirm/<token>/" in django_lines
+
+
+def tampered(token: str) -> str:
+    return token[:-1] + ("A" if token[-1] != "A" else "B")
+
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36"
 
 
 # --- Redaction -------------------------------------------------------------------------

@@ -435,7 +435,11 @@ REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRen
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "cms.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "cms.logging.RequestIdFilter"},
+        # Signed links' tokens stay out of Django's "Not Found: /…" lines too.
+        "credential_paths": {"()": "cms.logging.CredentialPathFilter"},
+    },
     "formatters": {
         "json": {"()": "cms.logging.JSONFormatter"},
         "text": {"format": TEXT_FORMAT},
@@ -444,7 +448,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT or "json",
-            "filters": ["request_id"],
+            "filters": ["request_id", "credential_paths"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
