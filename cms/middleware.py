@@ -48,7 +48,8 @@ class RequestIdMiddleware:
     The id goes back in the response's ``X-Request-ID`` header, onto every log line
     written while the request is handled (``cms.logging.request_id``), and into one
     access line per request (logger ``storyloom.request``: method, path without its
-    credentials, status, duration). Put it first in ``MIDDLEWARE`` so redirects and errors carry it too.
+    credentials, status, duration). Put it first in ``MIDDLEWARE`` so redirects and
+    errors carry it too.
     """
 
     def __init__(self, get_response):
