@@ -8,7 +8,7 @@ reads). Starts an SMTP sink on 127.0.0.1 in a separate process: a minimal asynci
 (PIPELINING, like Postfix) that counts messages per recipient. Then it sends one edition
 through the real sending code, in this process, chunk after chunk, as one Celery worker
 process would (``sending.send_chunk``, the committed SMTP backend: each message's final
-dot only after its group's database commit). ``--workers W`` forks W such processes,
+dot only after its own database commit). ``--workers W`` forks W such processes,
 each taking every W-th chunk, as W worker processes would.
 
     .venv/bin/python bench/newsletter.py [--subscribers N (10000)] [--stories S (200)]
@@ -319,7 +319,7 @@ class Clock:
         self.wrap(sending, "load_readers", "selection")
         self.wrap(sending.Composer, "email", "render")
         self.wrap(rendering.MessageFrame, "as_bytes", "render")
-        self.wrap(sending, "commit_sent", "commit")
+        self.wrap(sending, "commit_delivery", "commit")
         self.wrap(sending, "insert_picks", "storing picks")
         self.wrap(sending, "claim", "claims")
         self.wrap(sending, "load_pool", "loading candidates")

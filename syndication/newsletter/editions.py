@@ -302,15 +302,31 @@ class EditionActionView(EditionViewMixin, FormView):
         return redirect(INDEX)
 
 
+#: Uncertain deliveries listed on the progress page (the count covers them all).
+UNCERTAIN_LISTED = 100
+
+
 class EditionProgressView(EditionViewMixin, TemplateView):
     permission_required = "view"
     template_name = "syndication/newsletter/admin/edition_progress.html"
     page_title = "Progress"
 
     def get_context_data(self, **kwargs):
+        progress = sending.progress(self.edition)
+        uncertain = []
+        if progress["uncertain"]:
+            uncertain = list(sending.uncertain_deliveries(self.edition.pk)[:UNCERTAIN_LISTED])
+        may_resend = self.request.user.has_perm("syndication.change_edition")
         return super().get_context_data(
             edition=self.edition,
-            progress=sending.progress(self.edition),
+            progress=progress,
+            uncertain=uncertain,
+            uncertain_more=max(0, progress["uncertain"] - len(uncertain)),
+            resend_url=(
+                reverse("newsletter_editions:resend", args=[self.edition.pk])
+                if uncertain and may_resend
+                else ""
+            ),
             data_url=reverse("newsletter_editions:progress_data", args=[self.edition.pk]),
             actions=[
                 (name, *ACTIONS[name][:2])
@@ -319,6 +335,24 @@ class EditionProgressView(EditionViewMixin, TemplateView):
             ],
             **kwargs,
         )
+
+
+class EditionResendView(PermissionCheckedMixin, View):
+    """Send the edition again to its uncertain deliveries: one POST from the progress page."""
+
+    permission_required = "change"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        edition = get_object_or_404(Edition, pk=pk)
+        count = sending.resend_uncertain(edition.pk)
+        if count:
+            messages.success(
+                request, f"“{edition}” is going out again to {count} uncertain deliveries."
+            )
+        else:
+            messages.warning(request, f"“{edition}” has no uncertain delivery to send again.")
+        return redirect("newsletter_editions:progress", edition.pk)
 
 
 class EditionProgressDataView(PermissionCheckedMixin, View):
@@ -395,5 +429,6 @@ class EditionViewSet(ModelViewSet):
                 name="progress_data",
             ),
             path("<int:pk>/preview/", EditionPreviewView.as_view(**policy), name="preview"),
+            path("<int:pk>/resend/", EditionResendView.as_view(**policy), name="resend"),
             path("<int:pk>/<slug:action>/", EditionActionView.as_view(**policy), name="action"),
         ]

@@ -14,9 +14,12 @@ How (docs/newsletter.md, "Sending", has the long version):
    stores each reader's picks (deterministic: the edition's seed and the subscriber
    id; the first rows on record stand) and renders from the stored picks.
 3. **Exactly once.** Over SMTP (``smtp.CommittedSMTPBackend``) each message goes out
-   up to its last line, then one conditional UPDATE marks the group ``sent`` — the
-   decider when two workers race — then the final dots go out. Other backends
-   (console, locmem) are sent, then marked: a crash in between can repeat a message.
+   up to its last line, then one conditional UPDATE marks that message ``uncertain`` —
+   the decider when two workers race — then its final dot goes out, and the next
+   UPDATE records it ``sent``. A process killed in between leaves at most one delivery
+   ``uncertain``: listed on the edition, resent only when a person says so. Other
+   backends (console, locmem) are sent, then marked: a crash in between can repeat a
+   message.
 4. **Settling.** Temporary refusals go back to ``pending`` and are retried after
    ``NEWSLETTER_RETRY_AFTER``, at most ``NEWSLETTER_MAX_ATTEMPTS`` times; permanent
    ones are ``failed`` with the server's words. ``sweep_editions`` (beat) re-enqueues
@@ -73,18 +76,24 @@ IMAGE_SPEC = "width-1120"
 # --- A delivery's life, written once ------------------------------------------------------
 #: event → (states it may start from, state it ends in)::
 #:
-#:     pending ──claim──► sending ──commit──► sent
-#:        ▲                  │  │               │ (the server refused after the commit)
-#:        └────── defer ─────┘  └──► failed ◄───┘
+#:     pending ──claim──► sending ──commit──► uncertain ──ended──► sent
+#:        ▲  ▲               │  │                │  ▲                 │ (the server
+#:        │  └──── defer ────┘  └──► failed ◄────┼──┼─────────────────┘  refused the dot)
+#:        └────────── resend (a person) ─────────┘  └── doubt (no reply to the dot)
 #:     pending / sending ──skip──► skipped   (left, nothing to pick, edition cancelled)
+#:
+#: Over plain backends (console, locmem) ``send`` goes straight from sending to sent.
 DELIVERY_MOVES: dict[str, tuple[tuple[str, ...], str]] = {
     "claim": ((State.PENDING, State.SENDING), State.SENDING),
-    "commit": ((State.PENDING, State.SENDING), State.SENT),
+    "commit": ((State.PENDING, State.SENDING), State.UNCERTAIN),
+    "ended": ((State.UNCERTAIN,), State.SENT),
+    "send": ((State.PENDING, State.SENDING), State.SENT),
     "release": ((State.SENDING,), State.PENDING),
-    "defer": ((State.SENDING, State.SENT), State.PENDING),
-    "fail": ((State.SENDING, State.SENT), State.FAILED),
+    "defer": ((State.SENDING, State.SENT, State.UNCERTAIN), State.PENDING),
+    "fail": ((State.SENDING, State.SENT, State.UNCERTAIN), State.FAILED),
     "skip": ((State.PENDING, State.SENDING), State.SKIPPED),
-    "note": ((State.SENT,), State.SENT),
+    "doubt": ((State.SENT, State.UNCERTAIN), State.UNCERTAIN),
+    "resend": ((State.UNCERTAIN,), State.PENDING),
 }
 #: Deliveries still to settle: while any is left, the edition is sending.
 UNSETTLED = (State.PENDING, State.SENDING)
@@ -101,6 +110,8 @@ EDITION_MOVES: dict[str, tuple[tuple[str, ...], str]] = {
     "schedule": ((Status.DRAFT, Status.SCHEDULED, Status.FAILED), Status.SCHEDULED),
     "start": ((Status.SCHEDULED,), Status.SENDING),
     "finish": ((Status.SENDING,), Status.SENT),
+    # Uncertain deliveries sent again on a person's word: the edition goes out again.
+    "reopen": ((Status.SENT,), Status.SENDING),
     "fail": ((Status.SENDING,), Status.FAILED),
     "cancel": ((Status.DRAFT, Status.SCHEDULED, Status.SENDING), Status.CANCELLED),
 }
@@ -457,6 +468,7 @@ class ChunkReport:
     deferred: int = 0
     skipped: int = 0
     taken: int = 0
+    uncertain: int = 0
     #: Seconds after which the chunk should run again for its deferred deliveries.
     retry_after: int | None = None
     stale: bool = False
@@ -852,6 +864,7 @@ def _message_id_sql():
 # --- The two ways out -----------------------------------------------------------------------------
 def _send_committed(backend, composer, claimed, picks, unsettled, report) -> None:
     group_size = backend.width
+    ledger = DeliveryLedger(unsettled)
     try:
         for start in range(0, len(claimed), group_size):
             group = claimed[start : start + group_size]
@@ -867,7 +880,7 @@ def _send_committed(backend, composer, claimed, picks, unsettled, report) -> Non
                         crlf=True,
                     )
                 )
-            outcomes = backend.send_committed_group(outgoing, commit_sent)
+            outcomes = backend.send_committed_group(outgoing, ledger)
             by_id = {delivery.pk: delivery for delivery in group}
             for delivery_id, outcome in outcomes.items():
                 unsettled.discard(delivery_id)
@@ -878,6 +891,26 @@ def _send_committed(backend, composer, claimed, picks, unsettled, report) -> Non
         backend.abandon()
         raise
     backend.close()
+
+
+class DeliveryLedger:
+    """``smtp.Ledger`` over the deliveries: one autocommitted UPDATE per message.
+
+    A committed delivery leaves ``unsettled`` at once (its claim must not be released:
+    its dot may be on its way)."""
+
+    def __init__(self, unsettled: set[int]):
+        self.unsettled = unsettled
+
+    def commit(self, delivery_id: int, ended: Sequence[int]) -> bool:
+        won = commit_delivery(delivery_id, ended)
+        if won:
+            self.unsettled.discard(delivery_id)
+        return won
+
+    def ended(self, delivery_ids: Sequence[int]) -> None:
+        if delivery_ids:
+            move_deliveries(Delivery.objects.filter(pk__in=delivery_ids), "ended")
 
 
 def _send_plain(backend, composer, claimed, picks, unsettled, report) -> None:
@@ -899,7 +932,7 @@ def _send_plain(backend, composer, claimed, picks, unsettled, report) -> None:
                 _settle(delivery, Result.DEFERRED, f"Not sent: {error}", report)
                 continue
             unsettled.discard(delivery.pk)
-            if commit_sent([delivery.pk]):
+            if mark_sent([delivery.pk]):
                 report.sent += 1
             else:
                 report.taken += 1
@@ -907,29 +940,51 @@ def _send_plain(backend, composer, claimed, picks, unsettled, report) -> None:
         backend.close()
 
 
-def commit_sent(delivery_ids: Sequence[int]) -> set[int]:
-    """Mark these deliveries sent — those still pending or sending — in one autocommitted
-    UPDATE, and return the ids it changed. This is the decider: a delivery another
-    worker already committed (or that was skipped meanwhile) is not returned, and its
-    message must not be finished."""
+def _raw_update(assignments: str, where: str, params: list) -> set[int]:
+    """``UPDATE deliveries SET … WHERE … RETURNING id``, autocommitted: the ids changed.
+
+    Raw SQL for RETURNING (which rows this UPDATE won); names come from the model and
+    the backend's quoting, every value is a parameter."""
+    table = connection.ops.quote_name(Delivery._meta.db_table)
+    sql = f"UPDATE {table} SET {assignments} WHERE {where} RETURNING id"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _placeholders(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def commit_delivery(delivery_id: int, ended: Sequence[int] = ()) -> bool:
+    """The decider, one message at a time: mark ``delivery_id`` uncertain if it is
+    still pending or sending — its final dot goes out next — and, in the same
+    statement, the deliveries in ``ended`` (their dots went to the kernel) sent. True
+    when this call won ``delivery_id``; False: another worker committed it first, or it
+    was skipped meanwhile, and its message must not be finished."""
+    sources, target = DELIVERY_MOVES["commit"]
+    (uncertain,), sent = DELIVERY_MOVES["ended"]
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    assignments = "state = CASE WHEN id = %s THEN %s ELSE %s END, sent_at = %s, error = ''"
+    where = f"(id = %s AND state IN ({_placeholders(sources)}))"
+    params = [delivery_id, target, sent, now, delivery_id, *sources]
+    if ended:
+        where += f" OR (id IN ({_placeholders(ended)}) AND state = %s)"
+        params += [*ended, uncertain]
+    return delivery_id in _raw_update(assignments, where, params)
+
+
+def mark_sent(delivery_ids: Sequence[int]) -> set[int]:
+    """Mark these deliveries sent — those still pending or sending — and return the
+    ids it changed (plain backends: after the message went)."""
     if not delivery_ids:
         return set()
-    sources, target = DELIVERY_MOVES["commit"]
-    quote = connection.ops.quote_name
-    table = quote(Delivery._meta.db_table)
-    ids = ", ".join(["%s"] * len(delivery_ids))
-    states = ", ".join(["%s"] * len(sources))
-    # Raw SQL for RETURNING (which rows this UPDATE won); names come from the model and
-    # the backend's quoting, every value is a parameter.
-    sql = (
-        f"UPDATE {table} SET {quote('state')} = %s, {quote('sent_at')} = %s, "  # noqa: S608
-        f"{quote('error')} = '' WHERE {quote('id')} IN ({ids}) "
-        f"AND {quote('state')} IN ({states}) RETURNING {quote('id')}"
+    sources, target = DELIVERY_MOVES["send"]
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    where = f"id IN ({_placeholders(delivery_ids)}) AND state IN ({_placeholders(sources)})"
+    return _raw_update(
+        "state = %s, sent_at = %s, error = ''", where, [target, now, *delivery_ids, *sources]
     )
-    sent_at = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [target, sent_at, *delivery_ids, *sources])
-        return {row[0] for row in cursor.fetchall()}
 
 
 TEMPORARY = re.compile(r"^Temporary failure \(attempt (\d+) of \d+\)")
@@ -949,9 +1004,13 @@ def _settle(delivery: Delivery, result: Result, reason: str, report: ChunkReport
         report.taken += 1
         return
     row = Delivery.objects.filter(pk=delivery.pk)
-    if result is Result.UNCONFIRMED:
-        report.sent += 1
-        move_deliveries(row, "note", error=f"Sent; the server's confirmation was lost ({reason}).")
+    if result is Result.UNCERTAIN:
+        report.uncertain += 1
+        move_deliveries(
+            row,
+            "doubt",
+            error=f"Uncertain: the final part may not have reached the mail server ({reason}).",
+        )
     elif result in (Result.REFUSED, Result.BOUNCED):
         report.failed += 1
         move_deliveries(row, "fail", error=f"Refused by the mail server: {reason}", sent_at=None)
@@ -974,9 +1033,42 @@ def _settle(delivery: Delivery, result: Result, reason: str, report: ChunkReport
             )
 
 
+# --- Uncertain deliveries -------------------------------------------------------------------------
+def uncertain_deliveries(edition_id: int):
+    """The edition's deliveries whose final dot may not have gone out, oldest first."""
+    return (
+        Delivery.objects.filter(edition_id=edition_id, state=State.UNCERTAIN)
+        .select_related("subscriber")
+        .order_by("sent_at", "pk")
+    )
+
+
+def resend_uncertain(edition_id: int) -> int:
+    """Send the edition again to its uncertain deliveries (a person's decision: some of
+    them may have had the email already). They go back to ``pending`` and a sent edition
+    to ``sending``; the chunks are enqueued once this commits. Returns how many."""
+    from .tasks import enqueue_chunks
+
+    with transaction.atomic():
+        edition = Edition.objects.select_for_update().get(pk=edition_id)
+        if edition.status not in (Status.SENDING, Status.SENT):
+            return 0
+        uncertain = Delivery.objects.filter(edition_id=edition_id, state=State.UNCERTAIN)
+        subscriber_ids = list(uncertain.values_list("subscriber_id", flat=True))
+        moved = move_deliveries(uncertain, "resend", attempted_at=None, sent_at=None, error="")
+        if not moved:
+            return 0
+        if edition.status == Status.SENT:
+            move_edition(edition_id, "reopen", finished_at=None, error="")
+        ranges = chunk_ranges(subscriber_ids)
+        transaction.on_commit(lambda: enqueue_chunks(edition_id, ranges))
+    return moved
+
+
 # --- Progress and preview ------------------------------------------------------------------------
 def progress(edition) -> dict:
-    """Sent / total, what is left, and failures grouped by reason: three queries."""
+    """Sent / total, what is left, uncertain ones, and failures grouped by reason: three
+    queries."""
     counts = {
         row["state"]: row["n"]
         for row in Delivery.objects.filter(edition_id=edition.pk)
@@ -1005,6 +1097,7 @@ def progress(edition) -> dict:
         "sent": sent,
         "failed": counts.get(State.FAILED, 0),
         "skipped": counts.get(State.SKIPPED, 0),
+        "uncertain": counts.get(State.UNCERTAIN, 0),
         "pending": counts.get(State.PENDING, 0) + counts.get(State.SENDING, 0),
         "retrying": retrying,
         "percent": round(100 * sent / total, 1) if total else 0.0,

@@ -1,4 +1,4 @@
-"""Exactly once over SMTP: the message's end is sent only after the database says "sent".
+"""Exactly once over SMTP: the message's end is sent only after the database says so.
 
 SMTP has no idempotency key. If a worker dies after the server accepted a message but
 before the database recorded it, a resume sends a second copy; if the database says
@@ -9,32 +9,37 @@ So ``CommittedSMTPBackend`` sends each message in two halves around the commit:
 
 1. ``MAIL FROM``, ``RCPT TO``, ``DATA`` and the whole dot-stuffed body, without the
    final ``.`` line;
-2. ``commit()`` — the caller's conditional UPDATE to ``sent``, in its own transaction;
-3. the ``.`` line, in one ``send()`` right after, then the server's reply.
+2. ``ledger.commit(key, ended)`` — the caller's conditional UPDATE, in its own
+   transaction, recording this one message as *uncertain* (its dot is about to go);
+3. the ``.`` line, in one ``send()`` right after; the next commit (or ``ledger.ended``
+   at the end of the group) records that the dot was handed to the kernel: *sent*.
 
 Killed before the commit: the server never saw the end of the data and throws the
-message away, the delivery is not "sent" and the resume sends it. Killed after the
-commit: the ``.`` left in a single system call microseconds later (the kernel delivers
-what it was given even if the process dies), so the server accepts it. What is left is
-documented in docs/newsletter.md ("Sending").
+message away, the delivery is not committed and the resume sends it. Killed between
+the commit and the record of the dot: that one delivery stays *uncertain* — at most
+one email arrived, and the edition lists it for a person to decide. Killed later: the
+dot is in the kernel's hands, which deliver it even when the process dies.
 
-To amortise the commit (a disk flush on PostgreSQL, about a millisecond), messages go
-out in *groups* over several connections: each connection carries one message up to
-its last line, one UPDATE commits the whole group, then every dot goes out in a tight
-loop and the replies are read. ``commit`` says which messages it won: one another
-worker already settled is abandoned by dropping its connection mid-DATA (RSET is not a
-command inside DATA), which makes the server discard it.
+To amortise round trips, messages still go out in *groups* over several connections:
+every connection carries one message up to its last line (pipelined where the server
+allows), then the messages are committed and ended **one at a time**, so at most one
+message per sending process is ever uncertain. ``commit`` says whether this process
+won the message: one another worker already settled is abandoned by dropping its
+connection mid-DATA (RSET is not a command inside DATA), which makes the server discard
+it. What is left is documented in docs/newsletter.md ("Sending").
 
 Connection handling, STARTTLS, SSL and authentication are Django's
 (``django.core.mail.backends.smtp.EmailBackend``); this class only adds the sending.
 """
 
+import contextlib
 import enum
 import re
 import smtplib
 import socket
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.conf import settings
 from django.core.mail.backends.smtp import EmailBackend
@@ -74,9 +79,9 @@ class Result(enum.Enum):
     BOUNCED = "bounced"
     #: Committed, then the server answered the final dot with 4xx: not delivered, retry.
     DEFERRED_AFTER_COMMIT = "deferred after commit"
-    #: Committed and the dot was sent, but the reply was lost with the connection: it
-    #: was almost certainly accepted, and never sent again.
-    UNCONFIRMED = "unconfirmed"
+    #: Committed, then the connection broke while the dot went out or before its reply:
+    #: the server may or may not have it. Never sent again on its own.
+    UNCERTAIN = "uncertain"
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ class Outcome:
 
     @property
     def sent(self) -> bool:
-        return self.result in (Result.ACCEPTED, Result.UNCONFIRMED)
+        return self.result is Result.ACCEPTED
 
 
 class _Refused(Exception):
@@ -109,17 +114,43 @@ class _Refused(Exception):
         self.reason = reason
 
 
+class Ledger(Protocol):
+    """Where the caller records the messages of a group, one at a time."""
+
+    def commit(self, key: Hashable, ended: Sequence[Hashable]) -> bool:
+        """Durably record ``key`` as about to be ended (uncertain) and ``ended`` — whose
+        final dots went to the kernel since the last call — as sent, in one commit.
+        False: ``key`` was settled elsewhere and must not be finished."""
+
+    def ended(self, keys: Sequence[Hashable]) -> None:
+        """Record ``keys`` as sent: their final dots went to the kernel."""
+
+
+class _Callback:
+    """A ``Ledger`` over ``commit(keys) -> keys won`` (``send_committed``, tests)."""
+
+    def __init__(self, commit: Callable[[list[Hashable]], set[Hashable]]):
+        self._commit = commit
+
+    def commit(self, key, ended) -> bool:
+        return key in self._commit([key])
+
+    def ended(self, keys) -> None:
+        pass
+
+
 def _reason(code: int, message: bytes | str) -> str:
     text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
     return f"{code} {' '.join(text.split())}".strip()
 
 
 class CommittedSMTPBackend(EmailBackend):
-    """Django's SMTP backend plus ``send_committed``: one message, or a group, whose end
-    of data goes out only after ``commit`` returned.
+    """Django's SMTP backend plus ``send_committed``: one message, or a group, each of
+    whose ends of data goes out only after its own commit returned.
 
     ``connections`` (default ``NEWSLETTER_SMTP_CONNECTIONS``) is how many connections a
-    group spreads over, so how many messages one commit covers. Plain ``send_messages``
+    group spreads over: how many messages wait, streamed up to their last line, for
+    their turn to be committed and ended. Plain ``send_messages``
     still works as in Django, over the first connection.
     """
 
@@ -191,25 +222,25 @@ class CommittedSMTPBackend(EmailBackend):
         """Send one Django ``EmailMessage``; ``commit()`` records it as sent (True) or
         finds it already settled (False: nothing is sent)."""
         item = message if isinstance(message, Outgoing) else self.outgoing(message, key=0)
-        return self.send_committed_group([item], lambda keys: set(keys) if commit() else set())[
-            item.key
-        ]
+        ledger = _Callback(lambda keys: set(keys) if commit() else set())
+        return self.send_committed_group([item], ledger)[item.key]
 
     def send_committed_group(
-        self,
-        messages: Sequence[Outgoing],
-        commit: Callable[[list[Hashable]], set[Hashable]],
+        self, messages: Sequence[Outgoing], ledger: "Ledger | Callable"
     ) -> dict[Hashable, Outcome]:
-        """Send up to ``width`` messages with one ``commit(keys) -> keys won`` between
-        their bodies and their final dots. Every message gets an ``Outcome``.
+        """Send up to ``width`` messages, each committed on its own between its body
+        and its final dot (``ledger``; a plain ``commit(keys) -> keys won`` callable
+        works too). Every message gets an ``Outcome``.
 
         Connection failures before the commit only defer the message concerned; a
         failure to connect at all raises (``OSError``/``SMTPException``) with nothing
-        committed. An exception from ``commit`` drops the connections (nothing
+        committed. An exception from the ledger drops the connections (nothing
         unfinished is delivered) and propagates.
         """
         if len(messages) > self.width:
             raise ValueError(f"at most {self.width} messages per group, got {len(messages)}")
+        if not hasattr(ledger, "ended"):
+            ledger = _Callback(ledger)
         outcomes: dict[Hashable, Outcome] = {}
         ready: list[tuple[int, Outgoing]] = []
         waiting: list[tuple[int, Outgoing]] = []
@@ -250,37 +281,44 @@ class CommittedSMTPBackend(EmailBackend):
         if not ready:
             return outcomes
 
+        # One message at a time: commit it, then its dot and nothing else. The next
+        # commit also records the dots that went out since, so at any moment at most
+        # one message of this process is committed with its dot unrecorded.
+        ending: list[tuple[int, Outgoing]] = []
+        ended: list[Hashable] = []
         try:
-            won = commit([item.key for _, item in ready])
+            for index, item in ready:
+                won = ledger.commit(item.key, ended)
+                ended = []
+                if not won:
+                    outcomes[item.key] = Outcome(Result.TAKEN, None, "Already settled elsewhere.")
+                    self._drop(index)
+                    continue
+                try:
+                    self._lines[index].sock.sendall(END_OF_DATA)
+                except OSError as error:
+                    outcomes[item.key] = Outcome(
+                        Result.UNCERTAIN, None, f"Connection lost while ending the message: {error}"
+                    )
+                    self._drop(index)
+                else:
+                    ended.append(item.key)
+                    ending.append((index, item))
+            ledger.ended(ended)
+            ended = []
         except BaseException:
+            if ended:  # what did go out is not left uncertain if it can be helped
+                with contextlib.suppress(Exception):  # the first error is the one to raise
+                    ledger.ended(ended)
             self.abandon()
             raise
-
-        # From here to the last dot: no I/O but the dots themselves.
-        ending: list[tuple[int, Outgoing]] = []
-        for index, item in ready:
-            if item.key not in won:
-                continue
-            try:
-                self._lines[index].sock.sendall(END_OF_DATA)
-            except OSError as error:
-                outcomes[item.key] = Outcome(
-                    Result.UNCONFIRMED, None, f"Connection lost while ending the message: {error}"
-                )
-                self._drop(index)
-            else:
-                ending.append((index, item))
-        for index, item in ready:
-            if item.key not in won:
-                outcomes[item.key] = Outcome(Result.TAKEN, None, "Already settled elsewhere.")
-                self._drop(index)
 
         for index, item in ending:
             try:
                 code, message = self._lines[index].getreply()
             except (OSError, smtplib.SMTPException) as error:
                 outcomes[item.key] = Outcome(
-                    Result.UNCONFIRMED, None, f"No reply after the end of the message: {error}"
+                    Result.UNCERTAIN, None, f"No reply after the end of the message: {error}"
                 )
                 self._drop(index)
                 continue

@@ -4,8 +4,12 @@ The SMTP server (aiosmtpd) runs in this process and keeps every message it accep
 worker and beat are child processes reaching it over sockets. The worker is SIGKILLed
 (its whole process group) mid-send: once at a random moment, once while the server sits
 on its reply to the final dot of a message — the message is accepted, its worker dead
-before it heard so — and once more at random. Then it runs to the end. Every subscriber
-must hold exactly one email, carrying their own picks.
+before it heard so — and once more at random. Then it runs to the end.
+
+Every subscriber then holds exactly one email, carrying their own picks, and is recorded
+sent — except the message a kill caught between its commit and the record of its final
+dot: at most one per kill (the worker is one process), recorded *uncertain*, with one
+email or none. Nobody is recorded sent without their email, nobody has two.
 """
 
 import os
@@ -129,20 +133,32 @@ def test_a_worker_killed_mid_send_still_delivers_each_subscriber_exactly_one_ema
         time.sleep(0.5)  # the last replies reach the recorder
         received = server.by_recipient()
 
-    # Every active subscriber got exactly one email; nobody else got any.
-    assert sorted(received) == sorted(s.email for s in subscribers)
+    # Nobody outside the audience got anything, and nobody got two.
+    emails = {s.email for s in subscribers}
+    assert set(received) <= emails
     doubles = {to: len(found) for to, found in received.items() if len(found) != 1}
     assert doubles == {}
     edition.refresh_from_db()
     assert edition.total == SUBSCRIBERS
     assert Delivery.objects.filter(edition=edition).count() == SUBSCRIBERS
-    assert sent_count() == SUBSCRIBERS
+
+    # Each one is sent with their email, or uncertain with at most one: never sent without.
+    states = dict(
+        Delivery.objects.filter(edition=edition).values_list("subscriber__email", "state")
+    )
+    sent = {to for to, state in states.items() if state == Delivery.State.SENT}
+    uncertain = {to for to, state in states.items() if state == Delivery.State.UNCERTAIN}
+    assert sent | uncertain == emails, {to: st for to, st in states.items() if to not in sent}
+    assert {to for to in sent if to not in received} == set()
+    # At most the message in flight at each kill: one worker process, three kills.
+    assert len(uncertain) <= len(kills)
+    assert sent_count() == SUBSCRIBERS - len(uncertain)
 
     # The message whose reply the server held while its worker was killed was committed
-    # before its final dot: it counts as sent and was not sent again.
+    # before its final dot: the server has it once, and it was not sent again.
     [held] = [message for kind, message in kills if kind == "held"]
     held_delivery = Delivery.objects.get(message_id=held["Message-ID"])
-    assert held_delivery.state == Delivery.State.SENT
+    assert held_delivery.state in (Delivery.State.SENT, Delivery.State.UNCERTAIN)
     assert len(received[held_delivery.subscriber.email]) == 1
 
     # Each email carries its reader's own picks: the delivery, slots and stories stored.
@@ -154,7 +170,7 @@ def test_a_worker_killed_mid_send_still_delivers_each_subscriber_exactly_one_ema
         delivery__edition=edition
     ).values_list("delivery_id", "slot", "story_id"):
         stored.setdefault(delivery_id, {})[slot] = story_id
-    for address, [message] in received.items():
+    for address, [message] in received.items():  # uncertain ones too, where they arrived
         assert message["Subject"] == edition.title
         assert message["List-Unsubscribe"].startswith("<http")
         assert "/newsletter/unsubscribe/" in message["List-Unsubscribe"]

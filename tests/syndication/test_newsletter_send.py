@@ -539,10 +539,10 @@ def test_killed_before_the_commit_the_server_discards_the_message_and_the_resume
     made = edition()
     [chunk] = start(made)
 
-    def die(ids):
+    def die(delivery_id, ended=()):
         raise Killed
 
-    monkeypatch.setattr(sending, "commit_sent", die)
+    monkeypatch.setattr(sending, "commit_delivery", die)
     with pytest.raises(Killed):
         sending.send_chunk(made.pk, *chunk)
     monkeypatch.undo()
@@ -595,30 +595,72 @@ def test_killed_after_the_dot_left_the_server_keeps_the_message_and_the_resume_d
     assert Delivery.objects.filter(state=State.SENT).count() == 6
 
 
-def test_the_remaining_window_a_crash_between_commit_and_dot_loses_that_message(
+def test_a_crash_between_commit_and_dot_leaves_one_delivery_uncertain_never_sent(
     stories, subscribers, smtp_server, monkeypatch
 ):
-    """The one case exactly-once cannot cover (docs/newsletter.md, "What is left"): the
-    database said sent, the process died before handing the dot to the kernel."""
+    """The window exactly-once cannot close (docs/newsletter.md, "What is left"): the
+    database committed a message, the process died before its dot was recorded. Only
+    that one message is in doubt, it says so, and it is never counted as sent."""
     made = edition()
     [chunk] = start(made)
-    real_commit = sending.commit_sent
+    real_commit = sending.commit_delivery
+    calls = []
 
-    def commit_then_die(ids):
-        real_commit(ids)
-        raise Killed
+    def third_commit_then_die(delivery_id, ended=()):
+        won = real_commit(delivery_id, ended)
+        calls.append(delivery_id)
+        if len(calls) == 3:
+            raise Killed
+        return won
 
-    monkeypatch.setattr(sending, "commit_sent", commit_then_die)
+    monkeypatch.setattr(sending, "commit_delivery", third_commit_then_die)
     with pytest.raises(Killed):
         sending.send_chunk(made.pk, *chunk)
+    monkeypatch.undo()
+    # The two before it were ended and recorded; the third's dot never left.
+    assert wait_until(lambda: len(smtp_server.messages) == 2)
     threading.Event().wait(0.3)
-    assert smtp_server.messages == []
-    # All six went in one group (eight connections): all six are lost, and no resume
-    # will send them, because the database says they went.
-    assert Delivery.objects.filter(state=State.SENT).count() == 6
+    states = dict(Delivery.objects.values_list("pk", "state"))
+    assert [states[pk] for pk in calls] == [State.SENT, State.SENT, State.UNCERTAIN]
+    assert sorted(states.values()).count(State.UNCERTAIN) == 1
+    for delivery in Delivery.objects.filter(state=State.SENT).select_related("subscriber"):
+        assert len(smtp_server.by_recipient()[delivery.subscriber.email]) == 1
+
+    # The resume sends the rest and leaves the uncertain one to a person.
+    Delivery.objects.filter(state=State.SENDING).update(
+        attempted_at=timezone.now() - datetime.timedelta(days=1)
+    )
     sending.send_chunk(made.pk, *chunk)
-    threading.Event().wait(0.3)
-    assert smtp_server.messages == []
+    assert wait_until(lambda: len(smtp_server.messages) == 5)
+    made.refresh_from_db()
+    assert made.status == Status.SENT
+    report = sending.progress(made)
+    assert (report["sent"], report["uncertain"], report["pending"]) == (5, 1, 0)
+    [doubtful] = sending.uncertain_deliveries(made.pk)
+    assert doubtful.pk == calls[2]
+    assert doubtful.subscriber.email not in received(smtp_server, made)
+
+
+def test_a_lost_reply_to_the_dot_is_uncertain_not_sent(
+    stories, subscribers, smtp_server, monkeypatch
+):
+    made = edition()
+    [chunk] = start(made)
+    original = smtplib.SMTP.getreply
+    lost = {"count": 0}
+
+    def lose_the_first_reply_after_a_dot(self):
+        if lost["count"] == 0 and Delivery.objects.filter(state=State.SENT).exists():
+            lost["count"] += 1
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return original(self)
+
+    monkeypatch.setattr(smtplib.SMTP, "getreply", lose_the_first_reply_after_a_dot)
+    report = sending.send_chunk(made.pk, *chunk)
+    assert (report.sent, report.uncertain) == (5, 1)
+    [doubtful] = Delivery.objects.filter(state=State.UNCERTAIN)
+    assert doubtful.error.startswith("Uncertain: the final part may not have reached")
+    assert sending.progress(Edition.objects.get(pk=made.pk))["sent"] == 5
 
 
 def test_another_worker_having_sent_it_the_message_is_dropped_unfinished(
@@ -627,14 +669,14 @@ def test_another_worker_having_sent_it_the_message_is_dropped_unfinished(
     made = edition()
     [chunk] = start(made)
     first = Delivery.objects.get(subscriber=subscribers[0])
-    real_commit = sending.commit_sent
+    real_commit = sending.commit_delivery
 
-    def another_worker_first(ids):
+    def another_worker_first(delivery_id, ended=()):
         # Another worker commits this delivery while ours streams it.
         Delivery.objects.filter(pk=first.pk).update(state=State.SENT, sent_at=timezone.now())
-        return real_commit(ids)
+        return real_commit(delivery_id, ended)
 
-    monkeypatch.setattr(sending, "commit_sent", another_worker_first)
+    monkeypatch.setattr(sending, "commit_delivery", another_worker_first)
     report = sending.send_chunk(made.pk, *chunk)
     assert report.taken == 1
     assert wait_until(lambda: len(smtp_server.messages) == 5)
@@ -719,19 +761,37 @@ def outgoing(key, to):
     return smtp.Outgoing(key, frame.envelope_from, (to,), frame.as_bytes(item))
 
 
-def test_one_commit_covers_a_group_and_only_what_it_won_is_finished(smtp_server):
+class RecordingLedger:
+    def __init__(self, server, refuse=()):
+        self.server = server
+        self.refuse = set(refuse)
+        self.calls = []
+
+    def commit(self, key, ended):
+        self.calls.append(("commit", key, list(ended)))
+        threading.Event().wait(0.2)
+        # Nothing of this message was accepted before its commit.
+        assert f"g{key}@example.com" not in self.server.by_recipient()
+        return key not in self.refuse
+
+    def ended(self, keys):
+        self.calls.append(("ended", list(keys)))
+
+
+def test_each_message_of_a_group_has_its_own_commit_and_only_what_it_won_is_finished(
+    smtp_server,
+):
     with backend(smtp_server) as line:
         items = [outgoing(n, f"g{n}@example.com") for n in range(3)]
-        seen = []
-
-        def commit(keys):
-            seen.append(list(keys))
-            threading.Event().wait(0.2)
-            assert smtp_server.messages == []  # nothing accepted before the commit
-            return {0, 2}
-
-        outcomes = line.send_committed_group(items, commit)
-    assert seen == [[0, 1, 2]]
+        ledger = RecordingLedger(smtp_server, refuse={1})
+        outcomes = line.send_committed_group(items, ledger)
+    # One message per commit; each commit also records the dot that went out before it.
+    assert ledger.calls == [
+        ("commit", 0, []),
+        ("commit", 1, [0]),
+        ("commit", 2, []),
+        ("ended", [2]),
+    ]
     assert outcomes[0].result is outcomes[2].result is smtp.Result.ACCEPTED
     assert outcomes[1].result is smtp.Result.TAKEN
     assert wait_until(lambda: len(smtp_server.messages) == 2)
@@ -903,3 +963,37 @@ def test_a_connection_the_server_closed_between_messages_is_replaced_at_no_cost(
         second = line.send_committed_group([outgoing(2, "two@example.com")], won)
     assert first[1].result is second[2].result is smtp.Result.ACCEPTED
     assert wait_until(lambda: len(smtp_server.messages) == 2)
+
+
+def test_uncertain_deliveries_are_listed_on_the_edition_and_sent_again_in_one_click(
+    client, social_manager, editor, stories, subscribers, django_capture_on_commit_callbacks
+):
+    made = edition()
+    start(made)
+    send_all(made)
+    doubtful = Delivery.objects.get(subscriber=subscribers[2])
+    # As a worker killed between its commit and its dot leaves it.
+    Delivery.objects.filter(pk=doubtful.pk).update(state=State.UNCERTAIN)
+    mail.outbox.clear()
+    client.force_login(social_manager)
+
+    page = client.get(editions_url("progress", made.pk)).content.decode()
+    assert 'data-field="uncertain">1</span>' in page
+    assert subscribers[2].email in page
+    assert f'action="{editions_url("resend", made.pk)}"' in page
+    assert client.get(editions_url("progress_data", made.pk)).json()["sent"] == 5
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(editions_url("resend", made.pk))
+    assert answer.url == editions_url("progress", made.pk)
+    assert [message.to for message in mail.outbox] == [[subscribers[2].email]]
+    doubtful.refresh_from_db()
+    assert doubtful.state == State.SENT
+    assert Edition.objects.get(pk=made.pk).status == Status.SENT
+    assert sending.progress(Edition.objects.get(pk=made.pk))["uncertain"] == 0
+
+    # Only people who may send editions may send them again.
+    Delivery.objects.filter(pk=doubtful.pk).update(state=State.UNCERTAIN)
+    client.force_login(editor)
+    client.post(editions_url("resend", made.pk))
+    assert Delivery.objects.get(pk=doubtful.pk).state == State.UNCERTAIN

@@ -229,3 +229,10 @@ class Command(BaseCommand):
         )
         for failure in state["failures"][:5]:
             self.stdout.write(self.style.WARNING(f"  {failure['count']:,} × {failure['reason']}"))
+        if state.get("uncertain"):
+            self.stdout.write(
+                self.style.WARNING(
+                    f"  {state['uncertain']:,} uncertain (their final part may not have gone "
+                    "out): see the edition's progress page in the admin to send them again."
+                )
+            )
