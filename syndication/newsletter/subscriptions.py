@@ -15,13 +15,16 @@ working if the address is corrected or the row is deleted.
 * unsubscribe: never expires (an old newsletter must still let people leave).
 
 Sign-up answers the same whatever state the address is in, and the email says the rest
-(docs/newsletter.md, "Privacy"), so the form cannot be used to learn who subscribes.
+(docs/newsletter.md, "Privacy"), so the form cannot be used to learn who subscribes —
+not by its words, and not by its time: the forms only hand what was asked to a task
+(``queue_request``), which looks the address up and sends or not.
 """
 
 import datetime
 import enum
 import hmac
 import logging
+import secrets
 from typing import NamedTuple
 
 from django.conf import settings
@@ -289,6 +292,50 @@ def set_interests(subscriber: Subscriber, interests) -> None:
     subscriber.interests.set(interests)
 
 
+# --- What readers ask on the forms, answered in the background -----------------------------
+#: A form's request waits here for its task, under a random key: the address never
+#: travels in a task's arguments (the broker, worker logs, failure records).
+REQUEST_KEY = "storyloom:newsletter:request:{}"
+#: Longer than the task's retries take; a request nobody answered by then is dropped.
+REQUEST_KEEP = datetime.timedelta(days=1)
+SUBSCRIBE, PREFERENCES_LINK = "subscribe", "preferences link"
+
+
+def queue_request(kind: str, email: str, interests=()) -> None:
+    """Answer a reader's sign-up (``SUBSCRIBE``) or "email me a link"
+    (``PREFERENCES_LINK``) in the background, once the request's transaction commits.
+
+    The request does the same work whatever the address — one cache write, one task —
+    so neither the page nor its timing tells a stranger whether someone subscribes."""
+    from .tasks import answer_request
+
+    key = secrets.token_urlsafe(18)
+    payload = {"kind": kind, "email": email, "interests": [i.pk for i in interests]}
+    cache.set(REQUEST_KEY.format(key), payload, int(REQUEST_KEEP.total_seconds()))
+    transaction.on_commit(lambda: answer_request.delay(key))
+
+
+def answer_request(key: str) -> Outcome | None:
+    """Do what ``queue_request`` stored: look the address up, change what the sign-up
+    changes, send the email or not. ``MailNotSent`` keeps the request for a retry."""
+    from stories.models import AudienceInterest
+
+    payload = cache.get(REQUEST_KEY.format(key))
+    if payload is None:  # answered already, or expired
+        return None
+    if payload["kind"] == SUBSCRIBE:
+        interests = list(AudienceInterest.objects.filter(pk__in=payload["interests"]))
+        outcome = subscribe(payload["email"], interests).outcome
+    else:
+        outcome = request_preferences_link(payload["email"]).outcome
+    forget_request(key)
+    return outcome
+
+
+def forget_request(key: str) -> None:
+    cache.delete(REQUEST_KEY.format(key))
+
+
 # --- Signing up ------------------------------------------------------------------------
 def _find_or_create(email: str, interests) -> tuple[Subscriber, bool]:
     existing = find_subscriber(email)
@@ -373,8 +420,11 @@ def _send_mail(subject: str, template: str, subscriber: Subscriber, context: dic
     try:
         message.send()
     except OSError as error:  # smtplib's errors are OSErrors too
-        logger.warning("Newsletter email to subscriber %s not sent: %s", subscriber.pk, error)
-        raise MailNotSent(str(error)) from error
+        # The error's text may quote the address (a refused recipient): name its kind only.
+        reason = type(error).__name__
+        logger.warning("Newsletter email to subscriber %s not sent: %s", subscriber.pk, reason)
+        # Not chained either: a failure record's traceback would print the cause.
+        raise MailNotSent(f"The mail server did not take the email ({reason}).") from None
 
 
 def send_confirmation(subscriber: Subscriber, *, request=None) -> None:

@@ -12,15 +12,40 @@ from django.conf import settings
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from . import sending
+from . import sending, subscriptions
 
 logger = logging.getLogger(__name__)
+
+#: A mail server that refuses a sign-up's email is asked again this often, this many times.
+REQUEST_RETRY_AFTER = 60
+REQUEST_RETRIES = 5
 
 
 def enqueue_chunks(edition_id: int, ranges) -> int:
     for first, last in ranges:
         send_chunk.delay(edition_id, first, last)
     return len(ranges)
+
+
+@shared_task(bind=True, name="syndication.newsletter.tasks.answer_request", ignore_result=True)
+def answer_request(self, key: str):
+    """A reader's sign-up or "email me a link", stored under ``key`` by the form
+    (``subscriptions.queue_request``): look the address up and send the email or not.
+    A mail server that refuses is asked again later, ``REQUEST_RETRIES`` times."""
+    attempt = self.request.retries
+    while True:
+        try:
+            subscriptions.answer_request(key)
+        except subscriptions.MailNotSent as error:
+            if attempt >= REQUEST_RETRIES:
+                subscriptions.forget_request(key)
+                raise
+            if not self.request.is_eager:
+                countdown = REQUEST_RETRY_AFTER * 2**attempt
+                raise self.retry(exc=error, countdown=countdown) from error
+            attempt += 1  # eagerly (tests, no broker) a countdown means nothing: again now
+        else:
+            return
 
 
 @shared_task(name="syndication.newsletter.tasks.send_due_editions", ignore_result=True)

@@ -22,7 +22,6 @@ from .models import Subscriber
 
 Status = Subscriber.Status
 TEMPLATES = "syndication/newsletter/"
-MAIL_FAILED = "We could not send the email just now. Please try again in a few minutes."
 
 #: What the preferences page says after a change (``?done=…``: never free text).
 DONE = {
@@ -71,13 +70,10 @@ def subscribe(request):
     form = SubscribeForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         email = form.cleaned_data["email"]
-        try:
-            subscriptions.subscribe(email, form.cleaned_data["interests"], request=request)
-        except subscriptions.MailNotSent:
-            form.add_error(None, MAIL_FAILED)
-        else:
-            # The same page whatever the address's state: the email says the rest.
-            return check_inbox(request, email, "subscribe")
+        # The same work and the same page whatever the address's state: a task looks
+        # it up and sends; the email says the rest.
+        subscriptions.queue_request(subscriptions.SUBSCRIBE, email, form.cleaned_data["interests"])
+        return check_inbox(request, email, "subscribe")
     return render(
         request,
         TEMPLATES + "subscribe.html",
@@ -92,12 +88,8 @@ def request_link(request):
     form = PreferencesLinkForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         email = form.cleaned_data["email"]
-        try:
-            subscriptions.request_preferences_link(email, request=request)
-        except subscriptions.MailNotSent:
-            form.add_error(None, MAIL_FAILED)
-        else:
-            return check_inbox(request, email, "link")
+        subscriptions.queue_request(subscriptions.PREFERENCES_LINK, email)
+        return check_inbox(request, email, "link")
     return render(request, TEMPLATES + "request_link.html", {"link_form": form})
 
 
