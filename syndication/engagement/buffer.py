@@ -209,7 +209,7 @@ def accept(
     # Only reads pass a newsletter click token on (the flusher turns them into the
     # subscriber's reads); every other event stays as anonymous as it arrived.
     nl = event.get("nl", "") if event["t"] in events.READ_EVENTS else ""
-    return entry_for(event["t"], event["s"], came_from, visitor, nl=nl)
+    return entry_for(event["t"], event["s"], came_from, visitor, nl=nl, event_id=event.get("i", ""))
 
 
 def receive(
@@ -235,12 +235,20 @@ def record(
 
 
 def entry_for(
-    kind: str, story_id: int, came_from: events.Attribution, visitor: str = "", *, nl: str = ""
+    kind: str,
+    story_id: int,
+    came_from: events.Attribution,
+    visitor: str = "",
+    *,
+    nl: str = "",
+    event_id: str = "",
 ) -> dict:
     """The stream entry of one accepted event.
 
     ``nl`` is the newsletter click token of a read, kept beside the rollup fields so
-    the flusher can record the subscriber's read; the rollups never see it.
+    the flusher can record the subscriber's read; the rollups never see it. ``event_id``
+    is the id the reader's browser gave the event: a retry carries the same, and the
+    flusher counts it once.
     """
     entry = {
         "day": privacy.today().isoformat(),
@@ -255,6 +263,8 @@ def entry_for(
     }
     if nl:
         entry["nl"] = nl
+    if event_id:
+        entry["i"] = event_id
     return entry
 
 
@@ -328,9 +338,17 @@ def append(client: redis.Redis, stream: str, entry: dict) -> str:
 
 
 def write_now(entry: dict) -> Outcome:
-    """Embedded mode: add the event to its rollup in its own small transaction."""
-    from .flush import add_to_rollups, record_subscriber_reads, rollup_key
+    """Embedded mode: add the event to its rollup in its own small transaction.
 
+    An event id written a moment ago (a reader's retry after a lost answer) is taken
+    and not counted again; the ids are kept in the cache as long as the flusher keeps
+    them (``flush.SEEN_WINDOW``).
+    """
+    from .flush import SEEN_WINDOW, add_to_rollups, record_subscriber_reads, rollup_key
+
+    seen = f"storyloom:engagement:seen:{entry['i']}" if entry.get("i") else None
+    if seen and cache.get(seen):
+        return ACCEPTED
     try:
         with transaction.atomic():
             add_to_rollups({rollup_key(entry): 1})
@@ -339,6 +357,8 @@ def write_now(entry: dict) -> Outcome:
     except IntegrityError:
         # The story was deleted a moment ago; its rollups went with it.
         return DROPPED
+    if seen:
+        cache.set(seen, 1, 2 * SEEN_WINDOW)
     return ACCEPTED
 
 

@@ -37,8 +37,11 @@ SHARE_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,32}")
 # Only its shape is checked here, so the fast path stays free of crypto and queries;
 # the flusher checks the signature before it writes anything (docs/newsletter.md).
 NEWSLETTER_TOKEN = re.compile(r"[A-Za-z0-9_.:~-]{1,120}")
+# The event's own id, drawn by the reader's browser: a retry after a lost answer sends
+# the same one, and the flusher counts an id once (docs/metrics.md).
+EVENT_ID = re.compile(r"[A-Za-z0-9_-]{8,36}")
 
-# Which fields each event type may carry besides t, s, r, u, sh and nl; True = required.
+# Which fields each event type may carry besides t, s, r, u, sh, nl and i; True = required.
 EVENT_FIELDS = {
     "view": {},
     "engaged_read": {"ms": True, "sd": False},
@@ -47,7 +50,7 @@ EVENT_FIELDS = {
     "link_follow": {"to": True, "k": True},
     "feeling": {"f": True},
 }
-COMMON_FIELDS = ("t", "s", "r", "u", "sh", "nl")
+COMMON_FIELDS = ("t", "s", "r", "u", "sh", "nl", "i")
 ALL_FIELDS = frozenset(COMMON_FIELDS) | {"n", "to", "k", "f", "ms", "sd"}
 
 
@@ -192,6 +195,11 @@ def validate(data: dict) -> dict:
         if not isinstance(token, str) or not NEWSLETTER_TOKEN.fullmatch(token):
             raise ValidationProblem("nl", "must be 1 to 120 of A-Z a-z 0-9 _ . : ~ -")
         clean["nl"] = token
+    if "i" in data:
+        event_id = data["i"]
+        if not isinstance(event_id, str) or not EVENT_ID.fullmatch(event_id):
+            raise ValidationProblem("i", "must be 8 to 36 of A-Z a-z 0-9 _ -")
+        clean["i"] = event_id
 
     allowed = EVENT_FIELDS[event]
     for field in ("n", "to", "k", "f", "ms", "sd"):

@@ -19,6 +19,7 @@ from django.test import override_settings
 import pytest
 
 from syndication.engagement import buffer
+from syndication.engagement.events import EVENT_ID
 from syndication.engagement.models import EngagementRollup, ShareToken
 from syndication.engagement.tasks import flush_events
 from syndication.templatetags.engagement_tags import reading_seconds
@@ -113,10 +114,13 @@ def listen(page, sent: list):
 
 
 def accepted(info) -> dict:
-    """The body of an event the page sent, after checking the collector took it."""
+    """The body of an event the page sent, after checking the collector took it; the
+    event's own id (``i``, new for each event) is checked and left out."""
     request = info.value
     assert request.response().status == 202, request.response().text()
-    return json.loads(request.post_data)
+    body = json.loads(request.post_data)
+    assert EVENT_ID.fullmatch(body.pop("i")), request.post_data
+    return body
 
 
 def rollups() -> dict:
@@ -301,3 +305,44 @@ def test_readers_who_ask_not_to_be_tracked_send_nothing(live_server, browser, ma
 
     assert sent == []
     assert not EngagementRollup.objects.exists()
+
+
+def test_an_event_whose_answer_was_lost_is_sent_again_and_counted_once(
+    live_server, browser, collector, make_story
+):
+    """The collector takes the view, but the reader's browser is told 503 (the answer lost
+    to a Redis restart, say): the script sends the same event again, with the same id,
+    and the flush counts it once."""
+    story, _ = make_stories(make_story)
+    page = new_page(browser)
+    bodies = []
+
+    def answer_lost_once(route):
+        bodies.append(json.loads(route.request.post_data))
+        response = route.fetch()  # the collector records it...
+        if len(bodies) == 1:
+            assert response.status == 202
+            route.fulfill(
+                status=503, headers={"Retry-After": "1"}, body=""
+            )  # ...the reader hears 503
+        else:
+            route.fulfill(response=response)
+
+    page.context.unroute("**/e/")
+    page.route("**/e/", answer_lost_once)
+    page.goto(f"{live_server.url}{story.url}")
+    deadline = 10_000
+    while len(bodies) < 2 and deadline > 0:
+        page.wait_for_timeout(250)
+        deadline -= 250
+    views = [body for body in bodies if body["t"] == "view"]
+    assert len(views) == 2, bodies
+    assert views[0]["i"] == views[1]["i"]
+    page.context.close()
+
+    collector()
+    counted = {
+        (row.story_id, row.event): row.count
+        for row in EngagementRollup.objects.filter(event="view")
+    }
+    assert counted == {(story.pk, "view"): 1}

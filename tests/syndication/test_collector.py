@@ -312,6 +312,19 @@ def make_bad_inputs(story_id, other_id, draft_id):
         (b"\xff\xfe{}", "body"),
         (b"[" * 2000, "body"),
         (json.dumps({**view, "r": "https://example.com/" + "a" * 2100}).encode(), "body"),
+        # Values that pass every other check but no database column can hold.
+        ({**view, "r": "http://a\u0000b.example/"}, "body"),
+        (b'{"t": "view", "s": %d, "r": "http://a\\u0000b.example/"}' % story_id, "body"),
+        (b'{"t": "view", "s": %d, "u": {"source": "\\ud800"}}' % story_id, "body"),
+        (b'{"t": "view", "s": %d, "\\u0000": 1}' % story_id, "body"),
+        ({**view, "r": "http://a%00b.example/"}, "r"),
+        ({**view, "r": "http://" + "a" * 300 + ".example/"}, "r"),
+        ({**view, "r": "http://exa mple.org/"}, "r"),
+        ({**view, "s": 2**63}, "s"),
+        ({**view, "s": 10**40}, "s"),
+        ({**view, "i": "short"}, "i"),
+        ({**view, "i": "has spaces in it"}, "i"),
+        ({**view, "i": 12345678}, "i"),
     ]
 
 

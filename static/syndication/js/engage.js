@@ -49,16 +49,31 @@
     history.replaceState(history.state, "", location.pathname + (q ? "?" + q : "") + location.hash);
   }
 
+  // Each event carries an id of its own: a retry after a lost answer (the server busy,
+  // the network gone) sends the same id, and the server counts an id once.
+  const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
+  const newId = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => ALPHABET[b & 63]).join("");
+
+  function post(body, tries) {
+    // keepalive: the request outlives the page, like a beacon, and its answer is seen.
+    fetch(data.collect, { method: "POST", body, keepalive: true, credentials: "omit" })
+      .then((answer) => {
+        if (answer.status === 503 || answer.status === 429) retry(body, tries, answer.headers.get("Retry-After"));
+      })
+      .catch(() => retry(body, tries));
+  }
+  function retry(body, tries, wait) {
+    if (tries < 3) setTimeout(() => post(body, tries + 1), 1000 * Math.min(60, +wait || 2 ** tries));
+  }
+
   function send(t, extra) {
-    const event = { t, s: story, ...landing, ...extra };
+    const event = { t, s: story, i: newId(), ...landing, ...extra };
     let body = JSON.stringify(event);
     if (new Blob([body]).size > 2048) {
       delete event.r;
       body = JSON.stringify(event);
     }
-    if (!(nav.sendBeacon && nav.sendBeacon(data.collect, new Blob([body], { type: "text/plain" })))) {
-      fetch(data.collect, { method: "POST", body, keepalive: true, credentials: "omit" }).catch(() => {});
-    }
+    post(body, 1);
   }
 
   root.hidden = false;
