@@ -137,3 +137,83 @@ def test_a_flusher_killed_mid_batch_loses_nothing_and_counts_nothing_twice(
         EngagementRollup.objects.values_list("story_id").annotate(n=Sum("count")).order_by()
     )
     assert per_story == dict.fromkeys(story_ids, EVENTS // len(story_ids))
+
+
+POISONED_EVENTS = 10_000
+POISON = 10
+
+
+def test_ten_poison_entries_among_ten_thousand_events_stop_nothing(
+    redis_server, settings, make_story, tmp_path
+):
+    """10,000 events through the collector and 10 entries no collector would write, mixed
+    in; a real worker flushes: every good event is counted once, the 10 are quarantined
+    (with their errors, in the admin's report) and the stream is left empty."""
+    from cms.models import QuarantinedMessage
+
+    tag = f"poison-{uuid.uuid4().hex[:8]}"
+    stream, queue = f"storyloom:{tag}:events", f"{tag}-default"
+    settings.ENGAGEMENT_REDIS_URL = redis_server
+    settings.ENGAGEMENT_STREAM = stream
+    settings.ALLOWED_HOSTS = ["localhost"]
+    buffer.forget_caches()
+    redis = buffer.redis_client(redis_server)
+    story_ids = [make_story().pk for _ in range(5)]
+    day = buffer.privacy.today().isoformat()
+    good = {"day": day, "t": "view", "s": story_ids[0], "src": "direct", "d": "", "p": 0}
+    poison = [
+        {**good, "src": "a\x00b.example"},
+        {**good, "src": b"caf\xe9"},
+        {**good, "src": b"\xed\xa0\x80"},
+        {**good, "src": "x" * 65},
+        {**good, "s": "99999999999999999999"},
+        {**good, "t": "purchase"},
+        {**good, "day": "someday"},
+        {**good, "sh": "-1"},
+        {**good, "d": "y" * 65},
+        {"t": "view"},
+    ]
+    assert len(poison) == POISON
+
+    def django_app(environ, start_response):
+        raise AssertionError("the collector handed an event on to Django")
+
+    app = with_collector(django_app)
+    every = POISONED_EVENTS // POISON
+    accepted = 0
+    for number, body in enumerate(event_bodies(story_ids, POISONED_EVENTS)):
+        if number % every == every // 2:
+            redis.xadd(stream, poison[number // every])
+        accepted += send_through_collector(app, body) == "202 Accepted"
+    assert accepted == POISONED_EVENTS
+    assert redis.xlen(stream) == POISONED_EVENTS + POISON
+
+    env = {
+        "CELERY_BROKER_URL": redis_server,
+        "CELERY_RESULT_BACKEND": redis_server,
+        "CELERY_DEFAULT_QUEUE": queue,
+        "DATABASE_URL": database_url_for_child(),
+        "ENGAGEMENT_REDIS_URL": redis_server,
+        "ENGAGEMENT_STREAM": stream,
+        "ENGAGEMENT_BATCH_SIZE": "500",
+    }
+    sender = Celery("poison-test-sender", broker=redis_server)
+    log = tmp_path / "worker.log"
+    try:
+        with celery_process(*worker_args(queue), env=env, log=log):
+            sender.send_task("syndication.engagement.tasks.flush_events", queue=queue)
+            wait_for(
+                lambda: (
+                    redis.xlen(stream) == 0 and redis.xpending(stream, flush.GROUP)["pending"] == 0
+                ),
+                120,
+                "the flusher to empty the stream past the poison",
+                log,
+            )
+    finally:
+        redis.delete(stream, queue, *redis.keys(f"{stream}:*"))
+
+    assert EngagementRollup.objects.aggregate(total=Sum("count"))["total"] == POISONED_EVENTS
+    kept = QuarantinedMessage.objects.filter(consumer=flush.QUARANTINE)
+    assert kept.count() == POISON
+    assert all(row.error for row in kept)
