@@ -21,6 +21,7 @@ from requests_oauthlib import OAuth2Session
 
 from .channels import mastodon
 from .channels.base import AuthExpired, ChannelError, NotAChannel, Profile
+from .links import web_url
 from .models import ChannelAccount, MastodonApp, Network
 
 
@@ -59,7 +60,7 @@ def save_account(
         )
         account.handle = profile.handle
         account.display_name = profile.display_name[:255]
-        account.profile_url = profile.url
+        account.profile_url = web_url(profile.url)  # a link someday: http(s) only
         account.scopes = scopes
         if profile.max_characters:
             account.max_characters = profile.max_characters

@@ -4,6 +4,7 @@ import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 PLACEHOLDERS = ("{story_url}", "{related_url}", "{related_url_2}")
+WEB_SCHEMES = frozenset({"http", "https"})
 _PLACEHOLDER = re.compile(r"\{[a-z_0-9]+\}")
 
 
@@ -23,6 +24,24 @@ def with_utm(url: str, *, network: str, campaign: str, content: str | int) -> st
         ("utm_content", str(content)),
     ]
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def web_url(url) -> str:
+    """``url`` if it is an absolute http(s) address, else ``""``.
+
+    For addresses a network hands us (a post's URL, a profile's): they become links on
+    the public site and in the admin, so a ``javascript:`` or ``data:`` one must never
+    be stored or shown. Control characters and spaces are refused too: browsers drop
+    some of them before reading the scheme.
+    """
+    if not isinstance(url, str) or any(ord(char) <= 0x20 or ord(char) == 0x7F for char in url):
+        return ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # an unbalanced IPv6 bracket
+        return ""
+    return url if parts.scheme.lower() in WEB_SCHEMES and host else ""
 
 
 def unknown_placeholders(template: str) -> list[str]:

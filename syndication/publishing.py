@@ -43,6 +43,7 @@ from .channels.base import (
     RemotePost,
     Unconfirmed,
 )
+from .links import web_url
 from .models import ChannelAccount, PostAttempt, SyndicationPost
 from .posts import missed_window, render_post
 
@@ -258,7 +259,8 @@ def _published(post, claim, remote: RemotePost, *, confirmed=False) -> str:
     now = timezone.now()
     fields = {
         "remote_id": remote.id,
-        "remote_url": remote.url,
+        # A network's answer decides where the story page's link points: http(s) only.
+        "remote_url": web_url(remote.url),
         "published_at": now,
         "last_error": "",
         "due_at": None,

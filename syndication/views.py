@@ -45,6 +45,7 @@ from .forms import (
     QueueActionForm,
     check_summary,
 )
+from .links import web_url
 from .models import ChannelAccount, Network, PostAttempt, SyndicationPost
 from .templatetags.syndication_tags import forget_syndicated_stories
 
@@ -106,7 +107,7 @@ class LinkColumn(Column):
         self.text = text
 
     def get_value(self, instance):
-        url = super().get_value(instance)
+        url = web_url(super().get_value(instance))  # http(s) only, whatever was stored
         if not url:
             return ""
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, self.text)
@@ -577,6 +578,8 @@ class PostInspectView(InspectView):
     def _link(url):
         if not url:
             return ""
+        if not web_url(url):  # not http(s): shown as what it is, never as a link
+            return url
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url)
 
     @cached_property

@@ -10,6 +10,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from syndication import states
+from syndication.links import web_url
 from syndication.models import Network, SyndicationPost
 
 register = template.Library()
@@ -86,10 +87,12 @@ def conversation(page):
     return {
         "links": [
             {
-                "url": post.remote_url,
+                "url": url,
                 "network": post.account.get_network_display(),
                 "handle": public_handle(post.account),
             }
             for post in published
+            # Stored before addresses were checked on the way in: never a javascript: link.
+            if (url := web_url(post.remote_url))
         ]
     }

@@ -234,6 +234,24 @@ def test_queue_shows_local_times_states_links_and_errors(
     assert "Mastodon refused: 422" in html
 
 
+def test_queue_and_inspect_never_link_an_address_that_is_not_http(
+    client, social_manager, account, make_story
+):
+    post = make_post(
+        make_story(),
+        account,
+        state=states.PUBLISHED,
+        hours=-1,
+        remote_url="javascript:alert(document.cookie)",
+    )
+    client.force_login(social_manager)
+    for page in (QUEUE, f"{QUEUE}inspect/{post.pk}/"):
+        html = client.get(page).content.decode()
+        assert 'href="javascript:' not in html.replace(" ", "").lower(), page
+    inspect = client.get(f"{QUEUE}inspect/{post.pk}/").content.decode()
+    assert "javascript:alert(document.cookie)" in inspect  # shown as text, for the record
+
+
 def test_queue_lists_upcoming_first(client, social_manager, account, make_story):
     story = make_story()
     published = make_post(story, account, state=states.PUBLISHED, hours=-1)

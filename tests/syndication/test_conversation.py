@@ -226,3 +226,27 @@ def test_deleting_or_saving_a_post_that_was_not_shown_purges_nothing(
         scheduled.delete()
     assert callbacks == []
     assert hit(client.get(story.url))
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "javascript:alert(document.cookie)",
+        "JavaScript:alert(1)",
+        " javascript:alert(1)",
+        "java\tscript:alert(1)",
+        "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+        "//evil.example/x",
+        "https://",
+    ],
+)
+def test_an_address_that_is_not_http_already_stored_is_never_a_link(
+    client, make_story, mastodon, bluesky, stored
+):
+    """Posts stored before addresses were checked on the way in."""
+    story = make_story()
+    publish(post_for(story, mastodon), stored, minutes_ago=5)
+    publish(post_for(story, bluesky), "https://bsky.app/profile/storyloom/post/1")
+    block = conversation(client.get(story.url).content.decode())
+    assert re.findall(r'href="([^"]*)"', block) == ["https://bsky.app/profile/storyloom/post/1"]
+    assert "script" not in block.lower() and "evil" not in block

@@ -297,6 +297,25 @@ def test_publishing_refreshes_the_story_page_with_the_conversation_link(
     assert post.remote_url in page
 
 
+@pytest.mark.parametrize(
+    "answered", ["javascript:alert(document.cookie)//", "data:text/html,<script>x</script>"]
+)
+def test_a_post_address_that_is_not_http_is_not_stored(
+    schedule, mastodon_server, monkeypatch, answered
+):
+    """The network's answer names the post's address; only http(s) ones become links."""
+    entity = mastodon_server._status_entity
+    monkeypatch.setattr(
+        mastodon_server, "_status_entity", lambda record: {**entity(record), "url": answered}
+    )
+    post = schedule()
+    assert run_due() == ["published"]
+    post = reload(post)
+    assert post.state == states.PUBLISHED
+    assert post.remote_id == mastodon_server.statuses[0]["id"]  # published all the same
+    assert post.remote_url == ""
+
+
 class RefreshingAdapter:
     """Stands in for a network's token endpoint to exercise the lock-and-merge rules."""
 
