@@ -6,6 +6,7 @@ import io
 import json
 import re
 import time
+from types import SimpleNamespace
 from unittest import mock
 
 from django.contrib.auth.models import Group
@@ -15,6 +16,8 @@ from django.db import connection
 from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+
+from wagtail.models import ModelLogEntry
 
 import pytest
 
@@ -984,3 +987,86 @@ def test_editors_see_no_subscribers_in_the_menu(client, django_user_model, tree)
     html = client.get("/admin/").content.decode()
 
     assert ADMIN not in html
+
+
+# --- Forgotten everywhere -------------------------------------------------------------
+def rows_mentioning(text: str) -> dict[str, int]:
+    """Every table's rows with ``text`` in a text column (char, text, email, JSON), any
+    case: a generic scan of the whole database, not a list of places we thought of."""
+    from django.apps import apps
+    from django.db.models import CharField, JSONField, Q, TextField
+    from django.db.models.functions import Cast
+
+    found = {}
+    for model in apps.get_models(include_auto_created=True):
+        meta = model._meta
+        if meta.proxy or not meta.managed:
+            continue
+        texts = [f for f in meta.concrete_fields if isinstance(f, CharField | TextField)]
+        documents = [f for f in meta.concrete_fields if isinstance(f, JSONField)]
+        if not texts and not documents:
+            continue
+        annotations = {f"_as_text_{f.attname}": Cast(f.attname, TextField()) for f in documents}
+        query = Q()
+        for name in [f.attname for f in texts] + list(annotations):
+            query |= Q(**{f"{name}__icontains": text})
+        count = model._base_manager.annotate(**annotations).filter(query).count()
+        if count:
+            found[meta.db_table] = count
+    return found
+
+
+@pytest.mark.parametrize("deleted_by", ["the reader", "a social manager"])
+def test_deleting_a_subscriber_leaves_their_address_nowhere(
+    client, social_manager, interests, make_story, deleted_by
+):
+    from smtplib import SMTPRecipientsRefused
+
+    from cms import ops
+
+    address = "Ann.Erase@Example.com"
+    # Everything that writes about a subscriber: the admin's invitation and edit (log
+    # entries), a sign-up through the form (its task), reads, a delivery with picks, a
+    # background failure quoting the address, the sign-up throttle.
+    client.force_login(social_manager)
+    invited = client.post(f"{ADMIN}new/", {"email": address, "interests": [interests[0].pk]})
+    assert invited.status_code == 302
+    ann = Subscriber.objects.get()
+    edited = client.post(
+        f"{ADMIN}edit/{ann.pk}/", {"interests": [interests[1].pk], "status": ann.status}
+    )
+    assert edited.status_code == 302
+    subscriptions.confirm(ann)
+    cache.clear()
+    sign_up(client, address, interests[0])
+    story = make_story(title="The drip in the hallway")
+    SubscriberRead.objects.create(subscriber=ann, story=story, engaged=True)
+    delivery = Delivery.objects.create(
+        edition=Edition.objects.create(title="Spring"),
+        subscriber=ann,
+        state="failed",
+        error=f"Refused by the mail server: 550 <{address}> no such user",
+    )
+    DeliveryPick.objects.create(
+        delivery=delivery, slot=0, story=story, score=1, probability=0.5, reason="Home"
+    )
+    refused = SMTPRecipientsRefused({address.lower(): (550, b"no such user")})
+    task = SimpleNamespace(name="a task", request=SimpleNamespace(is_eager=True, hostname=""))
+    ops.record_failure(sender=task, exception=refused, args=[address], kwargs={})
+    assert {"wagtailcore_modellogentry", "cms_taskfailure"} <= set(rows_mentioning(address))
+
+    if deleted_by == "the reader":
+        client.logout()
+        token = subscriptions.preferences_token(ann)
+        assert client.post(f"{preferences_path(ann, token)}delete/").status_code == 200
+    else:
+        assert client.post(f"{ADMIN}delete/{ann.pk}/").status_code == 302
+
+    assert not Subscriber.objects.exists()
+    assert rows_mentioning(address) == {}
+    assert rows_mentioning("ann.erase") == {}
+    assert cache.get(subscriptions._throttle_key(address)) is None
+    # What was done stays on record, without the person.
+    entries = ModelLogEntry.objects.filter(object_id=str(ann.pk))
+    assert {entry.label for entry in entries} == {"Deleted subscriber"}
+    assert {"wagtail.create", "wagtail.edit"} <= {entry.action for entry in entries}
