@@ -4,13 +4,18 @@ The admin views and ``manage.py connect_channel`` call these functions; the netw
 calls themselves live in the channel modules. Every failure a person can cause or fix
 (a mistyped server, a denied consent, a revoked token) comes out as ``ConnectError``
 with a message written for them, and leaves no account behind.
+
+The server a person names is not trusted until it answers like the network it claims
+to be: messages about it carry status codes and our own words, never what it sent, and
+every failure to reach it reads the same (``outbound.UNREACHABLE``), so the form cannot
+be used to learn what this server can reach.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hmac
-import json
+import re
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -20,9 +25,13 @@ from oauthlib.oauth2 import OAuth2Error
 from requests_oauthlib import OAuth2Session
 
 from .channels import mastodon
-from .channels.base import AuthExpired, ChannelError, NotAChannel, Profile
+from .channels.base import AuthExpired, ChannelError, NotAChannel, NotSent, Profile
 from .links import web_url
 from .models import ChannelAccount, MastodonApp, Network
+from .outbound import UNREACHABLE, guard
+
+#: An OAuth error code (``invalid_grant``): the only words of a token endpoint we repeat.
+_OAUTH_CODE = re.compile(r"[a-z_]{1,40}")
 
 
 class ConnectError(Exception):
@@ -88,7 +97,7 @@ def mastodon_app(
         registered = mastodon.register_app(instance_url, redirect_uri, scopes)
     except ChannelError as exc:
         raise ConnectError(
-            f"{_host(instance_url)} would not register Storyloom: {exc.message}"
+            _failure(exc, f"{_host(instance_url)} would not register Storyloom")
         ) from exc
     app = MastodonApp(**lookup, client_id=registered["client_id"])
     app.client_secret = registered["client_secret"]
@@ -113,7 +122,9 @@ def mastodon_start(instance_text: str, redirect_uri: str) -> tuple[str, dict]:
         raise ConnectError(exc.message) from exc
     scopes = mastodon.scopes_for(info.version)
     app = mastodon_app(info.url, redirect_uri, scopes=scopes)
-    oauth = OAuth2Session(app.client_id, redirect_uri=redirect_uri, scope=scopes, pkce="S256")
+    oauth = guard(
+        OAuth2Session(app.client_id, redirect_uri=redirect_uri, scope=scopes, pkce="S256")
+    )
     authorization_url, state = oauth.authorization_url(f"{info.url}/oauth/authorize")
     flow = {
         "network": Network.MASTODON.value,
@@ -150,8 +161,8 @@ def mastodon_finish(flow: dict, params: dict, user=None) -> ChannelAccount:
     app = MastodonApp.objects.filter(**lookup).first()
     if app is None:
         raise ConnectError(f"Storyloom's registration on {host} is gone; start again.")
-    oauth = OAuth2Session(
-        app.client_id, redirect_uri=flow["redirect_uri"], scope=scopes, pkce="S256"
+    oauth = guard(
+        OAuth2Session(app.client_id, redirect_uri=flow["redirect_uri"], scope=scopes, pkce="S256")
     )
     # A new session for the callback: give it the verifier the authorisation URL was made with.
     oauth._code_verifier = flow["code_verifier"]
@@ -166,10 +177,10 @@ def mastodon_finish(flow: dict, params: dict, user=None) -> ChannelAccount:
         if exc.error == "invalid_client":
             # The server forgot the app (reinstalled?): register afresh next time.
             app.delete()
-        reason = exc.description or exc.error
-        raise ConnectError(f"{host} would not hand over access: {reason}") from exc
+        code = exc.error if _OAUTH_CODE.fullmatch(str(exc.error or "")) else "refused"
+        raise ConnectError(f"{host} would not hand over access ({code}).") from exc
     except requests.RequestException as exc:
-        raise ConnectError(f"Could not reach {host} to finish connecting; start again.") from exc
+        raise ConnectError(UNREACHABLE) from exc
     except Warning as exc:  # oauthlib's way of saying fewer scopes were granted
         raise ConnectError(f"{host} granted less access than Storyloom needs ({exc}).") from exc
     granted = token.get("scope") or scopes
@@ -194,13 +205,11 @@ def _save_mastodon(instance_url, access_token, scopes, max_characters, user) -> 
     try:
         profile = mastodon.verify_credentials(instance_url, access_token)
     except AuthExpired as exc:
-        said = _server_words(exc.body)
         raise ConnectError(
-            f"{host} does not accept this access token{f' ({said})' if said else ''}; "
-            "it may have been revoked or mistyped."
+            f"{host} does not accept this access token; it may have been revoked or mistyped."
         ) from exc
     except ChannelError as exc:
-        raise ConnectError(f"Could not check the account on {host}: {exc.message}") from exc
+        raise ConnectError(_failure(exc, f"Could not check the account on {host}")) from exc
     profile = dataclasses.replace(profile, max_characters=max_characters)
     return save_account(
         network=Network.MASTODON,
@@ -212,12 +221,17 @@ def _save_mastodon(instance_url, access_token, scopes, max_characters, user) -> 
     )
 
 
-def _server_words(body: str) -> str:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return ""
-    return str(data.get("error") or "") if isinstance(data, dict) else ""
+def _failure(exc: ChannelError, what: str) -> str:
+    """``what`` failed, said without the server's own words.
+
+    A request that never got an answer is ``UNREACHABLE`` whatever the reason; an
+    answer is named by its status code only.
+    """
+    if isinstance(exc, NotSent) and exc.status is None:
+        return UNREACHABLE
+    if exc.status is not None:
+        return f"{what} (HTTP {exc.status})."
+    return f"{what}: {exc.message}"
 
 
 def _host(url: str) -> str:
@@ -238,10 +252,12 @@ def bluesky_connect(handle: str, app_password: str, service_url: str, user=None)
         raise ConnectError(exc.message) from exc
     except AuthExpired as exc:
         raise ConnectError(
-            f"Bluesky did not accept that handle and app password ({exc.message})."
+            f"Bluesky did not accept that handle and app password (HTTP {exc.status})."
+            if exc.status
+            else "Bluesky did not accept that handle and app password."
         ) from exc
     except ChannelError as exc:
-        raise ConnectError(f"Could not connect to Bluesky: {exc.message}") from exc
+        raise ConnectError(_failure(exc, "Could not connect to Bluesky")) from exc
     return save_account(
         network=Network.BLUESKY,
         instance_url=(service_url or bluesky.DEFAULT_SERVICE).rstrip("/"),

@@ -10,15 +10,22 @@ they get an account-like object (``network``, ``instance_url``, ``remote_id``,
 from __future__ import annotations
 
 import email.utils
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import requests
 
+from syndication.outbound import UNREACHABLE, OutboundRefused, guard
+
+logger = logging.getLogger("syndication.channels")
+
 USER_AGENT = "Storyloom/0.1 (+https://github.com/storyloom)"
 DEFAULT_TIMEOUT = 10.0
 BODY_EXCERPT = 300
+#: The longest reason from a network's JSON error that a message repeats.
+DETAIL_LENGTH = 200
 
 
 # --- What a network said ---------------------------------------------------------------
@@ -148,7 +155,9 @@ class ChannelAdapter:
     def __init__(self, account, *, session: requests.Session | None = None, timeout=None):
         self.account = account
         self.timeout = timeout or DEFAULT_TIMEOUT
-        self.session = session or requests.Session()
+        # Whatever session the caller brings, every request goes through the guard
+        # (syndication/outbound.py): refused addresses never see a byte.
+        self.session = guard(session or requests.Session())
         self.session.headers["User-Agent"] = USER_AGENT
 
     # Each adapter implements these four (and ``refresh`` when ``refreshes_tokens``).
@@ -188,21 +197,38 @@ class ChannelAdapter:
         kwargs.setdefault("timeout", self.timeout)
         try:
             response = self.session.request(method, url, **kwargs)
-        except (requests.ConnectTimeout, requests.exceptions.InvalidURL) as exc:
-            raise NotSent(f"Could not reach {self.label}: {exc.__class__.__name__}.") from exc
+        except (
+            OutboundRefused,
+            requests.ConnectTimeout,
+            requests.exceptions.InvalidURL,
+            requests.exceptions.InvalidSchema,
+            requests.exceptions.MissingSchema,
+        ) as exc:
+            # One message for a refused address, a closed port, a name that does not
+            # resolve and a silent host: none may be told apart. Detail goes to the log.
+            _log_failure(self.label, exc)
+            raise NotSent(UNREACHABLE) from exc
         except requests.ConnectionError as exc:
+            _log_failure(self.label, exc)
             if _never_connected(exc):
-                raise NotSent(f"Could not reach {self.label} ({_reason(exc)}).") from exc
+                raise NotSent(UNREACHABLE) from exc
             if creates:
                 raise Unconfirmed(
                     f"The connection to {self.label} dropped after the post was sent; "
                     "checking whether it was published."
                 ) from exc
-            raise NotSent(f"Lost the connection to {self.label} ({_reason(exc)}).") from exc
+            raise NotSent(f"Lost the connection to {self.label}.") from exc
         except requests.Timeout as exc:
             cls = _lost(creates)
             raise cls(
                 f"{self.label} did not answer within {self.timeout:g} s"
+                + ("; checking whether the post was published." if creates else ".")
+            ) from exc
+        except requests.RequestException as exc:  # too many redirects, a broken answer
+            _log_failure(self.label, exc)
+            cls = _lost(creates)
+            raise cls(
+                f"{self.label} did not answer properly"
                 + ("; checking whether the post was published." if creates else ".")
             ) from exc
         return self.check(response, creates=creates)
@@ -242,14 +268,19 @@ class ChannelAdapter:
         )
 
     def error_detail(self, response: requests.Response) -> str:
+        """The reason a network's API gave in its JSON error, for people to read.
+
+        Only a JSON API's own error field, shortened: an answer that is not the API's
+        JSON (a proxy's page, some other server) is never repeated.
+        """
         try:
             data = response.json()
         except ValueError:
-            return response.text[:120].strip()
+            return ""
         if isinstance(data, dict):
             for key in ("error_description", "error", "message", "detail"):
                 if isinstance(data.get(key), str):
-                    return data[key]
+                    return " ".join(data[key].split())[:DETAIL_LENGTH]
         return ""
 
 
@@ -266,9 +297,8 @@ def _never_connected(exc: requests.ConnectionError) -> bool:
     )
 
 
-def _reason(exc: Exception) -> str:
-    text = str(exc)
-    return text if len(text) < 120 else text[:117] + "…"
+def _log_failure(label: str, exc: Exception) -> None:
+    logger.warning("Request to %s failed: %r", label, exc)
 
 
 def retry_after_seconds(headers, now: float | None = None) -> float | None:

@@ -30,6 +30,7 @@ import base64
 import datetime
 import hashlib
 import json
+import re
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
@@ -63,6 +64,8 @@ _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 _TID_TIME_CEILING = 1_672_531_200_000_000
 #: Errors that mean "this session is over", as the PDS names them.
 _SESSION_ERRORS = {"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AuthMissing"}
+#: An XRPC error name: a short CamelCase word, nothing else.
+_ERROR_NAME = re.compile(r"[A-Z][A-Za-z]{1,40}")
 
 
 class SessionExpired(NotSent):
@@ -465,11 +468,16 @@ def _error_name(response) -> str:
 
 
 def _error_text(error: ChannelError) -> str:
+    """The error's name when it is one of the PDS's own (``AuthenticationRequired``),
+    else its status: never free text from the answer, which may be any server's."""
     try:
         data = json.loads(error.body)
     except ValueError:
-        return f"HTTP {error.status}"
-    return data.get("message") or data.get("error") or f"HTTP {error.status}"
+        data = None
+    name = data.get("error") if isinstance(data, dict) else None
+    if isinstance(name, str) and _ERROR_NAME.fullmatch(name):
+        return f"{name}, HTTP {error.status}"
+    return f"HTTP {error.status}"
 
 
 def _already_exists(error: ChannelError) -> bool:

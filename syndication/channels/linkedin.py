@@ -37,6 +37,8 @@ import requests
 from oauthlib.oauth2 import OAuth2Error
 from requests_oauthlib import OAuth2Session
 
+from syndication.outbound import UNREACHABLE, guard
+
 from .base import (
     AuthExpired,
     ChannelAdapter,
@@ -221,7 +223,7 @@ class LinkedInAdapter(ChannelAdapter):
                 "reconnect the account."
             )
         client_id, client_secret = _client_credentials(NotSent)
-        oauth = OAuth2Session(client_id, token={**tokens, "token_type": "Bearer"})
+        oauth = guard(OAuth2Session(client_id, token={**tokens, "token_type": "Bearer"}))
         oauth.register_compliance_hook("refresh_token_response", self._token_answer)
         try:
             new = oauth.refresh_token(
@@ -238,7 +240,7 @@ class LinkedInAdapter(ChannelAdapter):
                 status=getattr(error, "status", None) or getattr(error, "status_code", None),
             ) from error
         except requests.RequestException as error:
-            raise NotSent(f"Could not reach LinkedIn to refresh the token: {error}") from error
+            raise NotSent(UNREACHABLE) from error
         return token_dict(new, previous=tokens)
 
     def _token_answer(self, response):
@@ -299,7 +301,9 @@ def authorization(
     """
     client_id, _secret = _client_credentials(ImproperlyConfigured)
     scopes = MEMBER_SCOPES + (ORGANIZATION_SCOPES if organization else ())
-    oauth = OAuth2Session(client_id, redirect_uri=redirect_uri, scope=list(scopes), state=state)
+    oauth = guard(
+        OAuth2Session(client_id, redirect_uri=redirect_uri, scope=list(scopes), state=state)
+    )
     url, state = oauth.authorization_url(AUTHORIZE_URL)
     return url, state
 
@@ -308,7 +312,7 @@ def finish(redirect_uri: str, code: str, *, session=None, timeout=None) -> tuple
     """Trade the code LinkedIn sent back for tokens, and read who signed in."""
     client_id, client_secret = _client_credentials(ImproperlyConfigured)
     checker = LinkedInAdapter(_NoAccount(), session=session, timeout=timeout)
-    oauth = OAuth2Session(client_id, redirect_uri=redirect_uri)
+    oauth = guard(OAuth2Session(client_id, redirect_uri=redirect_uri))
     oauth.register_compliance_hook("access_token_response", checker._token_answer)
     try:
         token = oauth.fetch_token(
@@ -324,7 +328,7 @@ def finish(redirect_uri: str, code: str, *, session=None, timeout=None) -> tuple
             status=getattr(error, "status", None),
         ) from error
     except requests.RequestException as error:
-        raise NotSent(f"Could not reach LinkedIn: {error}") from error
+        raise NotSent(UNREACHABLE) from error
     tokens = token_dict(token)
     checker.account.tokens = tokens
     response = checker.request(

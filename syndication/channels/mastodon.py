@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import html
 import ipaddress
+import logging
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import regex
 import requests
+
+from syndication.outbound import UNREACHABLE, guard
 
 from .base import (
     DEFAULT_TIMEOUT,
@@ -56,6 +59,8 @@ _MENTION_RE = re.compile(
 )
 _HOST_RE = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+", re.I)
 _HANDLE_RE = re.compile(r"@?[\w.+-]+@(?P<host>[^@/\s]+)")
+
+logger = logging.getLogger("syndication.channels")
 
 
 def countable_length(text: str, url_length: int = URL_LENGTH) -> int:
@@ -144,24 +149,16 @@ def normalise_instance_url(text: str, *, allow_http: bool | None = None) -> str:
     return f"{parts.scheme}://{netloc}{f':{port}' if port else ''}"
 
 
-def _reason(exc: requests.RequestException) -> str:
-    text = str(exc)
-    if isinstance(exc, requests.Timeout):
-        return "it did not answer in time"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "its HTTPS certificate is not valid"
-    if "NameResolution" in text or "Name or service not known" in text:
-        return "there is no server by that name"
-    if "refused" in text:
-        return "it refused the connection"
-    return f"the connection failed ({exc.__class__.__name__})"
-
-
 def instance_info(
     url: str, session: requests.Session | None = None, timeout: float | None = None
 ) -> InstanceInfo:
-    """What the server at ``url`` says about itself; NotAChannel unless it is Mastodon."""
-    session = session or requests.Session()
+    """What the server at ``url`` says about itself; NotAChannel unless it is Mastodon.
+
+    Whatever went wrong on the way (an address the guard refuses, no such name, a
+    closed or silent port, a bad certificate), the person reads the same ``UNREACHABLE``:
+    telling them apart would let the form probe what the server can reach.
+    """
+    session = guard(session or requests.Session())
     timeout = timeout or _timeout()
     host = _host(url)
     headers = {"Accept": "application/json"}
@@ -170,7 +167,8 @@ def instance_info(
         if response.status_code == 404:  # Mastodon before 4.0 has only the v1 endpoint.
             response = session.get(f"{url}/api/v1/instance", headers=headers, timeout=timeout)
     except requests.RequestException as exc:
-        raise NotAChannel(f"Could not reach {host}: {_reason(exc)}.") from exc
+        logger.warning("Mastodon discovery of %s failed: %r", host, exc)
+        raise NotAChannel(UNREACHABLE) from exc
     code = response.status_code
     if code >= 500:
         raise NotAChannel(f"{host} had a server error (HTTP {code}); try again later.")

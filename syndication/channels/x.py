@@ -26,6 +26,8 @@ import requests
 from requests_oauthlib import OAuth1Session
 from requests_oauthlib.oauth1_session import TokenMissing, TokenRequestDenied
 
+from syndication.outbound import UNREACHABLE, guard
+
 from .base import (
     AuthExpired,
     ChannelAdapter,
@@ -187,11 +189,13 @@ class XAdapter(ChannelAdapter):
 def user_session(tokens: dict) -> OAuth1Session:
     """A session that signs every request as the account (OAuth 1.0a user context)."""
     key, secret = _consumer()
-    return OAuth1Session(
-        key,
-        client_secret=secret,
-        resource_owner_key=tokens.get("oauth_token"),
-        resource_owner_secret=tokens.get("oauth_token_secret"),
+    return guard(
+        OAuth1Session(
+            key,
+            client_secret=secret,
+            resource_owner_key=tokens.get("oauth_token"),
+            resource_owner_secret=tokens.get("oauth_token_secret"),
+        )
     )
 
 
@@ -202,7 +206,7 @@ def request_token(callback_uri: str, *, timeout=None) -> tuple[str, dict]:
     ``callback_uri`` with ``oauth_verifier``.
     """
     key, secret = _configured_consumer()
-    oauth = OAuth1Session(key, client_secret=secret, callback_uri=callback_uri)
+    oauth = guard(OAuth1Session(key, client_secret=secret, callback_uri=callback_uri))
     token = _fetch(oauth.fetch_request_token, REQUEST_TOKEN_URL, timeout, step="request")
     flow = {
         "resource_owner_key": token["oauth_token"],
@@ -214,12 +218,14 @@ def request_token(callback_uri: str, *, timeout=None) -> tuple[str, dict]:
 def finish(flow: dict, oauth_verifier: str, *, timeout=None) -> tuple[Profile, dict]:
     """Trade the verifier for the account's tokens and read who signed in."""
     key, secret = _configured_consumer()
-    oauth = OAuth1Session(
-        key,
-        client_secret=secret,
-        resource_owner_key=flow["resource_owner_key"],
-        resource_owner_secret=flow["resource_owner_secret"],
-        verifier=oauth_verifier,
+    oauth = guard(
+        OAuth1Session(
+            key,
+            client_secret=secret,
+            resource_owner_key=flow["resource_owner_key"],
+            resource_owner_secret=flow["resource_owner_secret"],
+            verifier=oauth_verifier,
+        )
     )
     token = _fetch(oauth.fetch_access_token, ACCESS_TOKEN_URL, timeout, step="access")
     tokens = {name: token[name] for name in ("oauth_token", "oauth_token_secret")}
@@ -257,11 +263,11 @@ def _fetch(call, url: str, timeout, *, step: str) -> dict:
                 status=refused.status,
                 body=refused.body,
             ) from error
-        raise Rejected(f"X answered the sign-in step without a token: {error}") from error
+        raise Rejected("X answered the sign-in step without a token.") from error
     except requests.Timeout as error:
-        raise NotSent(f"X did not answer the sign-in step: {error}") from error
+        raise NotSent("X did not answer the sign-in step in time.") from error
     except requests.RequestException as error:
-        raise NotSent(f"Could not reach X: {error}") from error
+        raise NotSent(UNREACHABLE) from error
 
 
 _NOT_SET_UP = (
