@@ -14,6 +14,8 @@ class CmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import ops
+        from . import exports, ops
 
         ops.connect_signals()
+        # Every admin CSV export escapes cells a spreadsheet would run as formulas.
+        exports.install()
