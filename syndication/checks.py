@@ -36,3 +36,32 @@ def publishing_timeouts(app_configs, **kwargs):
             )
         )
     return errors
+
+
+@register()
+def outbound_settings(app_configs, **kwargs):
+    """The guard's settings are read at each request: a typo must stop start-up instead."""
+    import ipaddress
+
+    errors = []
+    for port in settings.SYNDICATION_OUTBOUND_ALLOWED_PORTS:
+        if str(port) != "*" and not (str(port).isdigit() and 0 < int(port) < 65536):
+            errors.append(
+                Error(
+                    f"SYNDICATION_OUTBOUND_ALLOWED_PORTS has {port!r}: give port numbers, "
+                    'or "*" for any port.',
+                    id="syndication.E004",
+                )
+            )
+    for cidr in settings.SYNDICATION_OUTBOUND_ALLOW_PRIVATE:
+        try:
+            ipaddress.ip_network(str(cidr).strip(), strict=False)
+        except ValueError:
+            errors.append(
+                Error(
+                    f"SYNDICATION_OUTBOUND_ALLOW_PRIVATE has {cidr!r}, which is not an "
+                    "address range such as 127.0.0.0/8.",
+                    id="syndication.E005",
+                )
+            )
+    return errors

@@ -595,3 +595,15 @@ def test_closed_open_silent_and_internal_ports_read_the_same(
     messages["other port"] = error(manager_client, internal.url)
     assert set(messages.values()) == {UNREACHABLE}, messages
     assert internal.connections() == 0
+
+
+def test_malformed_guard_settings_stop_start_up(settings):
+    from syndication.checks import outbound_settings
+
+    assert outbound_settings(None) == []
+    settings.SYNDICATION_OUTBOUND_ALLOWED_PORTS = ["443", "https"]
+    settings.SYNDICATION_OUTBOUND_ALLOW_PRIVATE = ["10.0.0.0/8", "intranet"]
+    assert [error.id for error in outbound_settings(None)] == [
+        "syndication.E004",
+        "syndication.E005",
+    ]
