@@ -75,6 +75,15 @@ ENGAGEMENT_STREAM = env_str("ENGAGEMENT_STREAM", "storyloom:events")
 ENGAGEMENT_FLUSH_EVERY = env_int("ENGAGEMENT_FLUSH_EVERY_SECONDS", 5)
 ENGAGEMENT_BATCH_SIZE = env_int("ENGAGEMENT_BATCH_SIZE", 5000)
 ENGAGEMENT_METRICS_EVERY = env_int("ENGAGEMENT_METRICS_EVERY_MINUTES", 60)
+# Events one reader (address and browser) and one address may send per minute; past
+# that the collector answers 429 with Retry-After. A reader sends about six per story.
+# 0: no limit.
+ENGAGEMENT_EVENTS_PER_MINUTE = env_int("ENGAGEMENT_EVENTS_PER_MINUTE", 120)
+ENGAGEMENT_EVENTS_PER_MINUTE_PER_ADDRESS = env_int("ENGAGEMENT_EVENTS_PER_MINUTE_PER_ADDRESS", 1200)
+# Share links one address may make, and newsletter sign-ups and link requests one
+# address may send: (count, seconds).
+ENGAGEMENT_SHARES_PER_ADDRESS = (env_int("ENGAGEMENT_SHARES_PER_ADDRESS_PER_HOUR", 60), 3600)
+NEWSLETTER_REQUESTS_PER_ADDRESS = (env_int("NEWSLETTER_REQUESTS_PER_ADDRESS_PER_HOUR", 10), 3600)
 X_CONSUMER_KEY = env_str("X_CONSUMER_KEY")
 X_CONSUMER_SECRET = env_str("X_CONSUMER_SECRET")
 # Newsletter: signed links in emails expire (days); sends go out in chunks of subscribers.

@@ -7,7 +7,7 @@ eager flag themselves.
 import os
 
 from .base import *  # noqa: F403
-from .base import CONTENT_SECURITY_POLICY_ADMIN, DATABASES, VAR_DIR, env_bool
+from .base import CONTENT_SECURITY_POLICY_ADMIN, DATABASES, VAR_DIR, env_bool, env_int
 
 SECRET_KEY = "test-only-key-storyloom"  # noqa: S105
 DEBUG = False
@@ -33,6 +33,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a worker process started by an integration test
     # sees the same test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-storyloom.sqlite3")}
+# The suite and its worker processes send thousands of events from one address; the
+# rate-limit tests turn the limits on themselves.
+ENGAGEMENT_EVENTS_PER_MINUTE = env_int("ENGAGEMENT_EVENTS_PER_MINUTE", 0)
+ENGAGEMENT_EVENTS_PER_MINUTE_PER_ADDRESS = env_int("ENGAGEMENT_EVENTS_PER_MINUTE_PER_ADDRESS", 0)
+ENGAGEMENT_SHARES_PER_ADDRESS = (env_int("ENGAGEMENT_SHARES_PER_ADDRESS_PER_HOUR", 0), 3600)
+NEWSLETTER_REQUESTS_PER_ADDRESS = (env_int("NEWSLETTER_REQUESTS_PER_ADDRESS_PER_HOUR", 0), 3600)
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 
 # Local channel servers (the Mastodon test server, a dev instance) speak plain HTTP;

@@ -66,13 +66,13 @@ class StreamWriter:
         self.sending: asyncio.Task | None = None
         self.batches = 0
 
-    async def add(self, entry: dict) -> None:
-        """Append ``entry``; raises a ``redis.RedisError`` if Redis did not take it."""
+    async def add(self, entry: dict):
+        """Append ``entry``; Redis's reply, or a ``redis.RedisError`` if it did not take it."""
         future = asyncio.get_running_loop().create_future()
         self.waiting.append((buffer.xadd_command(self.stream, entry), future))
         if self.sending is None:
             self.sending = asyncio.create_task(self._send_all())
-        await future
+        return await future
 
     async def _send_all(self) -> None:
         try:
@@ -194,12 +194,12 @@ async def collect(scope, receive, send) -> None:
         outcome = checked
     else:
         try:
-            await writer().add(checked)
+            reply = await writer().add(checked)
         except redis.RedisError:
             logger.exception("engagement: could not buffer an event")
             outcome = buffer.Outcome(503, "buffer: unavailable, try again later")
         else:
-            outcome = buffer.ACCEPTED
+            outcome = buffer.outcome_of(reply)
     headers, content = buffer.answer(outcome)
     await respond(send, outcome.status, headers, content)
 

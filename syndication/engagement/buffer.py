@@ -30,6 +30,8 @@ from django.http.request import split_domain_port, validate_host
 
 import redis
 
+from cms import ratelimit
+from cms.ratelimit import client_ip
 from stories.models import StoryPage
 from stories.render_cache import content_version
 
@@ -51,11 +53,12 @@ DEBUG_HOSTS = [".localhost", "127.0.0.1", "[::1]"]  # Django's own default under
 
 
 class Outcome(NamedTuple):
-    """The answer to one request: 202 (recorded or dropped), 400 or 503, and why."""
+    """The answer to one request: 202 (recorded or dropped), 400, 429 or 503, and why."""
 
     status: int
     error: str = ""
     recorded: bool = False
+    retry_after: int = 0  # seconds, sent as Retry-After with a 429
 
 
 ACCEPTED = Outcome(202, recorded=True)
@@ -205,11 +208,18 @@ def accept(
         return Outcome(400, "to: not a live story")
     share = share_row(event["sh"]) if "sh" in event else None
     came_from = events.attribution(event.get("u"), event.get("r"), share, host, event)
-    visitor = privacy.visitor_hash(ip, user_agent, events.bare_host(host))
+    site = events.bare_host(host)
+    visitor = privacy.visitor_hash(ip, user_agent, site)
     # Only reads pass a newsletter click token on (the flusher turns them into the
     # subscriber's reads); every other event stays as anonymous as it arrived.
     nl = event.get("nl", "") if event["t"] in events.READ_EVENTS else ""
-    return entry_for(event["t"], event["s"], came_from, visitor, nl=nl, event_id=event.get("i", ""))
+    entry = entry_for(
+        event["t"], event["s"], came_from, visitor, nl=nl, event_id=event.get("i", "")
+    )
+    # The address alone, hashed like the visitor, for the per-address limit; fields that
+    # start with "_" are never written to the stream.
+    entry["_address"] = privacy.visitor_hash(ip, "", site)
+    return entry
 
 
 def receive(
@@ -272,12 +282,62 @@ def store(entry: dict) -> Outcome:
     """Append the entry to the stream, or (embedded) add it to its rollup at once."""
     if settings.ENGAGEMENT_REDIS_URL:
         try:
-            append(redis_client(), settings.ENGAGEMENT_STREAM, entry)
+            reply = append(redis_client(), settings.ENGAGEMENT_STREAM, entry)
         except redis.RedisError:
             logger.exception("engagement: could not buffer an event")
             return Outcome(503, "buffer: unavailable, try again later")
-        return ACCEPTED
-    return write_now(entry)
+        return outcome_of(reply)
+    # Every counter counts the event, as in LIMITED_XADD.
+    wait = max(
+        (ratelimit.hit("events", key, n, LIMIT_WINDOW) for key, n in limits(entry)), default=0
+    )
+    return limited(wait) if wait else write_now(entry)
+
+
+# --- Rate limits ---------------------------------------------------------------------
+
+LIMIT_WINDOW = 60
+# One round trip per event, as a plain XADD: count the reader and the address in
+# windows of LIMIT_WINDOW seconds (a counter expires with its window) and append the
+# entry only while both are within their limits. Answers {1, entry id} or {0, seconds
+# until the window that is over its limit ends}.
+LIMITED_XADD = """
+local wait = 0
+for i = 2, 3 do
+  local limit = tonumber(ARGV[i - 1])
+  if limit > 0 then
+    local n = redis.call('INCR', KEYS[i])
+    if n == 1 then redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+    if n > limit then wait = math.max(wait, redis.call('TTL', KEYS[i]), 1) end
+  end
+end
+if wait > 0 then return {0, wait} end
+return {1, redis.call('XADD', KEYS[1], '*', unpack(ARGV, 4))}
+"""
+
+
+def limits(entry: dict) -> list[tuple[str, int]]:
+    """The counters an event is counted on: its reader's (address and browser), its address's.
+
+    None for an event the server records itself (a share, counted when its token is made).
+    """
+    if "_address" not in entry:
+        return []
+    return [
+        (f"reader:{entry['v']}", settings.ENGAGEMENT_EVENTS_PER_MINUTE),
+        (f"address:{entry.get('_address', '')}", settings.ENGAGEMENT_EVENTS_PER_MINUTE_PER_ADDRESS),
+    ]
+
+
+def limited(wait: int) -> Outcome:
+    return Outcome(429, "rate: too many events, try again later", retry_after=int(wait))
+
+
+def outcome_of(reply) -> Outcome:
+    """What Redis's answer to ``stream_command`` means for the reader."""
+    if isinstance(reply, list) and int(reply[0]) == 0:
+        return limited(int(reply[1]))
+    return ACCEPTED
 
 
 def _bulk(value) -> bytes:
@@ -303,15 +363,26 @@ def _connection(client: redis.Redis) -> redis.Connection:
 
 
 def xadd_command(stream: str, entry: dict) -> bytes:
-    """``XADD stream * field value …`` in Redis's wire format."""
-    parts = [_bulk("XADD"), _bulk(stream), _bulk("*")]
-    for field, value in entry.items():
+    """The command that appends ``entry`` to ``stream``, in Redis's wire format.
+
+    ``XADD stream * field value …``; while rate limits are on, ``LIMITED_XADD`` with the
+    entry's counters. Fields whose name starts with "_" are not written.
+    """
+    fields = [(field, value) for field, value in entry.items() if not field.startswith("_")]
+    counters = limits(entry)
+    if any(limit > 0 for _, limit in counters):
+        parts = [_bulk("EVAL"), _bulk(LIMITED_XADD), _bulk(3), _bulk(stream)]
+        parts += [_bulk(f"{stream}:limit:{key}") for key, _ in counters]
+        parts += [*(_bulk(limit) for _, limit in counters), _bulk(LIMIT_WINDOW)]
+    else:
+        parts = [_bulk("XADD"), _bulk(stream), _bulk("*")]
+    for field, value in fields:
         parts += (_bulk(field), _bulk(value))
     return b"*%d\r\n%b" % (len(parts), b"".join(parts))
 
 
 def append(client: redis.Redis, stream: str, entry: dict) -> str:
-    """``XADD stream * field value …``, written out by hand on this thread's connection.
+    """``xadd_command``, written out by hand on this thread's connection.
 
     The same command as ``client.xadd`` for a fraction of its CPU time: redis-py's
     general command path (argument encoding, the pool, retries, observability) costs
@@ -370,17 +441,6 @@ def opted_out(meta) -> bool:
     return meta.get("HTTP_DNT", "").strip() == "1" or meta.get("HTTP_SEC_GPC", "").strip() == "1"
 
 
-def client_ip(meta) -> str:
-    """The reader's address: the one our proxy appended to X-Forwarded-For, else the peer.
-
-    Only ever hashed; a forged header changes nothing but the forger's own hash.
-    """
-    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded:
-        return forwarded.rsplit(",", 1)[-1].strip()
-    return meta.get("REMOTE_ADDR", "")
-
-
 @functools.lru_cache(maxsize=64)
 def _host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
     domain, _port = split_domain_port(host)
@@ -400,6 +460,8 @@ def allowed_host(meta) -> str | None:
 def answer(outcome: Outcome) -> tuple[list[tuple[str, str]], bytes]:
     """The headers and body of the collector's answer (a JSON error, or nothing)."""
     headers = [("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")]
+    if outcome.retry_after:
+        headers.append(("Retry-After", str(outcome.retry_after)))
     if outcome.error:
         content = json.dumps({"error": outcome.error}).encode()
         headers.append(("Content-Type", "application/json"))

@@ -8,7 +8,7 @@ from django.conf import settings
 
 from celery import shared_task
 
-from . import flush, privacy
+from . import flush, privacy, shares
 
 
 @shared_task(
@@ -27,5 +27,10 @@ def flush_events():
 
 @shared_task(name="syndication.engagement.tasks.rotate_salts", ignore_result=True)
 def rotate_salts():
-    """Beat, daily: delete salts older than yesterday and batch records nobody will replay."""
-    return {"salts": privacy.rotate_salts(), "batches": flush.forget_old_batches()}
+    """Beat, daily: delete salts older than yesterday, batch records nobody will replay
+    and share tokens whose week went by without bringing anyone."""
+    return {
+        "salts": privacy.rotate_salts(),
+        "batches": flush.forget_old_batches(),
+        "shares": shares.forget_unused_shares(),
+    }

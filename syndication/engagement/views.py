@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from cms import ratelimit
 from stories.models import StoryPage
 
 from . import buffer, events, privacy
@@ -25,8 +26,12 @@ TOKEN_BYTES = 12  # 16 URL-safe characters
 
 def answer(outcome: buffer.Outcome) -> HttpResponse:
     if outcome.error:
-        return JsonResponse({"error": outcome.error}, status=outcome.status)
-    return HttpResponse(status=outcome.status)
+        response = JsonResponse({"error": outcome.error}, status=outcome.status)
+    else:
+        response = HttpResponse(status=outcome.status)
+    if outcome.retry_after:
+        response["Retry-After"] = str(outcome.retry_after)
+    return response
 
 
 def read_body(request) -> bytes:
@@ -74,7 +79,8 @@ def share(request):
     """Mint a share token for a story and hand back the URL to share; count the share.
 
     201 ``{"token", "url"}``. A reader who opted out (or a bot) gets the tagged URL
-    without a token, and nothing is recorded.
+    without a token, and nothing is recorded; an address that made more than
+    ``ENGAGEMENT_SHARES_PER_ADDRESS`` tokens this hour gets a 429 with Retry-After.
     """
     meta = request.META
     if not buffer.content_type_ok(meta.get("CONTENT_TYPE", "")):
@@ -95,6 +101,10 @@ def share(request):
         return JsonResponse(
             {"token": None, "url": share_url(story_url, network, story.slug, None)}, status=201
         )
+
+    too_many = ratelimit.limit_request(request, "shares", "ENGAGEMENT_SHARES_PER_ADDRESS")
+    if too_many:
+        return too_many  # the script falls back on the plain URL
 
     parent = None
     if "parent" in data:

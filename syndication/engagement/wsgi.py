@@ -16,7 +16,12 @@ import logging
 logger = logging.getLogger(__name__)
 
 COLLECT_PATH = "/e/"
-STATUS = {202: "202 Accepted", 400: "400 Bad Request", 503: "503 Service Unavailable"}
+STATUS = {
+    202: "202 Accepted",
+    400: "400 Bad Request",
+    429: "429 Too Many Requests",
+    503: "503 Service Unavailable",
+}
 
 
 def with_collector(django_app):

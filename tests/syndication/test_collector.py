@@ -559,5 +559,74 @@ def test_salts_are_made_daily_and_rotated_away(client, settings, stories):
     assert same != privacy.visitor_hash("192.0.2.1", READER, "localhost", salt=yesterday.salt)
     assert same != privacy.visitor_hash("192.0.2.2", READER, "localhost")
 
-    assert tasks.rotate_salts.delay().get() == {"salts": 2, "batches": 0}
+    assert tasks.rotate_salts.delay().get() == {"salts": 2, "batches": 0, "shares": 0}
     assert set(DailySalt.objects.values_list("day", flat=True)) == {today, yesterday.day}
+
+
+# --- Rate limits ---------------------------------------------------------------------------
+
+
+def test_one_reader_cannot_buy_counts_past_the_limit(client, sink, settings, stories):
+    """Past the per-reader limit the collector answers 429 with Retry-After and keeps
+    nothing; another browser on the same address and another address go on, until the
+    address as a whole reaches its own limit."""
+    settings.ENGAGEMENT_EVENTS_PER_MINUTE = 5
+    settings.ENGAGEMENT_EVENTS_PER_MINUTE_PER_ADDRESS = 8
+    story, _ = stories
+    view = {"t": "view", "s": story.pk}
+    answers = [post(client, view, REMOTE_ADDR="198.51.100.7") for _ in range(7)]
+    assert [a.status_code for a in answers] == [202] * 5 + [429] * 2
+    wait = int(answers[-1]["Retry-After"])
+    assert 1 <= wait <= 61
+    assert answers[-1].json()["error"].startswith("rate: ")
+    # Another browser on the same address: its own reader limit, the address's too.
+    other_browser = READER.replace("Chrome/126", "Chrome/125")
+    answers = [
+        post(client, view, REMOTE_ADDR="198.51.100.7", HTTP_USER_AGENT=other_browser)
+        for _ in range(5)
+    ]
+    # The address had 7 events counted against it (5 kept, 2 refused), so 1 more fits.
+    assert [a.status_code for a in answers] == [202] + [429] * 4
+    assert post(client, view, REMOTE_ADDR="203.0.113.9").status_code == 202
+    sink.flush()
+    assert sum(rollups().values()) == 7
+
+
+def test_share_tokens_are_limited_per_address(client, settings, stories):
+    settings.ENGAGEMENT_SHARES_PER_ADDRESS = (3, 3600)
+    settings.ENGAGEMENT_REDIS_URL = ""
+    story, _ = stories
+    url = reverse("engagement:share")
+    answers = [
+        post(client, {"s": story.pk, "n": "copy"}, url=url, REMOTE_ADDR="198.51.100.8")
+        for _ in range(5)
+    ]
+    assert [a.status_code for a in answers] == [201] * 3 + [429] * 2
+    assert int(answers[-1]["Retry-After"]) >= 1
+    assert ShareToken.objects.count() == 3
+    other = post(client, {"s": story.pk, "n": "copy"}, url=url, REMOTE_ADDR="203.0.113.10")
+    assert other.status_code == 201
+
+
+def test_share_tokens_that_brought_nobody_are_forgotten_after_their_week(db, stories):
+    from syndication.engagement.shares import forget_unused_shares
+    from syndication.engagement.tasks import rotate_salts
+
+    story, _ = stories
+    old = timezone.now() - datetime.timedelta(days=8)
+    unused = ShareToken.objects.create(token="unused-token", story=story, network="x")
+    used = ShareToken.objects.create(token="used-token-1", story=story, network="x")
+    parent = ShareToken.objects.create(token="parent-token", story=story, network="x")
+    ShareToken.objects.create(token="child-token1", story=story, network="x", parent=parent)
+    fresh = ShareToken.objects.create(token="fresh-token1", story=story, network="x")
+    ShareToken.objects.exclude(pk=fresh.pk).update(created_at=old)
+    later = (old + datetime.timedelta(days=1)).date()
+    for event, token in (("view", used), ("share", parent)):  # an arrival, a re-share
+        EngagementRollup.objects.create(
+            day=later, story=story, event=event, source="share", share_id=token.pk, count=1
+        )
+    assert forget_unused_shares() == 2  # the unused one, and the re-share nobody followed
+    left = set(ShareToken.objects.values_list("token", flat=True))
+    assert left == {"used-token-1", "parent-token", "fresh-token1"}
+    assert unused.token not in left
+    assert rotate_salts.delay().get()["shares"] == 0

@@ -213,3 +213,18 @@ def test_a_connection_lost_mid_batch_answers_that_batch_503_and_reconnects(
     assert set(lost) == {503}
     assert again == 202
     assert stream.xlen(settings.ENGAGEMENT_STREAM) == 2
+
+
+def test_a_reader_past_the_limit_is_told_to_wait_and_nothing_is_kept(stream, settings, make_story):
+    settings.ENGAGEMENT_EVENTS_PER_MINUTE = 3
+    story = make_story(title="Limited")
+    app = asgi.with_collector(None)
+
+    async def scenario():
+        return [await call(app, event(story)) for _ in range(5)]
+
+    answers = asyncio.run(scenario())
+    assert [status for status, _, _ in answers] == [202] * 3 + [429] * 2
+    assert 1 <= int(answers[-1][1][b"retry-after"]) <= 60
+    assert json.loads(answers[-1][2])["error"].startswith("rate: ")
+    assert stream.xlen(settings.ENGAGEMENT_STREAM) == 3
