@@ -607,3 +607,79 @@ def test_malformed_guard_settings_stop_start_up(settings):
         "syndication.E004",
         "syndication.E005",
     ]
+
+
+# --- TLS: the address is pinned, the name is still what is verified --------------------
+@pytest.fixture
+def tls_outside(tmp_path):
+    """An HTTPS server on 127.0.0.2 with a certificate for pds.example only; it records
+    the TLS server name (SNI) each connection asked for."""
+    import datetime
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pds.example")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("pds.example")]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_path, key_path)
+    server_names = []
+    context.sni_callback = lambda sock, server_name, ctx: server_names.append(server_name)
+    with serving("127.0.0.2") as server:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        server.ca = str(cert_path)
+        server.server_names = server_names
+        yield server
+
+
+def test_tls_is_verified_against_the_name_not_the_pinned_address(guarded, tls_outside, dns):
+    dns.answers["pds.example"] = [["127.0.0.2"]]
+    dns.answers["impostor.example"] = [["127.0.0.2"]]
+    url = f"https://pds.example:{tls_outside.port}/xrpc/describeServer"
+    answer = guard().get(url, timeout=2, verify=tls_outside.ca)
+    assert answer.status_code == 200
+    assert tls_outside.server_names == ["pds.example"]
+    assert tls_outside.requests[0].headers["Host"] == f"pds.example:{tls_outside.port}"
+    # The same address under a name the certificate does not carry: refused by TLS.
+    with pytest.raises(requests.exceptions.SSLError):
+        guard().get(
+            f"https://impostor.example:{tls_outside.port}/", timeout=2, verify=tls_outside.ca
+        )
+    assert len(tls_outside.requests) == 1
+
+
+def test_https_is_never_redirected_down_to_http_in_production(guarded, tls_outside, dns, internal):
+    guarded.SYNDICATION_ALLOW_HTTP_INSTANCES = False
+    guarded.SYNDICATION_OUTBOUND_ALLOW_PRIVATE = ["127.0.0.0/8"]
+    dns.answers["pds.example"] = [["127.0.0.2"]]
+    tls_outside.answer = redirecting(f"{internal.url}/")
+    url = f"https://pds.example:{tls_outside.port}/"
+    refused(lambda: guard().get(url, timeout=2, verify=tls_outside.ca))
+    assert len(tls_outside.requests) == 1
+    assert internal.connections() == 0
