@@ -18,8 +18,11 @@ import logging
 from collections import defaultdict
 
 from django.conf import settings
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+
+from cms import ops
 
 from .. import states, tokens
 from ..channels.base import AuthExpired, ChannelError, RateLimited
@@ -118,19 +121,69 @@ def collect_account(account: ChannelAccount, posts: list, *, now=None) -> tuple[
     return stored, "ok"
 
 
+#: The snapshot columns' ceiling (PositiveIntegerField): a network's answer beyond it is
+#: stored as the ceiling rather than refused.
+MAX_COUNT = 2_147_483_647
+QUARANTINE = "channel metrics"
+# SQLite raises OverflowError itself for an integer beyond 64 bits.
+STORE_ERRORS = (DataError, IntegrityError, OverflowError)
+
+
+def _count(value) -> int | None:
+    """A network's count as the column can hold it: an int within 0..MAX_COUNT, or None."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return min(max(number, 0), MAX_COUNT)
+
+
 def _store(posts: list, metrics: dict, taken_at) -> int:
+    """Store one snapshot per post the network answered for.
+
+    Counts are clamped to what the columns hold. Should the database still refuse the
+    lot, each snapshot is stored on its own and the ones it refuses are quarantined
+    (*Reports → Quarantined messages*), so one odd answer never stops an account's
+    other posts being measured.
+    """
     snapshots = [
         ChannelMetricSnapshot(
             post=post,
             taken_at=taken_at,
-            reposts=found.reposts,
-            replies=found.replies,
-            likes=found.likes,
-            quotes=found.quotes,
-            clicks=found.clicks,
+            reposts=_count(found.reposts) or 0,
+            replies=_count(found.replies) or 0,
+            likes=_count(found.likes) or 0,
+            quotes=_count(found.quotes) or 0,
+            clicks=_count(found.clicks),
         )
         for post in posts
         if (found := metrics.get(post.remote_id)) is not None
     ]
-    ChannelMetricSnapshot.objects.bulk_create(snapshots)
-    return len(snapshots)
+    try:
+        with transaction.atomic():
+            ChannelMetricSnapshot.objects.bulk_create(snapshots)
+        return len(snapshots)
+    except STORE_ERRORS:
+        logger.warning("Channel metrics: the database refused a batch; storing one by one")
+    stored, refused = 0, []
+    for snapshot in snapshots:
+        try:
+            with transaction.atomic():
+                snapshot.save()
+        except STORE_ERRORS as problem:
+            refused.append(
+                (
+                    f"post {snapshot.post_id} at {taken_at.isoformat()}",
+                    {
+                        "post": snapshot.post_id,
+                        "metrics": repr(metrics.get(snapshot.post.remote_id)),
+                    },
+                    f"{type(problem).__name__}: {problem}",
+                )
+            )
+        else:
+            stored += 1
+    ops.quarantine(QUARANTINE, refused)
+    return stored

@@ -81,6 +81,47 @@ def test_a_run_stores_one_snapshot_per_recent_post_with_what_the_network_counts(
     assert [snapshot.likes for snapshot in series] == [9, 12]
 
 
+def test_counts_beyond_the_columns_are_stored_clamped_and_stop_nothing(
+    mastodon_server, brand, make_story
+):
+    """A server answering a count no column holds (a bug, a hostile server) does not keep
+    the account's posts from being measured: the count is stored as the ceiling."""
+    account, token = brand
+    story = make_story()
+    ids = [status_on(mastodon_server, token) for _ in range(2)]
+    posts = [published(story, account, remote_id) for remote_id in ids]
+    mastodon_server.set_counts(ids[0], reblogs=2**70, replies=-5, favourites=3)
+    mastodon_server.set_counts(ids[1], favourites=7)
+
+    assert collect.collect_channel_metrics()["snapshots"] == 2
+    first = ChannelMetricSnapshot.objects.get(post=posts[0])
+    assert (first.reposts, first.replies, first.likes) == (collect.MAX_COUNT, 0, 3)
+    assert ChannelMetricSnapshot.objects.get(post=posts[1]).likes == 7
+
+
+def test_a_snapshot_the_database_refuses_is_quarantined_and_the_others_are_kept(
+    mastodon_server, brand, make_story, monkeypatch
+):
+    from cms.models import QuarantinedMessage
+
+    account, token = brand
+    story = make_story()
+    ids = [status_on(mastodon_server, token) for _ in range(3)]
+    posts = [published(story, account, remote_id) for remote_id in ids]
+    mastodon_server.set_counts(ids[1], favourites=5)
+    # Past the clamp (switched off here), the database itself refuses one count.
+    monkeypatch.setattr(collect, "_count", lambda value: value)
+    mastodon_server.set_counts(ids[0], favourites=2**70)
+
+    assert collect.collect_channel_metrics()["snapshots"] == 2
+    assert set(ChannelMetricSnapshot.objects.values_list("post_id", flat=True)) == {
+        posts[1].pk,
+        posts[2].pk,
+    }
+    kept = QuarantinedMessage.objects.get(consumer=collect.QUARANTINE)
+    assert str(posts[0].pk) in kept.key and kept.error
+
+
 def test_posts_older_than_thirty_days_unpublished_or_without_remote_id_are_skipped(
     mastodon_server, brand, make_story
 ):
