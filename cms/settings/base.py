@@ -6,6 +6,7 @@ broker and a local-memory cache, all under ``var/``. With ``DATABASE_URL`` and
 ``REDIS_URL`` set the same code runs on PostgreSQL and Redis.
 """
 
+import datetime
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -165,6 +166,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +183,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cms.urls"
@@ -249,6 +253,22 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 # Wagtail's preview views opt back in to SAMEORIGIN for the live preview panel.
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# Sign-in throttling (django-axes; docs/deploy.md, "Sign-in throttling"): after
+# LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
+# refused for LOGIN_LOCKOUT_MINUTES (each further try starts the wait again). Other users,
+# and the same user elsewhere, are not affected. `manage.py axes_reset` unlocks.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out pairs
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "cms.logins.client_ip"
+# Failed attempts are kept until they cool off; successful sign-ins are not recorded.
+AXES_DISABLE_ACCESS_LOG = True
 
 # The public pages get a strict policy; Wagtail's admin needs inline styles and
 # scripts and gets its own (see cms.middleware).

@@ -3,6 +3,7 @@
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 import pytest
@@ -34,9 +35,11 @@ def test_load_demo_builds_a_complete_site_once(tree, client):
     assert (StoryPage.objects.live().count(), AudienceInterest.objects.count()) == counts
     assert StoryLink.objects.count() == links
 
+    # A sign-in comes with its request (django-axes counts failures per address).
+    request = RequestFactory().post("/admin/login/")
     for username in ("admin", "editor", "socialmanager"):
-        assert authenticate(username=username, password="changeme") is not None
-    editor = authenticate(username="editor", password="changeme")
+        assert authenticate(request, username=username, password="changeme") is not None
+    editor = authenticate(request, username="editor", password="changeme")
     assert editor.has_perm("wagtailadmin.access_admin") and not editor.is_superuser
 
     # Every story has a hero picture, and no continues chain loops.
