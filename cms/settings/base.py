@@ -396,6 +396,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "syndication.newsletter.tasks.sweep_editions",
         "schedule": float(NEWSLETTER_SWEEP_EVERY),
     },
+    "forget-unconfirmed-subscribers": {
+        "task": "syndication.newsletter.tasks.forget_unconfirmed",
+        "schedule": 24 * 3600.0,  # sign-ups whose confirmation link expired unanswered
+    },
     "purge-task-failures": {
         "task": "cms.tasks.purge_task_failures",
         "schedule": 6 * 3600.0,  # deletes only what is older than TASK_FAILURES_KEEP_DAYS

@@ -525,3 +525,23 @@ def delete_subscriber(subscriber: Subscriber) -> int:
     picks cascade). Returns how many rows went."""
     deleted, _ = Subscriber.objects.filter(pk=subscriber.pk).delete()
     return deleted
+
+
+def forget_unconfirmed(now=None) -> int:
+    """Delete the sign-ups never confirmed whose confirmation link has expired.
+
+    Someone typed the address and nobody said yes: after ``NEWSLETTER_CONFIRM_MAX_AGE_DAYS``
+    the link cannot say yes any more, so nothing is kept of it (``erasure`` runs on each
+    delete). A person who was subscribed once and asked to come back keeps their row.
+    """
+    cutoff = (now or timezone.now()) - datetime.timedelta(
+        days=settings.NEWSLETTER_CONFIRM_MAX_AGE_DAYS
+    )
+    deleted = 0
+    stale = Subscriber.objects.filter(
+        status=Status.PENDING, confirmed_at__isnull=True, status_changed_at__lt=cutoff
+    )
+    for subscriber in stale.iterator():
+        subscriber.delete()  # one by one: post_delete erases what the address left behind
+        deleted += 1
+    return deleted

@@ -48,6 +48,12 @@ def answer_request(self, key: str):
             return
 
 
+@shared_task(name="syndication.newsletter.tasks.forget_unconfirmed", ignore_result=True)
+def forget_unconfirmed():
+    """Beat, daily: delete sign-ups never confirmed whose confirmation link has expired."""
+    return subscriptions.forget_unconfirmed()
+
+
 @shared_task(name="syndication.newsletter.tasks.send_due_editions", ignore_result=True)
 def send_due_editions():
     """Beat (and "Send now"): start the editions that are due and enqueue their chunks."""

@@ -16,6 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from cms import ratelimit
+
 from . import subscriptions
 from .forms import InterestsForm, PreferencesLinkForm, SubscribeForm
 from .models import Subscriber
@@ -60,6 +62,26 @@ def with_token(read):
 
 
 # --- Signing up ------------------------------------------------------------------------
+def too_many(request, template: str, context: dict):
+    """The form again, saying when to come back, when this address sent too many.
+
+    Sign-ups and link requests send email to whatever address is typed: a limit per
+    client (``NEWSLETTER_REQUESTS_PER_ADDRESS``) keeps the form from being a mail cannon.
+    Counted for every POST alike, so the answer says nothing about the address typed.
+    """
+    if request.method != "POST":
+        return None
+    limited = ratelimit.limit_request(request, "newsletter", "NEWSLETTER_REQUESTS_PER_ADDRESS")
+    if limited is None:
+        return None
+    wait = int(limited["Retry-After"])
+    response = render(
+        request, template, {**context, "retry_minutes": max(1, -(-wait // 60))}, status=429
+    )
+    response["Retry-After"] = str(wait)
+    return response
+
+
 def check_inbox(request, email: str, asked: str):
     return render(request, TEMPLATES + "check_inbox.html", {"email": email, "asked": asked})
 
@@ -67,6 +89,13 @@ def check_inbox(request, email: str, asked: str):
 @never_cache
 @get_or_post
 def subscribe(request):
+    limited = too_many(
+        request,
+        TEMPLATES + "subscribe.html",
+        {"form": SubscribeForm(), "link_form": PreferencesLinkForm()},
+    )
+    if limited:
+        return limited
     form = SubscribeForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         email = form.cleaned_data["email"]
@@ -85,6 +114,11 @@ def subscribe(request):
 @get_or_post
 def request_link(request):
     """ "Already subscribed? Email me a link to my preferences." """
+    limited = too_many(
+        request, TEMPLATES + "request_link.html", {"link_form": PreferencesLinkForm()}
+    )
+    if limited:
+        return limited
     form = PreferencesLinkForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         email = form.cleaned_data["email"]

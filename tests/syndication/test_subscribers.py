@@ -270,6 +270,48 @@ def test_at_most_one_email_per_address_every_five_minutes(client, interests, tre
     assert len(mail.outbox) == 2
 
 
+def test_one_connection_cannot_turn_the_forms_into_a_mail_cannon(client, interests, tree, settings):
+    """Past the per-address limit both forms answer 429 with Retry-After, say so on the
+    page, and send nothing; another connection is not affected."""
+    settings.NEWSLETTER_REQUESTS_PER_ADDRESS = (3, 3600)
+    answers = [sign_up(client, f"victim{n}@example.com", interests[0]) for n in range(2)] + [
+        ask_for_link(client, "victim9@example.com")
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert len(mail.outbox) == 2  # two sign-ups; nobody subscribes to ask a link for
+
+    refused = [sign_up(client, "victim3@example.com", interests[0]), ask_for_link(client, "x@y.z")]
+    assert [a.status_code for a in refused] == [429, 429]
+    assert all(1 <= int(a["Retry-After"]) <= 3600 for a in refused)
+    assert "Too many requests came from your connection" in refused[0].content.decode()
+    assert len(mail.outbox) == 2
+    assert not Subscriber.objects.filter(email="victim3@example.com").exists()
+
+    other = Client(REMOTE_ADDR="203.0.113.50")
+    assert sign_up(other, "friend@example.com", interests[0]).status_code == 200
+    assert len(mail.outbox) == 3
+
+
+def test_sign_ups_never_confirmed_are_forgotten_once_their_link_expires(
+    client, interests, tree, settings
+):
+    from syndication.newsletter.tasks import forget_unconfirmed
+
+    sign_up(client, "late@example.com", interests[0])
+    sign_up(client, "fresh@example.com", interests[0])
+    returning = SubscriberFactory(email="back@example.com", status=Subscriber.Status.ACTIVE)
+    returning.confirmed_at = timezone.now()
+    returning.status = Subscriber.Status.PENDING  # asked to come back, not yet confirmed
+    returning.save()
+    old = timezone.now() - timezone.timedelta(days=settings.NEWSLETTER_CONFIRM_MAX_AGE_DAYS + 1)
+    Subscriber.objects.filter(email__in=["late@example.com", "back@example.com"]).update(
+        status_changed_at=old
+    )
+    assert forget_unconfirmed.delay().get() == 1
+    left = set(Subscriber.objects.values_list("email", flat=True))
+    assert left == {"fresh@example.com", "back@example.com"}
+
+
 def test_a_sign_up_racing_another_for_the_same_address_makes_one_row(interests, tree):
     SubscriberFactory(email="ann@example.com", interests=[interests[0]])
     committed = subscriptions.find_subscriber("ann@example.com")
