@@ -1,11 +1,17 @@
 """Wagtail API v2 (https://docs.wagtail.org/en/stable/advanced_topics/api/v2/configuration.html)."""
 
+import logging
 import re
+
+from django.core.exceptions import ValidationError
 
 from wagtail.api.v2.router import WagtailAPIRouter
 from wagtail.api.v2.utils import BadRequestError
 from wagtail.api.v2.views import PagesAPIViewSet
 from wagtail.images.api.v2.views import ImagesAPIViewSet
+from wagtail.models import Site
+
+logger = logging.getLogger(__name__)
 
 #: What PostgreSQL stores as an integer (bigint); offsets, limits and ids beyond it fail
 #: in the database, not in Wagtail's parsing.
@@ -40,13 +46,25 @@ def _shown(name: str) -> str:
     return _UNUSABLE.sub("\ufffd", name)[:50]
 
 
+#: What Wagtail's filters and ``find`` raise for a query value they cannot use: a
+#: ``?site=`` naming no site, a date that is none, an id that is not a number.
+QUERY_ERRORS = (ValueError, ValidationError, Site.DoesNotExist)
+
+
 class CheckedQueryMixin:
     """Checks the query string before any view of the endpoint runs (``initial`` is
-    inside DRF's ``dispatch``, so Wagtail's ``handle_exception`` makes the 400)."""
+    inside DRF's ``dispatch``, so Wagtail's ``handle_exception`` makes the 400), and
+    answers 400 to what Wagtail's own filters refuse of a query value, not 500."""
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         check_query(request.GET)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, QUERY_ERRORS) and self.request.GET:
+            logger.info("API: a query value was refused (%s: %s)", type(exc).__name__, exc)
+            exc = BadRequestError("a query parameter has a value that cannot be used")
+        return super().handle_exception(exc)
 
 
 class StoryloomPagesAPIViewSet(CheckedQueryMixin, PagesAPIViewSet):

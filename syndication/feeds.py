@@ -39,7 +39,8 @@ def _limit(request) -> int:
     raw = request.GET.get("limit")
     if raw is None:
         return DEFAULT_ITEMS
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ITEMS:
+    # isdigit() alone takes "²" and other digits int() refuses.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4) or not 1 <= int(raw) <= MAX_ITEMS:
         raise BadRequest(f"limit must be a whole number from 1 to {MAX_ITEMS}.")
     return int(raw)
 

@@ -745,6 +745,9 @@ ENDPOINTS: dict[str, Endpoint] = {
             {"pk": lambda site: [site.document_id], "name": lambda site: ["leaflet.txt"]},
         )
     ),
+    "^documents/\\d{20,}/": Endpoint(
+        Paths("/documents/{pk}/leaflet.txt", {"pk": lambda site: ["1" * 20, "9" * 5000]})
+    ),
     "documents/authenticate_with_password/<int:restriction_id>/": Endpoint(
         Paths("/documents/authenticate_with_password/{pk}/", {"pk": lambda site: [1]}),
         methods=("GET", "POST"),
@@ -903,30 +906,9 @@ def test_unreadable_values_are_found():
 ROUTES = [route for route in ENDPOINTS if not ENDPOINTS[route].flushes]
 COLLECTOR_ROUTES = [route for route in ENDPOINTS if ENDPOINTS[route].flushes]
 
-#: Cases that fail on findings other engineers are fixing in files this test does not
-#: own: {(route, part or "fuzz"): reason}. Marked xfail(strict=False), so a fix passes.
-FEEDS_LIMIT = "feeds: ?limit=² passes str.isdigit() and fails int() (syndication/feeds.py)"
-API_FILTERS = (
-    "API: ?site= an unknown site (Site.DoesNotExist), ?first_published_at= not a date "
-    "(ValidationError), find/?id= not a number (ValueError) (cms/api.py)"
-)
-KNOWN: dict[tuple[str, str], str] = {
-    ("feeds/stories/rss/", "query"): FEEDS_LIMIT,
-    ("feeds/stories/atom/", "query"): FEEDS_LIMIT,
-    ("feeds/interest/<slug:slug>/rss/", "query"): FEEDS_LIMIT,
-    ("feeds/interest/<slug:slug>/atom/", "query"): FEEDS_LIMIT,
-    ("api/v2/^pages/", "query"): API_FILTERS,
-    ("api/v2/^pages/<int:pk>/", "query"): API_FILTERS,
-    ("api/v2/^pages/find/", "query"): API_FILTERS,
-    ("api/v2/^images/find/", "query"): API_FILTERS,
-    ("_util/login/", "body"): (
-        "login throttling: a username over 255 characters is stored by django-axes's "
-        "failed-attempt row (DataError: value too long)"
-    ),
-    ("documents/^(\\d+)/(.*)$", "path"): (
-        "Wagtail's document view: an id of over 4,300 digits fails int() (ValueError)"
-    ),
-}
+#: Cases that fail on a known finding not fixed yet: {(route, part or "fuzz"): reason}.
+#: Marked xfail(strict=False), so a fix passes; empty when every finding is fixed.
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def cases(routes, parts):

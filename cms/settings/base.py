@@ -267,6 +267,7 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "cms.logins.client_ip"
+AXES_USERNAME_CALLABLE = "cms.logins.username"
 # Failed attempts are kept until they cool off; successful sign-ins are not recorded.
 AXES_DISABLE_ACCESS_LOG = True
 
