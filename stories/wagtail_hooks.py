@@ -5,6 +5,7 @@ from django.db.models import F
 from django.urls import path, reverse
 
 from wagtail import hooks
+from wagtail.admin.auth import permission_denied
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column, TitleColumn
@@ -131,6 +132,15 @@ def register_voice_log_actions(actions):
         "Held by the voice check",
         "Scheduled publishing held: the story reads as selling and has no voice review approval",
     )
+
+
+@hooks.register("before_move_page")
+def refuse_moves_to_people_who_may_not_move(request, page, destination):
+    """Wagtail checks the move itself (the POST) but shows its confirmation page to anyone
+    in the admin; someone who may not move the page does not get that far either."""
+    if not page.permissions_for_user(request.user).can_move():
+        return permission_denied(request)
+    return None
 
 
 @hooks.register("register_admin_viewset")
