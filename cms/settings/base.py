@@ -253,6 +253,8 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 # Wagtail's preview views opt back in to SAMEORIGIN for the live preview panel.
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Database sessions that refuse a cookie no session key looks like (cms/sessions.py).
+SESSION_ENGINE = "cms.sessions"
 
 # Sign-in throttling (django-axes; docs/deploy.md, "Sign-in throttling"): after
 # LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
