@@ -24,7 +24,7 @@ from wagtail.models import Collection, Page, Site, Task, Workflow
 
 import pytest
 
-from cms.models import TaskFailure
+from cms.models import QuarantinedMessage, TaskFailure
 from stories.models import AudienceInterest, StorySeries
 from syndication import states
 from syndication.models import ChannelAccount, SyndicationPost
@@ -123,6 +123,8 @@ SCREENS = {
         "newsletter_editions:index",
         "newsletter_subscribers:index",
         "task_failures:index",
+        "quarantined_messages:index",
+        "quarantined_messages:inspect",
     ],
     "admin": [
         "wagtailadmin_pages:edit",
@@ -193,6 +195,9 @@ class World:
             exception_type="RuntimeError",
             message="boom",
         )
+        self.quarantined = QuarantinedMessage.objects.create(
+            consumer="engagement stream", key="1-0", payload="{}", error="DataError: NUL"
+        )
         self.series = StorySeries.objects.create(name="A series")
         self.interest = AudienceInterest.objects.first()
         self.workflow = Workflow.objects.first()
@@ -217,6 +222,7 @@ class World:
             Edition: self.edition,
             Subscriber: self.subscriber,
             TaskFailure: self.failure,
+            QuarantinedMessage: self.quarantined,
             StorySeries: self.series,
             AudienceInterest: self.interest,
             Site: self.site,
