@@ -12,7 +12,7 @@ accepted (202) in all rounds with those counted in the rollups.
 
     .venv/bin/python bench/ingest.py [--seconds S (20)] [--rounds N (3)]
         [--connections C (16)] [--worker-class uvicorn|gthread|sync] [--threads T (2)]
-        [--workers W (2)] [--keep]
+        [--workers W (2)] [--no-limits] [--keep]
 
 Progress goes to stderr. Stdout carries a table per round and a summary, then, as its
 last line, one JSON object: {"events_per_s", "p50_ms", "p99_ms", "accepted", "counted",
@@ -272,6 +272,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument(
+        "--no-limits",
+        action="store_true",
+        help="rate limits off (a plain XADD per event) instead of counted but never reached",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--child", choices=["build", "load", "flush"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -289,6 +294,8 @@ def run(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="storyloom-bench-ingest-"))
     log(f"working in {tmp}; events go to the Redis stream {stream}")
     env = site_env(tmp, redis, stream)
+    if args.no_limits:
+        env["ENGAGEMENT_EVENTS_PER_MINUTE"] = env["ENGAGEMENT_EVENTS_PER_MINUTE_PER_ADDRESS"] = "0"
     gunicorn = None
     try:
         log(f"migrating and adding {args.stories} stories")
