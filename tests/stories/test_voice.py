@@ -2,6 +2,8 @@
 
 import json
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -523,3 +525,19 @@ def test_a_great_deal_on_something_is_still_an_offer():
     assert any(
         f.rule == "superlative" for f in check("The most trusted garage in the county.").findings
     )
+
+
+def test_the_voice_check_loads_without_django():
+    """Every module of the package imports in a fresh process without Django or Wagtail."""
+    code = (
+        "import importlib, pkgutil, sys, stories.voice as v\n"
+        "for m in pkgutil.walk_packages(v.__path__, 'stories.voice.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "print(len(list(pkgutil.walk_packages(v.__path__))),"
+        " sorted({n.split('.')[0] for n in sys.modules} & {'django', 'wagtail', 'celery'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=_REPO, capture_output=True, text=True, check=True
+    )
+    modules, loaded = result.stdout.split(" ", 1)
+    assert int(modules) > 1 and loaded.strip() == "[]", result.stdout
