@@ -313,11 +313,11 @@ class Clock:
         setattr(owner, name, timed)
 
     def install(self):
-        from syndication.newsletter import rendering, sending, smtp
+        from syndication.newsletter import composing, rendering, sending, smtp
 
         self.wrap(sending, "select_for", "selection")
         self.wrap(sending, "load_readers", "selection")
-        self.wrap(sending.Composer, "email", "render")
+        self.wrap(composing.Composer, "email", "render")
         self.wrap(rendering.MessageFrame, "as_bytes", "render")
         self.wrap(sending, "commit_delivery", "commit")
         self.wrap(sending, "insert_picks", "storing picks")
@@ -330,12 +330,12 @@ def send(edition_id: int, workers: int) -> tuple[float, float, float]:
     """Start, plan and send the edition: (seconds planning, seconds in all, CPU seconds)."""
     from django.db import connection
 
-    from syndication.newsletter import sending
+    from syndication.newsletter import lifecycle, sending
 
     started = time.perf_counter()
     before = {who: getrusage(who) for who in (RUSAGE_SELF, RUSAGE_CHILDREN)}
-    assert sending.start_due_editions() == [edition_id]
-    ranges = sending.plan_edition(edition_id)
+    assert lifecycle.start_due_editions() == [edition_id]
+    ranges = lifecycle.plan_edition(edition_id)
     planned = time.perf_counter()
     if workers == 1:
         for first, last in ranges:

@@ -390,7 +390,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(ENGAGEMENT_METRICS_EVERY * 60),
     },
     # Editions are scheduled in the database too: beat starts the due ones and settles
-    # chunks whose worker died (syndication/newsletter/sending.py).
+    # chunks whose worker died (syndication/newsletter/lifecycle.py).
     "send-due-editions": {
         "task": "syndication.newsletter.tasks.send_due_editions",
         "schedule": float(NEWSLETTER_DISPATCH_EVERY),

@@ -6,7 +6,7 @@ reader, send time), preview what one subscriber would get, then "Send now" or
 page shows sent / total, what is left and failures grouped by the server's reason,
 refreshed every two seconds from a small JSON view.
 
-Every change of status goes through ``syndication.newsletter.sending`` (its state
+Every change of status goes through ``syndication.newsletter.lifecycle`` (its state
 machine); these views only ask and report. An edition whose window holds no live story
 cannot be sent or scheduled: the social manager is told why and nothing changes.
 
@@ -39,7 +39,7 @@ from wagtail.admin.widgets import AdminDateTimeInput
 
 from syndication.views import LocalTimeColumn, local_time
 
-from . import sending
+from . import candidates, composing, lifecycle, progress
 from .models import Delivery, Edition, Subscriber
 
 Status = Edition.Status
@@ -85,8 +85,8 @@ class EditionForm(WagtailAdminModelForm):
             if cleaned.get("window_days"):
                 probe = Edition(window_days=cleaned["window_days"])
                 try:
-                    sending.check_candidates(probe)
-                except sending.NoCandidates as error:
+                    candidates.check_candidates(probe)
+                except candidates.NoCandidates as error:
                     self.add_error("window_days", str(error))
         return cleaned
 
@@ -98,7 +98,7 @@ def sent_of_total(edition) -> str:
 
 
 def actions_for(edition) -> list[str]:
-    return [name for name, states in sending.EDITION_ACTIONS.items() if edition.status in states]
+    return [name for name, states in lifecycle.EDITION_ACTIONS.items() if edition.status in states]
 
 
 class EditionIndexView(IndexView):
@@ -125,7 +125,7 @@ class EditionIndexView(IndexView):
         ]
 
     def get_edit_url(self, instance):
-        if instance.status in sending.EDITABLE:
+        if instance.status in lifecycle.EDITABLE:
             return super().get_edit_url(instance)
         return reverse("newsletter_editions:progress", args=[quote(instance.pk)])
 
@@ -175,7 +175,7 @@ class EditionCreateView(CreateView):
 class EditionEditView(EditView):
     def dispatch(self, request, *args, **kwargs):
         edition = get_object_or_404(Edition, pk=kwargs.get("pk"))
-        if edition.status not in sending.EDITABLE:
+        if edition.status not in lifecycle.EDITABLE:
             messages.warning(
                 request,
                 f"“{edition}” is {edition.get_status_display().lower()}: it cannot be changed.",
@@ -269,25 +269,25 @@ class EditionActionView(EditionViewMixin, FormView):
             action=self.action,
             action_label=ACTIONS[self.action][0],
             subscribers=Subscriber.objects.filter(status=Subscriber.Status.ACTIVE).count(),
-            candidates=sending.candidate_stories(self.edition).count(),
+            candidates=candidates.candidate_stories(self.edition).count(),
             **kwargs,
         )
 
     def form_valid(self, form):
         edition = self.edition
         if self.action == "cancel":
-            if sending.cancel_edition(edition.pk):
+            if lifecycle.cancel_edition(edition.pk):
                 messages.success(self.request, f"“{edition}” was cancelled.")
             else:
                 messages.warning(self.request, f"“{edition}” changed meanwhile; nothing done.")
             return redirect(INDEX)
         try:
-            sending.check_candidates(edition)
-        except sending.NoCandidates as error:
+            candidates.check_candidates(edition)
+        except candidates.NoCandidates as error:
             messages.error(self.request, f"“{edition}” was not {self.did}: {error}")
             return redirect(INDEX)
         when = timezone.now() if self.action == "send" else form.cleaned_data["send_at"]
-        if not sending.move_edition(edition.pk, "schedule", send_at=when, error=""):
+        if not lifecycle.move_edition(edition.pk, "schedule", send_at=when, error=""):
             messages.warning(self.request, f"“{edition}” changed meanwhile; nothing done.")
             return redirect(INDEX)
         if self.action == "send":
@@ -312,16 +312,16 @@ class EditionProgressView(EditionViewMixin, TemplateView):
     page_title = "Progress"
 
     def get_context_data(self, **kwargs):
-        progress = sending.progress(self.edition)
+        numbers = progress.progress(self.edition)
         uncertain = []
-        if progress["uncertain"]:
-            uncertain = list(sending.uncertain_deliveries(self.edition.pk)[:UNCERTAIN_LISTED])
+        if numbers["uncertain"]:
+            uncertain = list(progress.uncertain_deliveries(self.edition.pk)[:UNCERTAIN_LISTED])
         may_resend = self.request.user.has_perm("syndication.change_edition")
         return super().get_context_data(
             edition=self.edition,
-            progress=progress,
+            progress=numbers,
             uncertain=uncertain,
-            uncertain_more=max(0, progress["uncertain"] - len(uncertain)),
+            uncertain_more=max(0, numbers["uncertain"] - len(uncertain)),
             resend_url=(
                 reverse("newsletter_editions:resend", args=[self.edition.pk])
                 if uncertain and may_resend
@@ -345,7 +345,7 @@ class EditionResendView(PermissionCheckedMixin, View):
 
     def post(self, request, pk):
         edition = get_object_or_404(Edition, pk=pk)
-        count = sending.resend_uncertain(edition.pk)
+        count = progress.resend_uncertain(edition.pk)
         if count:
             messages.success(
                 request, f"“{edition}” is going out again to {count} uncertain deliveries."
@@ -362,7 +362,7 @@ class EditionProgressDataView(PermissionCheckedMixin, View):
 
     def get(self, request, pk):
         edition = get_object_or_404(Edition, pk=pk)
-        return JsonResponse(sending.progress(edition))
+        return JsonResponse(progress.progress(edition))
 
 
 class EditionPreviewView(EditionViewMixin, TemplateView):
@@ -380,8 +380,8 @@ class EditionPreviewView(EditionViewMixin, TemplateView):
         )
         context = {"edition": self.edition, "subscriber": subscriber, "error": ""}
         try:
-            preview = sending.preview(self.edition, subscriber)
-        except sending.NoCandidates as error:
+            preview = composing.preview(self.edition, subscriber)
+        except candidates.NoCandidates as error:
             context["error"] = str(error)
         else:
             titles = {card.story_id: card.title for card in preview.cards}

@@ -198,7 +198,7 @@ def from_click_token(token: str | None, catalogue: Catalogue) -> Profile | None:
     story_interests = catalogue.story_interests
     learned = Counter()
     for story_id, engaged, _ in reads:
-        if engaged:  # as the newsletter learns them (``sending.load_readers``)
+        if engaged:  # as the newsletter learns them (``candidates.load_readers``)
             learned.update(story_interests.get(story_id, ()))
     return Profile(
         Profile.NEWSLETTER,

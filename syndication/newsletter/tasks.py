@@ -1,4 +1,5 @@
-"""Celery tasks of the newsletter. The logic lives in ``syndication.newsletter.sending``.
+"""Celery tasks of the newsletter. The logic lives in ``syndication.newsletter.lifecycle``
+(starting and sweeping editions) and ``syndication.newsletter.sending`` (a chunk).
 
 ``syndication/tasks.py`` imports this module: Celery's autodiscovery only looks at each
 app's own ``tasks.py``.
@@ -12,7 +13,7 @@ from django.conf import settings
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from . import sending, subscriptions
+from . import lifecycle, sending, subscriptions
 
 logger = logging.getLogger(__name__)
 
@@ -57,17 +58,17 @@ def forget_unconfirmed():
 @shared_task(name="syndication.newsletter.tasks.send_due_editions", ignore_result=True)
 def send_due_editions():
     """Beat (and "Send now"): start the editions that are due and enqueue their chunks."""
-    started = sending.start_due_editions()
+    started = lifecycle.start_due_editions()
     chunks = 0
     for edition_id in started:
-        chunks += enqueue_chunks(edition_id, sending.plan_edition(edition_id))
+        chunks += enqueue_chunks(edition_id, lifecycle.plan_edition(edition_id))
     return {"started": started, "chunks": chunks}
 
 
 @shared_task(name="syndication.newsletter.tasks.sweep_editions", ignore_result=True)
 def sweep_editions():
     """Beat: re-enqueue chunks whose worker died, finish editions with nothing left."""
-    work = sending.sweep_editions()
+    work = lifecycle.sweep_editions()
     for edition_id, first, last in work:
         send_chunk.delay(edition_id, first, last)
     return {"chunks": len(work)}
@@ -100,7 +101,7 @@ def send_chunk(self, edition_id: int, first_subscriber_id: int, last_subscriber_
         # The mail server cannot be reached at all: nothing was committed. Say so where
         # people look, and try again later.
         logger.warning("Newsletter chunk %s: mail server unreachable: %s", args, error)
-        sending.note_edition_problem(
+        lifecycle.note_edition_problem(
             edition_id, f"The mail server could not be reached ({error}); trying again."
         )
         if not self.request.is_eager:  # eagerly, a countdown would be a tight loop

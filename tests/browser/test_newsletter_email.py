@@ -14,7 +14,7 @@ from django.utils import timezone
 import pytest
 from playwright.sync_api import expect
 
-from syndication.newsletter import clicks, sending
+from syndication.newsletter import clicks, lifecycle, sending
 from syndication.newsletter.models import Delivery, DeliveryPick, Edition, Subscriber
 from tests.factories import AudienceInterestFactory, ImageFactory
 
@@ -51,8 +51,8 @@ def sent_email(make_story) -> tuple[mail.EmailMultiAlternatives, list]:
         status=Edition.Status.SCHEDULED,
         send_at=timezone.now(),
     )
-    assert sending.start_due_editions() == [edition.pk]
-    for first, last in sending.plan_edition(edition.pk):
+    assert lifecycle.start_due_editions() == [edition.pk]
+    for first, last in lifecycle.plan_edition(edition.pk):
         sending.send_chunk(edition.pk, first, last)
     [message] = mail.outbox
     picks = list(
@@ -116,8 +116,8 @@ def test_the_progress_page_follows_a_send_as_it_happens(
     edition = Edition.objects.create(
         title="Warm rooms", status=Edition.Status.SCHEDULED, send_at=timezone.now()
     )
-    sending.start_due_editions()
-    sending.plan_edition(edition.pk)  # planned, nothing sent yet
+    lifecycle.start_due_editions()
+    lifecycle.plan_edition(edition.pk)  # planned, nothing sent yet
 
     page = browser_page
     page.goto(f"{live_server.url}/admin/login/")
@@ -134,7 +134,7 @@ def test_the_progress_page_follows_a_send_as_it_happens(
     first, *_ = Delivery.objects.order_by("pk")
     Delivery.objects.filter(pk=first.pk).update(state="failed", error="550 No such user")
     Delivery.objects.exclude(pk=first.pk).update(state="sent", sent_at=timezone.now())
-    sending.finish_if_done(edition.pk)
+    lifecycle.finish_if_done(edition.pk)
     # (expect() polls without evaluating strings, which the admin's CSP forbids.)
     expect(sent).to_have_text("2", timeout=10_000)
     expect(page.locator('[data-field="failed"]')).to_have_text("1")

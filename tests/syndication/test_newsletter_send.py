@@ -23,7 +23,15 @@ from django.utils import timezone
 import pytest
 from aiosmtpd.controller import Controller
 
-from syndication.newsletter import clicks, sending, smtp, subscriptions
+from syndication.newsletter import (
+    candidates,
+    clicks,
+    lifecycle,
+    progress,
+    sending,
+    smtp,
+    subscriptions,
+)
 from syndication.newsletter.models import Delivery, DeliveryPick, Edition, Subscriber
 from syndication.newsletter.rendering import Email, MessageFrame
 from syndication.newsletter.tasks import send_due_editions
@@ -172,12 +180,12 @@ def edition(**fields) -> Edition:
 def start(made: Edition) -> list[tuple[int, int]]:
     """Start an edition now and plan it, as ``send_due_editions`` does."""
     Edition.objects.filter(pk=made.pk).update(status=Status.SCHEDULED, send_at=timezone.now())
-    assert sending.start_due_editions() == [made.pk]
-    return sending.plan_edition(made.pk)
+    assert lifecycle.start_due_editions() == [made.pk]
+    return lifecycle.plan_edition(made.pk)
 
 
 def send_all(made: Edition, **kwargs) -> list[sending.ChunkReport]:
-    return [sending.send_chunk(made.pk, *r, **kwargs) for r in sending.pending_ranges(made.pk)]
+    return [sending.send_chunk(made.pk, *r, **kwargs) for r in lifecycle.pending_ranges(made.pk)]
 
 
 def picks_of(made: Edition) -> dict[int, list[tuple]]:
@@ -346,8 +354,8 @@ def test_no_candidate_stories_fails_the_edition_with_a_clear_reason_and_sends_no
 ):
     make_story(first_published_at=timezone.now() - datetime.timedelta(days=90))
     made = edition(window_days=30)
-    with pytest.raises(sending.NoCandidates, match="last 30 days"):
-        sending.check_candidates(made)
+    with pytest.raises(candidates.NoCandidates, match="last 30 days"):
+        candidates.check_candidates(made)
     assert start(made) == []
     made.refresh_from_db()
     assert made.status == Status.FAILED
@@ -370,7 +378,7 @@ def test_send_due_editions_starts_an_edition_once(stories, subscribers):
 def test_cancelling_a_sending_edition_skips_everyone_not_yet_sent(stories, subscribers):
     made = edition()
     [chunk] = start(made)
-    assert sending.cancel_edition(made.pk)
+    assert lifecycle.cancel_edition(made.pk)
     report = sending.send_chunk(made.pk, *chunk)
     assert report.stale
     assert mail.outbox == []
@@ -386,11 +394,11 @@ def test_the_sweeper_sends_again_what_a_dead_worker_claimed_and_finishes_the_edi
     long_ago = timezone.now() - datetime.timedelta(seconds=settings.NEWSLETTER_STUCK_AFTER + 5)
     Delivery.objects.update(state=State.SENDING, attempted_at=long_ago)
     Edition.objects.filter(pk=made.pk).update(started_at=long_ago)
-    work = sending.sweep_editions()
+    work = lifecycle.sweep_editions()
     assert work == [(made.pk, *chunk)]
     sending.send_chunk(*work[0])
     assert len(mail.outbox) == 6
-    assert sending.sweep_editions() == []
+    assert lifecycle.sweep_editions() == []
     assert Edition.objects.get(pk=made.pk).status == Status.SENT
 
 
@@ -399,7 +407,7 @@ def test_the_sweeper_leaves_queued_chunks_alone_while_the_edition_makes_progress
 ):
     made = edition()
     start(made)  # planned just now, chunks queued, nothing sent yet
-    assert sending.sweep_editions() == []
+    assert lifecycle.sweep_editions() == []
 
 
 # --- The email ------------------------------------------------------------------------------------
@@ -634,9 +642,9 @@ def test_a_crash_between_commit_and_dot_leaves_one_delivery_uncertain_never_sent
     assert wait_until(lambda: len(smtp_server.messages) == 5)
     made.refresh_from_db()
     assert made.status == Status.SENT
-    report = sending.progress(made)
+    report = progress.progress(made)
     assert (report["sent"], report["uncertain"], report["pending"]) == (5, 1, 0)
-    [doubtful] = sending.uncertain_deliveries(made.pk)
+    [doubtful] = progress.uncertain_deliveries(made.pk)
     assert doubtful.pk == calls[2]
     assert doubtful.subscriber.email not in received(smtp_server, made)
 
@@ -660,7 +668,7 @@ def test_a_lost_reply_to_the_dot_is_uncertain_not_sent(
     assert (report.sent, report.uncertain) == (5, 1)
     [doubtful] = Delivery.objects.filter(state=State.UNCERTAIN)
     assert doubtful.error.startswith("Uncertain: the final part may not have reached")
-    assert sending.progress(Edition.objects.get(pk=made.pk))["sent"] == 5
+    assert progress.progress(Edition.objects.get(pk=made.pk))["sent"] == 5
 
 
 def test_another_worker_having_sent_it_the_message_is_dropped_unfinished(
@@ -699,7 +707,7 @@ def test_a_permanent_refusal_after_the_dot_fails_the_delivery_with_the_servers_r
     assert "550 5.1.1 No such user here" in unknown.error
     assert bounced.sent_at is None
     assert Edition.objects.get(pk=made.pk).status == Status.SENT
-    report = sending.progress(Edition.objects.get(pk=made.pk))
+    report = progress.progress(Edition.objects.get(pk=made.pk))
     assert report["sent"] == 4 and report["failed"] == 2
     assert {f["reason"] for f in report["failures"]} == {bounced.error, unknown.error}
 
@@ -905,7 +913,7 @@ def test_scheduling_and_cancelling(client, social_manager, stories, subscribers)
     made.refresh_from_db()
     assert made.status == Status.SCHEDULED
     assert abs((made.send_at - when).total_seconds()) < 60
-    assert sending.start_due_editions() == []  # not due yet
+    assert lifecycle.start_due_editions() == []  # not due yet
     assert (
         "Yes, cancel it" in client.get(editions_url("action", made.pk, "cancel")).content.decode()
     )
@@ -990,7 +998,7 @@ def test_uncertain_deliveries_are_listed_on_the_edition_and_sent_again_in_one_cl
     doubtful.refresh_from_db()
     assert doubtful.state == State.SENT
     assert Edition.objects.get(pk=made.pk).status == Status.SENT
-    assert sending.progress(Edition.objects.get(pk=made.pk))["uncertain"] == 0
+    assert progress.progress(Edition.objects.get(pk=made.pk))["uncertain"] == 0
 
     # Only people who may send editions may send them again.
     Delivery.objects.filter(pk=doubtful.pk).update(state=State.UNCERTAIN)

@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 import pytest
 
 from syndication.management.commands import send_edition
-from syndication.newsletter import sending
+from syndication.newsletter import candidates, lifecycle, sending
 from syndication.newsletter.models import Delivery, Edition
 from tests.syndication import test_newsletter_send as newsletter
 from tests.syndication.test_newsletter_send import (
@@ -107,7 +107,7 @@ def test_an_edition_without_candidate_stories_is_refused_and_stays_a_draft(
     subscribers, smtp_server
 ):
     made = edition(window_days=3)
-    message = sending.no_candidates_message(made)
+    message = candidates.no_candidates_message(made)
     with pytest.raises(CommandError, match=re.escape(message)):
         run(made.pk, "--now")
     made.refresh_from_db()
@@ -171,8 +171,8 @@ def test_now_with_workers_enqueues_what_the_admins_button_does_and_follows_it(
     assert wait_until(lambda: len(smtp_server.messages) == 6)
 
     started = edition()
-    sending.move_edition(started.pk, "schedule", send_at=started.created_at)
-    sending.start_due_editions(only=[started.pk])
+    lifecycle.move_edition(started.pk, "schedule", send_at=started.created_at)
+    lifecycle.start_due_editions(only=[started.pk])
     with pytest.raises(CommandError, match="is being sent already: follow it with"):
         run(started.pk, "--now")
 
@@ -235,7 +235,7 @@ def test_an_unreachable_mail_server_stops_with_the_edition_resumable(
 
 def test_now_starts_only_this_edition(stories, subscribers, smtp_server):
     due_too = edition(title="Another one, due as well")
-    sending.move_edition(due_too.pk, "schedule", send_at=due_too.created_at)
+    lifecycle.move_edition(due_too.pk, "schedule", send_at=due_too.created_at)
     made = edition()
     run(made.pk, "--now")
     assert wait_until(lambda: len(smtp_server.messages) == 6)
@@ -249,7 +249,7 @@ def test_watch_waits_for_a_scheduled_edition_to_start(
     stories, subscribers, smtp_server, monkeypatch
 ):
     made = edition()
-    sending.move_edition(made.pk, "schedule", send_at=made.created_at)
+    lifecycle.move_edition(made.pk, "schedule", send_at=made.created_at)
     looks = []
 
     def beat_then_a_worker(seconds):
@@ -257,11 +257,11 @@ def test_watch_waits_for_a_scheduled_edition_to_start(
         if len(looks) == 1:
             return  # not started yet
         if len(looks) == 2:
-            start_and_plan = sending.start_due_editions(only=[made.pk])
+            start_and_plan = lifecycle.start_due_editions(only=[made.pk])
             assert start_and_plan == [made.pk]
-            sending.plan_edition(made.pk)
+            lifecycle.plan_edition(made.pk)
             return
-        for chunk in sending.pending_ranges(made.pk):
+        for chunk in lifecycle.pending_ranges(made.pk):
             sending.send_chunk(made.pk, *chunk)
 
     monkeypatch.setattr(send_edition, "pause", beat_then_a_worker)

@@ -1,7 +1,7 @@
 """``manage.py send_edition <id> --now | --watch``: send a newsletter edition from a shell.
 
 Nothing here sends mail itself. ``--now`` takes the edition through the admin's "Send
-now" (``sending.check_candidates``, then ``move_edition(…, "schedule")``) and starts it
+now" (``candidates.check_candidates``, then ``move_edition(…, "schedule")``) and starts it
 the way beat does (``start_due_editions``' conditional UPDATE, then ``plan_edition``);
 the chunks are the workers' own task, ``tasks.send_chunk``. Where there is no worker to
 wait for — eager tasks, or the embedded file-system broker — the chunks run here, one
@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from cms.celery import app
 from cms.progress import progress
-from syndication.newsletter import sending, tasks
+from syndication.newsletter import candidates, lifecycle, sending, tasks
+from syndication.newsletter import progress as newsletter_progress
 from syndication.newsletter.models import Edition
 
 Status = Edition.Status
@@ -99,21 +100,21 @@ class Command(BaseCommand):
                 f"“{edition}” is being sent already: follow it with "
                 f"`manage.py send_edition {edition.pk} --watch`."
             )
-        if edition.status not in sending.EDITION_ACTIONS["send"]:
+        if edition.status not in lifecycle.EDITION_ACTIONS["send"]:
             raise CommandError(
                 f"“{edition}” is {edition.get_status_display().lower()}: it cannot be sent. "
                 "Make a new edition in the admin."
             )
         try:
-            sending.check_candidates(edition)
-        except sending.NoCandidates as error:
+            candidates.check_candidates(edition)
+        except candidates.NoCandidates as error:
             raise CommandError(f"“{edition}” was not sent: {error}") from None
-        if not sending.move_edition(edition.pk, "schedule", send_at=timezone.now(), error=""):
+        if not lifecycle.move_edition(edition.pk, "schedule", send_at=timezone.now(), error=""):
             raise CommandError(f"“{edition}” changed meanwhile; nothing done.")
         if in_process:
             # Beat's own start, for this edition only (if beat won the race, it started
             # it: the claims share the chunks out).
-            sending.start_due_editions(only=[edition.pk])
+            lifecycle.start_due_editions(only=[edition.pk])
         else:
             tasks.send_due_editions.delay()
             self.stdout.write(f"“{edition}” is going out now; following the workers.")
@@ -143,16 +144,16 @@ class Command(BaseCommand):
         are tried again once due (``next_claim_at``), as the workers' re-enqueued chunks
         would be.
         """
-        sending.plan_edition(edition.pk)
+        lifecycle.plan_edition(edition.pk)
         state = self.state(edition)
         with self.bar(state) as bar:
             try:
                 while state["status"] == Status.SENDING:
                     due = sending.next_claim_at(edition.pk)
                     if due is None:  # nothing left to settle: done once marked so
-                        sending.finish_if_done(edition.pk)
+                        lifecycle.finish_if_done(edition.pk)
                     elif due <= timezone.now():
-                        for first, last in sending.pending_ranges(edition.pk):
+                        for first, last in lifecycle.pending_ranges(edition.pk):
                             self.send_chunk(edition, first, last, bar)
                     else:  # deferred deliveries wait for their retry time
                         pause(self.interval)
@@ -202,7 +203,7 @@ class Command(BaseCommand):
 
     def state(self, edition) -> dict:
         edition.refresh_from_db()
-        return sending.progress(edition)
+        return newsletter_progress.progress(edition)
 
     def bar(self, state):
         """Sent / total, drawn at once (a known total appears when the send starts)."""
