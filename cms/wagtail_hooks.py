@@ -15,6 +15,7 @@ from wagtail.admin.views.generic.models import InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from . import ops
+from .admin_ui import ListOnlyViewSetMixin
 from .models import QuarantinedMessage, TaskFailure
 
 VIEW_PERMISSION = "cms.view_taskfailure"
@@ -38,25 +39,12 @@ class TaskFailureInspectView(InspectView):
         return format_html('<pre style="white-space: pre-wrap">{}</pre>', message)
 
 
-class RecordViewSet(ModelViewSet):
+class RecordViewSet(ListOnlyViewSetMixin, ModelViewSet):
     """Listed and inspected, never edited: a record of what happened."""
 
     add_to_admin_menu = False
     list_per_page = 50
     inspect_view_enabled = True
-    copy_view_enabled = False
-    add_to_reference_index = False
-
-    def get_common_view_kwargs(self, **kwargs):
-        return {
-            **super().get_common_view_kwargs(**kwargs),
-            "add_url_name": None,
-            "edit_url_name": None,
-            "delete_url_name": None,
-            "copy_url_name": None,
-            "history_url_name": None,
-            "usage_url_name": None,
-        }
 
     def get_urlpatterns(self):
         from django.urls import path

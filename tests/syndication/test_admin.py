@@ -14,7 +14,7 @@ import requests
 
 from syndication import states
 from syndication.models import ChannelAccount, PostAttempt, SyndicationPost
-from syndication.views import CONNECT_SESSION_KEY
+from syndication.views.connect import CONNECT_SESSION_KEY
 from tests.factories import BlueskyAccountFactory, ChannelAccountFactory
 from tests.syndication.conftest import make_user
 

@@ -1,0 +1,167 @@
+"""Channel accounts: the listing (social managers only), reconnecting and disconnecting."""
+
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
+from django.utils.text import Truncator
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.generic import TemplateView
+
+from wagtail.admin import messages
+from wagtail.admin.ui.menus import MenuItem
+from wagtail.admin.ui.tables import Column, StatusTagColumn
+from wagtail.admin.views.generic import IndexView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from cms.admin_ui import LocalTimeColumn
+
+from .. import states
+from ..forms import BlueskyConnectForm
+from ..models import ChannelAccount, Network
+from .base import ACCOUNTS_INDEX, ACCOUNTS_ONLY, can_manage_accounts, refuse
+from .connect import finish_bluesky, oauth_networks, start_mastodon, start_oauth
+
+
+class ChannelAccountIndexView(IndexView):
+    """Connected accounts. Social managers only: nobody else sees that they exist."""
+
+    any_permission_required = ["add"]
+    page_title = "Channel accounts"
+
+    @cached_property
+    def add_item_label(self):
+        return "Connect an account"
+
+    @cached_property
+    def columns(self):
+        return [
+            self._get_title_column("handle"),
+            Column("network", label="Network", accessor="get_network_display"),
+            Column("instance_host", label="Server"),
+            StatusTagColumn(
+                "status",
+                label="Status",
+                accessor=self.status_text,
+                sort_key="status",
+                primary=lambda account: account.status != ChannelAccount.Status.ACTIVE,
+            ),
+            LocalTimeColumn(
+                "token_expires_at",
+                label="Token expires",
+                sort_key="token_expires_at",
+                empty="Never",
+            ),
+        ]
+
+    @staticmethod
+    def status_text(account):
+        label = account.get_status_display()
+        if account.status != ChannelAccount.Status.ACTIVE and account.status_reason:
+            return f"{label}: {Truncator(account.status_reason).chars(90)}"
+        return label
+
+    def get_list_more_buttons(self, instance):
+        return [
+            MenuItem(
+                "Reconnect",
+                url=reverse("syndication_accounts:reconnect", args=[instance.pk]),
+                icon_name="resubmit",
+                priority=10,
+            ),
+            *(
+                [
+                    MenuItem(
+                        "Disconnect",
+                        url=reverse("syndication_accounts:disconnect", args=[instance.pk]),
+                        icon_name="cross",
+                        priority=20,
+                    )
+                ]
+                if instance.status != ChannelAccount.Status.DISCONNECTED
+                else []
+            ),
+        ]
+
+
+class AccountActionView(WagtailAdminTemplateMixin, TemplateView):
+    header_icon = "user"
+
+    def dispatch(self, request, pk):
+        if not can_manage_accounts(request.user):
+            return refuse(request, ACCOUNTS_ONLY)
+        self.account = get_object_or_404(ChannelAccount, pk=pk)
+        return super().dispatch(request, pk)
+
+    def get_page_subtitle(self):
+        return str(self.account)
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse(ACCOUNTS_INDEX), "label": "Channel accounts"},
+            {"url": "", "label": self.get_page_title(), "sublabel": str(self.account)},
+        ]
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(account=self.account, **kwargs)
+
+
+class DisconnectView(AccountActionView):
+    page_title = "Disconnect"
+    template_name = "syndication/admin/disconnect.html"
+
+    def get_context_data(self, **kwargs):
+        waiting = self.account.posts.filter(state=states.SCHEDULED).count()
+        return super().get_context_data(waiting=waiting, **kwargs)
+
+    def post(self, request, pk):
+        # The tokens are wiped outright (not through set_tokens, which keeps old values).
+        ChannelAccount.objects.filter(pk=self.account.pk).update(
+            status=ChannelAccount.Status.DISCONNECTED,
+            status_reason=f"Disconnected by {request.user}",
+            encrypted_tokens="",
+            token_expires_at=None,
+        )
+        messages.success(
+            request,
+            f"{self.account} is disconnected and Storyloom no longer holds its tokens. "
+            "Scheduled posts for it wait until it is connected again.",
+        )
+        return redirect(ACCOUNTS_INDEX)
+
+
+@method_decorator(sensitive_post_parameters("app_password"), name="dispatch")
+class ReconnectView(AccountActionView):
+    page_title = "Reconnect"
+    template_name = "syndication/admin/reconnect.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.account.network == Network.BLUESKY:
+            context.setdefault(
+                "bluesky_form",
+                BlueskyConnectForm(
+                    initial={
+                        "handle": self.account.handle.lstrip("@"),
+                        "service_url": self.account.instance_url or "https://bsky.social",
+                    }
+                ),
+            )
+        return context
+
+    def post(self, request, pk):
+        account = self.account
+        if account.network == Network.MASTODON:
+            return start_mastodon(request, account.instance_url)
+        if account.network == Network.BLUESKY:
+            form = BlueskyConnectForm(request.POST)
+            if form.is_valid():
+                connected = finish_bluesky(request, form)
+                if connected is not None:
+                    return connected
+            return self.render_to_response(self.get_context_data(bluesky_form=form))
+        if account.network in dict(oauth_networks()):
+            return start_oauth(request, account.network)
+        messages.error(request, f"{account.get_network_display()} is not set up on this site.")
+        return redirect(ACCOUNTS_INDEX)
