@@ -5,8 +5,9 @@ queue in ``CELERY_TASK_ROUTES`` (docs/deploy.md, "Queues").
 """
 
 import os
+from pathlib import Path
 
-from celery import Celery
+from celery import Celery, signals
 
 from .logging import bind_celery_signals
 
@@ -19,6 +20,17 @@ app.autodiscover_tasks()
 # caused it (request_id, passed in the message's headers). Failures are recorded for the
 # admin by cms.ops, connected when Django's apps are ready (cms.apps).
 bind_celery_signals()
+
+
+@signals.import_modules.connect
+def make_beat_schedule_folder(sender, **kwargs):
+    """Beat's schedule file sits in ``VAR_DIR/celery`` in every environment.
+
+    shelve does not create its folder, and beat opens the file before its ``beat_init``
+    signal; ``import_modules`` is sent earlier, when a worker or beat loads its tasks,
+    so the folder appears where Celery runs, not in web processes or at settings import.
+    """
+    Path(sender.conf.beat_schedule_filename).parent.mkdir(parents=True, exist_ok=True)
 
 
 @app.task(name="storyloom.ping")

@@ -118,3 +118,38 @@ def test_a_session_cookie_no_key_looks_like_is_no_session(client, make_story, co
     client.cookies["sessionid"] = cookie
     for url in (story.url, "/admin/"):
         assert client.get(url).status_code in (200, 302), url
+
+
+def settings_folders(tmp_path, **env):
+    """The files and folders under a fresh STORYLOOM_VAR_DIR once the settings are loaded."""
+    var = tmp_path / "var"
+    unset = {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"}
+    base = {k: v for k, v in os.environ.items() if k not in unset}
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; settings.DATABASES"],
+        cwd=ROOT,
+        env={**base, "DJANGO_SETTINGS_MODULE": "cms.settings.dev", "STORYLOOM_VAR_DIR": str(var)}
+        | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return {str(path.relative_to(var)) for path in var.rglob("*")} if var.exists() else set()
+
+
+def test_embedded_mode_makes_the_folders_its_broker_and_results_use(tmp_path):
+    assert settings_folders(tmp_path) == {
+        "celery",
+        "celery/broker",
+        "celery/control",
+        "celery/results",
+    }
+
+
+def test_a_deployment_on_postgresql_and_redis_writes_nothing_under_var(tmp_path):
+    assert not settings_folders(
+        tmp_path,
+        DATABASE_URL="postgres://storyloom@127.0.0.1:5432/storyloom",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+    )

@@ -18,22 +18,21 @@ from cms.logging import TEXT_FORMAT
 from .env import env_bool, env_int, env_json, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# The embedded defaults (SQLite file, file-system broker and results, file cache) keep
+# their state here; see "Embedded mode" below for the folders made at start-up.
 VAR_DIR = Path(env_str("STORYLOOM_VAR_DIR") or BASE_DIR / "var")
-# The embedded defaults (SQLite file, file-system broker and results) keep their state here.
-for _folder in ("broker", "control", "results"):
-    (VAR_DIR / "celery" / _folder).mkdir(parents=True, exist_ok=True)
 
 # --- Environment -----------------------------------------------------------------
 SECRET_KEY = env_str("SECRET_KEY")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'storyloom.sqlite3'}"
+_database_url = env_str("DATABASE_URL")
+DATABASE_URL = _database_url or f"sqlite:///{VAR_DIR / 'storyloom.sqlite3'}"
 REDIS_URL = env_str("REDIS_URL")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
-CELERY_RESULT_BACKEND = (
-    env_str("CELERY_RESULT_BACKEND") or REDIS_URL or f"file://{VAR_DIR / 'celery' / 'results'}"
-)
+_result_backend = env_str("CELERY_RESULT_BACKEND") or REDIS_URL
+CELERY_RESULT_BACKEND = _result_backend or f"file://{VAR_DIR / 'celery' / 'results'}"
 WAGTAILADMIN_BASE_URL = env_str("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 MEDIA_ROOT = env_str("MEDIA_ROOT") or str(BASE_DIR / "media")
 # Uploaded images and documents: the local disk unless a storage class says otherwise
@@ -338,6 +337,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     # task time limit stays well below it (https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout).
     else {"visibility_timeout": 3600}
 )
+# Embedded mode: SQLite, kombu's file-system transport and Celery's file result backend
+# do not create their folders. Every process that uses them (web, worker, beat, manage.py)
+# loads these settings, so they are made here, and only for the defaults in use: a
+# deployment on PostgreSQL and Redis writes nothing under VAR_DIR. (Beat's schedule file
+# is the exception; its folder is made when beat starts, in cms/celery.py.)
+_embedded_folders = []
+if not _database_url:
+    _embedded_folders.append(VAR_DIR)
+if CELERY_BROKER_URL.startswith("filesystem"):
+    _embedded_folders += CELERY_BROKER_TRANSPORT_OPTIONS.values()
+if not _result_backend:
+    _embedded_folders.append(VAR_DIR / "celery" / "results")
+for _folder in _embedded_folders:
+    Path(_folder).mkdir(parents=True, exist_ok=True)
+
 CELERY_TASK_ROUTES = {
     "syndication.tasks.publish_post": {"queue": SYNDICATION_QUEUE},
     "syndication.newsletter.tasks.send_chunk": {"queue": NEWSLETTER_QUEUE},

@@ -32,6 +32,7 @@ CACHES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a worker process started by an integration test
     # sees the same test database.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-storyloom.sqlite3")}
 # The suite and its worker processes send thousands of events from one address; the
 # rate-limit tests turn the limits on themselves.
