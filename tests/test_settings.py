@@ -153,3 +153,22 @@ def test_a_deployment_on_postgresql_and_redis_writes_nothing_under_var(tmp_path)
         DATABASE_URL="postgres://storyloom@127.0.0.1:5432/storyloom",
         REDIS_URL="redis://127.0.0.1:6379/0",
     )
+
+
+@pytest.mark.parametrize(("variable", "enabled"), [(None, "False"), ("true", "True")])
+def test_development_serves_pages_uncached_unless_asked(variable, enabled):
+    """Template changes show at once under ``make run``; production and tests cache."""
+    env = {k: v for k, v in os.environ.items() if k != "PAGE_CACHE_ENABLED"}
+    env["DJANGO_SETTINGS_MODULE"] = "cms.settings.dev"
+    if variable is not None:
+        env["PAGE_CACHE_ENABLED"] = variable
+    code = "from django.conf import settings; print(settings.PAGE_CACHE_ENABLED)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == enabled, result.stderr

@@ -17,6 +17,9 @@ SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-storyloom"
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = str(VAR_DIR / "sent-email")
 WHITENOISE_USE_FINDERS = True
+# Off here, so a template or code change shows on the next reload, signed in or not;
+# PAGE_CACHE_ENABLED=true tries the cache as production and the tests run it.
+PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE_ENABLED", False)
 
 # local.py's loopback defaults, which the environment may narrow here (not in tests).
 SYNDICATION_OUTBOUND_ALLOWED_PORTS = env_list(
