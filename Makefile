@@ -9,11 +9,12 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint check-migrations bench install install-test browser clean help
+.PHONY: run test test-fast lint check-migrations bench install install-test browser clean help
 
 help:
 	@echo "make run    - install, migrate, load the demo and serve web + worker + beat on http://$(HOST):$(PORT)/"
 	@echo "make test   - install test tools (and Chromium when missing) and run the whole suite"
+	@echo "make test-fast - the suite without browser tests, keeping the test database between runs"
 	@echo "make lint   - ruff"
 	@echo "make bench  - benchmarks under bench/"
 
@@ -51,6 +52,12 @@ browser:
 
 test: $(TEST_STAMP) browser
 	$(BIN)/pytest
+
+# While developing: no Chromium, and the test database (its migrations) kept between runs
+# (pytest-django's --reuse-db). ARGS narrows or adds: ARGS=tests/stories, ARGS=--create-db
+# after migrations changed under a kept database. CI runs `make test`.
+test-fast: $(TEST_STAMP)
+	$(BIN)/pytest --reuse-db -m "not browser" $(ARGS)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
