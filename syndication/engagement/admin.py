@@ -39,11 +39,12 @@ from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.views.reports import ReportView
-from wagtail.admin.widgets import Button, HeaderButton
+from wagtail.admin.widgets import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 
 import django_filters
 
+from cms.admin_ui import story_buttons
 from stories.models import AudienceInterest, StoryPage
 
 from . import charts, metrics, reports
@@ -509,17 +510,18 @@ def add_engaged_stories_panel(request, panels):
 
 def engagement_header_button(page, user, view_name=None, next_url=None):
     """ "Engagement" in a story's header menu (editor and listing), for people who may look."""
-    if page.specific_class is not StoryPage or not page.pk or not can_view_engagement(user):
+    if not page.pk:  # a story being created has no readers yet
         return []
-    return [
-        Button(
-            "Engagement",
-            url=reverse("syndication_engagement_story", args=[page.pk]),
-            icon_name="view",
-            attrs={"title": f"What readers did with “{page.get_admin_display_title()}”"},
-            priority=46,
-        )
-    ]
+    return story_buttons(
+        page,
+        user,
+        permitted=can_view_engagement,
+        label="Engagement",
+        url_name="syndication_engagement_story",
+        icon_name="view",
+        title="What readers did with “{title}”",
+        priority=46,
+    )
 
 
 _registered = False

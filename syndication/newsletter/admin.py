@@ -30,8 +30,8 @@ from wagtail.log_actions import log
 
 import django_filters
 
+from cms.admin_ui import LocalTimeColumn
 from stories.models import AudienceInterest
-from syndication.views import LocalTimeColumn
 
 from . import subscriptions
 from .forms import SubscriberCreateForm, SubscriberEditForm

@@ -37,7 +37,7 @@ from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import AdminDateTimeInput
 
-from syndication.views import LocalTimeColumn, local_time
+from cms.admin_ui import LocalTimeColumn, local_time
 
 from . import candidates, composing, lifecycle, progress
 from .models import Delivery, Edition, Subscriber

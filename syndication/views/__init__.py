@@ -12,7 +12,3 @@ viewsets that route to them are in ``syndication/viewsets.py``, the other URLs i
 ``syndication/admin_urls.py``; columns and buttons other apps share are in
 ``cms/admin_ui.py``.
 """
-
-# The newsletter still imports these from here (syndication/newsletter/admin.py and
-# editions.py); drop this line once it imports them from cms.admin_ui.
-from cms.admin_ui import LocalTimeColumn, local_time  # noqa: F401
