@@ -303,9 +303,6 @@ class StoryPage(Page):
     # Stored when the page row itself is written (creation and publishing) so readers
     # never pay for it. Saving a draft of a live story only writes revision
     # bookkeeping (``update_fields``), so the live figures stay those of the live text.
-    #
-    # Publishing (from the editor, a workflow or Wagtail's scheduled publishing) writes
-    # the row with a new live revision: that is where the voice gate stands.
     def save(self, *args, **kwargs):
         if kwargs.get("update_fields") is None:
             words = count_words([self.intro, *block_texts(self.body)])
@@ -314,10 +311,6 @@ class StoryPage(Page):
             result = voice_review.check_story(self)
             self.voice_score = round(result.score, 3)
             self.voice_findings = result.summary()
-            if self._is_being_published():
-                problem = voice_review.publication_block(self, result)
-                if problem:
-                    raise ValidationError(problem, code="salesy")
         return super().save(*args, **kwargs)
 
     def _is_being_published(self) -> bool:
@@ -334,11 +327,23 @@ class StoryPage(Page):
         return f"“{first['phrase']}” ({first['rule']})"
 
     def clean(self):
+        """Links that make sense, and no salesy copy going live without a voice review.
+
+        Wagtail's ``Page.save()`` runs ``full_clean()`` whenever it writes a live page,
+        so both hold on every way a story goes live: the editor, a workflow's last
+        approval, ``revision.publish()`` in code, scheduled publishing
+        (https://docs.wagtail.org/en/stable/reference/models.html#wagtail.models.Page.save).
+        The editor's form checks the same before anything is saved, next to the fields.
+        """
         super().clean()
         links = [(link.target_id, link.kind) for link in self.story_links.all()]
-        problems = self.link_problems(links)
+        problems = [problem.message for problem in self.link_problems(links)]
+        if self._is_being_published():
+            salesy = voice_review.publication_block(self)
+            if salesy:
+                problems.append(ValidationError(salesy, code="salesy"))
         if problems:
-            raise forms.ValidationError([problem.message for problem in problems])
+            raise ValidationError(problems)
 
     def link_problems(self, links):
         def continues_of():
