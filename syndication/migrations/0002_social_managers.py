@@ -1,5 +1,6 @@
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from cms.migration_helpers import grant
 
 SOCIAL_MANAGERS = {
     ("wagtailadmin", "access_admin"),
@@ -20,30 +21,6 @@ EDITORS = {
 }
 
 
-def grant(apps, schema_editor):
-    """Create the "Social managers" group and give editors the right to propose posts."""
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth.Group")
-    Permission = apps.get_model("auth.Permission")
-
-    def permissions(pairs):
-        found = []
-        for app_label, codename in pairs:
-            found.extend(
-                Permission.objects.filter(content_type__app_label=app_label, codename=codename)
-            )
-        return found
-
-    social, _ = Group.objects.get_or_create(name="Social managers")
-    social.permissions.add(*permissions(SOCIAL_MANAGERS))
-    editors = Group.objects.filter(name="Editors").first()
-    if editors is not None:
-        editors.permissions.add(*permissions(EDITORS))
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("syndication", "0001_initial"),
@@ -51,4 +28,11 @@ class Migration(migrations.Migration):
         ("wagtailcore", "0002_initial_data"),
     ]
 
-    operations = [migrations.RunPython(grant, migrations.RunPython.noop)]
+    operations = [
+        # Create the "Social managers" group and give editors the right to propose posts.
+        migrations.RunPython(
+            grant(SOCIAL_MANAGERS, ["Social managers"], create_groups=True),
+            migrations.RunPython.noop,
+        ),
+        migrations.RunPython(grant(EDITORS, ["Editors"]), migrations.RunPython.noop),
+    ]
