@@ -151,6 +151,13 @@ class ChannelAdapter:
     refreshes_tokens: ClassVar[bool] = False
     default_limit: ClassVar[int]
     max_media: ClassVar[int] = 4
+    #: What ``validate`` says about a post with no text, in the network's words.
+    empty_message: ClassVar[str]
+    #: Whether a post with no text is also measured against the limit (whitespace
+    #: counts on most networks, so an empty post can be too long as well).
+    measures_empty_text: ClassVar[bool] = True
+    #: What the network says when it refuses a resend as a duplicate we cannot find.
+    duplicate_message: ClassVar[str] = ""
 
     def __init__(self, account, *, session: requests.Session | None = None, timeout=None):
         self.account = account
@@ -160,10 +167,38 @@ class ChannelAdapter:
         self.session = guard(session or requests.Session())
         self.session.headers["User-Agent"] = USER_AGENT
 
-    # Each adapter implements these four (and ``refresh`` when ``refreshes_tokens``).
+    # --- Checking a post before it is scheduled --------------------------------------
     def validate(self, text: str, media=()) -> Validation:
+        """The checks every network makes, in the order people read them: empty, too
+        long, the network's own (``text_errors``), then images.
+
+        A network says how it counts (``text_length``) and words its messages
+        (``empty_message``, ``too_long_message``).
+        """
+        length, limit = self.text_length(text), self.limit
+        errors = []
+        empty = not text.strip()
+        if empty:
+            errors.append(self.empty_message)
+        if length > limit and (self.measures_empty_text or not empty):
+            errors.append(self.too_long_message(length, limit))
+        errors += self.text_errors(text)
+        errors += self.media_errors(media)
+        return Validation(length=length, limit=limit, errors=errors)
+
+    def text_length(self, text: str) -> int:
+        """How long the network considers ``text``, in the unit its limit is in."""
         raise NotImplementedError
 
+    def too_long_message(self, length: int, limit: int) -> str:
+        return f"{self.label} posts can be {limit} characters long; this one has {length}."
+
+    def text_errors(self, text: str) -> list[str]:
+        """Limits of the network's own beyond length (Bluesky's byte limit)."""
+        return []
+
+    # Each adapter implements these three and ``text_length`` (and ``refresh`` when
+    # ``refreshes_tokens``).
     def publish(self, request: PublishRequest) -> RemotePost:
         raise NotImplementedError
 
@@ -185,6 +220,28 @@ class ChannelAdapter:
         if len(media) > self.max_media:
             return [f"{self.label} takes at most {self.max_media} images per post."]
         return []
+
+    # --- A resend the network recognised ----------------------------------------------
+    def find_published_or_none(self, request: PublishRequest) -> RemotePost | None:
+        """``find_published``, with a failure to look counted as not found."""
+        try:
+            return self.find_published(request)
+        except ChannelError:
+            return None
+
+    def _duplicate(self, request: PublishRequest, error: Rejected) -> RemotePost:
+        """The network refused ``request`` as a duplicate of a post on the account: a
+        resend of ours, whose earlier post is the one to keep when we can find it."""
+        found = self.find_published_or_none(request)
+        if found is None:
+            found = self.duplicate_named(request, error)
+        if found is not None:
+            return found
+        raise Rejected(self.duplicate_message, status=error.status, body=error.body) from error
+
+    def duplicate_named(self, request: PublishRequest, error: Rejected) -> RemotePost | None:
+        """The earlier post as the refusal names it, when the network says which."""
+        return None
 
     # --- HTTP with the engine's error vocabulary -------------------------------------
     def request(self, method: str, url: str, *, creates: bool = False, **kwargs):

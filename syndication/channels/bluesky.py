@@ -48,7 +48,6 @@ from .base import (
     Rejected,
     RemotePost,
     Unconfirmed,
-    Validation,
 )
 from .text import byte_range, find_hashtags, find_urls, grapheme_count
 
@@ -82,21 +81,16 @@ class BlueskyAdapter(ChannelAdapter):
     honours_idempotency_key = False
     refreshes_tokens = True
     default_limit = 300
+    empty_message = "Write something: a Bluesky post cannot be empty."
 
     # --- Checking ----------------------------------------------------------------------
-    def validate(self, text: str, media=()) -> Validation:
-        length = grapheme_count(text)
-        errors = []
-        if not text.strip():
-            errors.append("Write something: a Bluesky post cannot be empty.")
-        if length > self.limit:
-            errors.append(
-                f"Bluesky posts can be {self.limit} characters long; this one has {length}."
-            )
+    def text_length(self, text: str) -> int:
+        return grapheme_count(text)
+
+    def text_errors(self, text: str) -> list[str]:
         if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
-            errors.append(f"Bluesky posts can be at most {MAX_TEXT_BYTES} bytes long.")
-        errors += self.media_errors(media)
-        return Validation(length=length, limit=self.limit, errors=errors)
+            return [f"Bluesky posts can be at most {MAX_TEXT_BYTES} bytes long."]
+        return []
 
     # --- Publishing --------------------------------------------------------------------
     def publish(self, request: PublishRequest) -> RemotePost:
@@ -114,10 +108,7 @@ class BlueskyAdapter(ChannelAdapter):
                 raise
             # The record may be there, written by this request or an earlier send of the
             # same post: the rkey is the post's own, so whatever sits there is ours.
-            try:
-                existing = self.find_published(request)
-            except ChannelError:
-                existing = None
+            existing = self.find_published_or_none(request)
             if existing is None:
                 raise error from None
             return existing

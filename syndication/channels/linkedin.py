@@ -50,7 +50,6 @@ from .base import (
     Rejected,
     RemotePost,
     Unconfirmed,
-    Validation,
 )
 from .text import contains_marker, find_urls
 
@@ -78,19 +77,12 @@ class LinkedInAdapter(ChannelAdapter):
     honours_idempotency_key = False
     refreshes_tokens = True
     default_limit = 3000
+    empty_message = "Write something: a LinkedIn post needs commentary."
+    duplicate_message = "LinkedIn refused this post as a duplicate of one already on the account."
 
-    def validate(self, text: str, media=()) -> Validation:
+    def text_length(self, text: str) -> int:
         # LinkedIn counts UTF-16 code units, as Java does: an emoji counts 2.
-        length = len(text.encode("utf-16-le")) // 2
-        errors = []
-        if not text.strip():
-            errors.append("Write something: a LinkedIn post needs commentary.")
-        if length > self.limit:
-            errors.append(
-                f"LinkedIn posts can be {self.limit} characters long; this one has {length}."
-            )
-        errors += self.media_errors(media)
-        return Validation(length=length, limit=self.limit, errors=errors)
+        return len(text.encode("utf-16-le")) // 2
 
     # --- Publishing --------------------------------------------------------------------
     def post_body(self, request: PublishRequest) -> dict:
@@ -128,22 +120,12 @@ class LinkedInAdapter(ChannelAdapter):
             )
         return remote_post(urn)
 
-    def _duplicate(self, request: PublishRequest, error: Rejected) -> RemotePost:
-        """A resend LinkedIn recognised: the earlier post with our marker is this one."""
-        try:
-            found = self.find_published(request)
-        except ChannelError:
-            found = None
-        if found is not None:
-            return found
+    def duplicate_named(self, request: PublishRequest, error: Rejected) -> RemotePost | None:
+        """LinkedIn names the earlier post; it is ours when the post carries our marker."""
         named = _POST_URN.search(error.body)
         if named and request.marker:
             return remote_post(named.group())
-        raise Rejected(
-            "LinkedIn refused this post as a duplicate of one already on the account.",
-            status=error.status,
-            body=error.body,
-        ) from error
+        return None
 
     def find_published(self, request: PublishRequest) -> RemotePost | None:
         author = quote(self.account.remote_id, safe="")

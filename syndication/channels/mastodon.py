@@ -37,7 +37,6 @@ from .base import (
     Rejected,
     RemotePost,
     Unconfirmed,
-    Validation,
 )
 
 #: Posting and reading back statuses, plus who the account is. ``profile`` (Mastodon
@@ -259,6 +258,8 @@ class MastodonAdapter(ChannelAdapter):
     refreshes_tokens = False
     default_limit = DEFAULT_LIMIT
     max_media = 4
+    empty_message = "The post is empty; Mastodon needs some text."
+    measures_empty_text = False
 
     def __init__(self, account, **kwargs):
         super().__init__(account, **kwargs)
@@ -279,18 +280,15 @@ class MastodonAdapter(ChannelAdapter):
             raise AuthExpired("This Mastodon account has no access token; reconnect it.")
         return {"Authorization": f"Bearer {token}"}
 
-    def validate(self, text: str, media=()) -> Validation:
-        length, limit = countable_length(text), self.limit
-        errors = []
-        if not text.strip():
-            errors.append("The post is empty; Mastodon needs some text.")
-        elif length > limit:
-            over = length - limit
-            errors.append(
-                f"{over} character{'s' * (over != 1)} over Mastodon's {limit}-character limit "
-                f"on {self.host}."
-            )
-        return Validation(length=length, limit=limit, errors=errors + self.media_errors(media))
+    def text_length(self, text: str) -> int:
+        return countable_length(text)
+
+    def too_long_message(self, length: int, limit: int) -> str:
+        over = length - limit
+        return (
+            f"{over} character{'s' * (over != 1)} over Mastodon's {limit}-character limit "
+            f"on {self.host}."
+        )
 
     def publish(self, request: PublishRequest) -> RemotePost:
         data = {"status": request.text, "visibility": "public"}

@@ -31,7 +31,6 @@ from syndication.outbound import UNREACHABLE, guard
 from .base import (
     AuthExpired,
     ChannelAdapter,
-    ChannelError,
     NotSent,
     PostMetrics,
     Profile,
@@ -39,7 +38,6 @@ from .base import (
     Rejected,
     RemotePost,
     Unconfirmed,
-    Validation,
 )
 from .text import contains_marker, x_weighted_length
 
@@ -61,6 +59,11 @@ class XAdapter(ChannelAdapter):
     honours_idempotency_key = False
     refreshes_tokens = False
     default_limit = 280
+    empty_message = "Write something: a post on X cannot be empty."
+    duplicate_message = (
+        "X refused this post because the account already has a post with the same "
+        "text; change the text to post it again."
+    )
 
     def __init__(self, account, *, session: requests.Session | None = None, timeout=None):
         self.configured = session is not None or all(_consumer())
@@ -68,18 +71,14 @@ class XAdapter(ChannelAdapter):
             session = user_session(account.tokens)
         super().__init__(account, session=session, timeout=timeout)
 
-    def validate(self, text: str, media=()) -> Validation:
-        length = x_weighted_length(text)
-        errors = []
-        if not text.strip():
-            errors.append("Write something: a post on X cannot be empty.")
-        if length > self.limit:
-            errors.append(
-                f"Posts on X can be {self.limit} characters long (links count 23, emoji "
-                f"and CJK characters 2); this one counts {length}."
-            )
-        errors += self.media_errors(media)
-        return Validation(length=length, limit=self.limit, errors=errors)
+    def text_length(self, text: str) -> int:
+        return x_weighted_length(text)
+
+    def too_long_message(self, length: int, limit: int) -> str:
+        return (
+            f"Posts on X can be {limit} characters long (links count 23, emoji "
+            f"and CJK characters 2); this one counts {length}."
+        )
 
     # --- Publishing --------------------------------------------------------------------
     def publish(self, request: PublishRequest) -> RemotePost:
@@ -101,20 +100,6 @@ class XAdapter(ChannelAdapter):
                 body=response.text,
             ) from None
         return self.remote_post(post_id)
-
-    def _duplicate(self, request: PublishRequest, error: Rejected) -> RemotePost:
-        try:
-            found = self.find_published(request)
-        except ChannelError:
-            found = None
-        if found is not None:
-            return found
-        raise Rejected(
-            "X refused this post because the account already has a post with the same "
-            "text; change the text to post it again.",
-            status=error.status,
-            body=error.body,
-        ) from error
 
     def find_published(self, request: PublishRequest) -> RemotePost | None:
         response = self.request(
