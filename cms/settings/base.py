@@ -118,7 +118,7 @@ LOG_FORMAT = env_str("LOG_FORMAT").lower()
 if LOG_FORMAT not in ("", "json", "text"):
     raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}")
 CONTENT_SECURITY_POLICY_REPORT_URI = env_str("CSP_REPORT_URI")
-# Page cache (stories/page_cache.py; docs/deploy.md, "Caching"): whole reading pages for
+# Page cache (stories/page_cache/; docs/deploy.md, "Caching"): whole reading pages for
 # anonymous readers in the default cache, purged exactly when something they show changes.
 PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE_ENABLED", True)
 # What browsers and proxies may keep: Cache-Control: public, max-age, stale-while-revalidate.

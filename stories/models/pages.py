@@ -22,7 +22,17 @@ from rest_framework import serializers
 from stories import reading, voice_review
 from stories.blocks import AUDIENCE_PREVIEW_PREFIX, StoryStreamBlock, block_texts
 from stories.linking import find_link_problems
-from stories.page_cache import serve_cached
+from stories.page_cache import (
+    INTERESTS,
+    STORIES,
+    CachedPageMixin,
+    context_interests,
+    conversation_tag,
+    index_tag,
+    interest_stories_tag,
+    series_tag,
+    stream_tags,
+)
 from stories.panels import VoiceCheckPanel
 from stories.reading_stats import count_words, reading_minutes
 
@@ -57,7 +67,7 @@ def _route_to_child(parent, model, request, path_components):
     return Page.route(parent, request, path_components)
 
 
-class HomePage(Page):
+class HomePage(CachedPageMixin, Page):
     intro = models.TextField(
         blank=True,
         max_length=400,
@@ -71,10 +81,11 @@ class HomePage(Page):
     def route(self, request, path_components):
         return _route_to_child(self, StoryIndexPage, request, path_components)
 
-    def serve(self, request, *args, **kwargs):
-        return serve_cached(
-            self, request, lambda: super(HomePage, self).serve(request, *args, **kwargs)
-        )
+    def cache_tags(self, context):
+        # The latest stories, the interests' chips, and each interest's newest stories.
+        tags = {STORIES, INTERESTS}
+        tags.update(interest_stories_tag(i.pk) for i in context_interests(context))
+        return tags
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -82,7 +93,7 @@ class HomePage(Page):
         return context
 
 
-class StoryIndexPage(RoutablePageMixin, Page):
+class StoryIndexPage(CachedPageMixin, RoutablePageMixin, Page):
     intro = models.TextField(blank=True, max_length=400)
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
@@ -103,10 +114,15 @@ class StoryIndexPage(RoutablePageMixin, Page):
                 return RouteResult(story)
         return super().route(request, path_components)
 
-    def serve(self, request, *args, **kwargs):
-        return serve_cached(
-            self, request, lambda: super(StoryIndexPage, self).serve(request, *args, **kwargs)
-        )
+    def cache_tags(self, context):
+        # Its listing (or one interest's hub of it), and the interests' chips.
+        tags = {index_tag(self.pk)}
+        interest = context.get("interest")
+        if interest is not None:
+            tags.add(interest_stories_tag(interest.pk))
+        if "interests" in context:
+            tags.add(INTERESTS)
+        return tags
 
     def hub_url(self, interest_slug: str, request=None) -> str:
         return self.get_url(request) + self.reverse_subpage("interest_hub", args=[interest_slug])
@@ -192,7 +208,7 @@ def _interest_label(interest):
     return f"{interest.name} — {interest.description}" if interest.description else interest.name
 
 
-class StoryPage(Page):
+class StoryPage(CachedPageMixin, Page):
     PURPOSES = [
         ("solve", "Solves a problem"),
         ("ease", "Eases a pain"),
@@ -355,10 +371,14 @@ class StoryPage(Page):
 
         return find_link_problems(self.pk, links, continues_of)
 
-    def serve(self, request, *args, **kwargs):
-        return serve_cached(
-            self, request, lambda: super(StoryPage, self).serve(request, *args, **kwargs)
-        )
+    def cache_tags(self, context):
+        # "Join the conversation", "Next in the series", "More on…" (which tops up from
+        # the newest stories sharing its interests) and what its text links and shows.
+        tags = {conversation_tag(self.pk), *stream_tags(self.body)}
+        if self.series_id:
+            tags.add(series_tag(self.series_id))
+        tags.update(interest_stories_tag(i.pk) for i in context_interests(context))
+        return tags
 
     # Previews never go through ``serve`` (nor its cache): Wagtail calls
     # ``serve_preview``, which renders the page afresh for the editor.

@@ -5,6 +5,8 @@ from django.utils.text import slugify
 from wagtail.admin.panels import FieldPanel
 from wagtail.search import index
 
+from stories.page_cache.tags import interest_tag, series_tag
+
 
 class AudienceInterest(index.Indexed, models.Model):
     """One entry of the controlled vocabulary of interests a brand serves.
@@ -46,6 +48,11 @@ class AudienceInterest(index.Indexed, models.Model):
     def clean(self):
         self.slug = (self.slug or slugify(self.name)).lower()
 
+    @property
+    def page_cache_tag(self) -> str:
+        """What a cached page showing this interest's name depends on (``stories.page_cache``)."""
+        return interest_tag(self.pk)
+
 
 class StorySeries(models.Model):
     """A named run of stories read in order; "Continue the story" walks it."""
@@ -61,3 +68,8 @@ class StorySeries(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def page_cache_tag(self) -> str:
+        """What a cached page showing this series depends on (``stories.page_cache``)."""
+        return series_tag(self.pk)

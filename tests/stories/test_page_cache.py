@@ -199,11 +199,11 @@ def test_plain_http_is_left_to_djangos_redirect(reader, make_story, settings):
 )
 def test_what_is_never_shared(headers, reason):
     environ = {"REQUEST_METHOD": "GET"}
-    assert page_cache._refusal(environ, "200 OK", headers, b"<html>") == reason
-    assert page_cache._refusal(environ, "200 OK", [("Vary", "Cookie")], b"<html>") == ""
+    assert page_cache.wsgi._refusal(environ, "200 OK", headers, b"<html>") == reason
+    assert page_cache.wsgi._refusal(environ, "200 OK", [("Vary", "Cookie")], b"<html>") == ""
     form = b'<input type="hidden" name="csrfmiddlewaretoken" value="x">'
-    assert page_cache._refusal(environ, "200 OK", [], form) == "holds a CSRF token"
-    assert page_cache._refusal(environ, "404 Not Found", [], b"") == "status"
+    assert page_cache.wsgi._refusal(environ, "200 OK", [], form) == "holds a CSRF token"
+    assert page_cache.wsgi._refusal(environ, "404 Not Found", [], b"") == "status"
 
 
 def test_a_page_rendered_while_something_was_purged_is_not_stored(reader, make_story, monkeypatch):
@@ -227,7 +227,7 @@ def test_a_cache_that_fails_does_not_take_the_site_down(reader, make_story, monk
     def broken(*args, **kwargs):
         raise ConnectionError("cache is down")
 
-    monkeypatch.setattr(page_cache._store(), "get_many", broken)
+    monkeypatch.setattr(page_cache.store._store(), "get_many", broken)
     response = reader.get(story.url)
     assert response.status_code == 200 and "X-Cache" not in response
 

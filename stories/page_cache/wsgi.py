@@ -1,0 +1,318 @@
+"""Serving stored pages in front of Django (``with_page_cache``, wired in ``cms.wsgi``).
+
+A GET or HEAD without a session cookie, for a path outside the admin, API and files,
+is looked up by scheme, host, path and the query parameters that change a page
+(``?page=``; ``?limit=`` for a feed; tracking parameters such as ``utm_*``, ``sh`` and
+``nl`` are dropped, any other parameter skips the cache). A current copy is answered at
+once, usually in one cache round trip (the entry and its tags' versions together), with
+``ETag``, ``Last-Modified`` and ``304 Not Modified`` for conditional requests, without
+Django's middleware, routing, privacy checks or database. Otherwise Django answers, and
+a response it tagged (``stories.page_cache.tags``) is stored with every header the
+middleware added, unless it sets a cookie, says ``private``/``no-store``/``no-cache``
+(Wagtail does for pages with view restrictions), varies on more than
+``Cookie``/``Accept-Encoding`` or carries a CSRF token. Whether a stored copy is
+current is decided by its tags' versions and the purge clock (``stories.page_cache.store``).
+"""
+
+import hashlib
+import logging
+import time
+from typing import NamedTuple
+from urllib.parse import parse_qsl, urlencode
+
+from django.conf import settings
+from django.utils.http import http_date, parse_http_date_safe
+
+from stories.page_cache.store import CLOCK_KEY, ENTRY_PREFIX, TAG_PREFIX, _Store, _store, _token
+from stories.page_cache.tags import ENVIRON_TAGS
+
+logger = logging.getLogger(__name__)
+
+HIT, MISS, PASS = "hit", "miss", "pass"
+
+#: Query parameters that change what a page shows; they are part of the key.
+KEYED_PARAMETERS = ("page",)
+#: Feeds (``syndication.feeds``) live under this path and take ``?limit=`` instead.
+FEED_PATHS = ("/feeds/",)
+FEED_KEYED_PARAMETERS = ("limit",)
+#: Tracking parameters the page never reads (engage.js reads and strips them in the
+#: browser): the same cached page answers with or without them.
+IGNORED_PARAMETERS = ("sh", "nl", "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid")
+IGNORED_PREFIXES = ("utm_",)
+#: Paths never looked up: the admin, the API, files, the collector and the newsletter.
+SKIPPED_PATHS = (
+    "/admin/",
+    "/django-admin/",
+    "/api/",
+    "/documents/",
+    "/e/",
+    "/newsletter/",
+)
+#: Cookies that make a reader's page their own (signed in, a password-protected page
+#: passed, flash messages waiting). ``csrftoken`` does not: reading pages hold no form.
+PRIVATE_COOKIES = ("messages",)
+#: Headers that belong to one response, not to the page.
+PER_RESPONSE_HEADERS = frozenset(
+    {"date", "server", "x-request-id", "x-cache", "content-length", "connection"}
+)
+#: Headers a ``304 Not Modified`` repeats (RFC 9110, 15.4.5).
+NOT_MODIFIED_HEADERS = frozenset(
+    {"cache-control", "content-location", "etag", "expires", "last-modified", "vary"}
+)
+CSRF_MARK = b"csrfmiddlewaretoken"
+
+
+class Entry(NamedTuple):
+    """A stored page: the versions of its tags when rendered, and the response."""
+
+    versions: dict
+    status: str
+    headers: list
+    body: bytes
+    etag: str
+    last_modified: int
+
+
+def request_key(environ) -> str | None:
+    """The cache key of an anonymous page request, or None when it must go to Django."""
+    path = environ.get("PATH_INFO") or "/"
+    if path.startswith(_skipped_paths()):
+        return None
+    cookies = environ.get("HTTP_COOKIE")
+    if cookies and _has_private_cookie(cookies):
+        return None
+    if environ.get("HTTP_AUTHORIZATION"):
+        return None
+    scheme = _scheme(environ)
+    if scheme != "https" and settings.SECURE_SSL_REDIRECT:
+        return None  # Django redirects it
+    keyed = FEED_KEYED_PARAMETERS if path.startswith(FEED_PATHS) else KEYED_PARAMETERS
+    query = _keyed_query(environ.get("QUERY_STRING", ""), keyed)
+    if query is None:
+        return None
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
+    raw = f"{scheme}://{host.lower()}{environ.get('SCRIPT_NAME', '')}{path}?{query}"
+    digest = hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return ENTRY_PREFIX + digest
+
+
+def _skipped_paths() -> tuple[str, ...]:
+    return (*SKIPPED_PATHS, settings.STATIC_URL or "/static/", settings.MEDIA_URL or "/media/")
+
+
+def _has_private_cookie(header: str) -> bool:
+    private = (settings.SESSION_COOKIE_NAME, *PRIVATE_COOKIES)
+    for part in header.split(";"):
+        name = part.split("=", 1)[0].strip()
+        if name in private:
+            return True
+    return False
+
+
+def _scheme(environ) -> str:
+    """``request.scheme`` as Django works it out (``SECURE_PROXY_SSL_HEADER``)."""
+    proxy = settings.SECURE_PROXY_SSL_HEADER
+    if proxy:
+        header, secure_value = proxy
+        value = environ.get(header)
+        if value is not None:
+            return "https" if value.split(",", 1)[0].strip() == secure_value else "http"
+    return environ.get("wsgi.url_scheme", "http")
+
+
+def _keyed_query(query_string: str, keyed=KEYED_PARAMETERS) -> str | None:
+    """The parameters that change the page, in order; None if one is unknown."""
+    if not query_string:
+        return ""
+    kept = []
+    for name, value in parse_qsl(query_string, keep_blank_values=True):
+        if name in keyed:
+            kept.append((name, value))
+        elif name in IGNORED_PARAMETERS or name.startswith(IGNORED_PREFIXES):
+            continue
+        else:
+            return None  # it may change the page (a preview mode, a filter): not cached
+    return urlencode(sorted(kept))
+
+
+#: Per process: the tag keys of the pages looked up lately, so that a hit needs one
+#: round trip (the entry and its tags' versions in one ``get_many``), not two.
+_known_tags: dict[str, tuple] = {}
+KNOWN_TAGS_SIZE = 2000
+
+
+def _current(store: _Store, key: str, entry: Entry, found: dict, known: tuple) -> bool:
+    """Whether every tag of ``entry`` still has the version it was rendered with.
+
+    ``found`` holds the versions of the ``known`` tag keys, read with the entry.
+    """
+    tag_keys = tuple(entry.versions)
+    if known == tag_keys:
+        return all(found.get(tag) == version for tag, version in entry.versions.items())
+    if len(_known_tags) >= KNOWN_TAGS_SIZE:
+        _known_tags.clear()
+    _known_tags[key] = tag_keys
+    return store.get_many(list(tag_keys)) == entry.versions
+
+
+def _not_modified(environ, entry: Entry) -> bool:
+    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+    if if_none_match is not None:
+        # Weak comparison, as RFC 9110 asks for GET and HEAD.
+        offered = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return "*" in offered or entry.etag in offered
+    if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if if_modified_since:
+        since = parse_http_date_safe(if_modified_since)
+        return since is not None and entry.last_modified <= since
+    return False
+
+
+def _answer(entry: Entry, environ, start_response, state: str, extra=()):
+    if _not_modified(environ, entry):
+        headers = [h for h in entry.headers if h[0].lower() in NOT_MODIFIED_HEADERS]
+        start_response("304 Not Modified", [*headers, *extra, ("X-Cache", state)])
+        return []
+    start_response(entry.status, [*entry.headers, *extra, ("X-Cache", state)])
+    return [] if environ.get("REQUEST_METHOD") == "HEAD" else [entry.body]
+
+
+def _refusal(environ, status: str, headers, body: bytes) -> str:
+    """Why a tagged response may not be shared, or "" when it may."""
+    if environ.get("REQUEST_METHOD") != "GET":
+        return "not a GET"
+    if not status.startswith("200"):
+        return "status"
+    for name, value in headers:
+        name = name.lower()
+        if name == "set-cookie":
+            return "sets a cookie"
+        if name == "cache-control" and {"private", "no-store", "no-cache"} & {
+            part.strip().split("=", 1)[0] for part in value.lower().split(",")
+        }:
+            return "private"
+        if name == "vary" and {v.strip().lower() for v in value.split(",")} - {
+            "cookie",
+            "accept-encoding",
+        }:
+            return "varies"
+    if CSRF_MARK in body:
+        return "holds a CSRF token"
+    return ""
+
+
+def _cache_control() -> str:
+    return (
+        f"public, max-age={settings.PAGE_CACHE_MAX_AGE}, "
+        f"stale-while-revalidate={settings.PAGE_CACHE_STALE_WHILE_REVALIDATE}"
+    )
+
+
+def _clock(store: _Store, found: dict):
+    clock = found.get(CLOCK_KEY)
+    if clock is None:
+        store.add(CLOCK_KEY, _token())
+        clock = store.get_many([CLOCK_KEY]).get(CLOCK_KEY)
+    return clock
+
+
+def _versions(store: _Store, tags, clock) -> dict | None:
+    """The current versions of ``tags``, or None if anything was purged since ``clock``."""
+    keys = [TAG_PREFIX + tag for tag in sorted(tags)]
+    found = store.get_many([*keys, CLOCK_KEY])
+    missing = [key for key in keys if key not in found]
+    if missing:  # never purged (or evicted): any version will do, read back below
+        store.set_many({key: _token() for key in missing})
+        found = store.get_many([*keys, CLOCK_KEY])
+    if found.get(CLOCK_KEY) != clock or any(key not in found for key in keys):
+        return None
+    return {key: found[key] for key in keys}
+
+
+def with_page_cache(django_app):
+    """Wrap a Django WSGI application so anonymous readers get stored pages at once."""
+
+    def render(environ, start_response, store, key, clock):
+        captured = []
+        written = []
+
+        def capture(status, headers, exc_info=None):
+            captured[:] = [status, headers]
+            return written.append
+
+        result = django_app(environ, capture)
+        tags = environ.get(ENVIRON_TAGS)
+        status, headers = captured
+        if not tags:  # not a reading page: passed on untouched (it may be streamed)
+            start_response(status, headers)
+            return result  # Django never uses write(), so ``written`` is empty
+        try:
+            body = b"".join([*written, *result])
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+
+        refusal = _refusal(environ, status, headers, body)
+        if refusal:
+            # A page made for this reader must not be kept by browsers or proxies for
+            # others either; a HEAD or an error is left as Django answered it.
+            personal = refusal not in ("not a GET", "status")
+            if personal and not any(
+                name.lower() == "cache-control" and ("private" in value or "no-store" in value)
+                for name, value in headers
+            ):
+                headers = [h for h in headers if h[0].lower() != "cache-control"]
+                headers.append(("Cache-Control", "private, no-store"))
+            start_response(status, [*headers, ("X-Cache", PASS)])
+            return [body]
+
+        now = int(time.time())
+        etag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+        kept = [
+            h
+            for h in headers
+            if h[0].lower() not in PER_RESPONSE_HEADERS
+            and h[0].lower() not in ("cache-control", "etag", "last-modified", "expires")
+        ]
+        kept += [
+            ("Cache-Control", _cache_control()),
+            ("ETag", etag),
+            ("Last-Modified", http_date(now)),
+            ("Content-Length", str(len(body))),
+        ]
+        entry = Entry({}, status, kept, body, etag, now)
+        try:
+            versions = _versions(store, tags, clock)
+            if versions is not None:
+                store.set(key, entry._replace(versions=versions), settings.PAGE_CACHE_TIMEOUT)
+        except Exception:
+            logger.exception("page cache: could not store %s", environ.get("PATH_INFO"))
+        # This response's own headers (its request id) go to this reader only.
+        own = [h for h in headers if h[0].lower() == "x-request-id"]
+        return _answer(entry, environ, start_response, MISS, own)
+
+    def application(environ, start_response):
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or not settings.PAGE_CACHE_ENABLED:
+            return django_app(environ, start_response)
+        key = request_key(environ)
+        if key is None:
+            return django_app(environ, start_response)
+        try:
+            store = _store()
+            known = _known_tags.get(key, ())
+            found = store.get_many([key, CLOCK_KEY, *known])
+            entry = found.get(key)
+            # Benchmarks only (bench/pages.py sets it): render as a first visitor would.
+            forced_miss = getattr(settings, "PAGE_CACHE_FORCE_MISS_HEADER", "")
+            forced_miss = forced_miss and environ.get(forced_miss)
+            if entry is not None and not forced_miss and _current(store, key, entry, found, known):
+                return _answer(entry, environ, start_response, HIT)
+            clock = _clock(store, found)
+        except Exception:
+            # A cache that is down must not take the site with it: Django answers.
+            logger.exception("page cache: lookup failed")
+            return django_app(environ, start_response)
+        return render(environ, start_response, store, key, clock)
+
+    application.with_page_cache = True
+    return application
