@@ -3,6 +3,10 @@
 Every function here costs the same number of queries however many stories,
 links and interests a page shows: ids are chosen first with narrow queries, then
 all the cards a page needs are loaded together with their images' renditions.
+
+The page models call this module, so it never imports them: it works from the pages
+and querysets it is given (a story's own class, relations and links; the stories,
+interests and index the home page lists).
 """
 
 import json
@@ -14,6 +18,8 @@ from django.db.models.functions import RowNumber
 from django.utils.html import strip_tags
 
 from wagtail.images import get_image_model
+
+from stories.linking import CONTINUES
 
 CARD_RENDITION = "fill-640x360"
 HERO_RENDITION = "fill-1280x640"
@@ -70,9 +76,7 @@ def with_interest(stories, interest):
     (12 ms for the first page of a hub of 3,000 stories; 0.5 ms this way). PostgreSQL
     plans both the same way.
     """
-    from stories.models import StoryPage
-
-    tagged = StoryPage.interests.through.objects.filter(
+    tagged = stories.model.interests.through.objects.filter(
         storypage_id=OuterRef("pk"), audienceinterest_id=getattr(interest, "pk", interest)
     )
     return stories.filter(Exists(tagged))
@@ -89,16 +93,13 @@ def cards_ready(page_of_stories):
     return page_of_stories
 
 
-def _cards_by_id(ids, *, with_interests=True):
-    from stories.models import StoryPage
-
+def _cards_by_id(stories, ids, *, with_interests=True):
+    """{id: card} for the ``ids`` among ``stories`` (live stories), in one query."""
     if not ids:
         return {}
     return {
         story.pk: story
-        for story in story_cards(
-            StoryPage.objects.live().filter(pk__in=set(ids)), with_interests=with_interests
-        )
+        for story in story_cards(stories.filter(pk__in=set(ids)), with_interests=with_interests)
     }
 
 
@@ -108,18 +109,16 @@ def _with_hub_urls(interests, story_index, request):
     return interests
 
 
-def _newest_among(ordered_ids):
+def _newest_among(through, ordered_ids):
     """{interest id: the first few of ``ordered_ids`` (newest first) that carry it}.
 
     One query on the interest links by story id: the order is already known, so there
     is nothing to join or rank in the database.
     """
-    from stories.models import StoryPage
-
     interests_of = defaultdict(list)
-    for story_id, interest_id in StoryPage.interests.through.objects.filter(
-        storypage_id__in=ordered_ids
-    ).values_list("storypage_id", "audienceinterest_id"):
+    for story_id, interest_id in through.objects.filter(storypage_id__in=ordered_ids).values_list(
+        "storypage_id", "audienceinterest_id"
+    ):
         interests_of[story_id].append(interest_id)
     by_interest = defaultdict(list)
     for story_id in ordered_ids:
@@ -129,14 +128,10 @@ def _newest_among(ordered_ids):
     return by_interest
 
 
-def _newest_per_interest(interest_ids):
+def _newest_per_interest(through, interest_ids):
     """{interest id: newest few live story ids} over the whole archive, in one windowed query."""
-    from stories.models import StoryPage
-
     ranked = (
-        StoryPage.interests.through.objects.filter(
-            storypage__live=True, audienceinterest_id__in=interest_ids
-        )
+        through.objects.filter(storypage__live=True, audienceinterest_id__in=interest_ids)
         .annotate(
             rank=Window(
                 RowNumber(),
@@ -153,23 +148,20 @@ def _newest_per_interest(interest_ids):
     return by_interest
 
 
-def home_context(home, request):
-    from stories.models import AudienceInterest, StoryIndexPage, StoryPage
-
-    story_index = StoryIndexPage.objects.live().child_of(home).first()
-    interests = _with_hub_urls(list(AudienceInterest.objects.all()), story_index, request)
+def home_context(request, *, story_index, interests, stories):
+    """The home page: its ``story_index``, the ``interests`` and the live ``stories`` it lists."""
+    through = stories.model.interests.through
+    interests = _with_hub_urls(list(interests), story_index, request)
     recent = list(
-        StoryPage.objects.live()
-        .order_by("-first_published_at", "-pk")
-        .values_list("pk", flat=True)[:RECENT_POOL]
+        stories.order_by("-first_published_at", "-pk").values_list("pk", flat=True)[:RECENT_POOL]
     )
     latest_ids = recent[:LATEST_ON_HOME]
-    by_interest = _newest_among(recent)
+    by_interest = _newest_among(through, recent)
     missing = [i.pk for i in interests if len(by_interest.get(i.pk, ())) < PER_INTEREST_ON_HOME]
     if missing and len(recent) == RECENT_POOL:
         # Quiet interests with too few recent stories: look through the whole archive.
-        by_interest.update(_newest_per_interest(missing))
-    cards = _cards_by_id(latest_ids + [sid for ids in by_interest.values() for sid in ids])
+        by_interest.update(_newest_per_interest(through, missing))
+    cards = _cards_by_id(stories, latest_ids + [sid for ids in by_interest.values() for sid in ids])
     attach_renditions(card_images(cards.values()))
     sections = [
         {
@@ -201,14 +193,11 @@ def _breadcrumbs(page):
     return [p.specific for p in page.get_ancestors().filter(depth__gt=1)]
 
 
-def _next_in_series(page):
-    from stories.models import StoryPage
-
+def _next_in_series(page, stories):
     if not page.series_id:
         return None
     ordered = list(
-        StoryPage.objects.live()
-        .filter(series_id=page.series_id)
+        stories.filter(series_id=page.series_id)
         .order_by(F("series_part").asc(nulls_last=True), "first_published_at", "pk")
         .values_list("pk", flat=True)
     )
@@ -227,11 +216,9 @@ def _more_on_interests(page, interest_ids, exclude_ids, limit):
     """
     from wagtail.models import Page
 
-    from stories.models import StoryPage
-
     if limit <= 0 or not interest_ids:
         return []
-    through = StoryPage.interests.through
+    through = page.interests.through
     exclude = [page.pk, *exclude_ids]
     if connection.vendor == "sqlite":
         # SQLite drives a join from the interest links and sorts every story of the
@@ -266,8 +253,11 @@ def _more_on_interests(page, interest_ids, exclude_ids, limit):
 
 
 def story_context(page, request):
-    from stories.models import StoryLink
+    """A story page: what it links to, what comes next, more on its interests, its meta.
 
+    Other stories are found among the live stories of the page's own class.
+    """
+    stories = type(page).objects.live()
     breadcrumbs = _breadcrumbs(page)
     story_index = breadcrumbs[-1] if breadcrumbs else None
     interests = _with_hub_urls(list(page.interests.all()), story_index, request)
@@ -277,14 +267,14 @@ def story_context(page, request):
         links = [(link.target_id, link.kind) for link in page.story_links.all()]
     else:
         links = list(
-            StoryLink.objects.filter(page=page)
+            page.story_links.get_live_queryset()
             .order_by("sort_order")
             .values_list("target_id", "kind")
         )
-    continues_id = next((t for t, kind in links if kind == StoryLink.CONTINUES), None)
+    continues_id = next((t for t, kind in links if kind == CONTINUES), None)
     from_series = False
     if continues_id is None:
-        continues_id = _next_in_series(page)
+        continues_id = _next_in_series(page, stories)
         from_series = continues_id is not None
     background_ids = [t for t, kind in links if kind == "background"]
     curated_ids = [t for t, kind in links if kind == "related"]
@@ -292,7 +282,7 @@ def story_context(page, request):
     topped_up = _more_on_interests(
         page, [i.pk for i in interests], shown, RELATED_STORIES - len(curated_ids)
     )
-    cards = _cards_by_id([*shown, *topped_up], with_interests=False)
+    cards = _cards_by_id(stories, [*shown, *topped_up], with_interests=False)
 
     hero = page.hero_image if page.hero_image_id else None
     attach_renditions([*card_images(cards.values()), (hero, [HERO_RENDITION, SOCIAL_RENDITION])])

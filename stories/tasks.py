@@ -19,7 +19,7 @@ def hold_salesy_scheduled_stories() -> int:
     schedule is cleared instead, and the story's history says why.
     """
     from stories.models import StoryPage
-    from stories.voice_review import publication_block
+    from stories.models.voice import publication_block
 
     due = Revision.objects.filter(
         content_type=ContentType.objects.get_for_model(StoryPage),

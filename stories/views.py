@@ -6,6 +6,7 @@ from wagtail.models import Page
 
 from stories import voice_review
 from stories.models import StoryPage
+from stories.models.voice import options_for
 
 
 def _form_value(form, name):
@@ -42,7 +43,7 @@ def voice_check(request):
         )
     except (ValueError, TypeError, KeyError):
         return JsonResponse({"error": "The form could not be read."}, status=400)
-    result = voice_review.check_texts(texts, voice_review.options_for(site_page))
+    result = voice_review.check_texts(texts, options_for(site_page))
     return JsonResponse(
         {
             "score": round(result.score, 3),

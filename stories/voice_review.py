@@ -1,9 +1,10 @@
-"""Running the voice check on stories, and the rule that keeps selling copy from going live.
+"""Running the voice check on a story's text, block by block.
 
-``stories.voice`` is the pure analyzer; this module knows about pages, sites and
-approvals. One function, ``publication_block``, decides whether a story may go live;
-the page editor, ``StoryPage.save`` (every publish, including Wagtail's scheduled
-publishing) and the beat task that runs ``publish_scheduled`` all ask it.
+``stories.voice`` is the pure analyzer; this module reads a story's title, intro and
+body the way readers see them and checks them with the options it is given. The
+Wagtail side (a site's brand settings, reviewers' approvals, and
+``publication_block``, the one rule that keeps selling copy from going live) is in
+``stories.models.voice``, which imports this.
 """
 
 import hashlib
@@ -92,20 +93,6 @@ def story_texts(title: str, intro: str, body) -> list[tuple[str, str]]:
     return [(label, text) for label, text in texts if text.strip()]
 
 
-def options_for(page=None, site=None) -> dict:
-    from stories.models import VoiceSettings
-
-    if site is None and page is not None and page.pk:
-        site = page.get_site()
-    if site is None:
-        from wagtail.models import Site
-
-        site = Site.objects.filter(is_default_site=True).first()
-    if site is None:
-        return {"threshold": voice.DEFAULT_THRESHOLD}
-    return VoiceSettings.for_site(site).options()
-
-
 def check_texts(texts: list[tuple[str, str]], options: dict) -> StoryCheck:
     joined = "\n\n".join(text for _, text in texts)
     whole = voice.check(joined, **options)
@@ -121,39 +108,10 @@ def check_texts(texts: list[tuple[str, str]], options: dict) -> StoryCheck:
     )
 
 
-def check_story(page, options: dict | None = None) -> StoryCheck:
+def check_story(page, options: dict) -> StoryCheck:
+    """Check ``page``'s title, intro and body with ``options``.
+
+    A site's options are ``stories.models.voice.options_for``.
+    """
     texts = story_texts(page.title, page.intro, page.body)
-    return check_texts(texts, options if options is not None else options_for(page))
-
-
-def is_approved(page, result: StoryCheck) -> bool:
-    from stories.models import VoiceApproval
-
-    return VoiceApproval.objects.filter(page_id=page.pk, text_hash=result.text_hash).exists()
-
-
-def publication_block(page, result: StoryCheck | None = None) -> str | None:
-    """Why ``page`` (as it would go live) may not be published, or None."""
-    result = result or check_story(page)
-    if not result.is_salesy or (page.pk and is_approved(page, result)):
-        return None
-    phrases = ", ".join(f"“{item['phrase']}”" for item in result.summary(3))
-    return (
-        f"This story reads as selling (voice score {result.score:.2f}, threshold "
-        f"{result.threshold:.2f}){': ' + phrases if phrases else ''}. Rewrite those passages "
-        "in the story's own voice, or submit it for a voice review so a reviewer can approve "
-        "it with a reason."
-    )
-
-
-def record_approval(page, user, reason: str):
-    from stories.models import VoiceApproval
-
-    result = check_story(page)
-    return VoiceApproval.objects.create(
-        page_id=page.pk,
-        text_hash=result.text_hash,
-        score=result.score,
-        reason=reason,
-        reviewer=user,
-    )
+    return check_texts(texts, options)

@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from stories.models.voice import options_for
 from stories.voice import check as voice_check
-from stories.voice_review import options_for
 
 from . import links, states
 from .models import PostAttempt, SyndicationPost

@@ -37,6 +37,7 @@ from stories.panels import VoiceCheckPanel
 from stories.reading_stats import count_words, reading_minutes
 
 from .snippets import AudienceInterest, StorySeries
+from .voice import check_with_site_options, options_for, publication_block
 
 STORIES_PER_PAGE = 12
 
@@ -89,7 +90,14 @@ class HomePage(CachedPageMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context.update(reading.home_context(self, request))
+        context.update(
+            reading.home_context(
+                request,
+                story_index=StoryIndexPage.objects.live().child_of(self).first(),
+                interests=AudienceInterest.objects.all(),
+                stories=StoryPage.objects.live(),
+            )
+        )
         return context
 
 
@@ -198,8 +206,8 @@ class StoryPageForm(WagtailAdminPageForm):
         texts = voice_review.story_texts(
             cleaned_data.get("title"), cleaned_data.get("intro"), cleaned_data.get("body")
         )
-        result = voice_review.check_texts(texts, voice_review.options_for(self.instance))
-        problem = voice_review.publication_block(self.instance, result)
+        result = voice_review.check_texts(texts, options_for(self.instance))
+        problem = publication_block(self.instance, result)
         if problem:
             self.add_error(None, problem)
 
@@ -324,7 +332,7 @@ class StoryPage(CachedPageMixin, Page):
             words = count_words([self.intro, *block_texts(self.body)])
             self.word_count = words
             self.reading_time = reading_minutes(words)
-            result = voice_review.check_story(self)
+            result = check_with_site_options(self)
             self.voice_score = round(result.score, 3)
             self.voice_findings = result.summary()
         return super().save(*args, **kwargs)
@@ -355,7 +363,7 @@ class StoryPage(CachedPageMixin, Page):
         links = [(link.target_id, link.kind) for link in self.story_links.all()]
         problems = [problem.message for problem in self.link_problems(links)]
         if self._is_being_published():
-            salesy = voice_review.publication_block(self)
+            salesy = publication_block(self)
             if salesy:
                 problems.append(ValidationError(salesy, code="salesy"))
         if problems:
@@ -412,7 +420,7 @@ class StoryPage(CachedPageMixin, Page):
         context.update(reading.story_context(self, request))
         if getattr(request, "is_preview", False):
             # Editors see the voice check above the story in the live preview.
-            context["voice_check"] = voice_review.check_story(self)
+            context["voice_check"] = check_with_site_options(self)
         return context
 
 

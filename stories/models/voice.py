@@ -1,4 +1,10 @@
-"""The voice check's Wagtail side: brand settings, the review task, recorded approvals."""
+"""The voice check's Wagtail side: brand settings, the review task, recorded approvals.
+
+``publication_block`` here is the one rule that keeps selling copy from going live: the
+page editor, ``StoryPage.clean`` (every way a story goes live, scheduled publishing
+included) and the beat task that runs ``publish_scheduled`` all ask it. Reading a
+story's text and checking it is ``stories.voice_review``, which knows no model.
+"""
 
 from django import forms
 from django.conf import settings
@@ -8,9 +14,10 @@ from django.db import models
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.forms import TaskStateCommentForm
-from wagtail.models import AbstractGroupApprovalTask, TaskState
+from wagtail.models import AbstractGroupApprovalTask, Site, TaskState
 
-from stories import voice
+from stories import voice, voice_review
+from stories.voice_review import StoryCheck
 
 
 def _lines(text: str) -> list[str]:
@@ -104,11 +111,9 @@ class VoiceReviewTask(AbstractGroupApprovalTask):
         )
 
     def start(self, workflow_state, user=None):
-        from stories.voice_review import check_story
-
         task_state = super().start(workflow_state, user=user)
         page = workflow_state.content_object.get_latest_revision_as_object()
-        result = check_story(page)
+        result = check_with_site_options(page)
         if not result.is_salesy:
             # Returning a finished task state makes Wagtail move the workflow on.
             task_state.approve(
@@ -129,8 +134,51 @@ class VoiceReviewTask(AbstractGroupApprovalTask):
 
     def on_action(self, task_state, user, action_name, **kwargs):
         if action_name == "approve" and task_state.status == TaskState.STATUS_IN_PROGRESS:
-            from stories.voice_review import record_approval
-
             page = task_state.revision.as_object()
             record_approval(page, user, kwargs.get("comment", ""))
         return super().on_action(task_state, user, action_name, **kwargs)
+
+
+def options_for(page=None, site=None) -> dict:
+    """The voice check's options on ``site``, else ``page``'s site, else the default site."""
+    if site is None and page is not None and page.pk:
+        site = page.get_site()
+    if site is None:
+        site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        return {"threshold": voice.DEFAULT_THRESHOLD}
+    return VoiceSettings.for_site(site).options()
+
+
+def check_with_site_options(page) -> StoryCheck:
+    """The voice check of ``page``'s copy with its site's brand settings."""
+    return voice_review.check_story(page, options_for(page))
+
+
+def is_approved(page, result: StoryCheck) -> bool:
+    return VoiceApproval.objects.filter(page_id=page.pk, text_hash=result.text_hash).exists()
+
+
+def publication_block(page, result: StoryCheck | None = None) -> str | None:
+    """Why ``page`` (as it would go live) may not be published, or None."""
+    result = result or check_with_site_options(page)
+    if not result.is_salesy or (page.pk and is_approved(page, result)):
+        return None
+    phrases = ", ".join(f"“{item['phrase']}”" for item in result.summary(3))
+    return (
+        f"This story reads as selling (voice score {result.score:.2f}, threshold "
+        f"{result.threshold:.2f}){': ' + phrases if phrases else ''}. Rewrite those passages "
+        "in the story's own voice, or submit it for a voice review so a reviewer can approve "
+        "it with a reason."
+    )
+
+
+def record_approval(page, user, reason: str):
+    result = check_with_site_options(page)
+    return VoiceApproval.objects.create(
+        page_id=page.pk,
+        text_hash=result.text_hash,
+        score=result.score,
+        reason=reason,
+        reviewer=user,
+    )

@@ -132,7 +132,7 @@ def test_salesy_copy_goes_live_once_a_reviewer_approves_it(make_story, admin_use
 def test_an_approved_story_may_still_go_live_on_schedule(make_story, admin_user):
     story = salesy(make_story(live=False, first_published_at=None, last_published_at=None))
     story.save_revision()
-    from stories.voice_review import record_approval
+    from stories.models.voice import record_approval
 
     record_approval(story, admin_user, "Reviewed: a quoted advert from 1974.")
     schedule(story)
