@@ -48,8 +48,8 @@ from typing import NamedTuple
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
-from django.urls import NoReverseMatch, reverse
 
+from wagtail import hooks
 from wagtail.images import get_image_model
 from wagtail.models import Page, PageViewRestriction, ReferenceIndex, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
@@ -269,7 +269,12 @@ def frontend_urls(story_id, *states: StoryState | None) -> list[str]:
 
 
 def _listing_urls(*, interest_slugs=(), index_ids=None) -> list[str]:
-    """The home pages, story indexes (or those in ``index_ids``), their hubs, the feeds."""
+    """The home pages, story indexes (or those in ``index_ids``), their hubs, the feeds.
+
+    Other apps' listings of stories (syndication's feeds) are the paths their
+    ``story_listing_paths`` hooks return for ``interest_slugs``: stories names no URL
+    of theirs.
+    """
     if not page_cache.frontend_cache_configured():
         return []
     urls = [f"{site.root_url}/" for site in Site.objects.all()]
@@ -281,16 +286,9 @@ def _listing_urls(*, interest_slugs=(), index_ids=None) -> list[str]:
         if url:
             urls.append(url)
             urls += [url + index.reverse_subpage("interest_hub", args=[s]) for s in interest_slugs]
-    feeds = [("stories_rss", ()), ("stories_atom", ())]
-    feeds += [
-        (name, (slug,)) for slug in interest_slugs for name in ("interest_rss", "interest_atom")
-    ]
-    for name, args in feeds:
-        try:
-            path = reverse(f"syndication:{name}", args=args)
-        except NoReverseMatch:
-            continue
-        urls += [site.root_url + path for site in Site.objects.all()]
+    for listing_paths in hooks.get_hooks("story_listing_paths"):
+        for path in listing_paths(list(interest_slugs)):
+            urls += [site.root_url + path for site in Site.objects.all()]
     return urls
 
 

@@ -1,6 +1,6 @@
 """Syndication in Wagtail's admin: the menu group, the Syndicate button, the dashboard panel."""
 
-from django.urls import include, path
+from django.urls import NoReverseMatch, include, path, reverse
 
 from wagtail import hooks
 
@@ -49,6 +49,55 @@ def syndicate_listing_button(page, user, next_url=None):
 def add_next_posts_panel(request, panels):
     if request.user.has_perm("syndication.view_syndicationpost"):
         panels.append(NextPostsPanel())
+
+
+# What reading pages show from syndication, in the places stories marks for others
+# (stories/templatetags/reading_tags.py): stories never names syndication's URLs or tags.
+# Engagement's and the newsletter's move with them when they become apps of their own.
+@hooks.register("story_page_after_body")
+def story_engagement(context):
+    return "syndication/includes/story_engagement.html"
+
+
+@hooks.register("story_page_after_body")
+def story_conversation(context):
+    return "syndication/includes/story_conversation.html"
+
+
+@hooks.register("story_page_footer")
+def stories_for_you_under_a_story(context):
+    return "syndication/includes/for_you.html", {"story_id": context["page"].pk}
+
+
+@hooks.register("home_page_after_latest")
+def stories_for_you_on_home(context):
+    return "syndication/includes/for_you.html"
+
+
+@hooks.register("interest_hub_head")
+def interest_feed_link(context):
+    return "syndication/includes/interest_feed_link.html"
+
+
+@hooks.register("interest_hub_intro")
+def interest_feed_links(context):
+    return "syndication/includes/interest_feed_links.html"
+
+
+@hooks.register("story_listing_paths")
+def feed_paths(interest_slugs):
+    """The feeds listing stories, all and per interest: purged from the CDN with them."""
+    feeds = [("stories_rss", ()), ("stories_atom", ())]
+    feeds += [
+        (name, (slug,)) for slug in interest_slugs for name in ("interest_rss", "interest_atom")
+    ]
+    paths = []
+    for name, args in feeds:
+        try:
+            paths.append(reverse(f"syndication:{name}", args=args))
+        except NoReverseMatch:
+            continue
+    return paths
 
 
 # Engagement's report, journeys, per-story page and dashboard panel (docs/metrics.md).

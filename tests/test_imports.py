@@ -1,0 +1,237 @@
+"""Dependencies run one way (docs: ../DESIGN.md, "The apps and the project"; issue 13).
+
+Every module of ``cms``, ``stories`` and ``syndication`` is parsed with ``ast`` and every
+import is counted, those inside functions included (an import moved into a function
+still makes a cycle, it only hides it). Relative imports are resolved, ``from a import
+b`` counts as importing the module ``a.b`` when there is one, else ``a``. The test fails on
+
+* an import cycle among modules;
+* ``stories`` naming ``syndication``: an import, a template of ``templates/stories/``
+  that loads its tag libraries, names its URLs or includes its templates, or a string
+  in ``stories`` naming one of its URLs (story pages get syndication's blocks through
+  the hooks of ``stories/templatetags/reading_tags.py``);
+* ``syndication.engagement`` importing ``syndication.newsletter``.
+
+``KNOWN`` lists what is still left inside ``syndication/engagement/`` and
+``syndication/newsletter/``, being made apps of their own; an entry that no longer
+occurs fails the test, so the list only shrinks.
+"""
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("cms", "stories", "syndication")
+ENGAGEMENT = "syndication.engagement"
+NEWSLETTER = "syndication.newsletter"
+
+#: Violations left for the move of engagement and newsletter into apps of their own
+#: (issue 13). Each is ("cycle", importer, imported) for an import inside a cycle, or
+#: ("forbidden", importer, imported). Only entries touching those two packages belong here.
+KNOWN = {
+    # The flusher and the buffer call each other (the flush re-queues through the buffer).
+    ("cycle", "syndication.engagement.buffer", "syndication.engagement.flush"),
+    ("cycle", "syndication.engagement.flush", "syndication.engagement.buffer"),
+    # The collector's WSGI layer reaches back to cms.wsgi through a module __getattr__.
+    ("cycle", "cms.wsgi", "syndication.engagement.wsgi"),
+    ("cycle", "syndication.engagement.wsgi", "cms.wsgi"),
+    # Sending, composing, subscriptions and the newsletter's tasks import each other.
+    ("cycle", "syndication.newsletter.composing", "syndication.newsletter.subscriptions"),
+    ("cycle", "syndication.newsletter.sending", "syndication.newsletter.composing"),
+    ("cycle", "syndication.newsletter.subscriptions", "syndication.newsletter.tasks"),
+    ("cycle", "syndication.newsletter.tasks", "syndication.newsletter.sending"),
+    ("cycle", "syndication.newsletter.tasks", "syndication.newsletter.subscriptions"),
+    # The engagement flusher writes the newsletter's reads and clicks (engagement/flush.py).
+    ("forbidden", "syndication.engagement.flush", "syndication.newsletter.clicks"),
+    ("forbidden", "syndication.engagement.flush", "syndication.newsletter.models"),
+}
+
+
+def _modules() -> dict[str, Path]:
+    modules = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            modules[".".join(parts)] = path
+    return modules
+
+
+MODULES = _modules()
+
+
+def _known_module(name: str | None) -> str | None:
+    """``name`` or the nearest package above it that is one of ours, else None."""
+    while name and name not in MODULES:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def _imports(module: str, path: Path) -> dict[str, int]:
+    """{imported module of ours: first line} for every import in ``path``, anywhere in it."""
+    found: dict[str, int] = {}
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        targets = []
+        if isinstance(node, ast.Import):
+            targets = [_known_module(alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                source = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                source = node.module
+            for alias in node.names:
+                submodule = f"{source}.{alias.name}"
+                targets.append(submodule if submodule in MODULES else _known_module(source))
+        for target in targets:
+            if target and target != module:
+                found.setdefault(target, node.lineno)
+    return found
+
+
+GRAPH = {module: _imports(module, path) for module, path in MODULES.items()}
+
+
+def _where(importer: str, imported: str) -> str:
+    path = MODULES[importer].relative_to(ROOT)
+    return f"{path}:{GRAPH[importer][imported]} imports {imported}"
+
+
+def _components() -> list[set[str]]:
+    """Strongly connected components with more than one module (Tarjan, iteratively)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components = []
+    for start in GRAPH:
+        if start in index:
+            continue
+        work = [(start, iter(GRAPH[start]))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, edges = work[-1]
+            for nxt in edges:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(GRAPH[nxt])))
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = set()
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.add(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        components.append(component)
+    return components
+
+
+def _violations() -> set[tuple[str, str, str]]:
+    found = set()
+    for component in _components():
+        for importer in component:
+            cyclic = [imported for imported in GRAPH[importer] if imported in component]
+            found.update(("cycle", importer, imported) for imported in cyclic)
+    for importer, imported in ((a, b) for a in GRAPH for b in GRAPH[a]):
+        stories_to_syndication = _within(importer, "stories") and _within(imported, "syndication")
+        engagement_to_newsletter = _within(importer, ENGAGEMENT) and _within(imported, NEWSLETTER)
+        if stories_to_syndication or engagement_to_newsletter:
+            found.add(("forbidden", importer, imported))
+    return found
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def test_the_walk_sees_relative_and_function_level_imports():
+    assert "stories.models.pages" in GRAPH["stories.models"]  # from .pages import …
+    assert "stories.models" in GRAPH["stories.signals"]
+    # stories.tasks imports the models inside a function only.
+    assert "stories.models" in GRAPH["stories.tasks"]
+    assert "stories.models.voice" in GRAPH["stories.tasks"]
+
+
+def test_known_allowances_are_only_inside_engagement_and_newsletter():
+    for _kind, importer, imported in KNOWN:
+        assert any(_within(m, p) for m in (importer, imported) for p in (ENGAGEMENT, NEWSLETTER))
+
+
+def test_no_import_cycle_and_no_forbidden_direction():
+    found = _violations()
+    new = sorted(found - KNOWN)
+    assert not new, "Imports against the layering (DESIGN.md):\n" + "\n".join(
+        f"{kind}: {_where(importer, imported)}" for kind, importer, imported in new
+    )
+
+
+def test_known_allowances_still_occur():
+    stale = sorted(KNOWN - _violations())
+    assert not stale, "Fixed, so take them out of KNOWN: " + ", ".join(map(str, stale))
+
+
+def _syndication_names() -> tuple[set[str], set[str]]:
+    """Syndication's template tag libraries and URL namespaces."""
+    libraries = {
+        path.stem
+        for path in (ROOT / "syndication").rglob("templatetags/*.py")
+        if path.name != "__init__.py"
+    }
+    namespaces = set()
+    for path in (ROOT / "syndication").rglob("*urls.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Constant)
+                and any(getattr(target, "id", None) == "app_name" for target in node.targets)
+            ):
+                namespaces.add(node.value.value)
+    return libraries, namespaces
+
+
+def test_story_templates_and_strings_name_nothing_of_syndication():
+    libraries, namespaces = _syndication_names()
+    assert {"syndication_tags", "engagement_tags"} <= libraries
+    assert {"syndication", "newsletter", "engagement"} <= namespaces
+    names = "|".join(map(re.escape, sorted(namespaces)))
+    url = re.compile(r"\{%\s*url\s+['\"](?:" + names + r"):")
+    template = re.compile(r"\{%\s*(?:include|extends)\s+['\"]syndication/")
+    load = re.compile(r"\{%\s*load\s+([^%]*?)\s*%\}")
+    problems = []
+    for path in sorted((ROOT / "templates" / "stories").rglob("*.html")):
+        text = path.read_text()
+        for number, line in enumerate(text.splitlines(), 1):
+            where = f"{path.relative_to(ROOT)}:{number}"
+            if url.search(line) or template.search(line):
+                problems.append(f"{where}: {line.strip()}")
+            for loaded in load.findall(line):
+                for library in set(loaded.split()) & libraries:
+                    problems.append(f"{where}: loads {library}")
+    url_name = re.compile(r"^(?:" + names + r"):[\w-]*$")
+    for module, path in MODULES.items():
+        if not _within(module, "stories"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and url_name.match(node.value)
+            ):
+                problems.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
+    assert not problems, "stories names syndication:\n" + "\n".join(problems)
