@@ -347,8 +347,9 @@ if not _database_url:
     _embedded_folders.append(VAR_DIR)
 if CELERY_BROKER_URL.startswith("filesystem"):
     _embedded_folders += CELERY_BROKER_TRANSPORT_OPTIONS.values()
-if not _result_backend:
-    _embedded_folders.append(VAR_DIR / "celery" / "results")
+if CELERY_RESULT_BACKEND.startswith("file://"):
+    # Celery's file result backend, the default or named in CELERY_RESULT_BACKEND.
+    _embedded_folders.append(CELERY_RESULT_BACKEND.removeprefix("file://"))
 for _folder in _embedded_folders:
     Path(_folder).mkdir(parents=True, exist_ok=True)
 
