@@ -197,7 +197,7 @@ def build_site(options) -> int:
     from django.utils import timezone
 
     from stories.models import AudienceInterest, StoryIndexPage, StoryPage, StorySeries
-    from syndication.models import EngagementRollup
+    from syndication.engagement.models import EngagementRollup
     from syndication.newsletter.models import Edition, Subscriber, SubscriberRead
 
     started = time.monotonic()

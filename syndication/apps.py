@@ -11,11 +11,6 @@ class SyndicationConfig(AppConfig):
         # A post leaving "Join the conversation" (deleted, unpublished) purges its story.
         signals.connect()
 
-        # Deleting a newsletter subscriber forgets them in logs and failure records too.
-        from .newsletter import erasure
-
-        erasure.connect()
-
         # The conversation tag's cache of syndicated stories listens for new posts in
         # every process, not only those that happened to load the tag library.
         from .templatetags import syndication_tags  # noqa: F401

@@ -274,20 +274,3 @@ class PostAttempt(models.Model):
 
     def __str__(self):
         return f"{self.get_outcome_display()} at {self.at:%Y-%m-%d %H:%M:%S}"
-
-
-# Engagement models live in their own module; importing them here registers them.
-from .engagement.models import (  # noqa: E402, F401
-    ChannelMetricSnapshot,
-    DailySalt,
-    EngagementRollup,
-    FlushedBatch,
-    ShareToken,
-)
-from .newsletter.models import (  # noqa: E402, F401
-    Delivery,
-    DeliveryPick,
-    Edition,
-    Subscriber,
-    SubscriberRead,
-)

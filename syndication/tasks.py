@@ -6,11 +6,6 @@ from celery import shared_task
 
 from . import publishing, tokens
 
-# Autodiscovery looks in each app's tasks.py only: bring engagement's tasks along.
-from .engagement import metric_tasks  # noqa: F401
-from .engagement import tasks as engagement_tasks  # noqa: F401
-from .newsletter import tasks as newsletter_tasks  # noqa: F401
-
 
 @shared_task(name="syndication.tasks.dispatch_due_posts")
 def dispatch_due_posts():

@@ -53,25 +53,11 @@ def add_next_posts_panel(request, panels):
 
 # What reading pages show from syndication, in the places stories marks for others
 # (stories/templatetags/reading_tags.py): stories never names syndication's URLs or tags.
-# Engagement's and the newsletter's move with them when they become apps of their own.
-@hooks.register("story_page_after_body")
-def story_engagement(context):
-    return "syndication/includes/story_engagement.html"
-
-
+# Engagement's (share buttons, feelings) and the newsletter's ("For you") are registered
+# by those apps' own wagtail_hooks.py.
 @hooks.register("story_page_after_body")
 def story_conversation(context):
     return "syndication/includes/story_conversation.html"
-
-
-@hooks.register("story_page_footer")
-def stories_for_you_under_a_story(context):
-    return "syndication/includes/for_you.html", {"story_id": context["page"].pk}
-
-
-@hooks.register("home_page_after_latest")
-def stories_for_you_on_home(context):
-    return "syndication/includes/for_you.html"
 
 
 @hooks.register("interest_hub_head")
@@ -98,12 +84,3 @@ def feed_paths(interest_slugs):
         except NoReverseMatch:
             continue
     return paths
-
-
-# Engagement's report, journeys, per-story page and dashboard panel (docs/metrics.md).
-from .engagement.admin import register_engagement_admin  # noqa: E402
-
-register_engagement_admin()
-
-# Newsletter → Subscribers (and the newsletter's other screens): docs/newsletter.md.
-from .newsletter import wagtail_hooks as newsletter_hooks  # noqa: E402, F401

@@ -13,10 +13,7 @@ from django.utils import timezone
 import pytest
 
 from syndication.channels import base
-from syndication.engagement.admin import register_engagement_admin
 from syndication.engagement.models import EngagementRollup
-
-register_engagement_admin()  # Idempotent; syndication/wagtail_hooks.py calls it too.
 
 #: A count of people attached to an account: followers, following, fans, subscribers.
 COUNT_OF_PEOPLE = re.compile(
@@ -53,12 +50,13 @@ def project_models():
 def test_no_model_in_the_projects_apps_has_a_follower_field():
     models = list(project_models())
     labels = {model._meta.app_label for model in models}
-    assert labels >= {"stories", "syndication"} and "wagtailcore" not in labels
+    assert labels >= {"stories", "syndication", "engagement", "newsletter"}
+    assert "wagtailcore" not in labels
     assert {model._meta.label for model in models} >= {
         "stories.StoryPage",
         "syndication.ChannelAccount",
-        "syndication.ChannelMetricSnapshot",
-        "syndication.EngagementRollup",
+        "engagement.ChannelMetricSnapshot",
+        "engagement.EngagementRollup",
     }
     names = []
     for model in models:
@@ -120,7 +118,7 @@ def test_the_engagement_report_csv_has_no_follower_column(client, django_user_mo
     user.groups.add(Group.objects.get(name="Social managers"))
     user.user_permissions.add(
         Permission.objects.get(
-            content_type__app_label="syndication", codename="view_engagementrollup"
+            content_type__app_label="engagement", codename="view_engagementrollup"
         )
     )
     client.force_login(user)

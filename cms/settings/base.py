@@ -139,6 +139,8 @@ INSTALLED_APPS = [
     "cms",
     "stories",
     "syndication",
+    "syndication.engagement",
+    "syndication.newsletter",
     "wagtail.contrib.forms",
     "wagtail.contrib.frontend_cache",
     "wagtail.contrib.redirects",

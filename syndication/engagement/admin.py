@@ -14,10 +14,9 @@
   depend on this app.
 * **Dashboard**: "Stories people engaged with this week", by quality score.
 
-Everything is registered by ``register_engagement_admin()``, which
-``syndication/wagtail_hooks.py`` calls. Who may look: anyone with the
-``syndication.view_engagementrollup`` permission (social managers, editors and
-moderators are given it).
+Everything is registered by ``syndication/engagement/wagtail_hooks.py``. Who may look:
+anyone with the ``engagement.view_engagementrollup`` permission (social managers,
+editors and moderators are given it).
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView
 
-from wagtail import hooks
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.components import Component
@@ -50,7 +48,7 @@ from stories.models import AudienceInterest, StoryPage
 from . import charts, metrics, reports
 from .models import FEELINGS, EngagementRollup
 
-VIEW_PERMISSION = "syndication.view_engagementrollup"
+VIEW_PERMISSION = "engagement.view_engagementrollup"
 permission_policy = ModelPermissionPolicy(EngagementRollup)
 TOP_BARS = 10
 GROUP_LABELS = {
@@ -522,22 +520,3 @@ def engagement_header_button(page, user, view_name=None, next_url=None):
         title="What readers did with “{title}”",
         priority=46,
     )
-
-
-_registered = False
-
-
-def register_engagement_admin() -> None:
-    """Register the report, journeys, the story page, the menu items and the panel.
-
-    Called from ``syndication/wagtail_hooks.py``; calling it again does nothing.
-    """
-    global _registered
-    if _registered:
-        return
-    _registered = True
-    hooks.register("register_admin_urls", engagement_urls)
-    hooks.register("register_reports_menu_item", engagement_report_menu_item)
-    hooks.register("register_reports_menu_item", journeys_menu_item)
-    hooks.register("construct_homepage_panels", add_engaged_stories_panel)
-    hooks.register("register_page_header_buttons", engagement_header_button)

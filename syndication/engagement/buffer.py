@@ -415,7 +415,7 @@ def write_now(entry: dict) -> Outcome:
     and not counted again; the ids are kept in the cache as long as the flusher keeps
     them (``flush.SEEN_WINDOW``).
     """
-    from .flush import SEEN_WINDOW, add_to_rollups, record_subscriber_reads, rollup_key
+    from .flush import SEEN_WINDOW, add_to_rollups, announce_reads, rollup_key
 
     seen = f"storyloom:engagement:seen:{entry['i']}" if entry.get("i") else None
     if seen and cache.get(seen):
@@ -423,8 +423,8 @@ def write_now(entry: dict) -> Outcome:
     try:
         with transaction.atomic():
             add_to_rollups({rollup_key(entry): 1})
-            if "nl" in entry:
-                record_subscriber_reads([entry])
+            if "nl" in entry:  # a read through a newsletter link
+                announce_reads([entry])
     except IntegrityError:
         # The story was deleted a moment ago; its rollups went with it.
         return DROPPED

@@ -7,9 +7,10 @@ through a consumer group, one batch at a time:
    but not acknowledged), and only when there are none, new ones;
 2. add them up per rollup key;
 3. in ONE database transaction, record the batch (``FlushedBatch``, keyed by a hash
-   of its entry ids), add each sum to its rollup (``count = count + n``) and record
-   the newsletter subscribers' reads (``record_subscriber_reads``); if the batch is
-   already recorded it was counted before and nothing is added;
+   of its entry ids), add each sum to its rollup (``count = count + n``) and
+   announce the batch's reads (``signals.reads_counted``: the newsletter records its
+   subscribers' reads); if the batch is already recorded it was counted before and
+   nothing is added;
 4. only after the commit, acknowledge and delete the entries (one MULTI).
 
 A flusher killed before 3 commits leaves the batch pending and unrecorded: the next
@@ -37,9 +38,7 @@ from redis.exceptions import LockError
 from cms import ops
 from stories.models import StoryPage
 
-from ..newsletter import clicks
-from ..newsletter.models import Delivery, SubscriberRead
-from . import events
+from . import events, signals
 from .buffer import redis_client
 from .events import MAX_DETAIL, MAX_SOURCE, READ_EVENTS
 from .models import EVENT_TYPES, EngagementRollup, FlushedBatch
@@ -157,68 +156,6 @@ def add_to_rollups(counts: dict[RollupKey, int]) -> None:
         cursor.executemany(sql, rows)
 
 
-def record_subscriber_reads(entries, story_ids=None) -> int:
-    """Upsert the ``SubscriberRead`` rows that the newsletter reads among ``entries`` tell.
-
-    An entry counts when it is an engaged read or a read-through carrying a click token
-    (``nl``) whose signature holds and whose delivery still exists; the read is the
-    subscriber's of that delivery, for the entry's story (among ``story_ids`` when
-    given). Flags only ever turn on: a read-through after an engaged read keeps both.
-    Call inside the batch's transaction. Two queries whatever the number of entries:
-    the deliveries, then one ``INSERT … ON CONFLICT DO UPDATE`` for all the rows.
-    Returns how many (subscriber, story) rows were written.
-    """
-    by_delivery: dict[tuple[int, int], list[bool]] = {}
-    for fields in entries:
-        if not fields or not fields.get("nl") or fields.get("t") not in READ_EVENTS:
-            continue
-        try:
-            click = clicks.read_token(fields["nl"])
-            story_id = int(fields["s"])
-        except (clicks.BadClickToken, KeyError, TypeError, ValueError):
-            continue  # tampered, expired or not written by the collector: nothing to say
-        if story_ids is not None and story_id not in story_ids:
-            continue
-        flags = by_delivery.setdefault((click.delivery_id, story_id), [False, False])
-        flags[0] |= fields["t"] == "engaged_read"
-        flags[1] |= fields["t"] == "read_through"
-    if not by_delivery:
-        return 0
-    subscriber_of = dict(
-        Delivery.objects.filter(pk__in={delivery for delivery, _ in by_delivery}).values_list(
-            "pk", "subscriber_id"
-        )
-    )
-    reads: dict[tuple[int, int], list[bool]] = {}
-    for (delivery_id, story_id), (engaged, read_through) in by_delivery.items():
-        subscriber_id = subscriber_of.get(delivery_id)
-        if subscriber_id is None:
-            continue
-        flags = reads.setdefault((subscriber_id, story_id), [False, False])
-        flags[0] |= engaged
-        flags[1] |= read_through
-    if not reads:
-        return 0
-    quote = connection.ops.quote_name
-    table = quote(SubscriberRead._meta.db_table)
-    subscriber, story, engaged, through, at = (
-        quote(name) for name in ("subscriber_id", "story_id", "engaged", "read_through", "at")
-    )
-    # As in ``add_to_rollups``: only our own names are formatted in, values are parameters.
-    sql = (
-        f"INSERT INTO {table} ({subscriber}, {story}, {engaged}, {through}, {at}) "  # noqa: S608
-        "VALUES (%s, %s, %s, %s, %s) "
-        f"ON CONFLICT ({subscriber}, {story}) DO UPDATE SET "
-        f"{engaged} = {table}.{engaged} OR EXCLUDED.{engaged}, "
-        f"{through} = {table}.{through} OR EXCLUDED.{through}"
-    )
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    rows = [(*key, *flags, now) for key, flags in sorted(reads.items())]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-    return len(rows)
-
-
 def batch_id(stream: str, entry_ids: list[str]) -> str:
     return hashlib.sha1("\n".join([stream, *sorted(entry_ids)]).encode()).hexdigest()  # noqa: S324
 
@@ -260,9 +197,20 @@ def check_entries(entries, seen=frozenset()) -> Checked:
     return Checked(good, poison, repeated, gone)
 
 
+def announce_reads(entries, story_ids=None) -> None:
+    """Send ``signals.reads_counted`` for the reads among ``entries`` just counted.
+
+    Call inside the transaction that counted them: the listeners (the newsletter's
+    subscriber reads) write in it, so their rows commit, or roll back, with the counts.
+    """
+    reads = [fields for fields in entries if fields and fields.get("t") in READ_EVENTS]
+    if reads:
+        signals.reads_counted.send(EngagementRollup, entries=reads, story_ids=story_ids)
+
+
 def _write(counts: dict[RollupKey, int], entries, story_ids) -> None:
     add_to_rollups(counts)
-    record_subscriber_reads(entries, story_ids)
+    announce_reads(entries, story_ids)
 
 
 def write_batch(good, story_ids) -> tuple[int, list[tuple[str, dict, str]]]:

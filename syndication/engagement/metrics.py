@@ -311,7 +311,9 @@ def load_inputs(
     from django.db.models.functions import Coalesce
 
     from syndication import states
-    from syndication.models import ChannelMetricSnapshot, EngagementRollup, SyndicationPost
+    from syndication.models import SyndicationPost
+
+    from .models import ChannelMetricSnapshot, EngagementRollup
 
     if group_by not in (*GROUPINGS, None):
         raise ValueError(f"group_by must be one of {GROUPINGS} or None, not {group_by!r}")

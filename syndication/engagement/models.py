@@ -4,6 +4,9 @@ Raw events never reach the database one by one: the collector buffers them (a Re
 stream in production) and the flusher adds them up into ``EngagementRollup`` rows, one
 per story × day × event × source × detail. No IP address, user agent or visitor id is
 stored anywhere.
+
+The tables keep the names they had before engagement became an app of its own
+(``syndication_*``, ``Meta.db_table``): existing databases moved without a copy.
 """
 
 from django.db import models
@@ -41,6 +44,7 @@ class EngagementRollup(models.Model):
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        db_table = "syndication_engagementrollup"
         constraints = [
             models.UniqueConstraint(
                 fields=["day", "story", "event", "source", "detail", "post_id", "share_id"],
@@ -67,6 +71,9 @@ class FlushedBatch(models.Model):
     events = models.PositiveIntegerField()
     flushed_at = models.DateTimeField(default=timezone.now, db_index=True)
 
+    class Meta:
+        db_table = "syndication_flushedbatch"
+
     def __str__(self):
         return f"batch {self.batch_id} ({self.events} events)"
 
@@ -87,6 +94,9 @@ class ShareToken(models.Model):
     depth = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
+    class Meta:
+        db_table = "syndication_sharetoken"
+
     def __str__(self):
         return f"share {self.token} of {self.story_id} on {self.network}"
 
@@ -96,6 +106,9 @@ class DailySalt(models.Model):
 
     day = models.DateField(unique=True)
     salt = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "syndication_dailysalt"
 
     def __str__(self):
         return f"salt of {self.day}"
@@ -115,6 +128,7 @@ class ChannelMetricSnapshot(models.Model):
     clicks = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
+        db_table = "syndication_channelmetricsnapshot"
         ordering = ["post", "-taken_at"]
         indexes = [models.Index(fields=["post", "-taken_at"], name="snapshot_post_time")]
 

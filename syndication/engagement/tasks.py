@@ -1,14 +1,15 @@
-"""Celery tasks of engagement: flushing the event buffer, daily housekeeping.
+"""Celery tasks of engagement: flushing the event buffer, collecting channel metrics,
+daily housekeeping. Found by Celery's autodiscovery (engagement is an app of its own).
 
-Not under an app's own ``tasks`` module, so Celery's autodiscovery does not find
-them by itself: ``syndication/tasks.py`` imports this module.
+The task names are those the tasks had before (beat's schedule, the queues' routes and
+messages already queued use them), ``…metric_tasks…`` included.
 """
 
 from django.conf import settings
 
 from celery import shared_task
 
-from . import flush, privacy, shares
+from . import collect, flush, privacy, shares
 
 
 @shared_task(
@@ -34,3 +35,10 @@ def rotate_salts():
         "batches": flush.forget_old_batches(),
         "shares": shares.forget_unused_shares(),
     }
+
+
+@shared_task(name="syndication.engagement.metric_tasks.collect_channel_metrics", ignore_result=True)
+def collect_channel_metrics():
+    """Beat, every ``ENGAGEMENT_METRICS_EVERY`` minutes: one snapshot per recent post.
+    The logic lives in ``engagement.collect``."""
+    return collect.collect_channel_metrics()

@@ -19,7 +19,7 @@ from stories import selection
 from stories.models import AudienceInterest, StoryPage
 
 from ..engagement import metrics
-from ..models import EngagementRollup
+from ..engagement.models import EngagementRollup
 from .models import Subscriber, SubscriberRead
 
 

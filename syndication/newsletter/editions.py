@@ -316,7 +316,7 @@ class EditionProgressView(EditionViewMixin, TemplateView):
         uncertain = []
         if numbers["uncertain"]:
             uncertain = list(progress.uncertain_deliveries(self.edition.pk)[:UNCERTAIN_LISTED])
-        may_resend = self.request.user.has_perm("syndication.change_edition")
+        may_resend = self.request.user.has_perm("newsletter.change_edition")
         return super().get_context_data(
             edition=self.edition,
             progress=numbers,
@@ -331,7 +331,7 @@ class EditionProgressView(EditionViewMixin, TemplateView):
             actions=[
                 (name, *ACTIONS[name][:2])
                 for name in actions_for(self.edition)
-                if self.request.user.has_perm("syndication.change_edition")
+                if self.request.user.has_perm("newsletter.change_edition")
             ],
             **kwargs,
         )
@@ -392,7 +392,7 @@ class EditionPreviewView(EditionViewMixin, TemplateView):
         context["actions"] = [
             (name, *ACTIONS[name][:2])
             for name in actions_for(self.edition)
-            if self.request.user.has_perm("syndication.change_edition")
+            if self.request.user.has_perm("newsletter.change_edition")
         ]
         return super().get_context_data(**context, **kwargs)
 

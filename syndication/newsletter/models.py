@@ -6,6 +6,9 @@ An edition is one send; at send time every active subscriber gets one ``Delivery
 and exactly-once. ``DeliveryPick`` keeps what the selection engine chose for the
 delivery, slot by slot, with the probability it was chosen, so clicks can be attributed
 to a pick and the policy can be evaluated offline later.
+
+The tables keep the names they had before newsletter became an app of its own
+(``syndication_*``, ``Meta.db_table``): existing databases moved without a copy.
 """
 
 import secrets
@@ -39,6 +42,7 @@ class Subscriber(models.Model):
     status_changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "syndication_subscriber"
         ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(
@@ -76,6 +80,7 @@ class SubscriberRead(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "syndication_subscriberread"
         constraints = [
             models.UniqueConstraint(fields=["subscriber", "story"], name="one_read_per_story")
         ]
@@ -118,6 +123,7 @@ class Edition(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
+        db_table = "syndication_edition"
         ordering = ["-send_at", "-pk"]
 
     def __str__(self):
@@ -146,6 +152,7 @@ class Delivery(models.Model):
     error = models.TextField(blank=True)
 
     class Meta:
+        db_table = "syndication_delivery"
         ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(
@@ -175,6 +182,7 @@ class DeliveryPick(models.Model):
     clicked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "syndication_deliverypick"
         ordering = ["delivery", "slot"]
         constraints = [
             models.UniqueConstraint(fields=["delivery", "slot"], name="one_pick_per_slot")

@@ -1,8 +1,6 @@
 """Celery tasks of the newsletter. The logic lives in ``syndication.newsletter.lifecycle``
 (starting and sweeping editions) and ``syndication.newsletter.sending`` (a chunk).
-
-``syndication/tasks.py`` imports this module: Celery's autodiscovery only looks at each
-app's own ``tasks.py``.
+Found by Celery's autodiscovery (the newsletter is an app of its own).
 """
 
 import logging

@@ -1,7 +1,6 @@
-"""The newsletter in Wagtail's admin: one "Newsletter" menu for its viewsets.
+"""The newsletter in Wagtail's admin (one "Newsletter" menu for its viewsets) and on
+reading pages ("For you", in the places stories marks for it).
 
-``syndication/wagtail_hooks.py`` imports this module (Wagtail only discovers the
-``wagtail_hooks`` of apps, and the newsletter is a sub-package of ``syndication``).
 Other newsletter screens join the menu by adding their viewset to
 ``NEWSLETTER_VIEWSETS`` before the admin starts.
 """
@@ -26,3 +25,13 @@ class NewsletterViewSetGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_newsletter_viewsets():
     return NewsletterViewSetGroup()
+
+
+@hooks.register("story_page_footer")
+def stories_for_you_under_a_story(context):
+    return "syndication/includes/for_you.html", {"story_id": context["page"].pk}
+
+
+@hooks.register("home_page_after_latest")
+def stories_for_you_on_home(context):
+    return "syndication/includes/for_you.html"

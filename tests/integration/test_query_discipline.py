@@ -33,7 +33,6 @@ import pytest
 from stories.demo.loader import add_bulk_stories
 from stories.models import AudienceInterest, StoryLink, StoryPage, StorySeries
 from syndication import states
-from syndication.engagement.admin import register_engagement_admin
 from syndication.engagement.models import ChannelMetricSnapshot, EngagementRollup
 from syndication.models import SyndicationPost
 from syndication.newsletter import profiles
@@ -50,8 +49,6 @@ from tests.factories import (
     link,
     site_tree,
 )
-
-register_engagement_admin()  # what syndication/wagtail_hooks.py does; idempotent
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 

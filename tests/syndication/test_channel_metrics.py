@@ -10,8 +10,8 @@ import requests
 
 from syndication import states
 from syndication.engagement import collect
-from syndication.engagement.metric_tasks import collect_channel_metrics
 from syndication.engagement.models import ChannelMetricSnapshot
+from syndication.engagement.tasks import collect_channel_metrics
 from syndication.models import ChannelAccount
 from tests.factories import ChannelAccountFactory, SyndicationPostFactory
 

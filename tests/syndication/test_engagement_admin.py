@@ -13,13 +13,10 @@ from django.utils import timezone
 import pytest
 
 from syndication import states
-from syndication.engagement.admin import VIEW_PERMISSION, register_engagement_admin
+from syndication.engagement.admin import VIEW_PERMISSION
 from syndication.engagement.models import ChannelMetricSnapshot, EngagementRollup
 from tests.factories import AudienceInterestFactory, ChannelAccountFactory, SyndicationPostFactory
 from tests.syndication.conftest import make_user
-
-# Until syndication/wagtail_hooks.py calls it; calling it twice registers nothing twice.
-register_engagement_admin()
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +33,11 @@ def story_page(page_id):
 def viewers(db):
     """Who may look at engagement: what the data migration grants these three groups."""
     permission = Permission.objects.get(
-        content_type__app_label="syndication", codename="view_engagementrollup"
+        content_type__app_label="engagement", codename="view_engagementrollup"
     )
     for group in Group.objects.filter(name__in=VIEWER_GROUPS):
         group.permissions.add(permission)
-    assert VIEW_PERMISSION == "syndication.view_engagementrollup"
+    assert VIEW_PERMISSION == "engagement.view_engagementrollup"
 
 
 @pytest.fixture
