@@ -22,7 +22,7 @@ from syndication.engagement import buffer
 from syndication.engagement.events import EVENT_ID
 from syndication.engagement.models import EngagementRollup, ShareToken
 from syndication.engagement.tasks import flush_events
-from syndication.templatetags.engagement_tags import reading_seconds
+from syndication.engagement.templatetags.engagement_tags import reading_seconds
 from tests.browser.conftest import CHROMIUM_ARGS
 from tests.conftest import require_service
 from tests.factories import AudienceInterestFactory, ImageFactory, link
