@@ -42,9 +42,6 @@ KNOWN = {
     ("cycle", "syndication.newsletter.subscriptions", "syndication.newsletter.tasks"),
     ("cycle", "syndication.newsletter.tasks", "syndication.newsletter.sending"),
     ("cycle", "syndication.newsletter.tasks", "syndication.newsletter.subscriptions"),
-    # The engagement flusher writes the newsletter's reads and clicks (engagement/flush.py).
-    ("forbidden", "syndication.engagement.flush", "syndication.newsletter.clicks"),
-    ("forbidden", "syndication.engagement.flush", "syndication.newsletter.models"),
 }
 
 
