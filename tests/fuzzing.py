@@ -3,7 +3,7 @@
 What a client can put in a request that a form or a model may not expect: NUL bytes,
 lone surrogates, numbers beyond any column, very long strings, look-alike numbers,
 invalid UTF-8, and JSON of every shape. ``tests/test_public_fuzz.py`` drives every
-public URL with them; ``tests/syndication/test_collector_fuzz.py`` goes deeper into
+public URL with them; ``tests/engagement/test_collector_fuzz.py`` goes deeper into
 the collector's own validation with bodies built from its event schema.
 
 Values that travel as text over HTTP (paths, query strings, form bodies, headers) are

@@ -22,9 +22,9 @@ import pytest
 
 from syndication.engagement import buffer, flush
 from syndication.engagement.models import EngagementRollup
+from tests.engagement.test_collector import READER
 from tests.integration.conftest import ROOT, database_url_for_child, wait_for
 from tests.integration.workloads import event_bodies
-from tests.syndication.test_collector import READER
 
 pytestmark = [
     pytest.mark.integration,

@@ -17,7 +17,7 @@ import pytest
 
 from syndication.engagement import asgi, flush
 from syndication.engagement.models import EngagementRollup, ShareToken
-from tests.syndication.test_collector import READER
+from tests.engagement.test_collector import READER
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

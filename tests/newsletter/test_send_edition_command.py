@@ -13,11 +13,11 @@ from django.core.management import CommandError, call_command
 
 import pytest
 
-from syndication.management.commands import send_edition
 from syndication.newsletter import candidates, lifecycle, sending
+from syndication.newsletter.management.commands import send_edition
 from syndication.newsletter.models import Delivery, Edition
-from tests.syndication import test_newsletter_send as newsletter
-from tests.syndication.test_newsletter_send import (
+from tests.newsletter import test_newsletter_send as newsletter
+from tests.newsletter.test_newsletter_send import (
     HOST,
     SMTPRecorder,
     edition,

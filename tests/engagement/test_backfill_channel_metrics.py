@@ -11,7 +11,7 @@ import pytest
 from syndication.engagement import collect
 from syndication.engagement.models import ChannelMetricSnapshot
 from syndication.models import ChannelAccount
-from tests.syndication.test_channel_metrics import connect, published, status_on
+from tests.engagement.test_channel_metrics import connect, published, status_on
 
 pytestmark = pytest.mark.django_db
 
