@@ -59,3 +59,22 @@ def grant(
             group.permissions.add(*found)
 
     return run
+
+
+def move_content_types(models: Iterable[str], from_label: str, to_label: str):
+    """A ``RunPython`` function moving ``models``' content types from one app label to
+    another, and so their permissions, the groups holding them and Wagtail's log entries
+    about them (models moved between apps with ``SeparateDatabaseAndState``)."""
+
+    def move(apps, schema_editor):
+        ContentType = apps.get_model("contenttypes", "ContentType")
+        content_types = ContentType.objects.using(schema_editor.connection.alias)
+        for model in models:
+            if not content_types.filter(app_label=from_label, model=model).exists():
+                continue  # a database that never had the model's content type
+            # The new label's own, made before the move by a stray create_permissions,
+            # holds nothing yet: it gives way to the one that carries the grants.
+            content_types.filter(app_label=to_label, model=model).delete()
+            content_types.filter(app_label=from_label, model=model).update(app_label=to_label)
+
+    return move

@@ -16,8 +16,31 @@ INTERESTS_REQUIRED = (
 )
 
 
+class InterestsField(forms.ModelMultipleChoiceField):
+    """Interests by id; an id no integer column holds is an invalid choice, not a 500
+    (SQLite refuses an integer past 64 bits in the look-up; Django catches only
+    ValueError and TypeError there)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            text = str(pk).strip()
+            digits = text.lstrip("+-")
+            # By length first: int() refuses over 4,300 digits.
+            if (
+                digits.isascii()
+                and digits.isdigit()
+                and (len(digits) > 19 or abs(int(digits)) >= 2**63)
+            ):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": text[:20]},
+                )
+        return super()._check_values(value)
+
+
 def interests_field(**kwargs) -> forms.ModelMultipleChoiceField:
-    return forms.ModelMultipleChoiceField(
+    return InterestsField(
         queryset=AudienceInterest.objects.all(),
         widget=forms.CheckboxSelectMultiple,
         label="What would you like to read about?",

@@ -10,6 +10,7 @@ each kill lands is chosen by the test (``flush_hooks``), not raced for.
 import os
 import signal
 import uuid
+from typing import NamedTuple
 
 from django.db.models import Sum
 
@@ -49,27 +50,26 @@ def worker_args(queue: str) -> list[str]:
     ]
 
 
-def test_a_flusher_killed_mid_batch_loses_nothing_and_counts_nothing_twice(
-    redis_server, settings, make_story, tmp_path
-):
-    tag = f"engagement-{uuid.uuid4().hex[:8]}"
+class Flushing(NamedTuple):
+    """A stream and queue of the test's own, the collector before it, a worker's environment."""
+
+    stream: str
+    queue: str
+    redis: object
+    collector: object
+    env: dict
+
+
+def flushing_setup(prefix: str, redis_server: str, settings, batch: int) -> Flushing:
+    tag = f"{prefix}-{uuid.uuid4().hex[:8]}"
     stream, queue = f"storyloom:{tag}:events", f"{tag}-default"
     settings.ENGAGEMENT_REDIS_URL = redis_server
     settings.ENGAGEMENT_STREAM = stream
     settings.ALLOWED_HOSTS = ["localhost"]
     buffer.forget_caches()
-    redis = buffer.redis_client(redis_server)
-    sender = Celery("engagement-test-sender", broker=redis_server)
-    story_ids = [make_story().pk for _ in range(4)]
 
     def django_app(environ, start_response):
         raise AssertionError("the collector handed an event on to Django")
-
-    app = with_collector(django_app)
-    statuses = [send_through_collector(app, body) for body in event_bodies(story_ids, EVENTS)]
-    accepted = statuses.count("202 Accepted")
-    assert accepted == EVENTS, set(statuses)
-    assert redis.xlen(stream) == EVENTS
 
     env = {
         "CELERY_BROKER_URL": redis_server,
@@ -78,8 +78,23 @@ def test_a_flusher_killed_mid_batch_loses_nothing_and_counts_nothing_twice(
         "DATABASE_URL": database_url_for_child(),
         "ENGAGEMENT_REDIS_URL": redis_server,
         "ENGAGEMENT_STREAM": stream,
-        "ENGAGEMENT_BATCH_SIZE": str(BATCH),
+        "ENGAGEMENT_BATCH_SIZE": str(batch),
     }
+    return Flushing(
+        stream, queue, buffer.redis_client(redis_server), with_collector(django_app), env
+    )
+
+
+def test_a_flusher_killed_mid_batch_loses_nothing_and_counts_nothing_twice(
+    redis_server, settings, make_story, tmp_path
+):
+    stream, queue, redis, app, env = flushing_setup("engagement", redis_server, settings, BATCH)
+    sender = Celery("engagement-test-sender", broker=redis_server)
+    story_ids = [make_story().pk for _ in range(4)]
+    statuses = [send_through_collector(app, body) for body in event_bodies(story_ids, EVENTS)]
+    accepted = statuses.count("202 Accepted")
+    assert accepted == EVENTS, set(statuses)
+    assert redis.xlen(stream) == EVENTS
 
     def pending() -> int:
         return redis.xpending(stream, flush.GROUP)["pending"]
@@ -151,13 +166,7 @@ def test_ten_poison_entries_among_ten_thousand_events_stop_nothing(
     (with their errors, in the admin's report) and the stream is left empty."""
     from cms.models import QuarantinedMessage
 
-    tag = f"poison-{uuid.uuid4().hex[:8]}"
-    stream, queue = f"storyloom:{tag}:events", f"{tag}-default"
-    settings.ENGAGEMENT_REDIS_URL = redis_server
-    settings.ENGAGEMENT_STREAM = stream
-    settings.ALLOWED_HOSTS = ["localhost"]
-    buffer.forget_caches()
-    redis = buffer.redis_client(redis_server)
+    stream, queue, redis, app, env = flushing_setup("poison", redis_server, settings, 500)
     story_ids = [make_story().pk for _ in range(5)]
     day = buffer.privacy.today().isoformat()
     good = {"day": day, "t": "view", "s": story_ids[0], "src": "direct", "d": "", "p": 0}
@@ -175,10 +184,6 @@ def test_ten_poison_entries_among_ten_thousand_events_stop_nothing(
     ]
     assert len(poison) == POISON
 
-    def django_app(environ, start_response):
-        raise AssertionError("the collector handed an event on to Django")
-
-    app = with_collector(django_app)
     every = POISONED_EVENTS // POISON
     accepted = 0
     for number, body in enumerate(event_bodies(story_ids, POISONED_EVENTS)):
@@ -187,16 +192,6 @@ def test_ten_poison_entries_among_ten_thousand_events_stop_nothing(
         accepted += send_through_collector(app, body) == "202 Accepted"
     assert accepted == POISONED_EVENTS
     assert redis.xlen(stream) == POISONED_EVENTS + POISON
-
-    env = {
-        "CELERY_BROKER_URL": redis_server,
-        "CELERY_RESULT_BACKEND": redis_server,
-        "CELERY_DEFAULT_QUEUE": queue,
-        "DATABASE_URL": database_url_for_child(),
-        "ENGAGEMENT_REDIS_URL": redis_server,
-        "ENGAGEMENT_STREAM": stream,
-        "ENGAGEMENT_BATCH_SIZE": "500",
-    }
     sender = Celery("poison-test-sender", broker=redis_server)
     log = tmp_path / "worker.log"
     try:

@@ -10,25 +10,9 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
+from cms.migration_helpers import move_content_types
+
 MODELS = ("channelmetricsnapshot", "dailysalt", "engagementrollup", "flushedbatch", "sharetoken")
-
-
-def move_content_types(from_label, to_label):
-    """Move the models' content types (and so their permissions, the groups holding
-    them and Wagtail's log entries about them) from one app label to the other."""
-
-    def move(apps, schema_editor):
-        ContentType = apps.get_model("contenttypes", "ContentType")
-        content_types = ContentType.objects.using(schema_editor.connection.alias)
-        for model in MODELS:
-            if not content_types.filter(app_label=from_label, model=model).exists():
-                continue  # a database that never had the model's content type
-            # The new label's own, made before the move by a stray create_permissions,
-            # holds nothing yet: it gives way to the one that carries the grants.
-            content_types.filter(app_label=to_label, model=model).delete()
-            content_types.filter(app_label=from_label, model=model).update(app_label=to_label)
-
-    return move
 
 
 class Migration(migrations.Migration):
@@ -123,7 +107,7 @@ class Migration(migrations.Migration):
             database_operations=[],
         ),
         migrations.RunPython(
-            move_content_types("syndication", "engagement"),
-            move_content_types("engagement", "syndication"),
+            move_content_types(MODELS, "syndication", "engagement"),
+            move_content_types(MODELS, "engagement", "syndication"),
         ),
     ]
