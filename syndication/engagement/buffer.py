@@ -37,6 +37,7 @@ from stories.render_cache import content_version
 
 from . import events, privacy
 from .models import ShareToken
+from .rollups import SEEN_WINDOW, add_to_rollups, announce_reads, rollup_key
 
 logger = logging.getLogger(__name__)
 
@@ -413,10 +414,8 @@ def write_now(entry: dict) -> Outcome:
 
     An event id written a moment ago (a reader's retry after a lost answer) is taken
     and not counted again; the ids are kept in the cache as long as the flusher keeps
-    them (``flush.SEEN_WINDOW``).
+    them (``rollups.SEEN_WINDOW``).
     """
-    from .flush import SEEN_WINDOW, add_to_rollups, announce_reads, rollup_key
-
     seen = f"storyloom:engagement:seen:{entry['i']}" if entry.get("i") else None
     if seen and cache.get(seen):
         return ACCEPTED

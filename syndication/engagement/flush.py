@@ -29,7 +29,7 @@ from collections import Counter
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 import redis
@@ -38,10 +38,9 @@ from redis.exceptions import LockError
 from cms import ops
 from stories.models import StoryPage
 
-from . import events, signals
 from .buffer import redis_client
-from .events import MAX_DETAIL, MAX_SOURCE, READ_EVENTS
-from .models import EVENT_TYPES, EngagementRollup, FlushedBatch
+from .models import FlushedBatch
+from .rollups import SEEN_WINDOW, RollupKey, add_to_rollups, announce_reads, rollup_key
 
 logger = logging.getLogger(__name__)
 
@@ -56,19 +55,12 @@ LOCK_SECONDS = 30
 RUN_SECONDS = 60
 KEEP_BATCHES = datetime.timedelta(days=2)
 
-RollupKey = tuple[datetime.date, int, str, str, str, int, int]
-
 #: The name the flusher's quarantined entries go under (*Reports → Quarantined messages*).
 QUARANTINE = "engagement stream"
 #: What a single entry can do wrong on its way to the database: a value it refuses, a
 #: row it will not take. A lost connection (``OperationalError``) is not the entry's
 #: fault: it stops the run and the batch is read again next time.
 ENTRY_ERRORS = (DataError, IntegrityError, ValueError, TypeError, UnicodeError, OverflowError)
-#: Event ids (``i``) of committed batches are kept this long, in one Redis set per
-#: window, to drop a reader's retry of an event whose first answer was lost. A retry
-#: reaches the stream within a minute of its original, and the flusher reads the stream
-#: in order, so two windows are plenty.
-SEEN_WINDOW = 600
 
 
 def _text(value) -> str:
@@ -90,70 +82,6 @@ def described(fields) -> dict:
         )
         for name, value in fields.items()
     }
-
-
-def _checked_text(entry: dict, field: str, longest: int, default: str | None = None) -> str:
-    value = entry.get(field, default) if default is not None else entry[field]
-    if len(value) > longest or not events.storable(value):
-        raise ValueError(f"{field}: cannot be stored ({len(value)} characters)")
-    return value
-
-
-def _checked_int(entry: dict, field: str, low: int, default: str | None = None) -> int:
-    value = int(entry.get(field, default) if default is not None else entry[field])
-    if not low <= value <= events.MAX_ID:
-        raise ValueError(f"{field}: {value} is out of range")
-    return value
-
-
-def rollup_key(entry: dict) -> RollupKey:
-    """The rollup a stream entry counts towards (day, story, event, source, detail, post, share).
-
-    Raises ``KeyError``, ``ValueError`` or ``TypeError`` for an entry the rollups could
-    not hold (a missing field, an unknown event, text too long or with a NUL, a number
-    beyond the columns): whoever wrote it, it is checked again here.
-    """
-    kind = entry["t"]
-    if kind not in EVENT_TYPES:
-        raise ValueError(f"t: unknown event {kind[:40]!r}")
-    return (
-        datetime.date.fromisoformat(entry["day"]),
-        _checked_int(entry, "s", 1),
-        kind,
-        _checked_text(entry, "src", MAX_SOURCE),
-        _checked_text(entry, "d", MAX_DETAIL, default=""),
-        _checked_int(entry, "p", 0, default="0"),
-        _checked_int(entry, "sh", 0, default="0"),
-    )
-
-
-def add_to_rollups(counts: dict[RollupKey, int]) -> None:
-    """``count = count + n`` for each key, inserting the rows that don't exist yet.
-
-    Call inside a transaction. ``bulk_create(update_conflicts=True)`` would overwrite
-    the count, not add to it; ``INSERT … ON CONFLICT DO UPDATE`` adds in one statement
-    on PostgreSQL and on SQLite (3.24 or newer). Keys go in sorted order so two
-    writers never wait on each other's rows in opposite orders.
-    """
-    if not counts:
-        return
-    quote = connection.ops.quote_name
-    table = quote(EngagementRollup._meta.db_table)
-    columns = ("day", "story_id", "event", "source", "detail", "post_id", "share_id", "count")
-    key_columns = ", ".join(quote(name) for name in columns[:-1])
-    # Only our own table and column names are formatted in; the values are parameters.
-    all_columns = ", ".join(quote(name) for name in columns)
-    count = quote("count")
-    sql = (
-        f"INSERT INTO {table} ({all_columns}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(columns))}) "
-        f"ON CONFLICT ({key_columns}) DO UPDATE "
-        f"SET {count} = {table}.{count} + EXCLUDED.{count}"
-    )
-    adapt_day = connection.ops.adapt_datefield_value
-    rows = [(adapt_day(key[0]), *key[1:], n) for key, n in sorted(counts.items())]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
 
 
 def batch_id(stream: str, entry_ids: list[str]) -> str:
@@ -195,17 +123,6 @@ def check_entries(entries, seen=frozenset()) -> Checked:
             ids.add(event_id)
         good.append((entry_id, fields, key))
     return Checked(good, poison, repeated, gone)
-
-
-def announce_reads(entries, story_ids=None) -> None:
-    """Send ``signals.reads_counted`` for the reads among ``entries`` just counted.
-
-    Call inside the transaction that counted them: the listeners (the newsletter's
-    subscriber reads) write in it, so their rows commit, or roll back, with the counts.
-    """
-    reads = [fields for fields in entries if fields and fields.get("t") in READ_EVENTS]
-    if reads:
-        signals.reads_counted.send(EngagementRollup, entries=reads, story_ids=story_ids)
 
 
 def _write(counts: dict[RollupKey, int], entries, story_ids) -> None:

@@ -59,19 +59,4 @@ def with_collector(django_app):
             return collect(environ, start_response)
         return django_app(environ, start_response)
 
-    application.with_collector = True
     return application
-
-
-def __getattr__(name):
-    """``syndication.engagement.wsgi:application``: Storyloom's WSGI app with the collector.
-
-    Resolved on first use, so importing ``with_collector`` from ``cms.wsgi`` is no cycle.
-    """
-    if name != "application":
-        raise AttributeError(name)
-    from cms.wsgi import application as site
-
-    wrapped = site if getattr(site, "with_collector", False) else with_collector(site)
-    globals()["application"] = wrapped
-    return wrapped

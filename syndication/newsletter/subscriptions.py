@@ -17,7 +17,7 @@ working if the address is corrected or the row is deleted.
 Sign-up answers the same whatever state the address is in, and the email says the rest
 (docs/newsletter.md, "Privacy"), so the form cannot be used to learn who subscribes —
 not by its words, and not by its time: the forms only hand what was asked to a task
-(``queue_request``), which looks the address up and sends or not.
+(``tasks.queue_request``), which looks the address up and sends or not.
 """
 
 import datetime
@@ -301,22 +301,21 @@ REQUEST_KEEP = datetime.timedelta(days=1)
 SUBSCRIBE, PREFERENCES_LINK = "subscribe", "preferences link"
 
 
-def queue_request(kind: str, email: str, interests=()) -> None:
-    """Answer a reader's sign-up (``SUBSCRIBE``) or "email me a link"
-    (``PREFERENCES_LINK``) in the background, once the request's transaction commits.
+def store_request(kind: str, email: str, interests=()) -> str:
+    """Keep a reader's sign-up (``SUBSCRIBE``) or "email me a link" (``PREFERENCES_LINK``)
+    for ``answer_request``, under a new random key, and return the key.
 
-    The request does the same work whatever the address — one cache write, one task —
-    so neither the page nor its timing tells a stranger whether someone subscribes."""
-    from .tasks import answer_request
-
+    ``tasks.queue_request`` stores and queues: the request does the same work whatever
+    the address — one cache write, one task — so neither the page nor its timing tells a
+    stranger whether someone subscribes."""
     key = secrets.token_urlsafe(18)
     payload = {"kind": kind, "email": email, "interests": [i.pk for i in interests]}
     cache.set(REQUEST_KEY.format(key), payload, int(REQUEST_KEEP.total_seconds()))
-    transaction.on_commit(lambda: answer_request.delay(key))
+    return key
 
 
 def answer_request(key: str) -> Outcome | None:
-    """Do what ``queue_request`` stored: look the address up, change what the sign-up
+    """Do what ``store_request`` kept: look the address up, change what the sign-up
     changes, send the email or not. ``MailNotSent`` keeps the request for a retry."""
     from stories.models import AudienceInterest
 

@@ -7,6 +7,7 @@ import logging
 import smtplib
 
 from django.conf import settings
+from django.db import transaction
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -26,10 +27,17 @@ def enqueue_chunks(edition_id: int, ranges) -> int:
     return len(ranges)
 
 
+def queue_request(kind: str, email: str, interests=()) -> None:
+    """Answer a reader's sign-up or "email me a link" in the background, once the
+    request's transaction commits (``subscriptions.store_request`` keeps it meanwhile)."""
+    key = subscriptions.store_request(kind, email, interests)
+    transaction.on_commit(lambda: answer_request.delay(key))
+
+
 @shared_task(bind=True, name="syndication.newsletter.tasks.answer_request", ignore_result=True)
 def answer_request(self, key: str):
     """A reader's sign-up or "email me a link", stored under ``key`` by the form
-    (``subscriptions.queue_request``): look the address up and send the email or not.
+    (``queue_request``): look the address up and send the email or not.
     A mail server that refuses is asked again later, ``REQUEST_RETRIES`` times."""
     attempt = self.request.retries
     while True:

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from cms import ratelimit
 
-from . import subscriptions
+from . import subscriptions, tasks
 from .forms import InterestsForm, PreferencesLinkForm, SubscribeForm
 from .models import Subscriber
 
@@ -101,7 +101,7 @@ def subscribe(request):
         email = form.cleaned_data["email"]
         # The same work and the same page whatever the address's state: a task looks
         # it up and sends; the email says the rest.
-        subscriptions.queue_request(subscriptions.SUBSCRIBE, email, form.cleaned_data["interests"])
+        tasks.queue_request(subscriptions.SUBSCRIBE, email, form.cleaned_data["interests"])
         return check_inbox(request, email, "subscribe")
     return render(
         request,
@@ -122,7 +122,7 @@ def request_link(request):
     form = PreferencesLinkForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         email = form.cleaned_data["email"]
-        subscriptions.queue_request(subscriptions.PREFERENCES_LINK, email)
+        tasks.queue_request(subscriptions.PREFERENCES_LINK, email)
         return check_inbox(request, email, "link")
     return render(request, TEMPLATES + "request_link.html", {"link_form": form})
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 import pytest
 
-from syndication.engagement import buffer, events, flush, tasks
+from syndication.engagement import buffer, events, flush, rollups, tasks
 from syndication.engagement.models import EngagementRollup, FlushedBatch
 
 
@@ -258,7 +258,7 @@ def test_an_entry_the_database_refuses_is_quarantined_alone(stream, settings, st
     if connection.vendor != "postgresql":
         pytest.skip("SQLite stores NUL and over-long text; PostgreSQL refuses both")
     monkeypatch.setattr(
-        flush,
+        rollups,
         "_checked_text",
         lambda entry, field, longest, default=None: (
             entry.get(field, default) if default is not None else entry[field]
