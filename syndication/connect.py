@@ -24,7 +24,7 @@ import requests
 from oauthlib.oauth2 import OAuth2Error
 from requests_oauthlib import OAuth2Session
 
-from .channels import mastodon
+from .channels import fediverse, mastodon
 from .channels.base import AuthExpired, ChannelError, NotAChannel, NotSent, Profile
 from .links import web_url
 from .models import ChannelAccount, MastodonApp, Network
@@ -45,6 +45,15 @@ class ConnectError(Exception):
         return self.message
 
 
+class BroaderScopesNeeded(ConnectError):
+    """The server refused the granular scopes Storyloom asked for: the person is sent
+    back to approve the broad ones (``url``, with the new ``flow`` to remember)."""
+
+    def __init__(self, message: str, url: str, flow: dict):
+        super().__init__(message)
+        self.url, self.flow = url, flow
+
+
 def save_account(
     *,
     network: str,
@@ -54,6 +63,7 @@ def save_account(
     scopes: str,
     user=None,
     token_expires_at=None,
+    server_profile: dict | None = None,
 ) -> ChannelAccount:
     """Create the account, or bring an existing one back with fresh tokens.
 
@@ -74,6 +84,9 @@ def save_account(
         if profile.max_characters:
             account.max_characters = profile.max_characters
         account.token_expires_at = token_expires_at
+        if server_profile is not None:
+            # Detected afresh on every (re)connect: the server may have been upgraded.
+            account.server_profile = server_profile
         account.status = ChannelAccount.Status.ACTIVE
         account.status_reason = ""
         account.connected_at = timezone.now()
@@ -114,28 +127,61 @@ def mastodon_start(instance_text: str, redirect_uri: str) -> tuple[str, dict]:
     """Where to send the person to approve Storyloom, and what to remember meanwhile.
 
     The returned ``flow`` is plain JSON for the session: the CSRF ``state``, the PKCE
-    ``code_verifier`` and which server and callback this attempt is about.
+    ``code_verifier``, which server and callback this attempt is about, and what the
+    server was detected to be (``server_profile``), with the scopes that follow from it.
     """
     try:
         info = mastodon.instance_info(mastodon.normalise_instance_url(instance_text))
     except NotAChannel as exc:
         raise ConnectError(exc.message) from exc
-    scopes = mastodon.scopes_for(info.version)
-    app = mastodon_app(info.url, redirect_uri, scopes=scopes)
+    return _authorize(info.url, redirect_uri, info.profile)
+
+
+def _authorize(instance_url: str, redirect_uri: str, profile) -> tuple[str, dict]:
+    scopes = profile.scopes
+    app = mastodon_app(instance_url, redirect_uri, scopes=scopes)
     oauth = guard(
         OAuth2Session(app.client_id, redirect_uri=redirect_uri, scope=scopes, pkce="S256")
     )
-    authorization_url, state = oauth.authorization_url(f"{info.url}/oauth/authorize")
+    authorization_url, state = oauth.authorization_url(f"{instance_url}/oauth/authorize")
     flow = {
         "network": Network.MASTODON.value,
         "state": state,
         "code_verifier": oauth._code_verifier,
-        "instance_url": info.url,
+        "instance_url": instance_url,
         "redirect_uri": redirect_uri,
         "scopes": scopes,
-        "max_characters": info.max_characters,
+        "max_characters": profile.max_characters,
+        "server_profile": profile.as_dict(),
     }
     return authorization_url, flow
+
+
+def _broader_scopes(flow: dict, why: str) -> BroaderScopesNeeded:
+    """Ask again with the broad scopes, or say plainly that even those were refused."""
+    host = _host(flow.get("instance_url", ""))
+    profile = fediverse.ServerProfile.from_dict(flow.get("server_profile"))
+    profile = profile or fediverse.CONSERVATIVE
+    if flow.get("scopes") == fediverse.BROAD_SCOPES:
+        return ConnectError(
+            f"{host} refused the permissions Storyloom needs ({why}), even the broad "
+            f"“{fediverse.BROAD_SCOPES}”; nothing was connected."
+        )
+    note = (
+        f"Refused the granular scopes “{flow.get('scopes')}” ({why}); connected with the "
+        f"broad scopes “{fediverse.BROAD_SCOPES}”."
+    )
+    profile = profile.learned(note, scopes=fediverse.BROAD_SCOPES, granular_scopes=False)
+    try:
+        url, new_flow = _authorize(flow["instance_url"], flow["redirect_uri"], profile)
+    except ConnectError as exc:
+        return exc
+    return BroaderScopesNeeded(
+        f"{host} refused the narrower permissions Storyloom asks for first ({why}); approve "
+        f"Storyloom once more with the broad permissions “{fediverse.BROAD_SCOPES}”.",
+        url,
+        new_flow,
+    )
 
 
 def mastodon_finish(flow: dict, params: dict, user=None) -> ChannelAccount:
@@ -144,6 +190,8 @@ def mastodon_finish(flow: dict, params: dict, user=None) -> ChannelAccount:
     host = _host(flow.get("instance_url", "")) or "the Mastodon server"
     # An error needs no state check: it only ends the attempt, it cannot connect anything.
     if params.get("error"):
+        if params["error"] == "invalid_scope":
+            raise _broader_scopes(flow, "invalid_scope at authorisation")
         if params["error"] == "access_denied":
             raise ConnectError(f"Access was not granted on {host}, so nothing was connected.")
         reason = params.get("error_description") or params["error"]
@@ -174,6 +222,8 @@ def mastodon_finish(flow: dict, params: dict, user=None) -> ChannelAccount:
             timeout=mastodon._timeout(),
         )
     except OAuth2Error as exc:
+        if exc.error == "invalid_scope":
+            raise _broader_scopes(flow, "invalid_scope from the token endpoint") from exc
         if exc.error == "invalid_client":
             # The server forgot the app (reinstalled?): register afresh next time.
             app.delete()
@@ -185,9 +235,11 @@ def mastodon_finish(flow: dict, params: dict, user=None) -> ChannelAccount:
         raise ConnectError(f"{host} granted less access than Storyloom needs ({exc}).") from exc
     granted = token.get("scope") or scopes
     granted = " ".join(granted) if isinstance(granted, list | tuple) else str(granted)
-    return _save_mastodon(
-        instance_url, token["access_token"], granted, flow.get("max_characters"), user
-    )
+    profile = fediverse.ServerProfile.from_dict(flow.get("server_profile"))
+    try:
+        return _save_mastodon(instance_url, token["access_token"], granted, profile, user)
+    except mastodon.ScopeRefused as exc:
+        raise _broader_scopes(flow, f"HTTP 403 on verify_credentials: {exc.message}") from exc
 
 
 def mastodon_connect_with_token(instance_text: str, access_token: str, user=None) -> ChannelAccount:
@@ -197,27 +249,42 @@ def mastodon_connect_with_token(instance_text: str, access_token: str, user=None
     except NotAChannel as exc:
         raise ConnectError(exc.message) from exc
     # Mastodon cannot tell which scopes a hand-made token has: leave them unrecorded.
-    return _save_mastodon(info.url, access_token.strip(), "", info.max_characters, user)
+    try:
+        return _save_mastodon(info.url, access_token.strip(), "", info.profile, user)
+    except mastodon.ScopeRefused as exc:
+        raise ConnectError(
+            f"{_host(info.url)} accepts this token but not for reading the account "
+            f"(HTTP 403: {exc.message}); make a token with the scopes "
+            f"“{fediverse.BROAD_SCOPES}” and try again."
+        ) from exc
 
 
-def _save_mastodon(instance_url, access_token, scopes, max_characters, user) -> ChannelAccount:
+def _save_mastodon(instance_url, access_token, scopes, server, user) -> ChannelAccount:
+    """Check the token with ``verify_credentials`` and keep the account; ScopeRefused
+    (the token is valid, its scopes are not enough) is left to the caller."""
     host = _host(instance_url)
     try:
         profile = mastodon.verify_credentials(instance_url, access_token)
+    except mastodon.ScopeRefused:
+        raise
     except AuthExpired as exc:
         raise ConnectError(
-            f"{host} does not accept this access token; it may have been revoked or mistyped."
+            f"{host} does not accept this access token (HTTP {exc.status or 401}); it may "
+            "have been revoked or mistyped."
         ) from exc
     except ChannelError as exc:
         raise ConnectError(_failure(exc, f"Could not check the account on {host}")) from exc
-    profile = dataclasses.replace(profile, max_characters=max_characters)
+    # Without a detected profile (a flow started before detection) the adapter detects
+    # the server at its first call.
+    limit = server.max_characters if server else None
     return save_account(
         network=Network.MASTODON,
         instance_url=instance_url,
-        profile=profile,
+        profile=dataclasses.replace(profile, max_characters=limit),
         tokens={"access_token": access_token, "token_type": "Bearer"},
         scopes=scopes,
         user=user,
+        server_profile=server.as_dict() if server else {},
     )
 
 

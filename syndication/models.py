@@ -77,6 +77,12 @@ class ChannelAccount(models.Model):
     last_refreshed_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     status_reason = models.TextField(blank=True)
+    #: What the account's server is and supports (``channels.fediverse.ServerProfile``),
+    #: detected at connect and amended by what the adapter learns (a refused batch read).
+    server_profile = models.JSONField(default=dict, blank=True, editable=False)
+    #: The last time channel metrics were read for the account, and why that failed.
+    metrics_read_at = models.DateTimeField(null=True, blank=True, editable=False)
+    metrics_error = models.TextField(blank=True, editable=False)
     #: The network asked us to slow down: nothing is sent to this account before then.
     paused_until = models.DateTimeField(null=True, blank=True)
     encrypted_tokens = models.TextField(editable=False, blank=True)
@@ -125,6 +131,25 @@ class ChannelAccount(models.Model):
             status=self.Status.NEEDS_RECONNECT, status_reason=reason
         )
         self.status, self.status_reason = self.Status.NEEDS_RECONNECT, reason
+
+    @property
+    def server(self):
+        """The stored ``ServerProfile``, or None before one was detected."""
+        from .channels.fediverse import ServerProfile
+
+        return ServerProfile.from_dict(self.server_profile)
+
+    def remember_server(self, profile) -> None:
+        """Keep what the adapter detected or learned about the server (a ServerProfile)."""
+        data = profile.as_dict()
+        ChannelAccount.objects.filter(pk=self.pk).update(server_profile=data)
+        self.server_profile = data
+
+    def record_metrics_read(self, error: str = "") -> None:
+        """A metrics read finished; ``error`` says why it failed (shown in the admin)."""
+        now = timezone.now()
+        ChannelAccount.objects.filter(pk=self.pk).update(metrics_read_at=now, metrics_error=error)
+        self.metrics_read_at, self.metrics_error = now, error
 
     def adapter(self, **kwargs):
         from .channels import adapter_for

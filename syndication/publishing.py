@@ -66,6 +66,18 @@ def reconcile_delay() -> datetime.timedelta:
     return datetime.timedelta(seconds=settings.SYNDICATION_RECONCILE_AFTER)
 
 
+def settle_delay(adapter) -> datetime.timedelta:
+    """How long after a create was sent it can no longer be in flight anywhere.
+
+    The client gives up after its timeout; the server (behind its proxy) may still be
+    working on the request after that, so a margin follows (docs/syndication.md, "When a
+    lost create may be sent again"). Only a read-back that starts after this moment and
+    misses the post allows a resend to a server that does not honour Idempotency-Key.
+    """
+    margin = getattr(settings, "SYNDICATION_INFLIGHT_MARGIN", 120)
+    return max(reconcile_delay(), datetime.timedelta(seconds=adapter.timeout + margin))
+
+
 # --- Dispatch ----------------------------------------------------------------------------
 def mark_missed(now=None) -> int:
     """Posts never sent and overdue beyond the window wait for a person."""
@@ -195,18 +207,22 @@ def _publish(post: SyndicationPost, claim: str) -> str:
         marker=f"utm_content={post.pk}",
         link_title=post.story.title,
         link_description=post.story.intro,
+        sent_at=post.request_sent_at,
     )
     adapter = account.adapter(timeout=settings.SYNDICATION_HTTP_TIMEOUT)
     sent = False
     try:
         tokens.ensure_fresh(account, adapter)
         if post.send_count:
-            # It may be out there already: look before sending again.
+            # It may be out there already: look before sending again. Whether a miss
+            # allows a resend depends on when the look began, so that moment is taken first.
+            looked_at = timezone.now()
             found = adapter.find_published(request)
             if found is not None:
                 return _published(post, claim, found, confirmed=True)
-            if not adapter.honours_idempotency_key and not _reconcile_window_passed(post):
-                return _unconfirmed(post, claim, "Not visible on the network yet; looking again.")
+            not_yet = _resend_unsafe(post, adapter, looked_at)
+            if not_yet:
+                return _unconfirmed(post, claim, not_yet, due=_settled_by(post, adapter))
         _mark_sending(post, claim)
         sent = True
         remote = adapter.publish(request)
@@ -238,9 +254,37 @@ def _publish(post: SyndicationPost, claim: str) -> str:
     return _published(post, claim, remote)
 
 
-def _reconcile_window_passed(post) -> bool:
-    return post.request_sent_at is None or (
-        timezone.now() - post.request_sent_at >= reconcile_delay()
+def _resend_unsafe(post, adapter, looked_at) -> str:
+    """Why a post the read-back missed may not be sent again yet ("" when it may).
+
+    A server that honours the idempotency key answers a resend within the key's lifetime
+    with the post it made, so the resend is safe at once. Anywhere else the miss counts
+    only when the read-back began after ``settle_delay``: before then the first request
+    may still be on its way into the server, and a resend would make a second post.
+    """
+    if post.request_sent_at is None:
+        return ""
+    since = looked_at - post.request_sent_at
+    lifetime = getattr(adapter, "idempotency_seconds", None)
+    if adapter.honours_idempotency_key and (
+        lifetime is None or since < datetime.timedelta(seconds=lifetime / 2)
+    ):
+        return ""
+    if since >= settle_delay(adapter):
+        return ""
+    settled = timezone.localtime(post.request_sent_at + settle_delay(adapter))
+    return (
+        "Not visible on the network yet, and the server does not honour the idempotency "
+        "key: the first request could still arrive, so nothing is sent again before "
+        f"{settled:%H:%M:%S}, when it is looked for once more."
+    )
+
+
+def _settled_by(post, adapter):
+    """When to look again for a post whose resend is not yet safe."""
+    return max(
+        timezone.now() + reconcile_delay(),
+        post.request_sent_at + settle_delay(adapter) + datetime.timedelta(seconds=1),
     )
 
 
@@ -284,7 +328,7 @@ def refresh_story_page(story_id) -> None:
     purge_conversation(story_id)
 
 
-def _unconfirmed(post, claim, message, *, status=None) -> str:
+def _unconfirmed(post, claim, message, *, status=None, due=None) -> str:
     failures = post.failure_count + 1
     if failures >= settings.SYNDICATION_MAX_FAILURES:
         message = (
@@ -293,7 +337,7 @@ def _unconfirmed(post, claim, message, *, status=None) -> str:
         )
         due = None
     else:
-        due = timezone.now() + reconcile_delay()
+        due = due or timezone.now() + reconcile_delay()
     if not post.move(
         states.UNCONFIRMED, claim=claim, due_at=due, failure_count=failures, last_error=message
     ):

@@ -32,6 +32,7 @@ EXEMPT = (
     "*/migrations/*",
     "stories/demo/content.py",
     "syndication/testing/*",
+    "syndication/testing/*/*",
     "stories/selection.py",
 )
 

@@ -9,6 +9,7 @@ they get an account-like object (``network``, ``instance_url``, ``remote_id``,
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import logging
 import time
@@ -104,6 +105,9 @@ class PublishRequest:
     link_title: str = ""
     link_description: str = ""
 
+    #: When the last create for this post may have left (``request_sent_at``): a
+    #: read-back looks back to before it. None for a post never sent.
+    sent_at: datetime.datetime | None = None
 
 @dataclass
 class Validation:

@@ -1,10 +1,16 @@
-"""Mastodon: publishing to one account, and the calls that connect an account.
+"""Mastodon-API servers: publishing to one account, and the calls that connect an account.
 
-Mastodon is the friendliest network for exactly-once publishing: it honours an
+Mastodon itself is the friendliest network for exactly-once publishing: it honours an
 ``Idempotency-Key`` for an hour, so a resend after a lost answer returns the post
-that exists instead of making a second one, and an account's recent statuses can be
-read back to settle a post whose fate is unknown. Tokens never expire; a refused
-token means the person revoked it and has to reconnect.
+that exists instead of making a second one, and an account's statuses can be read
+back to settle a post whose fate is unknown. Tokens never expire; a refused token
+means the person revoked it and has to reconnect.
+
+Other servers speak the same API with differences (no idempotency, no batch reads,
+other length rules, 400 or 403 for a dead token). What the account's server is and
+what it supports is detected at connect (``detect_profile``) and kept on the account
+(``fediverse.ServerProfile``); the adapter follows that profile, and what it learns
+while working (a refused batch read) is handed back to the account to keep.
 
 The module-level helpers (``normalise_instance_url``, ``instance_info``,
 ``register_app``, ``verify_credentials``) touch no database; ``syndication.connect``
@@ -13,6 +19,7 @@ stores what they return.
 
 from __future__ import annotations
 
+import datetime
 import html
 import ipaddress
 import logging
@@ -20,17 +27,18 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import regex
 import requests
 
 from syndication.outbound import UNREACHABLE, guard
 
+from . import fediverse
 from .base import (
     DEFAULT_TIMEOUT,
     AuthExpired,
     ChannelAdapter,
     ChannelError,
     NotAChannel,
+    NotSent,
     PostMetrics,
     Profile,
     PublishRequest,
@@ -41,21 +49,20 @@ from .base import (
 
 #: Posting and reading back statuses, plus who the account is. ``profile`` (Mastodon
 #: 4.3+) reveals only the account's own profile, unlike ``read:accounts``.
-SCOPES = "read:statuses write:statuses profile"
+SCOPES = fediverse.SCOPES_PROFILE
 #: Servers older than 4.3 do not know ``profile``; they get ``read:accounts`` instead.
-SCOPES_BEFORE_4_3 = "read:statuses write:statuses read:accounts"
+SCOPES_BEFORE_4_3 = fediverse.SCOPES_READ_ACCOUNTS
 APP_NAME = "Storyloom"
 URL_LENGTH = 23
 DEFAULT_LIMIT = 500
 BATCH_SIZE = 20
+#: Statuses per page when reading an account back (Mastodon's maximum).
 READ_BACK = 40
+#: Pages read back at most (2,000 statuses) before saying the post cannot be settled.
+READ_BACK_PAGES = 50
+#: Servers' clocks and ours may disagree: read back this much before ``sent_at``.
+CLOCK_SKEW = datetime.timedelta(minutes=5)
 
-# Mastodon's length rule: an http(s) URL counts as 23 characters whatever its length,
-# and a mention counts without its domain. Trailing punctuation ends a sentence, not a link.
-_URL_RE = re.compile(r"https?://[^\s<>\"]*[^\s<>\".,:;!?'()\[\]]")
-_MENTION_RE = re.compile(
-    r"(?<![=/\w])@([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)(?:@\w+(?:[.-]+\w+)*)?", re.I
-)
 _HOST_RE = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+", re.I)
 _HANDLE_RE = re.compile(r"@?[\w.+-]+@(?P<host>[^@/\s]+)")
 
@@ -65,8 +72,7 @@ logger = logging.getLogger("syndication.channels")
 def countable_length(text: str, url_length: int = URL_LENGTH) -> int:
     """How long Mastodon considers ``text``: user-perceived characters (grapheme clusters,
     as Mastodon's server counts them), URLs as ``url_length``, ``@user@domain`` as ``@user``."""
-    text = _MENTION_RE.sub(r"@\1", _URL_RE.sub("x" * url_length, text))
-    return len(regex.findall(r"\X", text))
+    return fediverse.mastodon_length(text, url_length)
 
 
 def contains_marker(content: str, marker: str) -> bool:
@@ -90,6 +96,8 @@ class InstanceInfo:
     max_characters: int
     characters_reserved_per_url: int = URL_LENGTH
     version: str = ""
+    #: What the server is and supports (NodeInfo plus this instance document).
+    profile: fediverse.ServerProfile = fediverse.CONSERVATIVE
 
 
 def scopes_for(version: str) -> str:
@@ -192,19 +200,55 @@ def instance_info(
         raise NotAChannel(
             f"{host} is not a Mastodon server: its answer does not describe a Mastodon instance."
         )
-    statuses = (data.get("configuration") or {}).get("statuses") or {}
     if response.history:  # Redirected: talk to where the API really is.
         url = normalise_instance_url(response.url, allow_http=url.startswith("http:"))
+    max_characters, per_url = fediverse.instance_limits(data)
     return InstanceInfo(
         url=url,
         domain=str(data.get("domain") or data.get("uri")),
         title=str(data.get("title") or host),
-        max_characters=_positive(statuses.get("max_characters") or data.get("max_toot_chars"))
-        or DEFAULT_LIMIT,
-        characters_reserved_per_url=_positive(statuses.get("characters_reserved_per_url"))
-        or URL_LENGTH,
+        max_characters=max_characters,
+        characters_reserved_per_url=per_url,
         version=str(data["version"]),
+        profile=detect_profile(url, data, session, timeout),
     )
+
+
+def detect_profile(url: str, instance: dict, session, timeout) -> fediverse.ServerProfile:
+    """The server's software from NodeInfo (``/.well-known/nodeinfo`` → its 2.x document),
+    else from the instance document's version, and the capabilities that follow.
+
+    NodeInfo is the standard way (https://nodeinfo.diaspora.software/protocol) and every
+    family Storyloom knows publishes it; a server without it is judged by its instance
+    document alone, and unknown software gets the conservative profile.
+    """
+    software, version = _nodeinfo_software(url, session, timeout)
+    if not software:
+        software, version = fediverse.software_from_instance(instance)
+    return fediverse.profile_for(software, version, instance)
+
+
+def _nodeinfo_software(url: str, session, timeout) -> tuple[str, str]:
+    headers = {"Accept": "application/json"}
+    try:
+        response = session.get(f"{url}/.well-known/nodeinfo", headers=headers, timeout=timeout)
+        href = fediverse.nodeinfo_href(_json_or_none(response), url)
+        if href is None:
+            return "", ""
+        document = session.get(href, headers=headers, timeout=timeout)
+    except requests.RequestException as exc:
+        logger.warning("NodeInfo of %s could not be read: %r", _host(url), exc)
+        return "", ""
+    return fediverse.software_from_nodeinfo(_json_or_none(document))
+
+
+def _json_or_none(response):
+    if response.status_code != 200:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _positive(value) -> int | None:
@@ -231,14 +275,29 @@ def register_app(instance_url: str, redirect_uri: str, scopes: str = SCOPES, ses
     return app
 
 
+class ScopeRefused(AuthExpired):
+    """The token is valid but the server wants other scopes for this call (403
+    ``out_of_scope_for_token``): connect again with the scopes it asks for."""
+
+
 def verify_credentials(instance_url: str, access_token: str, session=None) -> Profile:
-    """Who the token belongs to. AuthExpired when the server refuses the token."""
+    """Who the token belongs to.
+
+    ``verify_credentials`` is the one call every server answers for any valid token, so
+    any 400, 401 or 403 here means the token is not valid for Storyloom: ScopeRefused
+    when the server says it is about scopes, AuthExpired otherwise.
+    """
     client = _client(session)
-    response = client.request(
-        "GET",
-        f"{instance_url}/api/v1/accounts/verify_credentials",
-        headers={"Authorization": f"Bearer {access_token}"},
-    )
+    try:
+        response = client.request(
+            "GET",
+            f"{instance_url}/api/v1/accounts/verify_credentials",
+            headers={"Authorization": f"Bearer {access_token}"},
+        )
+    except Rejected as exc:
+        if exc.status in (400, 403):
+            raise AuthExpired(exc.message, status=exc.status, body=exc.body) from exc
+        raise
     account = client.json(response, dict)
     if not account.get("id") or not account.get("username"):
         raise NotAChannel(f"{_host(instance_url)} did not say which account the token is for.")
@@ -254,17 +313,63 @@ def verify_credentials(instance_url: str, access_token: str, session=None) -> Pr
 class MastodonAdapter(ChannelAdapter):
     network = "mastodon"
     label = "Mastodon"
-    honours_idempotency_key = True
     refreshes_tokens = False
     default_limit = DEFAULT_LIMIT
     max_media = 4
     empty_message = "The post is empty; Mastodon needs some text."
     measures_empty_text = False
 
-    def __init__(self, account, **kwargs):
+    def __init__(self, account, *, server: fediverse.ServerProfile | None = None, **kwargs):
         super().__init__(account, **kwargs)
-        # Batch reads exist since Mastodon 4.3; set to False at the first server without them.
-        self.batch_reads = True
+        self._server = server
+        self._confirming = False
+
+    # --- What the server supports ------------------------------------------------------
+    @property
+    def server(self) -> fediverse.ServerProfile:
+        """The account's server as stored on the account; detected now (and handed to
+        the account to keep) for an account connected before detection existed."""
+        if self._server is None:
+            stored = getattr(self.account, "server_profile", None)
+            self._server = fediverse.ServerProfile.from_dict(stored) or self._detect()
+        return self._server
+
+    def _detect(self) -> fediverse.ServerProfile:
+        if self.account is None or not getattr(self.account, "instance_url", ""):
+            return fediverse.CONSERVATIVE
+        try:
+            info = instance_info(self.base_url, session=self.session, timeout=self.timeout)
+        except ChannelError as exc:
+            # Not kept: the next adapter asks again. Meanwhile assume the least.
+            logger.warning("Could not tell which server %s runs: %s", self.host, exc.message)
+            return fediverse.CONSERVATIVE
+        self._tell_account("remember_server", info.profile)
+        return info.profile
+
+    @property
+    def honours_idempotency_key(self) -> bool:
+        return self.server.honours_idempotency_key
+
+    @property
+    def idempotency_seconds(self) -> int | None:
+        """How long the server keeps a key; None when it keeps none."""
+        return self.server.idempotency_seconds or None
+
+    @property
+    def batch_reads(self) -> bool:
+        return self.server.batch_reads
+
+    def _learn(self, note: str, **changes) -> None:
+        """Something the server showed while working: kept for this adapter and told to
+        the account (``ChannelAccount.remember_server``) so the next run knows it."""
+        logger.warning("%s: %s", self.host, note)
+        self._server = self.server.learned(note, **changes)
+        self._tell_account("remember_server", self._server)
+
+    def _tell_account(self, name: str, *args) -> None:
+        hook = getattr(self.account, name, None)
+        if callable(hook):
+            hook(*args)
 
     @property
     def base_url(self) -> str:
@@ -280,50 +385,90 @@ class MastodonAdapter(ChannelAdapter):
             raise AuthExpired("This Mastodon account has no access token; reconnect it.")
         return {"Authorization": f"Bearer {token}"}
 
+    # --- Length ----------------------------------------------------------------------
     def text_length(self, text: str) -> int:
-        return countable_length(text)
+        return fediverse.countable_length(text, self.server)
 
     def too_long_message(self, length: int, limit: int) -> str:
         over = length - limit
+        whose = "Mastodon's" if self.server.family == "mastodon" else "the server's"
         return (
-            f"{over} character{'s' * (over != 1)} over Mastodon's {limit}-character limit "
+            f"{over} character{'s' * (over != 1)} over {whose} {limit}-character limit "
             f"on {self.host}."
         )
 
+    # --- Publishing and reading back ---------------------------------------------------
     def publish(self, request: PublishRequest) -> RemotePost:
         data = {"status": request.text, "visibility": "public"}
         if request.reply_to:
             data["in_reply_to_id"] = request.reply_to
+        # Sent everywhere, counted on only where the profile says it is honoured.
         headers = {**self.auth_headers(), "Idempotency-Key": request.idempotency_key}
         response = self.request(
             "POST", f"{self.base_url}/api/v1/statuses", creates=True, data=data, headers=headers
         )
         try:
-            return _remote_post(self.json(response, dict))
+            return _remote_post(self.json(response, dict), self.base_url)
         except ChannelError as exc:
             # A 2xx that is not a status (a proxy's page?) says nothing about the post.
             raise Unconfirmed(f"{exc.message} Checking whether the post was published.") from exc
 
     def find_published(self, request: PublishRequest) -> RemotePost | None:
+        """The account's status carrying ``request.marker``, or None once the account's
+        statuses have been read back to before ``request.sent_at`` without it.
+
+        Pages go newest first (``Link: rel=next``, else ``max_id``); without ``sent_at``
+        one page is read. When ``READ_BACK_PAGES`` pages do not reach back that far the
+        answer is Unconfirmed: "not found" would not be true yet.
+        """
         if not request.marker:
             return None
-        response = self.request(
-            "GET",
-            f"{self.base_url}/api/v1/accounts/{self.account.remote_id}/statuses",
-            params={"limit": READ_BACK, "exclude_reblogs": "true"},
-            headers=self.auth_headers(),
+        url = f"{self.base_url}/api/v1/accounts/{self.account.remote_id}/statuses"
+        first = {"limit": READ_BACK, "exclude_reblogs": "true"}
+        params, seen = first, set()
+        since = request.sent_at - CLOCK_SKEW if request.sent_at else None
+        for _page in range(READ_BACK_PAGES if since else 1):
+            response = self.request("GET", url, params=params, headers=self.auth_headers())
+            statuses = [s for s in self.json(response, list) if isinstance(s, dict)]
+            for status in statuses:
+                if not status.get("reblog") and contains_marker(
+                    status.get("content") or "", request.marker
+                ):
+                    return _remote_post(status, self.base_url)
+            ids = [str(s["id"]) for s in statuses if s.get("id")]
+            if not ids or ids[-1] in seen:
+                return None  # the account's first status: nothing older to read
+            seen.update(ids)
+            oldest = _created_at(statuses[-1])
+            if since is None or (oldest is not None and oldest < since):
+                return None
+            following = (response.links.get("next") or {}).get("url", "")
+            following = fediverse.same_host_url(following, self.base_url) if following else None
+            url, params = (following, None) if following else (url, {**first, "max_id": ids[-1]})
+        raise Unconfirmed(
+            f"Read back {READ_BACK_PAGES * READ_BACK} statuses of {self.account.handle} on "
+            f"{self.host} without reaching the time the post was sent; it cannot be settled "
+            "safely by reading back."
         )
-        for status in self.json(response, list):
-            ours = isinstance(status, dict) and not status.get("reblog")
-            if ours and contains_marker(status.get("content") or "", request.marker):
-                return _remote_post(status)
-        return None
 
+    # --- Metrics ------------------------------------------------------------------------
     def fetch_metrics(self, remote_ids: list[str]) -> dict[str, PostMetrics]:
+        """Counts per status id; how it went is told to the account
+        (``record_metrics_read``) so a failing server shows in the admin."""
+        try:
+            metrics = self._fetch_metrics(remote_ids)
+        except ChannelError as exc:
+            self._tell_account("record_metrics_read", exc.message)
+            raise
+        self._tell_account("record_metrics_read", "")
+        return metrics
+
+    def _fetch_metrics(self, remote_ids: list[str]) -> dict[str, PostMetrics]:
         wanted = list(dict.fromkeys(str(remote_id) for remote_id in remote_ids if remote_id))
         metrics = {}
-        for start in range(0, len(wanted), BATCH_SIZE):
-            for status in self._statuses(wanted[start : start + BATCH_SIZE]):
+        size = max(1, self.server.batch_size if self.batch_reads else BATCH_SIZE)
+        for start in range(0, len(wanted), size):
+            for status in self._statuses(wanted[start : start + size]):
                 if isinstance(status, dict) and str(status.get("id")) in wanted:
                     metrics[str(status["id"])] = _metrics(status)
         return metrics
@@ -334,16 +479,9 @@ class MastodonAdapter(ChannelAdapter):
     def _statuses(self, ids: list[str]) -> list:
         headers = self.auth_headers()
         if self.batch_reads:
-            try:
-                params = [("id[]", status_id) for status_id in ids]
-                response = self.request(
-                    "GET", f"{self.base_url}/api/v1/statuses", params=params, headers=headers
-                )
-                return self.json(response, list)
-            except Rejected as exc:
-                if exc.status not in (404, 422):
-                    raise
-                self.batch_reads = False
+            found = self._batch(ids, headers)
+            if found is not None:
+                return found
         found = []
         for status_id in ids:
             try:
@@ -357,15 +495,72 @@ class MastodonAdapter(ChannelAdapter):
             found.append(self.json(response, dict))
         return found
 
-    def check(self, response: requests.Response, *, creates: bool = False):
-        if response.status_code == 403 and "scope" in self.error_detail(response):
-            raise AuthExpired(
-                "Mastodon says this account did not give Storyloom permission for that; "
-                "reconnect the account.",
-                status=403,
-                body=response.text,
+    def _batch(self, ids: list[str], headers: dict) -> list | None:
+        """One batch read, or None when the server refused it; a refusal of any kind
+        (404/405/422/501, a web page, a 200 that is not a list) is remembered."""
+        params = [(self.server.batch_param, status_id) for status_id in ids]
+        try:
+            response = self.request(
+                "GET", f"{self.base_url}/api/v1/statuses", params=params, headers=headers
             )
+        except Rejected as exc:
+            refusal = f"HTTP {exc.status}"
+        except NotSent as exc:
+            if exc.status != 501:
+                raise
+            refusal = "HTTP 501"
+        else:
+            data = _json_or_none(response)
+            if fediverse.looks_like_status_list(data):
+                return data
+            kind = "a web page" if "html" in response.headers.get("Content-Type", "") else "no list"
+            refusal = f"HTTP {response.status_code} with {kind}"
+        self._learn(
+            f"Batch status reads refused ({refusal}); statuses are read one at a time.",
+            batch_reads=False,
+        )
+        return None
+
+    # --- Answers ------------------------------------------------------------------------
+    def check(self, response: requests.Response, *, creates: bool = False):
+        status = response.status_code
+        if status in (400, 403):
+            detail = self.error_detail(response)
+            if fediverse.means_scope_refusal(status, detail):
+                raise ScopeRefused(
+                    f"{self.host} says this account did not give Storyloom permission for "
+                    f"that ({detail}); reconnect the account.",
+                    status=403,
+                    body=response.text,
+                )
+            if self.account is not None and fediverse.may_mean_invalid_token(self.server, status):
+                refused = self._token_refused()
+                if refused is not None:
+                    said = f"HTTP {status}: {detail}" if detail else f"HTTP {status}"
+                    raise AuthExpired(
+                        f"{self.host} no longer accepts this account's token ({said}); "
+                        "reconnect the account.",
+                        status=status,
+                        body=response.text,
+                    ) from refused
         return super().check(response, creates=creates)
+
+    def _token_refused(self) -> AuthExpired | None:
+        """A 400 or 403 that may mean a dead token (Takahē, Pleroma) is confirmed with
+        ``verify_credentials``, which any valid token passes: its refusal, or None."""
+        if self._confirming:
+            return None
+        self._confirming = True
+        try:
+            token = (self.account.tokens or {}).get("access_token", "")
+            verify_credentials(self.base_url, token, session=self.session)
+        except AuthExpired as exc:
+            return exc
+        except ChannelError:
+            return None
+        finally:
+            self._confirming = False
+        return None
 
     def json(self, response: requests.Response, kind: type):
         try:
@@ -382,10 +577,23 @@ class MastodonAdapter(ChannelAdapter):
         return data
 
 
-def _remote_post(status: dict) -> RemotePost:
+def _remote_post(status: dict, base_url: str = "") -> RemotePost:
     if not status.get("id"):
         raise Rejected("Mastodon's answer has no post id.")
-    return RemotePost(id=str(status["id"]), url=status.get("url") or status.get("uri") or "")
+    url = status.get("url") or status.get("uri") or ""
+    # Servers write their public https address even when reached over http (development);
+    # on the account's own host, the address people can follow is the instance's.
+    url = (fediverse.same_host_url(url, base_url) if base_url else None) or url
+    return RemotePost(id=str(status["id"]), url=url)
+
+
+def _created_at(status: dict) -> datetime.datetime | None:
+    try:
+        value = str(status.get("created_at") or "").replace("Z", "+00:00")
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
 def _metrics(status: dict) -> PostMetrics:

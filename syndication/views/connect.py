@@ -161,7 +161,9 @@ def connect_callback(request, network):
         )
         return redirect("syndication_admin:connect")
     flow, params = pending["flow"], request.GET.dict()
-    if "error" in params:
+    # A server that refuses the granular scopes: mastodon_finish asks for the broad ones.
+    scope_refused = network == Network.MASTODON and params.get("error") == "invalid_scope"
+    if "error" in params and not scope_refused:
         reason = params.get("error_description") or params["error"]
         messages.error(request, f"The connection was not approved: {reason}.")
         return redirect("syndication_admin:connect")
@@ -178,6 +180,10 @@ def connect_callback(request, network):
             account = connect.mastodon_finish(flow, params, request.user)
         else:
             account = connect.oauth_finish(network, flow, params, request.user)
+    except connect.BroaderScopesNeeded as needed:
+        remember_flow(request, network, needed.flow)
+        messages.warning(request, str(needed))
+        return redirect(needed.url)
     except connect.ConnectError as error:
         messages.error(request, f"Could not connect: {error}")
         return redirect("syndication_admin:connect")

@@ -109,6 +109,8 @@ ERRORS = {
     "drop_after_create": Unconfirmed,
     # The client cannot tell a drop before from a drop after: both may have posted.
     "drop_before_create": Unconfirmed,
+    # Made after the client gave up: to the client, a timeout like any other.
+    "create_after_timeout": Unconfirmed,
 }
 
 

@@ -249,6 +249,8 @@ OUTCOMES = {
     "timeout_after_create": (requests.ReadTimeout, 1),
     "drop_after_create": (requests.ConnectionError, 1),
     "drop_before_create": (requests.ConnectionError, 0),
+    # Not there yet when the client gives up: made slow_seconds after it arrived.
+    "create_after_timeout": (requests.ReadTimeout, 0),
 }
 
 

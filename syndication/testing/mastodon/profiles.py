@@ -1,0 +1,214 @@
+"""How each family of Mastodon-API server behaves, for ``MastodonTestServer(profile=…)``.
+
+Each profile reproduces, from the project's public documentation and source, what the
+publishing engine meets on that server: the NodeInfo software name and version, the
+instance document, which scopes open ``verify_credentials``, whether the batch read
+``GET /api/v1/statuses?id[]=`` exists (and how it is refused where it does not),
+whether ``Idempotency-Key`` is honoured, the status code of a bad token, how length is
+counted and what a too-long post gets, and whether status URLs say ``https://`` while
+the server answers on plain http. ``sources`` on each profile says where each fact is
+from; docs/syndication.md ("Mastodon-API servers") has the same table for people.
+
+The default profile, ``MASTODON_4``, is what the test server always was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# How a family counts a status's length.
+MASTODON_COUNT = "mastodon"  # graphemes, each URL 23, mentions without their domain
+GRAPHEMES = "graphemes"  # graphemes, URLs in full
+CODE_POINTS = "code points"  # raw characters (Go runes, Python len), URLs in full
+
+
+@dataclass(frozen=True)
+class ServerFamily:
+    name: str
+    #: NodeInfo ``software`` (None: the server publishes no NodeInfo).
+    software: str | None
+    version: str
+    #: The instance document's ``version`` (non-Mastodon servers mimic Mastodon's).
+    instance_version: str
+    instance_v2: bool = True
+    api_versions: dict | None = None
+    #: ``configuration.statuses`` in the instance document (False: only ``max_toot_chars``).
+    instance_configuration: bool = True
+    characters_reserved_per_url: int = 23
+    max_characters: int = 500
+    counting: str = MASTODON_COUNT
+    too_long_status: int = 422
+    too_long_message: str = "Validation failed: Text character limit of {limit} exceeded"
+    #: Scopes the server knows at app registration (None: it stores whatever it gets).
+    known_scopes: frozenset[str] | None = None
+    unknown_scope_status: int = 422
+    #: Scopes of which one must be granted (exactly, or by its top level) for
+    #: ``verify_credentials``.
+    verify_scopes: tuple[str, ...] = ("profile", "read:accounts", "read")
+    #: Only the exact scope opens it, never a granular child (Takahē asks for ``read``).
+    verify_needs_exact: bool = False
+    scope_error: tuple[int, dict] = (403, {"error": "This action is outside the authorized scopes"})
+    #: How a token that is unknown or revoked is answered: status, body, content type.
+    bad_token: tuple[int, str, str] = (
+        401,
+        '{"error": "The access token is invalid"}',
+        "application/json",
+    )
+    #: The batch read's parameter names (``id`` for ``id[]``), its maximum, or how a
+    #: server without one answers: status, body, content type.
+    batch_params: tuple[str, ...] = ("id",)
+    batch_max: int = 20
+    batch_refusal: tuple[int, str, str] | None = None
+    idempotency: bool = True
+    #: Pleroma keys the cache by the header alone, not per account.
+    idempotency_per_account: bool = True
+    idempotency_seconds: int = 3600
+    #: Status ``url``/``uri`` written with https:// whatever the server is reached on.
+    https_urls: bool = False
+    sources: tuple[str, ...] = field(default_factory=tuple)
+
+
+MASTODON_4 = ServerFamily(
+    name="mastodon-4",
+    software="mastodon",
+    version="4.3.0",
+    instance_version="4.3.0",
+    api_versions={"mastodon": 2},
+    sources=(
+        "https://docs.joinmastodon.org/api/oauth-scopes/",
+        "https://docs.joinmastodon.org/methods/statuses/#create (Idempotency-Key, 1 h)",
+        "https://docs.joinmastodon.org/methods/statuses/#index (id[], 4.3+, at most 20)",
+        "https://docs.joinmastodon.org/entities/Instance/",
+        "https://docs.joinmastodon.org/user/posting/ (URLs count 23)",
+        "https://github.com/mastodon/mastodon app/controllers/api/base_controller.rb (401)",
+    ),
+)
+
+MASTODON_3 = ServerFamily(
+    name="mastodon-3",
+    software="mastodon",
+    version="3.5.3",
+    instance_version="3.5.3",
+    instance_v2=False,
+    # 3.x knows no ``profile``: registering with it is refused (mastodon/mastodon#20892).
+    known_scopes=frozenset(
+        {"read", "write", "follow", "push", "admin:read", "admin:write"}
+        | {f"read:{kind}" for kind in ("accounts", "statuses", "notifications", "search")}
+        | {f"write:{kind}" for kind in ("statuses", "media", "favourites", "accounts")}
+    ),
+    verify_scopes=("read:accounts", "read"),
+    # No batch route before 4.3: Rails' catch-all answers with its 404 page.
+    batch_refusal=(
+        404,
+        "<!DOCTYPE html><html><body><h1>The page you are looking for isn't "
+        "here.</h1></body></html>",
+        "text/html; charset=utf-8",
+    ),
+    sources=(
+        "https://docs.joinmastodon.org/entities/V1_Instance/ (v1 only, configuration 3.4.2+)",
+        "https://docs.joinmastodon.org/api/oauth-scopes/ (profile is 4.3+)",
+        "https://github.com/mastodon/mastodon/issues/20892 (unknown scope at registration)",
+        "https://docs.joinmastodon.org/methods/statuses/ (batch read is 4.3+)",
+    ),
+)
+
+GOTOSOCIAL = ServerFamily(
+    name="gotosocial",
+    software="gotosocial",
+    version="0.20.0",
+    instance_version="0.20.0",
+    # Reports 25 per URL, but counts raw runes with URLs in full; too long is a 400.
+    characters_reserved_per_url=25,
+    max_characters=5000,
+    counting=CODE_POINTS,
+    too_long_status=400,
+    too_long_message="Bad Request: status too long, {length} characters provided, "
+    "maximum allowed characters is {limit}",
+    verify_scopes=("profile", "read:accounts", "read"),
+    scope_error=(403, {"error": "Forbidden: token has insufficient scope permission"}),
+    bad_token=(401, '{"error": "Unauthorized: token not supplied"}', "application/json"),
+    batch_refusal=(404, '{"error": "Not Found"}', "application/json"),
+    idempotency=False,
+    sources=(
+        "https://github.com/superseriousbusiness/gotosocial internal/api/util/scopes.go",
+        "…/internal/api/client/accounts/accountverify.go (profile or read:accounts)",
+        "…/internal/processing/status/common.go (runes, 400 when too long)",
+        "…/internal/typeutils/internaltofrontend.go (characters_reserved_per_url 25)",
+        "…/internal/middleware/tokencheck.go (a bad token is dropped: 401)",
+        "…/internal/middleware/cors.go (Idempotency-Key only allowed through CORS)",
+        "…/docs/configuration/statuses.md (statuses-max-chars 5000)",
+    ),
+)
+
+AKKOMA = ServerFamily(
+    name="akkoma",
+    software="akkoma",
+    version="3.16.0",
+    instance_version="2.7.2 (compatible; Akkoma 3.16.0)",
+    instance_v2=False,
+    instance_configuration=False,
+    max_characters=5000,
+    counting=GRAPHEMES,
+    too_long_message="The status is over the character limit",
+    # ``profile`` is stored but opens nothing: verify_credentials needs read:accounts.
+    verify_scopes=("read:accounts", "read"),
+    scope_error=(403, {"error": "Insufficient permissions: read:accounts."}),
+    bad_token=(403, '{"error": "Invalid credentials."}', "application/json"),
+    batch_params=("ids", "id"),
+    batch_max=100,
+    idempotency_per_account=False,
+    idempotency_seconds=6 * 3600,
+    sources=(
+        "https://akkoma.dev/AkkomaGang/akkoma lib/pleroma/web/plugs/idempotency_plug.ex",
+        "…/lib/pleroma/web/plugs/ensure_authenticated_plug.ex (403 Invalid credentials.)",
+        "…/lib/pleroma/web/mastodon_api/controllers/status_controller.ex (ids[], 100)",
+        "…/lib/pleroma/web/mastodon_api/views/instance_view.ex (v1, max_toot_chars)",
+        "…/lib/pleroma/web/common_api/utils.ex (String.length, URLs in full)",
+        "https://git.pleroma.social/pleroma/pleroma (same code upstream)",
+    ),
+)
+
+TAKAHE = ServerFamily(
+    name="takahe",
+    software="takahe",
+    version="0.11.0",
+    instance_version="takahe/0.11.0",
+    counting=CODE_POINTS,
+    too_long_status=400,
+    too_long_message="Status is too long",
+    # verify_credentials is @scope_required("read"): granular tokens are refused.
+    verify_scopes=("read",),
+    verify_needs_exact=True,
+    scope_error=(403, {"error": "out_of_scope_for_token"}),
+    bad_token=(400, "Invalid Bearer token", "text/plain"),
+    # v1/statuses is an api_view.post: any other method is 405 with Django's empty page.
+    batch_refusal=(
+        405,
+        "<!doctype html><title>405 Method Not Allowed</title>",
+        "text/html; charset=utf-8",
+    ),
+    idempotency=False,
+    https_urls=True,
+    sources=(
+        "https://github.com/jointakahe/takahe api/middleware.py (400 Invalid Bearer token)",
+        "…/api/views/accounts.py (verify_credentials: scope_required('read'))",
+        "…/api/views/statuses.py (len(status) > post_length: 400; no Idempotency-Key)",
+        "…/api/urls.py (v1/statuses: post_status only)",
+        "…/api/views/instance.py (version takahe/…, 23 per URL)",
+    ),
+)
+
+#: Software Storyloom does not know: it must fall back to the conservative profile.
+UNKNOWN = ServerFamily(
+    name="unknown",
+    software="smolfedi",
+    version="1.2.0",
+    instance_version="1.2.0 (compatible; smolfedi 1.2.0)",
+    counting=CODE_POINTS,
+    idempotency=False,
+    # A batch route that answers 200 with something that is not a list of statuses.
+    batch_refusal=(200, '{"statuses": []}', "application/json"),
+    sources=("An invented server: what Storyloom does when the software is unknown.",),
+)
+
+PROFILES = {p.name: p for p in (MASTODON_4, MASTODON_3, GOTOSOCIAL, AKKOMA, TAKAHE, UNKNOWN)}

@@ -1,0 +1,949 @@
+"""A small Mastodon server for tests, benchmarks and browser runs: real HTTP, in memory.
+
+It speaks the subset of the Mastodon API that Storyloom uses, with Mastodon's shapes
+and error bodies, so the adapter and the connect flow run unchanged against it:
+
+* app registration (``POST /api/v1/apps``) and OAuth 2 with PKCE S256
+  (``/oauth/authorize`` shows a page with Authorize/Deny buttons, ``/oauth/token``,
+  ``/oauth/revoke``), ``verify_credentials`` and ``/api/v2/instance``;
+* ``POST /api/v1/statuses`` with Mastodon's length rule (URLs count 23, ``@user@domain``
+  counts as ``@user``, grapheme clusters otherwise), content rendered as Mastodon
+  renders it, and ``Idempotency-Key`` replay for an hour, scoped per account as
+  Mastodon scopes it;
+* reading statuses back (one, a batch with ``id[]``, an account's newest 40) and
+  ``X-RateLimit-*`` headers on every ``/api/`` answer.
+
+Faults can be injected on any route (``create_status`` unless told otherwise): at
+random with ``server.faults = FaultPlan(rate=0.3, seed=1)`` or one by one with
+``server.fail_next("drop_after_create")``. ``*_after_create`` faults hit only requests
+that succeeded, so the status exists and only the answer is lost. Set
+``slow_seconds`` above the client's timeout for the two ``timeout_*`` kinds.
+
+Other servers that speak the Mastodon API (GoToSocial, Akkoma, Takahē, Mastodon 3…)
+are reproduced with ``MastodonTestServer(profile=profiles.TAKAHE)``: NodeInfo, scopes,
+batch reads, idempotency, bad-token answers, length counting and status URLs follow
+the family (``syndication/testing/mastodon/profiles.py`` says what each is based on).
+The ``create_after_timeout`` fault makes a status only after ``slow_seconds``: a create
+still on its way into a slow server when the client has given up.
+
+No pytest here: ``with MastodonTestServer() as server:`` works from any script.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import copy
+import hashlib
+import html
+import itertools
+import json
+import random
+import re
+import secrets
+import socket
+import sys
+import threading
+import time
+from collections import Counter, defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import regex
+
+from .profiles import CODE_POINTS, GRAPHEMES, MASTODON_4, ServerFamily
+
+AFTER_KINDS = ("500_after_create", "timeout_after_create", "drop_after_create")
+LATE_KINDS = ("create_after_timeout",)
+FAULT_KINDS = (
+    "429",
+    "500",
+    "502",
+    "timeout_before_create",
+    "drop_before_create",
+    *AFTER_KINDS,
+    *LATE_KINDS,
+)
+IDEMPOTENCY_SECONDS = 3600
+RATE_WINDOW_SECONDS = 300
+CODE_SECONDS = 600
+URL_LENGTH = 23
+COUNTS = ("reblogs_count", "replies_count", "favourites_count", "quotes_count")
+
+INVALID_CLIENT = (
+    "Client authentication failed due to unknown client, no client authentication "
+    "included, or unsupported authentication method."
+)
+INVALID_GRANT = (
+    "The provided authorization grant is invalid, expired, revoked, does not match the "
+    "redirection URI used in the authorization request, or was issued to another client."
+)
+
+# The URL rule of Mastodon's length validator and formatter, simplified: trailing
+# punctuation belongs to the sentence, not the link.
+_URL = r"https?://[^\s<>\"]*[^\s<>\".,:;!?'()\[\]]"
+_URL_RE = re.compile(_URL)
+_MENTION_RE = re.compile(
+    r"(?<![=/\w])@([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)(?:@\w+(?:[.-]+\w+)*)?", re.I
+)
+_MARKER_RE = re.compile(r"utm_content=[^&\s#\"'<>]+")
+
+
+def countable_length(text: str, counting: str = "mastodon") -> int:
+    """Mastodon's count: each URL is 23 characters, mentions lose their domain; or, for
+    other families, graphemes or code points with URLs in full."""
+    if counting == CODE_POINTS:
+        return len(text)
+    if counting == GRAPHEMES:
+        return len(regex.findall(r"\X", text))
+    text = _MENTION_RE.sub(r"@\1", _URL_RE.sub("x" * URL_LENGTH, text))
+    return len(regex.findall(r"\X", text))
+
+
+def render_content(text: str, base_url: str) -> str:
+    """HTML as Mastodon renders a status: paragraphs, links split into visible parts."""
+    parts, position = [], 0
+    for found in _URL_RE.finditer(text):
+        parts += [html.escape(text[position : found.start()]), _link_html(found.group())]
+        position = found.end()
+    parts.append(html.escape(text[position:]))
+    body = re.sub(r"\n{2,}", "</p><p>", "".join(parts).strip()).replace("\n", "<br />")
+    return f"<p>{body}</p>"
+
+
+def _link_html(url: str) -> str:
+    prefix = re.match(r"https?://(www\.)?", url).group()
+    rest = url[len(prefix) :]
+    shown, hidden = rest[:30], rest[30:]
+    return (
+        f'<a href="{html.escape(url)}" target="_blank" rel="nofollow noopener" translate="no">'
+        f'<span class="invisible">{html.escape(prefix)}</span>'
+        f'<span class="{"ellipsis" if hidden else ""}">{html.escape(shown)}</span>'
+        f'<span class="invisible">{html.escape(hidden)}</span></a>'
+    )
+
+
+def _contains(text: str, marker: str) -> bool:
+    """True when ``marker`` occurs whole: ``utm_content=12`` is not in ``utm_content=123``."""
+    return bool(re.search(rf"(?<![\w.~-]){re.escape(marker)}(?![\w.~-])", text))
+
+
+def _now_iso(epoch: float | None = None) -> str:
+    moment = datetime.fromtimestamp(time.time() if epoch is None else epoch, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass
+class FaultPlan:
+    """Faults chosen at random, ``rate`` of the time, reproducibly from ``seed``."""
+
+    rate: float = 0.3
+    kinds: tuple[str, ...] = FAULT_KINDS
+    seed: int | None = None
+    routes: tuple[str, ...] = ("create_status",)
+    _random: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self):
+        unknown = set(self.kinds) - set(FAULT_KINDS)
+        if unknown:
+            raise ValueError(f"Unknown fault kinds {sorted(unknown)}; known: {FAULT_KINDS}")
+        # Reproducible fault sequences, not secrets: a seeded PRNG is the point.
+        self._random = random.Random(self.seed)  # noqa: S311
+
+    def pick(self) -> str | None:
+        if self._random.random() < self.rate:
+            return self._random.choice(self.kinds)
+        return None
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: bytes = b""
+    headers: dict = field(default_factory=dict)
+    delay: float = 0.0
+    drop: bool = False
+
+
+def _json(status: int, data, **headers) -> _Reply:
+    headers = {"Content-Type": "application/json; charset=utf-8", **headers}
+    return _Reply(status, json.dumps(data).encode(), headers)
+
+
+def _error(status: int, message: str, **headers) -> _Reply:
+    return _json(status, {"error": message}, **headers)
+
+
+def _page(status: int, title: str, body: str) -> _Reply:
+    document = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)} - Mastodon</title></head><body><main>{body}</main>"
+        "</body></html>"
+    )
+    return _Reply(status, document.encode(), {"Content-Type": "text/html; charset=utf-8"})
+
+
+def _redirect(location: str) -> _Reply:
+    return _Reply(302, b"", {"Location": location})
+
+
+def _oauth_error(status: int, error: str, description: str) -> _Reply:
+    return _json(status, {"error": error, "error_description": description})
+
+
+def _with_params(uri: str, params: dict) -> str:
+    return uri + ("&" if "?" in uri else "?") + urlencode(params)
+
+
+@dataclass
+class _Request:
+    method: str
+    path: str
+    query: dict
+    form: dict
+    headers: Message
+    client: str
+
+    def one(self, name: str, default: str = "") -> str:
+        values = self.form.get(name) or self.query.get(name)
+        return values[0] if values else default
+
+    def many(self, name: str) -> list[str]:
+        return self.form.get(name) or self.query.get(name) or []
+
+    @property
+    def bearer(self) -> str:
+        value = self.headers.get("Authorization", "")
+        return value[7:].strip() if value.lower().startswith("bearer ") else ""
+
+
+def _params(pairs: dict) -> dict[str, list[str]]:
+    """Form, query or JSON parameters as lists, ``name[]`` filed under ``name``."""
+    params = {}
+    for name, value in pairs.items():
+        values = value if isinstance(value, list) else [value]
+        params[name.removesuffix("[]")] = [str(item) for item in values if item is not None]
+    return params
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "Mastodon"
+    sys_version = ""
+
+    def log_message(self, format, *args):
+        """Quiet: tests read the server's counters, not its access log."""
+
+    def do_GET(self):
+        self._serve()
+
+    def do_POST(self):
+        self._serve()
+
+    def _serve(self):
+        mastodon = self.server.mastodon
+        parts = urlsplit(self.path)
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            if "json" in self.headers.get("Content-Type", ""):
+                form = _params(json.loads(raw or b"{}"))
+            else:
+                form = _params(parse_qs(raw.decode(), keep_blank_values=True))
+        except (ValueError, AttributeError):
+            self._send(_error(400, "The request body could not be parsed"))
+            return
+        query = _params(parse_qs(parts.query, keep_blank_values=True))
+        client = self.client_address[0]
+        request = _Request(self.command, parts.path, query, form, self.headers, client)
+        reply = mastodon.handle(request)
+        if reply.delay:
+            # An Event rather than sleep, so that stop() releases slow answers at once.
+            mastodon._stopping.wait(reply.delay)
+        if reply.drop:
+            # Close without a status line: the client sees the connection drop.
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self._send(reply)
+
+    def _send(self, reply: _Reply):
+        try:
+            self.send_response(reply.status)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # The client gave up waiting, which is what a timeout fault is for.
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # Bursts of concurrent publishes must queue, not be refused at the socket.
+    request_queue_size = 128
+
+    def handle_error(self, request, client_address):
+        """Clients that hang up mid-answer are expected here; anything else is a bug."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+_ROUTES = [
+    ("POST", r"/api/v1/apps", "register_app"),
+    ("GET", r"/oauth/authorize", "authorize_page"),
+    ("POST", r"/oauth/authorize", "authorize_page"),
+    ("POST", r"/oauth/token", "token"),
+    ("POST", r"/oauth/revoke", "revoke_token"),
+    ("GET", r"/api/v1/accounts/verify_credentials", "verify_credentials"),
+    ("GET", r"/api/v2/instance", "instance"),
+    ("GET", r"/api/v1/instance", "instance_v1"),
+    ("GET", r"/.well-known/nodeinfo", "nodeinfo_links"),
+    ("GET", r"/nodeinfo/2.0", "nodeinfo"),
+    ("POST", r"/api/v1/statuses", "create_status"),
+    ("GET", r"/api/v1/statuses", "statuses_batch"),
+    ("GET", r"/api/v1/statuses/(?P<status_id>\d+)", "status"),
+    ("GET", r"/api/v1/accounts/(?P<account_id>\d+)/statuses", "account_statuses"),
+    ("GET", r"/@(?P<username>[\w.-]+)(?:/(?P<status_id>\d+))?", "public_page"),
+]
+_ROUTES = [(method, re.compile(pattern), name) for method, pattern, name in _ROUTES]
+
+
+def _route(request: _Request) -> tuple[str, dict]:
+    for method, pattern, name in _ROUTES:
+        found = pattern.fullmatch(request.path)
+        if found and method == request.method:
+            return name, found.groupdict()
+    return "not_found", {}
+
+
+class MastodonTestServer:
+    """One Mastodon instance on 127.0.0.1; every piece of state behind one lock."""
+
+    def __init__(
+        self,
+        *,
+        profile: ServerFamily = MASTODON_4,
+        max_characters: int | None = None,
+        title: str = "Storyloom test server",
+        usernames: tuple[str, ...] = ("storyloom",),
+        slow_seconds: float = 2.0,
+        rate_limit: int = 300,
+        port: int = 0,
+    ):
+        self.lock = threading.Lock()
+        self.profile = profile
+        self.max_characters = max_characters or profile.max_characters
+        self.title = title
+        self.slow_seconds = slow_seconds
+        self.rate_limit = rate_limit
+        self.bind_port = port
+        self.auto_approve = False
+        self.approve_as: str | None = None
+        self.faults: FaultPlan | None = None
+        self.fault_counts: Counter = Counter()
+        self.hits: Counter = Counter()
+        self.app_registrations = 0
+        self.create_calls = 0
+        self._forced: dict[str, deque] = defaultdict(deque)
+        self._apps: dict[str, dict] = {}
+        self._accounts: dict[str, dict] = {}
+        self._tokens: dict[str, dict] = {}
+        self._codes: dict[str, dict] = {}
+        self._statuses: dict[str, dict] = {}
+        self._idempotency: dict[tuple[str, str], tuple[str, float]] = {}
+        self._windows: dict[str, list] = {}
+        self._account_ids = itertools.count(1)
+        self._status_ids = itertools.count(113_000_000_000_000_001)
+        self._stopping = threading.Event()
+        self._holds: deque = deque()
+        self._released = threading.Event()
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        for username in usernames:
+            self.create_account(username)
+
+    # --- Lifecycle ---------------------------------------------------------------------
+    def start(self) -> MastodonTestServer:
+        self._stopping.clear()
+        self._httpd = _HTTPServer(("127.0.0.1", self.bind_port), _Handler)
+        self._httpd.mastodon = self
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._stopping.set()
+        self._released.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+        self._httpd = self._thread = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("The Mastodon test server is not running; call start() first.")
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def domain(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    # --- Seeding, faults and inspection (for tests) ----------------------------------
+    def create_account(self, username: str, display_name: str = "") -> tuple[str, str]:
+        """A local account and a token for it with every scope: ``(account_id, token)``."""
+        with self.lock:
+            if any(account["username"] == username for account in self._accounts.values()):
+                raise ValueError(f"@{username} exists already")
+            account_id = str(next(self._account_ids))
+            self._accounts[account_id] = {
+                "id": account_id,
+                "username": username,
+                "display_name": display_name or username.title(),
+                "created_at": _now_iso(),
+                "statuses_count": 0,
+            }
+            token = self._issue_token(account_id, "read write follow profile", client_id=None)
+        return account_id, token["access_token"]
+
+    def revoke(self, token: str) -> None:
+        with self.lock:
+            self._tokens[token]["revoked"] = True
+
+    def fail_next(self, *kinds: str, route: str = "create_status") -> None:
+        """Force these faults, in order, on the next requests to ``route``."""
+        unknown = set(kinds) - set(FAULT_KINDS)
+        if unknown:
+            raise ValueError(f"Unknown fault kinds {sorted(unknown)}; known: {FAULT_KINDS}")
+        with self.lock:
+            self._forced[route].extend(kinds)
+
+    def hold_next_create(self) -> threading.Event:
+        """Hold the answer to the next successful create until ``release_holds()``.
+
+        Returns an Event set once that status exists: the moment to kill a client that
+        has sent its post and not yet heard back.
+        """
+        arrived = threading.Event()
+        with self.lock:
+            self._holds.append(arrived)
+        return arrived
+
+    def release_holds(self) -> None:
+        self._released.set()
+
+    def _hold_if_asked(self) -> None:
+        with self.lock:
+            arrived = self._holds.popleft() if self._holds else None
+        if arrived is not None:
+            self._released.clear()
+            arrived.set()
+            self._released.wait(30)
+
+    def set_counts(self, status_id: str, **counts: int) -> None:
+        """``set_counts(id, reblogs=2, favourites=5)`` (or the full ``*_count`` names)."""
+        with self.lock:
+            record = self._statuses[str(status_id)]
+            for name, value in counts.items():
+                key = name if name.endswith("_count") else f"{name}_count"
+                if key not in COUNTS:
+                    raise ValueError(f"{name} is not one of {COUNTS}")
+                record[key] = int(value)
+
+    @property
+    def statuses(self) -> list[dict]:
+        """Every status, oldest first: the API entity plus ``text`` and ``idempotency_key``."""
+        with self.lock:
+            return [self._status_record(record) for record in self._statuses.values()]
+
+    def statuses_with(self, marker: str) -> list[dict]:
+        """Statuses whose source text contains ``marker`` whole (see ``_contains``)."""
+        return [status for status in self.statuses if _contains(status["text"], marker)]
+
+    def count_with(self, marker: str) -> int:
+        return len(self.statuses_with(marker))
+
+    def duplicates(self) -> dict[str, list[str]]:
+        """What was published more than once: ``{marker: [status ids]}``.
+
+        A status's marker is each distinct ``utm_content=…`` tag in its text (the engine
+        writes the post's own id there); a status without one is known by its
+        idempotency key, as ``"Idempotency-Key: …"``. Only markers carried by two or
+        more statuses are returned, so an empty dict means nothing went out twice.
+        """
+        groups = defaultdict(list)
+        for status in self.statuses:
+            markers = set(_MARKER_RE.findall(status["text"]))
+            if not markers and status["idempotency_key"]:
+                markers = {f"Idempotency-Key: {status['idempotency_key']}"}
+            for marker in markers:
+                groups[marker].append(status["id"])
+        return {marker: ids for marker, ids in groups.items() if len(ids) > 1}
+
+    # --- Dispatch ----------------------------------------------------------------------
+    def handle(self, request: _Request) -> _Reply:
+        name, arguments = _route(request)
+        with self.lock:
+            self.hits[name] += 1
+            if name == "create_status":
+                self.create_calls += 1
+            fault = self._next_fault(name)
+            rate_headers = self._rate(request)
+        if name == "not_found":
+            reply = self._not_found(request)
+        elif fault and fault not in AFTER_KINDS + LATE_KINDS:
+            reply = self._fault_reply(fault)
+        else:
+            if fault in LATE_KINDS:
+                # Still on its way in: the status is made only after the client gave up.
+                self._stopping.wait(self.slow_seconds)
+            reply = getattr(self, f"_{name}")(request, **arguments)
+            if fault in AFTER_KINDS and reply.status < 400:
+                reply = self._lose_answer(fault, reply)
+            if name == "create_status" and reply.status < 400:
+                self._hold_if_asked()
+        if request.path.startswith("/api/"):
+            reply.headers.update(rate_headers)
+        return reply
+
+    def _next_fault(self, route: str) -> str | None:
+        fault = None
+        if self._forced[route]:
+            fault = self._forced[route].popleft()
+        elif self.faults is not None and route in self.faults.routes:
+            fault = self.faults.pick()
+        if fault and fault not in AFTER_KINDS:
+            self.fault_counts[fault] += 1
+        return fault
+
+    def _fault_reply(self, fault: str) -> _Reply:
+        if fault == "429":
+            return _error(429, "Too many requests", **{"Retry-After": "1"})
+        if fault == "500":
+            return _error(500, "We're sorry, but something went wrong on our end.")
+        if fault == "502":
+            return _page(502, "502 Bad Gateway", "<h1>502 Bad Gateway</h1>")
+        if fault == "drop_before_create":
+            return _Reply(0, drop=True)
+        return _Reply(504, b"Gateway Time-out", {"Content-Type": "text/plain"}, self.slow_seconds)
+
+    def _lose_answer(self, fault: str, reply: _Reply) -> _Reply:
+        with self.lock:
+            self.fault_counts[fault] += 1
+        if fault == "500_after_create":
+            return _error(500, "We're sorry, but something went wrong on our end.")
+        if fault == "drop_after_create":
+            return _Reply(0, drop=True)
+        reply.delay = self.slow_seconds
+        return reply
+
+    def _rate(self, request: _Request) -> dict:
+        """Mastodon's headers for a 5-minute window per account (or address); not enforced."""
+        token = self._tokens.get(request.bearer)
+        who = token["account_id"] if token else request.client
+        now = time.time()
+        window = self._windows.get(who)
+        if window is None or now >= window[0] + RATE_WINDOW_SECONDS:
+            window = self._windows[who] = [now, 0]
+        window[1] += 1
+        return {
+            "X-RateLimit-Limit": str(self.rate_limit),
+            "X-RateLimit-Remaining": str(max(0, self.rate_limit - window[1])),
+            "X-RateLimit-Reset": _now_iso(window[0] + RATE_WINDOW_SECONDS),
+        }
+
+    # --- Entities ----------------------------------------------------------------------
+    def _account_entity(self, account: dict) -> dict:
+        name = account["username"]
+        return {
+            **account,
+            **{"acct": name, "note": "", "bot": False, "locked": False, "followers_count": 0},
+            "url": f"{self.url}/@{name}",
+            "uri": f"{self.url}/users/{name}",
+            "avatar": f"{self.url}/avatars/original/missing.png",
+        }
+
+    @property
+    def public_url(self) -> str:
+        """Where the server says it is: Takahē writes https:// whatever it is reached on."""
+        return self.url.replace("http://", "https://", 1) if self.profile.https_urls else self.url
+
+    def _status_entity(self, record: dict) -> dict:
+        account = self._accounts[record["account_id"]]
+        entity = {k: v for k, v in record.items() if k not in ("text", "key", "account_id")}
+        return {
+            **entity,
+            "uri": f"{self.public_url}/users/{account['username']}/statuses/{record['id']}",
+            "url": f"{self.public_url}/@{account['username']}/{record['id']}",
+            "content": render_content(record["text"], self.url),
+            "account": self._account_entity(account),
+        }
+
+    def _status_record(self, record: dict) -> dict:
+        entity = copy.deepcopy(self._status_entity(record))
+        return {**entity, "text": record["text"], "idempotency_key": record["key"]}
+
+    # --- Auth (called under the lock) ------------------------------------------------
+    def _issue_token(self, account_id: str, scopes: str, client_id: str | None) -> dict:
+        access_token = secrets.token_urlsafe(32)
+        self._tokens[access_token] = {
+            **{"account_id": account_id, "client_id": client_id, "revoked": False},
+            "scopes": set(scopes.split()),
+        }
+        created = int(time.time())
+        return {
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "scope": scopes,
+            "created_at": created,
+        }
+
+    def _authorize(
+        self, request: _Request, *scopes: str, required: bool = True, exact: bool = False
+    ):
+        """``(account, None)`` or ``(None, error reply)``, as the profile's server decides:
+        a scope opens a call when granted exactly or (unless ``exact``) by its top level."""
+        if not request.bearer:
+            return None, _error(401, "The access token is invalid") if required else None
+        token = self._tokens.get(request.bearer)
+        if token is None or token["revoked"]:
+            if self.profile.software == "mastodon":
+                reason = "was revoked" if token else "is invalid"
+                return None, _error(401, f"The access token {reason}")
+            status, body, content_type = self.profile.bad_token
+            return None, _Reply(status, body.encode(), {"Content-Type": content_type})
+        granted = token["scopes"]
+        if not any(
+            scope in granted or (not exact and scope.split(":")[0] in granted) for scope in scopes
+        ):
+            status, body = self.profile.scope_error
+            return None, _json(status, body)
+        return self._accounts[token["account_id"]], None
+
+    def _client(self, request: _Request) -> dict | None:
+        """The app a token request authenticates as, by HTTP Basic or form fields."""
+        client_id, secret = request.one("client_id"), request.one("client_secret")
+        basic = request.headers.get("Authorization", "")
+        if basic.lower().startswith("basic "):
+            with contextlib.suppress(ValueError):
+                client_id, _, secret = base64.b64decode(basic[6:]).decode().partition(":")
+        app = self._apps.get(client_id)
+        return app if app and secrets.compare_digest(app["client_secret"], secret) else None
+
+    # --- Routes: apps and OAuth --------------------------------------------------------
+    def _register_app(self, request: _Request) -> _Reply:
+        name = request.one("client_name").strip()
+        uris = [uri for value in request.many("redirect_uris") for uri in value.split()]
+        if not name or not uris:
+            blank = "Application name" if not name else "Redirect URI"
+            return _error(422, f"Validation failed: {blank} can't be blank")
+        known = self.profile.known_scopes
+        if known is not None and not set(request.one("scopes", "read").split()) <= known:
+            status = self.profile.unknown_scope_status
+            refusal = "Validation failed: Scopes doesn't match configured on the server"
+            return _error(status, refusal)
+        with self.lock:
+            self.app_registrations += 1
+            app = {
+                "id": str(len(self._apps) + 1),
+                "name": name,
+                "website": request.one("website") or None,
+                "scopes": request.one("scopes", "read").split(),
+                "redirect_uri": "\n".join(uris),
+                "redirect_uris": uris,
+                "client_id": secrets.token_urlsafe(32),
+                "client_secret": secrets.token_urlsafe(32),
+            }
+            self._apps[app["client_id"]] = app
+        return _json(200, app)
+
+    def _authorize_problem(self, params: dict) -> str:
+        app = self._apps.get(params["client_id"])
+        if app is None:
+            return INVALID_CLIENT
+        if params["redirect_uri"] not in app["redirect_uris"]:
+            return "The redirect uri included is not valid."
+        if params["response_type"] != "code":
+            return "The authorization server does not support this response type."
+        if not set(params["scope"].split()) <= set(app["scopes"]):
+            return "The requested scope is invalid, unknown, or malformed."
+        if params["code_challenge_method"] not in ("", "S256"):
+            return "The code challenge method must be S256."
+        return "" if self._accounts else "This server has no accounts to sign in with."
+
+    def _authorize_page(self, request: _Request) -> _Reply:
+        """GET shows the consent page (or approves at once); POST is the person's answer."""
+        names = ("response_type", "client_id", "redirect_uri", "state", "code_challenge")
+        params = {name: request.one(name) for name in names}
+        params["scope"] = request.one("scope", "read")
+        params["code_challenge_method"] = request.one("code_challenge_method")
+        with self.lock:
+            problem = self._authorize_problem(params)
+            if problem:
+                return _page(400, "Authorization error", f"<h1>{html.escape(problem)}</h1>")
+            if request.method == "POST" and request.one("decision") != "approve":
+                denied = {"error": "access_denied", "error_description": "Access was denied."}
+                state = {"state": params["state"]} if params["state"] else {}
+                return _redirect(_with_params(params["redirect_uri"], {**denied, **state}))
+            if request.method == "POST" or self.auto_approve:
+                return self._grant(params, request.one("account") or self.approve_as)
+            app_name = html.escape(self._apps[params["client_id"]]["name"])
+            usernames = [account["username"] for account in self._accounts.values()]
+        default = self.approve_as if self.approve_as in usernames else usernames[0]
+        fields = "".join(
+            f'<input type="hidden" name="{name}" value="{html.escape(value)}">'
+            for name, value in params.items()
+        )
+        options = "".join(
+            f'<option value="{html.escape(name)}"{" selected" * (name == default)}>@'
+            f"{html.escape(name)}</option>"
+            for name in usernames
+        )
+        body = (
+            f"<h1>Authorize {app_name} to use @{html.escape(default)}?</h1>"
+            f"<p>{app_name} would like permission to access your account: "
+            f"{html.escape(params['scope'])}. If you do not trust it, do not authorize it.</p>"
+            f'<form method="post" action="/oauth/authorize">{fields}'
+            f'<label for="account">Sign in as</label> <select id="account" name="account">'
+            f"{options}</select> "
+            '<button type="submit" name="decision" value="approve">Authorize</button> '
+            '<button type="submit" name="decision" value="deny">Deny</button></form>'
+        )
+        return _page(200, "Authorization required", body)
+
+    def _grant(self, params: dict, username: str | None) -> _Reply:
+        accounts = list(self._accounts.values())
+        account = next((a for a in accounts if a["username"] == username), accounts[0])
+        code = secrets.token_urlsafe(32)
+        self._codes[code] = {**params, "account_id": account["id"], "at": time.monotonic()}
+        state = {"state": params["state"]} if params["state"] else {}
+        return _redirect(_with_params(params["redirect_uri"], {"code": code, **state}))
+
+    def _token(self, request: _Request) -> _Reply:
+        with self.lock:
+            app = self._client(request)
+            if app is None:
+                return _oauth_error(401, "invalid_client", INVALID_CLIENT)
+            if request.one("grant_type") != "authorization_code":
+                return _oauth_error(400, "unsupported_grant_type", "Only authorization_code.")
+            # Single use: the code is taken out before anything about it is checked.
+            code = self._codes.pop(request.one("code"), None)
+            if (
+                code is None
+                or time.monotonic() - code["at"] > CODE_SECONDS
+                or code["client_id"] != app["client_id"]
+                or code["redirect_uri"] != request.one("redirect_uri")
+                or not _pkce_ok(code["code_challenge"], request.one("code_verifier"))
+            ):
+                return _oauth_error(400, "invalid_grant", INVALID_GRANT)
+            return _json(
+                200, self._issue_token(code["account_id"], code["scope"], app["client_id"])
+            )
+
+    def _revoke_token(self, request: _Request) -> _Reply:
+        with self.lock:
+            app = self._client(request)
+            if app is None:
+                return _oauth_error(403, "unauthorized_client", INVALID_CLIENT)
+            token = self._tokens.get(request.one("token"))
+            if token and token["client_id"] == app["client_id"]:
+                token["revoked"] = True
+        return _json(200, {})
+
+    # --- Routes: API -------------------------------------------------------------------
+    def _verify_credentials(self, request: _Request) -> _Reply:
+        with self.lock:
+            account, error = self._authorize(
+                request, *self.profile.verify_scopes, exact=self.profile.verify_needs_exact
+            )
+            return error or _json(200, {**self._account_entity(account), "source": {"note": ""}})
+
+    def _instance(self, request: _Request) -> _Reply:
+        if not self.profile.instance_v2:
+            return self._not_found(request)
+        document = {"domain": self.domain, **self._instance_common()}
+        if self.profile.api_versions:
+            document["api_versions"] = self.profile.api_versions
+        return _json(200, document)
+
+    def _instance_v1(self, request: _Request) -> _Reply:
+        return _json(200, {"uri": self.domain, **self._instance_common()})
+
+    def _instance_common(self) -> dict:
+        profile = self.profile
+        document = {"title": self.title, "version": profile.instance_version}
+        if profile.software == "mastodon":
+            document["source_url"] = "https://github.com/mastodon/mastodon"
+        if profile.instance_configuration:
+            document["configuration"] = {
+                "statuses": {
+                    "max_characters": self.max_characters,
+                    "max_media_attachments": 4,
+                    "characters_reserved_per_url": profile.characters_reserved_per_url,
+                }
+            }
+        else:
+            document["max_toot_chars"] = self.max_characters
+        return document
+
+    def _nodeinfo_links(self, request: _Request) -> _Reply:
+        if self.profile.software is None:
+            return self._not_found(request)
+        # Servers write their public address here: https:// for Takahē even over http.
+        href = f"{self.public_url}/nodeinfo/2.0"
+        rel = "http://nodeinfo.diaspora.software/ns/schema/2.0"
+        return _json(200, {"links": [{"rel": rel, "href": href}]})
+
+    def _nodeinfo(self, request: _Request) -> _Reply:
+        if self.profile.software is None:
+            return self._not_found(request)
+        return _json(
+            200,
+            {
+                "version": "2.0",
+                "software": {"name": self.profile.software, "version": self.profile.version},
+                "protocols": ["activitypub"],
+                "usage": {"users": {"total": len(self._accounts)}},
+                "openRegistrations": False,
+            },
+        )
+
+    def _not_found(self, request: _Request) -> _Reply:
+        if request.path.startswith("/api/"):
+            return _error(404, "Record not found")
+        return _page(404, "Not found", "<h1>The page you are looking for isn't here.</h1>")
+
+    def _create_status(self, request: _Request) -> _Reply:
+        text, reply_to = request.one("status"), request.one("in_reply_to_id") or None
+        key = request.headers.get("Idempotency-Key", "")
+        visibility = request.one("visibility", "public")
+        with self.lock:
+            account, error = self._authorize(request, "write", "write:statuses")
+            if error:
+                return error
+            profile = self.profile
+            scope = account["id"] if profile.idempotency_per_account else ""
+            earlier = self._idempotency.get((scope, key)) if key and profile.idempotency else None
+            if earlier and time.monotonic() - earlier[1] < profile.idempotency_seconds:
+                return _json(200, self._status_entity(self._statuses[earlier[0]]))
+            if not text.strip():
+                return _error(422, "Validation failed: Text can't be blank")
+            length = countable_length(text, profile.counting)
+            if length > self.max_characters:
+                message = profile.too_long_message.format(limit=self.max_characters, length=length)
+                return _error(profile.too_long_status, message)
+            if visibility not in ("public", "unlisted", "private", "direct"):
+                return _error(422, "Validation failed: Visibility is not valid")
+            parent = self._statuses.get(reply_to) if reply_to else None
+            if reply_to and parent is None:
+                return _error(404, "Record not found")
+            record = {
+                "id": str(next(self._status_ids)),
+                "created_at": _now_iso(),
+                "account_id": account["id"],
+                "in_reply_to_id": reply_to,
+                "in_reply_to_account_id": parent["account_id"] if parent else None,
+                "visibility": visibility,
+                "language": request.one("language") or "en",
+                **{"sensitive": False, "spoiler_text": "", "reblog": None, "card": None},
+                **{"media_attachments": [], "edited_at": None, **dict.fromkeys(COUNTS, 0)},
+                **{"text": text, "key": key},
+            }
+            self._statuses[record["id"]] = record
+            account["statuses_count"] += 1
+            if parent:
+                parent["replies_count"] += 1
+            if key and profile.idempotency:
+                self._idempotency[(scope, key)] = (record["id"], time.monotonic())
+            return _json(200, self._status_entity(record))
+
+    def _status(self, request: _Request, status_id: str) -> _Reply:
+        with self.lock:
+            _, error = self._authorize(request, "read", "read:statuses", required=False)
+            record = self._statuses.get(status_id)
+            if error or record is None:
+                return error or _error(404, "Record not found")
+            return _json(200, self._status_entity(record))
+
+    def _statuses_batch(self, request: _Request) -> _Reply:
+        if self.profile.batch_refusal is not None:
+            status, body, content_type = self.profile.batch_refusal
+            return _Reply(status, body.encode(), {"Content-Type": content_type})
+        ids = [i for name in self.profile.batch_params for i in request.many(name)]
+        if len(ids) > self.profile.batch_max:
+            return _error(422, f"Too many ids: at most {self.profile.batch_max}")
+        with self.lock:
+            _, error = self._authorize(request, "read", "read:statuses", required=False)
+            found = [self._statuses[i] for i in dict.fromkeys(ids) if i in self._statuses]
+            return error or _json(200, [self._status_entity(record) for record in found])
+
+    def _public_page(self, request: _Request, username: str, status_id: str | None) -> _Reply:
+        """What a reader sees following a post's link: the account's posts, or one post."""
+        with self.lock:
+            account = next((a for a in self._accounts.values() if a["username"] == username), None)
+            if account is None:
+                return _page(404, "Not found", "<h1>No such account.</h1>")
+            records = [
+                copy.deepcopy(r)
+                for r in reversed(self._statuses.values())
+                if r["account_id"] == account["id"] and (not status_id or r["id"] == status_id)
+            ]
+        if status_id and not records:
+            return _page(404, "Not found", "<h1>No such post.</h1>")
+        return _page(200, f"@{username}", _public_page_body(username, records, self.url))
+
+    def _account_statuses(self, request: _Request, account_id: str) -> _Reply:
+        limit = request.one("limit", "20")
+        limit = max(1, min(40, int(limit))) if limit.isdigit() else 20
+        with self.lock:
+            _, error = self._authorize(request, "read", "read:statuses", required=False)
+            if error or account_id not in self._accounts:
+                return error or _error(404, "Record not found")
+            mine = [r for r in reversed(self._statuses.values()) if r["account_id"] == account_id]
+            max_id = request.one("max_id")
+            if max_id.isdigit():
+                mine = [r for r in mine if int(r["id"]) < int(max_id)]
+            page = mine[:limit]
+            headers = {}
+            if len(mine) > limit:
+                # Mastodon's paging: the next (older) page by max_id, on the public address.
+                following = _with_params(
+                    f"{self.public_url}{request.path}", {"limit": limit, "max_id": page[-1]["id"]}
+                )
+                headers["Link"] = f'<{following}>; rel="next"'
+            return _json(200, [self._status_entity(record) for record in page], **headers)
+
+
+def _public_page_body(username: str, records: list[dict], base_url: str) -> str:
+    items = "".join(
+        f'<article id="{r["id"]}"><time>{r["created_at"]}</time>'
+        f"{render_content(r['text'], base_url)}</article>"
+        for r in records
+    )
+    return f"<h1>@{html.escape(username)}</h1>{items or '<p>No posts yet.</p>'}"
+
+
+def _pkce_ok(challenge: str, verifier: str) -> bool:
+    """RFC 7636 S256: the verifier must hash to the challenge sent with the authorize request."""
+    if not challenge:
+        return True
+    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    return bool(verifier) and secrets.compare_digest(digest.decode().rstrip("="), challenge)
