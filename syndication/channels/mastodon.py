@@ -377,7 +377,7 @@ class MastodonAdapter(ChannelAdapter):
 
     @property
     def host(self) -> str:
-        return _host(self.account.instance_url)
+        return _host(self.account.instance_url) if self.account is not None else "The server"
 
     def auth_headers(self) -> dict:
         token = (self.account.tokens or {}).get("access_token")
