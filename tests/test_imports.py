@@ -189,7 +189,7 @@ def test_story_templates_and_strings_name_nothing_of_syndication():
     assert {"syndication", "newsletter", "engagement"} <= namespaces
     names = "|".join(map(re.escape, sorted(namespaces)))
     url = re.compile(r"\{%\s*url\s+['\"](?:" + names + r"):")
-    template = re.compile(r"\{%\s*(?:include|extends)\s+['\"]syndication/")
+    template = re.compile(r"\{%\s*(?:include|extends)\s+['\"](?:syndication|engagement|newsletter)/")
     load = re.compile(r"\{%\s*load\s+([^%]*?)\s*%\}")
     problems = []
     for path in sorted((ROOT / "templates" / "stories").rglob("*.html")):

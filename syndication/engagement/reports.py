@@ -1,6 +1,6 @@
 """What the engagement screens show, shaped from the database in a constant number of queries.
 
-The admin views (``engagement.admin``) only render what these functions return. Every
+The admin views (``engagement.views``) only render what these functions return. Every
 count is summed in the database (``metrics.load_inputs``, grouped queries here); Python
 only merges and orders the already-aggregated rows, one per story or group.
 """

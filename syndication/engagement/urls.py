@@ -2,11 +2,11 @@
 
 from django.urls import path
 
-from . import views
+from .views import reader
 
 app_name = "engagement"
 
 urlpatterns = [
-    path("e/", views.collect, name="collect"),
-    path("e/share/", views.share, name="share"),
+    path("e/", reader.collect, name="collect"),
+    path("e/share/", reader.share, name="share"),
 ]

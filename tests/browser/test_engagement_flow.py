@@ -1,6 +1,6 @@
 """A reader in a real Chromium, from a Mastodon post to the rollups: the page view,
 an engaged read, the end of the story, a share, a feeling and the next story, all
-sent by static/syndication/js/engage.js to the collector and counted by the flush.
+sent by static/engagement/js/engage.js to the collector and counted by the flush.
 
 The collector runs in either of its modes: embedded (events written straight into
 the rollups) and with a Redis stream that the flush task empties. An engaged read

@@ -20,7 +20,7 @@ from tests.factories import AudienceInterestFactory, link
 
 pytestmark = pytest.mark.django_db
 
-SCRIPT = Path(settings.BASE_DIR) / "static" / "syndication" / "js" / "engage.js"
+SCRIPT = Path(settings.BASE_DIR) / "static" / "engagement" / "js" / "engage.js"
 #: The issue's "under 3 KB": what a reader downloads once the comments and indentation
 #: are gone, compressed the way whitenoise serves it (CompressedManifestStaticFilesStorage
 #: stores .gz and .br copies). Names are not shortened, so the uncompressed text has
@@ -71,7 +71,7 @@ def test_a_story_page_carries_the_tracker_and_what_it_needs(client, make_story):
     # Hidden until the script has checked the reader may be counted.
     assert section.has_attr("hidden")
     [script] = tracker_scripts(html)
-    assert script["src"] == "/static/syndication/js/engage.js"
+    assert script["src"] == "/static/engagement/js/engage.js"
     assert script.has_attr("defer")
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 import pytest
 
 from syndication import states
-from syndication.engagement.admin import VIEW_PERMISSION
+from syndication.engagement.permissions import VIEW_PERMISSION
 from syndication.engagement.models import ChannelMetricSnapshot, EngagementRollup
 from tests.factories import AudienceInterestFactory, ChannelAccountFactory, SyndicationPostFactory
 from tests.syndication.conftest import make_user
@@ -368,7 +368,7 @@ def test_the_dashboard_panel_orders_by_quality_not_views(
 def test_the_dashboard_panel_takes_a_constant_number_of_queries(
     rf, social_manager, make_story, django_assert_max_num_queries
 ):
-    from syndication.engagement.admin import EngagedStoriesPanel
+    from syndication.engagement.components import EngagedStoriesPanel
 
     request = rf.get("/admin/")
     request.user = social_manager

@@ -44,7 +44,7 @@ def _url(name: str, fallback: str) -> str:
         return fallback
 
 
-@register.inclusion_tag("syndication/includes/engage.html", takes_context=True)
+@register.inclusion_tag("engagement/includes/engage.html", takes_context=True)
 def engagement(context, page):
     """Share buttons, the feelings widget and the tracker's ``<script>`` for ``page``.
 

@@ -18,8 +18,8 @@ from django.views.decorators.http import require_POST
 from cms import ratelimit
 from stories.models import StoryPage
 
-from . import buffer, events, privacy
-from .models import ShareToken
+from .. import buffer, events, privacy
+from ..models import ShareToken
 
 TOKEN_BYTES = 12  # 16 URL-safe characters
 
