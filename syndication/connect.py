@@ -306,15 +306,18 @@ def _host(url: str) -> str:
 
 
 # --- Bluesky, LinkedIn and X ----------------------------------------------------------
-def bluesky_connect(handle: str, app_password: str, service_url: str, user=None) -> ChannelAccount:
-    """Connect with an app password (Bluesky's OAuth needs DPoP: see docs/syndication.md)."""
+def bluesky_connect(
+    handle: str, app_password: str, service_url: str = "", user=None
+) -> ChannelAccount:
+    """Connect with an app password (Bluesky's OAuth needs DPoP: see docs/syndication.md).
+
+    The account's server is found from its handle unless ``service_url`` names one.
+    """
     from .channels import bluesky
     from .tokens import expires_at
 
     try:
-        profile, tokens = bluesky.connect(
-            handle, app_password, service_url or bluesky.DEFAULT_SERVICE
-        )
+        profile, tokens, service = bluesky.connect(handle, app_password, service_url)
     except NotAChannel as exc:
         raise ConnectError(exc.message) from exc
     except AuthExpired as exc:
@@ -325,9 +328,15 @@ def bluesky_connect(handle: str, app_password: str, service_url: str, user=None)
         ) from exc
     except ChannelError as exc:
         raise ConnectError(_failure(exc, "Could not connect to Bluesky")) from exc
+    # A DID is the account wherever it lives: one that moved to another server (or was
+    # saved before addresses were normalised) is the same row, keeping its posts.
+    same = ChannelAccount.objects.filter(network=Network.BLUESKY, remote_id=profile.remote_id)
+    moved = same.order_by("pk").first()
+    if moved is not None and not same.filter(instance_url=service).exists():
+        same.filter(pk=moved.pk).update(instance_url=service)
     return save_account(
         network=Network.BLUESKY,
-        instance_url=(service_url or bluesky.DEFAULT_SERVICE).rstrip("/"),
+        instance_url=service,
         profile=profile,
         tokens=tokens,
         scopes="app password",

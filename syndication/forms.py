@@ -37,7 +37,8 @@ class BlueskyConnectForm(forms.Form):
     handle = forms.CharField(
         label="Bluesky handle",
         max_length=255,
-        help_text="For example storyloom.bsky.social (without the @).",
+        help_text="For example storyloom.bsky.social (without the @). Storyloom finds the "
+        "account's server from it.",
     )
     app_password = forms.CharField(
         label="App password",
@@ -47,11 +48,14 @@ class BlueskyConnectForm(forms.Form):
         help_text="Create one in Bluesky under Settings → Privacy and security → App "
         "passwords. Storyloom never sees the account's real password.",
     )
-    service_url = forms.URLField(
-        label="Server",
-        assume_scheme="https",
-        initial="https://bsky.social",
-        help_text="Leave as it is unless the account lives on its own server (PDS).",
+    # A plain field: the address rules (scheme added, no path) are the adapter's, the same
+    # for this form and for manage.py connect_channel.
+    service_url = forms.CharField(
+        label="Server (optional)",
+        max_length=255,
+        required=False,
+        help_text="Leave empty: the server is found from the handle. Fill in only for a "
+        "server (PDS) whose handles cannot be looked up, like https://pds.example.",
     )
 
     def clean_handle(self):

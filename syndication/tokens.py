@@ -8,6 +8,7 @@ or 5xx during refresh is only a transient error.
 """
 
 import datetime
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -31,13 +32,34 @@ def needs_refresh(account, now=None) -> bool:
 
 
 def ensure_fresh(account: ChannelAccount, adapter, now=None) -> bool:
-    """Refresh ``account``'s tokens if they expire soon; True when a refresh happened."""
-    if not adapter.refreshes_tokens or not needs_refresh(account, now):
+    """Refresh ``account``'s tokens if they expire soon; True when a refresh happened.
+
+    Also gives ``adapter`` the way to renew the session at once (``renew``) for when the
+    network calls the tokens expired before their stated expiry.
+    """
+    if not adapter.refreshes_tokens:
         return False
+    adapter.renew_session = partial(renew, account, adapter)
+    if not needs_refresh(account, now):
+        return False
+    return _refresh(account, adapter, lambda locked: needs_refresh(locked, now))
+
+
+def renew(account: ChannelAccount, adapter) -> bool:
+    """Refresh now: the network refused ``account``'s tokens as expired.
+
+    Under the lock, tokens that differ from the ones this worker used were refreshed by
+    another worker meanwhile: those are taken instead of refreshing again.
+    """
+    used = account.encrypted_tokens
+    return _refresh(account, adapter, lambda locked: locked.encrypted_tokens == used)
+
+
+def _refresh(account: ChannelAccount, adapter, still_due) -> bool:
     refused = None
     with transaction.atomic():
         locked = ChannelAccount.objects.select_for_update().get(pk=account.pk)
-        if not needs_refresh(locked, now):
+        if not still_due(locked):
             # Another worker refreshed while we waited for the lock: use its tokens.
             _copy_tokens(locked, account)
             return False
@@ -80,7 +102,7 @@ def refresh_expiring(within=datetime.timedelta(hours=6), now=None) -> dict[str, 
     )
     for account in due:
         adapter = adapter_for(account, timeout=settings.SYNDICATION_HTTP_TIMEOUT)
-        if not adapter.refreshes_tokens:
+        if not adapter.refreshes_tokens or not adapter.refreshes_ahead:
             continue
         # Ask as if the token were about to lapse: ensure_fresh's own test uses the skew.
         try:

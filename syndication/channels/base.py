@@ -13,6 +13,7 @@ import datetime
 import email.utils
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -153,6 +154,14 @@ class ChannelAdapter:
     honours_idempotency_key: ClassVar[bool] = False
     #: Tokens expire and can be refreshed (OAuth2 with a refresh token, Bluesky sessions).
     refreshes_tokens: ClassVar[bool] = False
+    #: The beat sweep refreshes these tokens ahead of expiry. False where sessions are
+    #: short and refreshed when used (Bluesky's last two hours: ahead of time would be
+    #: every sweep).
+    refreshes_ahead: ClassVar[bool] = True
+    #: Renews the session now (stores the new tokens, raises AuthExpired when refused):
+    #: given by ``tokens.ensure_fresh`` for an adapter whose network may call a session
+    #: expired before its stated expiry. None when no one gave it.
+    renew_session: Callable[[], None] | None = None
     default_limit: ClassVar[int]
     max_media: ClassVar[int] = 4
     #: What ``validate`` says about a post with no text, in the network's words.

@@ -19,9 +19,20 @@ adapter reads the record at that rkey and, when it is there, returns it as publi
 valid TID, which is why the key is a TID and not the idempotency key's hex.
 
 What we send. Links are not clickable unless declared as rich-text facets with UTF-8
-*byte* offsets; hashtags get tag facets the same way. Link cards are not made by the
-server: we attach ``app.bsky.embed.external`` with the story's title and intro (without
-a thumbnail, which would need an image upload). Text is limited to 300 graphemes.
+*byte* offsets; hashtags get tag facets the same way. As Bluesky's own app does, a link
+is shown short (host and the start of the path, ``stories.example/stories/the-f...``)
+and the facet carries the whole address with its UTM tags, so the 300-grapheme limit is
+spent on words, and every length we report is the length of the text as shown. Link
+cards are not made by the server: we attach ``app.bsky.embed.external`` with the story's
+title and intro (without a thumbnail, which would need an image upload).
+
+Where the account lives: one address form everywhere (``scheme://host[:port]``, see
+``bluesky_identity.normalise_service_url``), found from the handle when connecting.
+
+Refreshing. An access JWT lasts about two hours. It is refreshed when it is used and
+about to expire (``tokens.ensure_fresh``), or when the PDS calls it expired before
+then (``ExpiredToken``): the call is then made once more with the new session. The
+beat sweep does not refresh Bluesky sessions ahead of time (``refreshes_ahead``).
 """
 
 from __future__ import annotations
@@ -36,7 +47,9 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from . import bluesky_identity
 from .base import (
+    DETAIL_LENGTH,
     AuthExpired,
     ChannelAdapter,
     ChannelError,
@@ -51,7 +64,7 @@ from .base import (
 )
 from .text import byte_range, find_hashtags, find_urls, grapheme_count
 
-DEFAULT_SERVICE = "https://bsky.social"
+DEFAULT_SERVICE = bluesky_identity.DEFAULT_SERVICE
 POST_COLLECTION = "app.bsky.feed.post"
 #: ``app.bsky.feed.getPosts`` takes at most 25 URIs per call.
 GET_POSTS_LIMIT = 25
@@ -80,15 +93,16 @@ class BlueskyAdapter(ChannelAdapter):
     label = "Bluesky"
     honours_idempotency_key = False
     refreshes_tokens = True
+    refreshes_ahead = False
     default_limit = 300
     empty_message = "Write something: a Bluesky post cannot be empty."
 
     # --- Checking ----------------------------------------------------------------------
     def text_length(self, text: str) -> int:
-        return grapheme_count(text)
+        return grapheme_count(shorten_links(text)[0])
 
     def text_errors(self, text: str) -> list[str]:
-        if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
+        if len(shorten_links(text)[0].encode("utf-8")) > MAX_TEXT_BYTES:
             return [f"Bluesky posts can be at most {MAX_TEXT_BYTES} bytes long."]
         return []
 
@@ -116,13 +130,14 @@ class BlueskyAdapter(ChannelAdapter):
 
     def build_record(self, request: PublishRequest, now: datetime.datetime | None = None):
         now = now or datetime.datetime.now(datetime.UTC)
+        text, facets = shorten_links(request.text)
         record = {
             "$type": POST_COLLECTION,
-            "text": request.text,
+            "text": text,
             "createdAt": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "langs": [_language()],
         }
-        facets = link_facets(request.text) + tag_facets(request.text)
+        facets += tag_facets(text)
         if facets:
             record["facets"] = sorted(facets, key=lambda facet: facet["index"]["byteStart"])
         if request.link:
@@ -248,11 +263,23 @@ class BlueskyAdapter(ChannelAdapter):
         """Call ``nsid`` on the account's PDS with the session's access token.
 
         ``token`` overrides the bearer token (the refresh JWT for refreshSession, "" for
-        no authorisation at all).
+        no authorisation at all). When the PDS calls the session expired, the session is
+        renewed (``renew_session``, given by ``tokens.ensure_fresh``) and the call made
+        once more: an expired token is refused before anything is written, so a create
+        is safe to repeat.
         """
+        if token is not None or self.renew_session is None:
+            return self._call(method, nsid, token=token, creates=creates, **kwargs)
+        try:
+            return self._call(method, nsid, creates=creates, **dict(kwargs))
+        except SessionExpired:
+            self.renew_session()
+        return self._call(method, nsid, creates=creates, **kwargs)
+
+    def _call(self, method, nsid, *, token=None, creates=False, **kwargs) -> dict:
         if token is None:
             token = self.account.tokens.get("access_jwt", "")
-        headers = kwargs.pop("headers", {})
+        headers = dict(kwargs.pop("headers", {}))
         if token:
             headers["Authorization"] = f"Bearer {token}"
         url = f"{self._service()}/xrpc/{nsid}"
@@ -300,8 +327,50 @@ class BlueskyAdapter(ChannelAdapter):
                 )
         return super().check(response, creates=creates)
 
+    def error_detail(self, response) -> str:
+        """The PDS's own words: ``InvalidRequest: grapheme too big (maximum 300, got
+        301)``, the XRPC error name and its message, shortened."""
+        try:
+            data = response.json()
+        except ValueError:
+            return ""
+        if not isinstance(data, dict):
+            return ""
+        name = data.get("error") if isinstance(data.get("error"), str) else ""
+        message = data.get("message") if isinstance(data.get("message"), str) else ""
+        detail = f"{name}: {message}" if name and message and name != message else name or message
+        return " ".join(detail.split())[:DETAIL_LENGTH]
+
+    def describe_server(self) -> dict:
+        """``com.atproto.server.describeServer``: what every PDS answers, signed in or
+        not. Anything else is not a PDS, and is never sent an app password."""
+        service = self._service()
+        try:
+            data = self._xrpc("GET", "com.atproto.server.describeServer", token="")
+        except (Rejected, NotSent, AuthExpired) as error:
+            if isinstance(error, NotSent) and error.status is None:
+                raise  # never answered: the address is unreachable, not wrong
+            raise NotAChannel(
+                f"{service} does not answer like a Bluesky server (PDS); "
+                f"it answered HTTP {error.status}.",
+                status=error.status,
+                body=error.body,
+            ) from error
+        domains = data.get("availableUserDomains") if isinstance(data, dict) else None
+        did = data.get("did") if isinstance(data, dict) else None
+        if not isinstance(domains, list) or not (isinstance(did, str) and did.startswith("did:")):
+            raise NotAChannel(f"{service} does not answer like a Bluesky server (PDS).")
+        return data
+
     def _service(self) -> str:
-        return (self.account.instance_url or DEFAULT_SERVICE).rstrip("/")
+        try:
+            # Not strict: accounts saved before addresses were normalised keep working.
+            return bluesky_identity.normalise_service_url(self.account.instance_url, strict=False)
+        except NotAChannel as error:
+            raise AuthExpired(
+                f"The account's server address ({self.account.instance_url}) is not valid; "
+                "reconnect the account."
+            ) from error
 
     def _did(self) -> str:
         return self.account.tokens.get("did") or self.account.remote_id
@@ -309,22 +378,34 @@ class BlueskyAdapter(ChannelAdapter):
 
 # --- Connecting --------------------------------------------------------------------------
 def connect(
-    handle: str, app_password: str, service_url: str = DEFAULT_SERVICE, session=None
-) -> tuple[Profile, dict]:
-    """Sign in with an app password; return who the account is and its session tokens."""
-    service_url = _service_url(service_url)
-    handle = handle.strip().lstrip("@").lower()
+    handle: str, app_password: str, service_url: str = "", session=None
+) -> tuple[Profile, dict, str]:
+    """Sign in with an app password: who the account is, its session tokens, and the
+    address of its PDS (normalised).
+
+    With no ``service_url`` the PDS is found from the handle (``bluesky_identity``), and
+    the session must be the account the handle resolved to. A given server must answer
+    ``describeServer`` like a PDS before it is sent the password.
+    """
+    identity = None
+    if service_url and service_url.strip():
+        service_url = bluesky_identity.normalise_service_url(service_url)
+        identifier = bluesky_identity.normalise_handle(handle)
+    else:
+        identity = bluesky_identity.resolve(handle, session=session)
+        service_url, identifier = identity.service_url, identity.did
     account = SimpleNamespace(
         network="bluesky",
         instance_url=service_url,
         remote_id="",
-        handle=handle,
+        handle=identity.handle if identity else identifier,
         max_characters=None,
         tokens={},
     )
     adapter = BlueskyAdapter(account, session=session)
+    adapter.describe_server()
     try:
-        tokens = adapter.create_session(handle, app_password.strip())
+        tokens = adapter.create_session(identifier, app_password.strip())
     except (Rejected, NotSent) as error:
         # A web server that is not a PDS answers 404, or a page that is not JSON.
         not_json = isinstance(error, NotSent) and error.status and error.status < 400
@@ -335,9 +416,14 @@ def connect(
                 body=error.body,
             ) from error
         raise
+    if identity is not None and tokens["did"] != identity.did:
+        raise NotAChannel(
+            f"{service_url} signed in {tokens['did']}, not {identity.handle} ({identity.did}); "
+            "nothing was connected."
+        )
     account.tokens = tokens
     account.remote_id = tokens["did"]
-    handle = tokens.get("handle") or handle
+    handle = tokens.get("handle") or account.handle
     try:
         profile = adapter._xrpc("GET", "app.bsky.actor.getProfile", params={"actor": tokens["did"]})
     except ChannelError:
@@ -352,6 +438,7 @@ def connect(
             max_characters=None,
         ),
         tokens,
+        service_url,
     )
 
 
@@ -398,17 +485,34 @@ def record_key(idempotency_key: str) -> str:
     return "".join(reversed(chars))
 
 
-def link_facets(text: str) -> list[dict]:
-    facets = []
+def shorten_links(text: str) -> tuple[str, list[dict]]:
+    """``text`` with every link shown short, and the link facets of that text.
+
+    Each facet spans the short form and points at the whole address (UTM tags and all).
+    """
+    shown, facets, position = "", [], 0
     for start, end, url in find_urls(text):
-        byte_start, byte_end = byte_range(text, start, end)
+        shown += text[position:start]
+        byte_start = len(shown.encode("utf-8"))
+        shown += short_link(url)
         facets.append(
             {
-                "index": {"byteStart": byte_start, "byteEnd": byte_end},
+                "index": {"byteStart": byte_start, "byteEnd": len(shown.encode("utf-8"))},
                 "features": [{"$type": "app.bsky.richtext.facet#link", "uri": url}],
             }
         )
-    return facets
+        position = end
+    return shown + text[position:], facets
+
+
+def short_link(url: str) -> str:
+    """How Bluesky's app shows a link (social-app ``toShortUrl``): host and path, a path
+    past 15 characters cut to 13 and ``...``. The query (our UTM tags) is not shown."""
+    parts = urlsplit(url)
+    path = "" if parts.path == "/" else parts.path
+    if len(path) > 15:
+        path = path[:13] + "..."
+    return parts.netloc + path
 
 
 def tag_facets(text: str) -> list[dict]:
@@ -429,18 +533,6 @@ def _split_at_uri(uri: str) -> tuple[str, str, str]:
     if len(parts) != 3 or not all(parts):
         raise Rejected(f"{uri!r} is not the address of a Bluesky post.")
     return parts[0], parts[1], parts[2]
-
-
-def _service_url(url: str) -> str:
-    url = (url or DEFAULT_SERVICE).strip().rstrip("/")
-    if "://" not in url:
-        url = f"https://{url}"
-    parts = urlsplit(url)
-    allow_http = getattr(settings, "SYNDICATION_ALLOW_HTTP_INSTANCES", False)
-    allowed = {"https", "http"} if allow_http else {"https"}
-    if parts.scheme not in allowed or not parts.netloc:
-        raise NotAChannel(f"{url} is not an https address of a Bluesky server.")
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _language() -> str:

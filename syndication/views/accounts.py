@@ -39,12 +39,15 @@ class ChannelAccountIndexView(IndexView):
             self._get_title_column("handle"),
             Column("network", label="Network", accessor="get_network_display"),
             Column("instance_host", label="Server"),
+            Column("software", label="Software", accessor=self.software_text),
             StatusTagColumn(
                 "status",
                 label="Status",
                 accessor=self.status_text,
                 sort_key="status",
-                primary=lambda account: account.status != ChannelAccount.Status.ACTIVE,
+                primary=lambda account: (
+                    account.status != ChannelAccount.Status.ACTIVE or bool(account.metrics_error)
+                ),
             ),
             LocalTimeColumn(
                 "token_expires_at",
@@ -59,10 +62,31 @@ class ChannelAccountIndexView(IndexView):
         label = account.get_status_display()
         if account.status != ChannelAccount.Status.ACTIVE and account.status_reason:
             return f"{label}: {Truncator(account.status_reason).chars(90)}"
+        if account.metrics_error:
+            # Publishing works, reading metrics does not: say so where people look.
+            return f"{label}; metrics not read: {Truncator(account.metrics_error).chars(90)}"
         return label
+
+    @staticmethod
+    def software_text(account):
+        """What the account's server runs, as detected (Mastodon-API servers)."""
+        server = account.server if account.network == Network.MASTODON else None
+        return server.label if server else ""
 
     def get_list_more_buttons(self, instance):
         return [
+            *(
+                [
+                    MenuItem(
+                        "Server and metrics",
+                        url=reverse("syndication_accounts:server", args=[instance.pk]),
+                        icon_name="info-circle",
+                        priority=5,
+                    )
+                ]
+                if instance.network == Network.MASTODON
+                else []
+            ),
             MenuItem(
                 "Reconnect",
                 url=reverse("syndication_accounts:reconnect", args=[instance.pk]),
@@ -107,6 +131,46 @@ class AccountActionView(WagtailAdminTemplateMixin, TemplateView):
         return super().get_context_data(account=self.account, **kwargs)
 
 
+class AccountServerView(AccountActionView):
+    """What Storyloom detected about a Mastodon-API account's server, what it learned
+    since (a refused batch read, refused scopes) and how the last metrics read went."""
+
+    page_title = "Server and metrics"
+    template_name = "syndication/admin/account_server.html"
+
+    def get_context_data(self, **kwargs):
+        server = self.account.server
+        rows = []
+        if server is not None:
+            rows = [
+                ("Software", server.label),
+                ("Known as", server.family),
+                ("Scopes asked for", server.scopes),
+                ("Granular scopes", _yes_no(server.granular_scopes)),
+                (
+                    "Idempotency-Key honoured",
+                    f"yes, for {server.idempotency_seconds // 3600} h"
+                    if server.honours_idempotency_key
+                    else "no: a lost post is resent only after a read-back has missed it",
+                ),
+                (
+                    "Batch status reads",
+                    f"yes, {server.batch_size} at a time" if server.batch_reads else "no",
+                ),
+                ("Length counted as", server.counting),
+                ("Post length limit", str(server.max_characters)),
+                (
+                    "A dead token answers",
+                    ", ".join(f"HTTP {code}" for code in server.token_invalid_statuses),
+                ),
+            ]
+        return super().get_context_data(server=server, rows=rows, **kwargs)
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
 class DisconnectView(AccountActionView):
     page_title = "Disconnect"
     template_name = "syndication/admin/disconnect.html"
@@ -141,12 +205,8 @@ class ReconnectView(AccountActionView):
         if self.account.network == Network.BLUESKY:
             context.setdefault(
                 "bluesky_form",
-                BlueskyConnectForm(
-                    initial={
-                        "handle": self.account.handle.lstrip("@"),
-                        "service_url": self.account.instance_url or "https://bsky.social",
-                    }
-                ),
+                # The server is looked up from the handle again: it may have moved.
+                BlueskyConnectForm(initial={"handle": self.account.handle.lstrip("@")}),
             )
         return context
 

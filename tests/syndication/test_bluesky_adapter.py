@@ -195,15 +195,17 @@ def test_publish_writes_the_record_with_byte_offset_facets_and_a_card(api, adapt
     assert body["rkey"] == rkey
     record = body["record"]
     assert record["$type"] == "app.bsky.feed.post"
-    assert record["text"] == text
+    # The link is shown short, as Bluesky's app shows links; the facet holds all of it.
+    shown = text.replace(url, "stories.example/fox/")
+    assert record["text"] == shown
     assert record["langs"] == ["en-GB"]
     assert record["createdAt"].endswith("Z")
-    encoded = text.encode("utf-8")
+    encoded = shown.encode("utf-8")
     link, tag = record["facets"]
     start, end = link["index"]["byteStart"], link["index"]["byteEnd"]
     # Checked against the bytes themselves, not against character positions.
-    assert encoded[start:end] == url.encode("utf-8")
-    assert start == encoded.index(url.encode("utf-8")) != text.index(url)
+    assert encoded[start:end] == b"stories.example/fox/"
+    assert start == encoded.index(b"stories.example") != shown.index("stories.example")
     assert link["features"] == [{"$type": "app.bsky.richtext.facet#link", "uri": url}]
     assert encoded[tag["index"]["byteStart"] : tag["index"]["byteEnd"]] == b"#Foxes"
     assert tag["features"] == [{"$type": "app.bsky.richtext.facet#tag", "tag": "Foxes"}]
@@ -223,9 +225,12 @@ def test_every_url_gets_a_facet(api, adapter):
     api.post(f"{XRPC}/com.atproto.repo.createRecord", json=created("3k"))
     adapter.publish(make_request(text, link=""))
     record = sent_json(api.calls[0])["record"]
-    encoded = text.encode("utf-8")
+    assert record["text"] == "Ünï a.example/1 and 🦊 b.example/2"
+    encoded = record["text"].encode("utf-8")
     spans = [encoded[f["index"]["byteStart"] : f["index"]["byteEnd"]] for f in record["facets"]]
-    assert spans == [b"https://a.example/1", b"https://b.example/2"]
+    assert spans == [b"a.example/1", b"b.example/2"]
+    uris = [f["features"][0]["uri"] for f in record["facets"]]
+    assert uris == ["https://a.example/1", "https://b.example/2"]
     assert "embed" not in record
 
 
@@ -544,20 +549,31 @@ def test_jwt_expiry_reads_the_exp_claim():
 
 
 # --- connecting --------------------------------------------------------------------------
+def describes_a_pds(api):
+    api.get(
+        f"{XRPC}/com.atproto.server.describeServer",
+        json={"did": "did:web:pds.example", "availableUserDomains": [".pds.example"]},
+    )
+
+
 def test_connect_opens_a_session_and_reads_the_profile(api):
+    describes_a_pds(api)
     login = api.post(f"{XRPC}/com.atproto.server.createSession", json=session_answer())
     api.get(
         f"{XRPC}/app.bsky.actor.getProfile",
         json={"did": DID, "handle": HANDLE, "displayName": "Storyloom Stories"},
     )
 
-    profile, tokens = connect("@Storyloom.bsky.social", "abcd-efgh-ijkl-mnop", PDS)
+    profile, tokens, service = connect("@Storyloom.bsky.social", "abcd-efgh-ijkl-mnop", PDS)
 
+    assert service == PDS
+    # Nothing is sent with the describeServer check, that the server is a PDS.
+    assert "Authorization" not in api.calls[0].request.headers
     assert sent_json(login.calls[0]) == {
         "identifier": "storyloom.bsky.social",
         "password": "abcd-efgh-ijkl-mnop",
     }
-    assert api.calls[1].request.headers["Authorization"] == f"Bearer {tokens['access_jwt']}"
+    assert api.calls[2].request.headers["Authorization"] == f"Bearer {tokens['access_jwt']}"
     assert profile.remote_id == DID
     assert profile.handle == HANDLE
     assert profile.display_name == "Storyloom Stories"
@@ -568,6 +584,7 @@ def test_connect_opens_a_session_and_reads_the_profile(api):
 
 
 def test_connect_with_a_wrong_password_says_so(api):
+    describes_a_pds(api)
     api.post(
         f"{XRPC}/com.atproto.server.createSession",
         status=401,
@@ -581,10 +598,22 @@ def test_connect_with_a_wrong_password_says_so(api):
     assert "app password" in caught.value.message
 
 
-def test_connect_to_something_that_is_not_a_pds(api):
-    api.post(f"{XRPC}/com.atproto.server.createSession", status=404, body="<html>Not Found")
-    with pytest.raises(NotAChannel):
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": 404, "body": "<html>Not Found"},
+        {"status": 200, "body": "<html>Welcome"},
+        {"status": 200, "json": {"did": "did:web:x"}},  # no availableUserDomains
+        {"status": 200, "json": ["did:web:x"]},
+    ],
+)
+def test_connect_to_something_that_is_not_a_pds(api, answer):
+    api.get(f"{XRPC}/com.atproto.server.describeServer", **answer)
+    login = api.post(f"{XRPC}/com.atproto.server.createSession", json=session_answer())
+    with pytest.raises(NotAChannel, match="does not answer like a Bluesky server"):
         connect(HANDLE, "abcd-efgh-ijkl-mnop", PDS)
+    # The app password never went to it.
+    assert not login.calls
 
 
 def test_connect_refuses_plain_http_unless_allowed(settings):

@@ -10,13 +10,21 @@ import responses
 
 from syndication import connect
 from syndication.models import ChannelAccount, Network
-from tests.syndication.test_bluesky_adapter import DID, HANDLE, PDS, XRPC, session_answer
+from tests.syndication.test_bluesky_adapter import (
+    DID,
+    HANDLE,
+    PDS,
+    XRPC,
+    describes_a_pds,
+    session_answer,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 @responses.activate
 def test_bluesky_connects_with_an_app_password_and_keeps_the_session():
+    describes_a_pds(responses)
     responses.post(f"{XRPC}/com.atproto.server.createSession", json=session_answer())
     responses.get(
         f"{XRPC}/app.bsky.actor.getProfile",
@@ -32,6 +40,7 @@ def test_bluesky_connects_with_an_app_password_and_keeps_the_session():
 
 @responses.activate
 def test_a_wrong_bluesky_password_is_a_clear_error_and_saves_nothing():
+    describes_a_pds(responses)
     responses.post(
         f"{XRPC}/com.atproto.server.createSession",
         status=401,
@@ -44,6 +53,7 @@ def test_a_wrong_bluesky_password_is_a_clear_error_and_saves_nothing():
 
 @responses.activate
 def test_the_command_connects_bluesky_from_a_password_file(tmp_path):
+    describes_a_pds(responses)
     responses.post(f"{XRPC}/com.atproto.server.createSession", json=session_answer())
     responses.get(f"{XRPC}/app.bsky.actor.getProfile", json={"did": DID, "handle": HANDLE})
     secret = tmp_path / "password"

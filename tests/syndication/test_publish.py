@@ -363,22 +363,20 @@ def test_a_refused_refresh_marks_the_account_for_reconnecting(account):
 
 @pytest.mark.django_db
 def test_tokens_ending_within_hours_are_refreshed_ahead_of_time(monkeypatch):
-    from syndication.channels import bluesky
+    from syndication.channels import linkedin
 
     account = ChannelAccount(
-        network=Network.BLUESKY,
-        instance_url="https://pds.example",
-        remote_id="did:plc:abc",
-        handle="brand.bsky.social",
+        network=Network.LINKEDIN,
+        remote_id="urn:li:person:abc",
+        handle="Brand",
         token_expires_at=timezone.now() + datetime.timedelta(hours=2),
     )
-    account.set_tokens({"access_jwt": "old", "refresh_jwt": "r1"})
+    account.set_tokens({"access_token": "old", "refresh_token": "r1"})
     account.save()
     far = ChannelAccount.objects.create(
-        network=Network.BLUESKY,
-        instance_url="https://pds.example",
-        remote_id="did:plc:far",
-        handle="far.bsky.social",
+        network=Network.LINKEDIN,
+        remote_id="urn:li:person:far",
+        handle="Far",
         token_expires_at=timezone.now() + datetime.timedelta(days=2),
     )
     seen = []
@@ -386,10 +384,10 @@ def test_tokens_ending_within_hours_are_refreshed_ahead_of_time(monkeypatch):
 
     def refresh(self, current):
         seen.append(self.account.pk)
-        return {"access_jwt": "new", "refresh_jwt": "r2", "expires_at": later}
+        return {"access_token": "new", "refresh_token": "r2", "expires_at": later}
 
-    monkeypatch.setattr(bluesky.BlueskyAdapter, "refresh", refresh)
+    monkeypatch.setattr(linkedin.LinkedInAdapter, "refresh", refresh)
     assert tokens.refresh_expiring() == {"refreshed": 1, "needs_reconnect": 0, "errors": 0}
     assert seen == [account.pk]
-    assert ChannelAccount.objects.get(pk=account.pk).tokens["refresh_jwt"] == "r2"
+    assert ChannelAccount.objects.get(pk=account.pk).tokens["refresh_token"] == "r2"
     assert far.pk not in seen

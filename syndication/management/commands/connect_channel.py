@@ -68,8 +68,8 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--service",
-            default="https://bsky.social",
-            help="The account's PDS (default bsky.social).",
+            default="",
+            help="The account's PDS; by default it is found from the handle.",
         )
 
     def connect_bluesky(self, *, handle, app_password_file, service, **options):
