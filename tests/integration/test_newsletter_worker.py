@@ -27,7 +27,8 @@ from syndication.newsletter import clicks
 from syndication.newsletter.models import Delivery, DeliveryPick, Edition
 from tests.integration.conftest import celery_process, database_url_for_child, wait_for
 from tests.integration.workloads import build_audience, leftover_queues_removed, sent_count
-from tests.newsletter.test_newsletter_send import CLICK, SMTPRecorder
+from tests.newsletter.editions import CLICK
+from tests.newsletter.smtp_recorder import SMTPRecorder
 
 pytestmark = [
     pytest.mark.integration,

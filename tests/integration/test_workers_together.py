@@ -56,7 +56,7 @@ from tests.integration.workloads import (
     send_through_collector,
     sent_count,
 )
-from tests.newsletter.test_newsletter_send import SMTPRecorder
+from tests.newsletter.smtp_recorder import SMTPRecorder
 
 pytestmark = [
     pytest.mark.integration,

@@ -1,6 +1,6 @@
 """``manage.py send_edition``: an edition sent or followed from a shell, with a progress bar.
 
-Mail goes over a real socket to the aiosmtpd recorder of test_newsletter_send.py, through
+Mail goes over a real socket to the aiosmtpd recorder of smtp_recorder.py, through
 the exactly-once SMTP backend the workers use. Tasks are eager here, so ``--now`` sends
 in this process; ``--watch`` follows chunks sent "by a worker" between two looks.
 """
@@ -16,22 +16,15 @@ import pytest
 from syndication.newsletter import candidates, lifecycle, sending
 from syndication.newsletter.management.commands import send_edition
 from syndication.newsletter.models import Delivery, Edition
-from tests.newsletter import test_newsletter_send as newsletter
-from tests.newsletter.test_newsletter_send import (
-    HOST,
-    SMTPRecorder,
-    edition,
-    free_port,
-    received,
-    start,
-    wait_until,
-)
+from tests.newsletter import editions
+from tests.newsletter.editions import edition, start
+from tests.newsletter.smtp_recorder import HOST, SMTPRecorder, free_port, received, wait_until
 
-# The SMTP recorder, stories and subscribers of the newsletter's own tests.
-smtp_server = newsletter.smtp_server
-interests = newsletter.interests
-stories = newsletter.stories
-subscribers = newsletter.subscribers
+# The stories and subscribers of the newsletter's own tests (the SMTP recorder is the
+# conftest's).
+interests = editions.interests
+stories = editions.stories
+subscribers = editions.subscribers
 
 pytestmark = pytest.mark.django_db
 
