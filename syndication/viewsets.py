@@ -10,7 +10,12 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from cms.admin_ui import ListOnlyViewSetMixin
 
 from .models import ChannelAccount, SyndicationPost
-from .views.accounts import ChannelAccountIndexView, DisconnectView, ReconnectView
+from .views.accounts import (
+    AccountServerView,
+    ChannelAccountIndexView,
+    DisconnectView,
+    ReconnectView,
+)
 from .views.base import ACCOUNTS_INDEX
 from .views.queue import PostActionView, PostFilterSet, PostIndexView, PostInspectView
 
@@ -38,6 +43,7 @@ class ChannelAccountViewSet(ListOnlyViewSetMixin, ModelViewSet):
             path("results/", self.index_results_view, name="index_results"),
             path("<int:pk>/disconnect/", DisconnectView.as_view(), name="disconnect"),
             path("<int:pk>/reconnect/", ReconnectView.as_view(), name="reconnect"),
+            path("<int:pk>/server/", AccountServerView.as_view(), name="server"),
         ]
 
     def register_admin_url_finder(self):
