@@ -18,6 +18,7 @@ import pytest
 
 from syndication import states
 from syndication.models import PostAttempt, SyndicationPost
+from syndication.testing.mastodon import profiles
 from syndication.testing.mastodon_server import FaultPlan, MastodonTestServer
 from tests.integration.conftest import celery_process, database_url_for_child, wait_for
 from tests.integration.workloads import assert_exactly_once, make_posts, published
@@ -194,6 +195,83 @@ def test_thirty_percent_faults_end_settled_with_reasons_and_no_duplicates(
             assert post.last_error, f"post {post.pk} ended {post.state} without a reason"
         # With retries most posts get through despite the faults.
         assert SyndicationPost.objects.filter(state=states.PUBLISHED).count() >= 90
+
+
+def test_a_server_that_ignores_idempotency_keys_still_gets_each_post_once(
+    redis_server, make_story, tmp_path
+):
+    """Takahē's behaviour (no Idempotency-Key, 400 for a bad token, https:// addresses
+    over http), 30 % faults among them creates that land after the client's 2 s timeout
+    (``create_after_timeout``, 6 s), and the worker SIGKILLed twice while the server
+    holds the answer to a post it made. Nothing may go out twice, nothing marked
+    published may be missing, and every post ends settled with its reason."""
+    with MastodonTestServer(profile=profiles.TAKAHE) as server:
+        # Late creates land 6 s after arriving: after the engine's first look (1 s after
+        # the 2 s timeout), before the 2 + 5 s after which a miss allows a resend.
+        server.slow_seconds = 6.0
+        server.faults = FaultPlan(
+            rate=0.3,
+            kinds=(
+                "create_after_timeout",
+                "timeout_after_create",
+                "drop_after_create",
+                "500_after_create",
+                "drop_before_create",
+                "500",
+                "429",
+            ),
+            seed=14,
+        )
+        posts = make_posts(server, make_story, accounts=3, per_account=20)
+        env = {
+            **engine_env(redis_server, f"noidem-{uuid.uuid4().hex[:6]}"),
+            # The first request cannot be in flight 2 s (timeout) + 5 s after it left.
+            "SYNDICATION_INFLIGHT_MARGIN_SECONDS": "5",
+        }
+        beat_log = tmp_path / "beat.log"
+        with celery_process("beat", "-s", str(tmp_path / "beat"), env=env, log=beat_log):
+            for round_number in range(3):
+                worker_log = tmp_path / f"worker-{round_number}.log"
+                with celery_process(*worker_args(env), env=env, log=worker_log) as worker:
+                    if round_number == 2:
+                        wait_for(lambda: settled(60), 300, "every post settled", worker_log)
+                        wait_for(
+                            lambda: (
+                                not SyndicationPost.objects.filter(
+                                    state__in=(
+                                        states.UNCONFIRMED,
+                                        states.SCHEDULED,
+                                        states.PUBLISHING,
+                                    ),
+                                    due_at__isnull=False,
+                                ).exists()
+                            ),
+                            240,
+                            "no post left to retry or confirm",
+                            worker_log,
+                        )
+                        break
+                    held = server.hold_next_create()
+                    wait_for(held.is_set, 120, "a post to reach the server", worker_log)
+                    os.killpg(worker.pid, signal.SIGKILL)
+                    worker.wait()
+                    server.release_holds()
+        assert sum(server.fault_counts.values()) >= 8, server.fault_counts
+        assert server.fault_counts["create_after_timeout"] >= 1, server.fault_counts
+        assert_exactly_once(server, posts)
+        for post in SyndicationPost.objects.filter(pk__in=[p.pk for p in posts]):
+            seen = server.statuses_with(f"utm_content={post.pk}")
+            if post.state == states.PUBLISHED:
+                # The address people follow is the one the server answers on.
+                assert post.remote_url.startswith(server.url), post.remote_url
+            else:
+                assert post.state in (states.FAILED, states.UNCONFIRMED), post.state
+                assert post.last_error, f"post {post.pk} ended {post.state} without a reason"
+                # Never lost: a post on the server is never left marked failed.
+                assert not seen or post.state == states.UNCONFIRMED, (post.pk, post.state)
+        # Held or late creates were settled by reading back, never by a blind resend.
+        assert PostAttempt.objects.filter(outcome=PostAttempt.Outcome.CONFIRMED).exists()
+        assert SyndicationPost.objects.filter(state=states.PUBLISHED).count() >= 55
 
 
 def test_a_post_overdue_beyond_the_window_is_missed_not_sent_late(
