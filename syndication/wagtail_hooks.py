@@ -60,6 +60,21 @@ def story_conversation(context):
     return "syndication/includes/story_conversation.html"
 
 
+@hooks.register("site_head")
+def site_feed_links(context):
+    return "syndication/includes/site_feed_links.html"
+
+
+@hooks.register("site_nav")
+def site_nav_feeds(context):
+    return "syndication/includes/site_nav_feeds.html"
+
+
+@hooks.register("site_footer_links")
+def site_footer_feeds(context):
+    return "syndication/includes/site_footer_feeds.html"
+
+
 @hooks.register("interest_hub_head")
 def interest_feed_link(context):
     return "syndication/includes/interest_feed_link.html"

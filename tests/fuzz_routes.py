@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import strategies as st
 
 from syndication.engagement import events
-from syndication.newsletter import reader
+from syndication.newsletter.views import for_you
 from tests.fuzzing import (
     HOSTILE_BYTES,
     HOSTILE_TEXT,
@@ -418,7 +418,7 @@ def newsletter_form(site: Site) -> dict:
 
 def for_you_form(site: Site) -> dict:
     return {
-        "nonce": st.just(reader._nonce()),
+        "nonce": st.just(for_you._nonce()),
         "story": st.sampled_from(site.story_ids).map(str),
         "interest": st.sampled_from(site.interest_ids).map(str),
         "nl": st.just(site.click_token),
@@ -566,7 +566,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         fields=for_you_form,
         required=("nonce",),
         valid=lambda site: {
-            "nonce": reader._nonce(),
+            "nonce": for_you._nonce(),
             "story": str(site.story_ids[0]),
             "interest": str(site.interest_ids[0]),
         },
@@ -577,7 +577,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         methods=("POST",),
         fields=for_you_form,
         required=("nonce",),
-        valid=lambda site: {"nonce": reader._nonce(), "story": str(site.story_ids[0])},
+        valid=lambda site: {"nonce": for_you._nonce(), "story": str(site.story_ids[0])},
         plausible_headers=lambda site: SAME_SITE,
     ),
     "feeds/stories/rss/": Endpoint(Paths("/feeds/stories/rss/"), params=lambda s: FEED_PARAMS),

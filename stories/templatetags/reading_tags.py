@@ -12,7 +12,10 @@ template context and returns the name of a template to include there, a
 * ``story_page_footer``: at the end of a story's footer;
 * ``home_page_after_latest``: under the home page's latest stories;
 * ``interest_hub_head``: in an interest hub's ``<head>``;
-* ``interest_hub_intro``: under an interest hub's description.
+* ``interest_hub_intro``: under an interest hub's description;
+* ``site_head``, ``site_nav``, ``site_footer_links``: in every page's frame
+  (``templates/base.html``): the ``<head>``, the main menu's items (``<li>``) and the
+  footer's links (each followed by " · ", before the sitemap's).
 """
 
 from django import template
@@ -29,6 +32,9 @@ PLACES = frozenset(
         "home_page_after_latest",
         "interest_hub_head",
         "interest_hub_intro",
+        "site_head",
+        "site_nav",
+        "site_footer_links",
     }
 )
 

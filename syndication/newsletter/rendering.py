@@ -35,7 +35,7 @@ from django.core.mail.message import sanitize_address
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
-TEMPLATES = "syndication/newsletter/email"
+TEMPLATES = "newsletter/email"
 #: A URL with nothing HTML would need escaped (no ``&``, quotes or angle brackets).
 _PLAIN_URL = re.compile(r"[A-Za-z0-9:/._~%?=+-]*")
 

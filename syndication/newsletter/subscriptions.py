@@ -411,7 +411,7 @@ def _send_mail(subject: str, template: str, subscriber: Subscriber, context: dic
         "site_url": absolute_url("/", request),
         **context,
     }
-    base = f"syndication/newsletter/email/{template}"
+    base = f"newsletter/email/{template}"
     message = EmailMultiAlternatives(
         subject, render_to_string(f"{base}.txt", context), to=[subscriber.email]
     )

@@ -1,8 +1,8 @@
 """A reader in a real Chromium and "For you": picking interests, the story's audience
 variant that follows them, "Forget me"; and a newsletter reader's arrival and their yes.
 
-The story pages are the same for every reader; static/syndication/js/for-you.js fetches
-the personal part (syndication/newsletter/reader.py) and shows the matching variant.
+The story pages are the same for every reader; static/newsletter/js/for-you.js fetches
+the personal part (syndication/newsletter/views/for_you.py) and shows the matching variant.
 """
 
 import json

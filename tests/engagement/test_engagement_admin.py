@@ -13,8 +13,8 @@ from django.utils import timezone
 import pytest
 
 from syndication import states
-from syndication.engagement.permissions import VIEW_PERMISSION
 from syndication.engagement.models import ChannelMetricSnapshot, EngagementRollup
+from syndication.engagement.permissions import VIEW_PERMISSION
 from tests.factories import AudienceInterestFactory, ChannelAccountFactory, SyndicationPostFactory
 from tests.syndication.conftest import make_user
 

@@ -7,8 +7,8 @@ status changes a person may ask for by mail: pause, resume, unsubscribe. Deletin
 removes the subscriber with everything kept about them. "Download data" hands over the
 same JSON the subscriber gets from their preferences page, for answering a request.
 
-Registered in ``syndication/newsletter/wagtail_hooks.py``. Who may: social managers
-(``syndication.*_subscriber``, granted by migration 0006); nobody else sees addresses.
+Gathered by ``SubscriberViewSet`` (``viewsets.py``). Who may: social managers
+(``newsletter.*_subscriber``, granted by the migrations); nobody else sees addresses.
 """
 
 import json
@@ -16,7 +16,7 @@ import json
 from django import forms
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import View
 
@@ -25,7 +25,6 @@ from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column, StatusTagColumn
 from wagtail.admin.views.generic import CreateView, IndexView
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
-from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import log
 
 import django_filters
@@ -33,9 +32,8 @@ import django_filters
 from cms.admin_ui import LocalTimeColumn
 from stories.models import AudienceInterest
 
-from . import subscriptions
-from .forms import SubscriberCreateForm, SubscriberEditForm
-from .models import Subscriber
+from .. import subscriptions
+from ..models import Subscriber
 
 Status = Subscriber.Status
 
@@ -150,50 +148,3 @@ class SubscriberDataView(PermissionCheckedMixin, View):
             f'attachment; filename="subscriber-{subscriber.pk}-data.json"'
         )
         return response
-
-
-class SubscriberViewSet(ModelViewSet):
-    model = Subscriber
-    name = "newsletter_subscribers"
-    url_prefix = "newsletter/subscribers"
-    icon = "group"
-    menu_label = "Subscribers"
-    index_view_class = SubscriberIndexView
-    add_view_class = SubscriberCreateView
-    filterset_class = SubscriberFilterSet
-    search_fields = ["email"]
-    search_backend_name = None  # the database's icontains: addresses are not full text
-    list_per_page = 50
-    list_export = ["email", "status", "interests", "created_at", "confirmed_at"]
-    export_headings = {
-        "email": "Email",
-        "status": "Status",
-        "interests": "Interests",
-        "created_at": "Signed up",
-        "confirmed_at": "Confirmed",
-    }
-    export_filename = "newsletter-subscribers"
-    inspect_view_enabled = True
-    inspect_view_fields = [
-        "email",
-        "status",
-        "interests",
-        "created_at",
-        "confirmed_at",
-        "status_changed_at",
-    ]
-    copy_view_enabled = False
-    add_to_reference_index = False
-
-    def get_form_class(self, for_update=False):
-        return SubscriberEditForm if for_update else SubscriberCreateForm
-
-    def get_urlpatterns(self):
-        return [
-            *super().get_urlpatterns(),
-            path(
-                "data/<int:pk>/",
-                SubscriberDataView.as_view(permission_policy=self.permission_policy),
-                name="data",
-            ),
-        ]

@@ -10,8 +10,8 @@ Every change of status goes through ``syndication.newsletter.lifecycle`` (its st
 machine); these views only ask and report. An edition whose window holds no live story
 cannot be sent or scheduled: the social manager is told why and nothing changes.
 
-Registered in ``syndication/newsletter/wagtail_hooks.py``. Who may: social managers
-(``syndication.*_edition``, granted by migration 0007).
+Gathered by ``EditionViewSet`` (``viewsets.py``). Who may: social managers
+(``newsletter.*_edition``, granted by the migrations).
 """
 
 import datetime
@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
@@ -34,13 +34,12 @@ from wagtail.admin.ui.tables import Column, StatusTagColumn
 from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
-from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import AdminDateTimeInput
 
 from cms.admin_ui import LocalTimeColumn, local_time
 
-from . import candidates, composing, lifecycle, progress
-from .models import Delivery, Edition, Subscriber
+from .. import candidates, composing, lifecycle, progress, tasks
+from ..models import Delivery, Edition, Subscriber
 
 Status = Edition.Status
 INDEX = "newsletter_editions:index"
@@ -229,7 +228,7 @@ class EditionActionView(EditionViewMixin, FormView):
     """Send now, schedule or cancel one edition: GET asks, POST does it."""
 
     permission_required = "change"
-    template_name = "syndication/newsletter/admin/edition_action.html"
+    template_name = "newsletter/admin/edition_action.html"
 
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
@@ -291,11 +290,9 @@ class EditionActionView(EditionViewMixin, FormView):
             messages.warning(self.request, f"“{edition}” changed meanwhile; nothing done.")
             return redirect(INDEX)
         if self.action == "send":
-            from .tasks import send_due_editions
-
             # Beat would start it within a minute; no need to wait. Claiming is a
             # conditional UPDATE, so beat starting it at the same moment is harmless.
-            transaction.on_commit(send_due_editions.delay)
+            transaction.on_commit(tasks.send_due_editions.delay)
             messages.success(self.request, f"“{edition}” is going out now.")
             return redirect("newsletter_editions:progress", edition.pk)
         messages.success(self.request, f"“{edition}” is scheduled for {local_time(when)}.")
@@ -308,7 +305,7 @@ UNCERTAIN_LISTED = 100
 
 class EditionProgressView(EditionViewMixin, TemplateView):
     permission_required = "view"
-    template_name = "syndication/newsletter/admin/edition_progress.html"
+    template_name = "newsletter/admin/edition_progress.html"
     page_title = "Progress"
 
     def get_context_data(self, **kwargs):
@@ -369,7 +366,7 @@ class EditionPreviewView(EditionViewMixin, TemplateView):
     """What one subscriber (the first active one, or ``?subscriber=<id>``) would get."""
 
     permission_required = "view"
-    template_name = "syndication/newsletter/admin/edition_preview.html"
+    template_name = "newsletter/admin/edition_preview.html"
     page_title = "Preview"
 
     def get_context_data(self, **kwargs):
@@ -395,40 +392,3 @@ class EditionPreviewView(EditionViewMixin, TemplateView):
             if self.request.user.has_perm("newsletter.change_edition")
         ]
         return super().get_context_data(**context, **kwargs)
-
-
-class EditionViewSet(ModelViewSet):
-    model = Edition
-    name = "newsletter_editions"
-    url_prefix = "newsletter/editions"
-    icon = "mail"
-    menu_label = "Editions"
-    index_view_class = EditionIndexView
-    add_view_class = EditionCreateView
-    edit_view_class = EditionEditView
-    delete_view_class = EditionDeleteView
-    list_filter = ["status"]
-    search_fields = ["title"]
-    search_backend_name = None
-    list_per_page = 50
-    copy_view_enabled = False
-    inspect_view_enabled = False
-    add_to_reference_index = False
-
-    def get_form_class(self, for_update=False):
-        return EditionForm
-
-    def get_urlpatterns(self):
-        policy = {"permission_policy": self.permission_policy}
-        return [
-            *super().get_urlpatterns(),
-            path("<int:pk>/progress/", EditionProgressView.as_view(**policy), name="progress"),
-            path(
-                "<int:pk>/progress.json",
-                EditionProgressDataView.as_view(**policy),
-                name="progress_data",
-            ),
-            path("<int:pk>/preview/", EditionPreviewView.as_view(**policy), name="preview"),
-            path("<int:pk>/resend/", EditionResendView.as_view(**policy), name="resend"),
-            path("<int:pk>/<slug:action>/", EditionActionView.as_view(**policy), name="action"),
-        ]

@@ -18,12 +18,12 @@ from django.views.decorators.http import require_http_methods
 
 from cms import ratelimit
 
-from . import subscriptions, tasks
-from .forms import InterestsForm, PreferencesLinkForm, SubscribeForm
-from .models import Subscriber
+from .. import subscriptions, tasks
+from ..forms import InterestsForm, PreferencesLinkForm, SubscribeForm
+from ..models import Subscriber
 
 Status = Subscriber.Status
-TEMPLATES = "syndication/newsletter/"
+TEMPLATES = "newsletter/"
 
 #: What the preferences page says after a change (``?done=…``: never free text).
 DONE = {

@@ -31,15 +31,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from stories import reading, selection
 from stories.models import StoryIndexPage, StoryPage
 
-from ..engagement import buffer, events
-from . import clicks, profiles
-from .models import DeliveryPick
+from ...engagement import buffer, events
+from .. import clicks, profiles
+from ..models import DeliveryPick
 
 FOR_YOU_PICKS = 4
 NEIGHBOURS = 4
 NONCE_SALT = "storyloom.newsletter.for-you"
 NONCE_MAX_AGE = datetime.timedelta(hours=12)
-FRAGMENT = "syndication/newsletter/for_you.html"
+FRAGMENT = "newsletter/for_you.html"
 
 
 # --- Newsletter links ------------------------------------------------------------------
@@ -55,7 +55,7 @@ def _link_problem(request, heading: str, message: str, status: int):
     story_index = StoryIndexPage.objects.live().first()
     response = render(
         request,
-        "syndication/newsletter/click_problem.html",
+        "newsletter/click_problem.html",
         {"heading": heading, "message": message, "story_index": story_index},
         status=status,
     )

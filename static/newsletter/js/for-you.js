@@ -1,5 +1,5 @@
 /* Storyloom "For you": fills the empty [data-for-you] section of a cached page with this
- * reader's own picks (syndication/newsletter/reader.py), and shows the audience variants
+ * reader's own picks (syndication/newsletter/views/for_you.py), and shows the audience variants
  * of the story that match the reader's interests. The page itself is the same for every
  * reader; only this fetched fragment is personal, and it is never cached.
  *
