@@ -1,4 +1,4 @@
-"""Dependencies run one way (docs: ../DESIGN.md, "The apps and the project"; issue 13).
+"""Dependencies run one way (docs/architecture.md, "Apps and labels"; issue 13).
 
 Every module of ``cms``, ``stories`` and ``syndication`` is parsed with ``ast`` and every
 import is counted, those inside functions included (an import moved into a function
