@@ -9,11 +9,11 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast lint check-migrations bench install install-test browser clean help
+.PHONY: run test test-fast lint check-migrations bench install install-test browser atproto clean help
 
 help:
 	@echo "make run    - install, migrate, load the demo and serve web + worker + beat on http://$(HOST):$(PORT)/"
-	@echo "make test   - install test tools (and Chromium when missing) and run the whole suite"
+	@echo "make test   - install test tools (Chromium and the AT Protocol test network when missing) and run the whole suite"
 	@echo "make test-fast - the suite without browser tests, keeping the test database between runs"
 	@echo "make lint   - ruff"
 	@echo "make bench  - benchmarks under bench/"
@@ -50,7 +50,11 @@ run: $(RUN_STAMP)
 browser:
 	@bash .ci/ensure-chromium
 
-test: $(TEST_STAMP) browser
+# The AT Protocol reference network the Bluesky tests start (tests/atproto/).
+atproto:
+	@bash .ci/ensure-atproto
+
+test: $(TEST_STAMP) browser atproto
 	$(BIN)/pytest
 
 # While developing: no Chromium, and the test database (its migrations) kept between runs
