@@ -310,6 +310,10 @@ def verify_credentials(instance_url: str, access_token: str, session=None) -> Pr
 
 
 # --- Publishing -----------------------------------------------------------------------
+#: How length is counted for an account whose server is not detected yet.
+MASTODON_RULE = fediverse.ServerProfile(family="mastodon", counting=fediverse.GRAPHEMES_URLS_23)
+
+
 class MastodonAdapter(ChannelAdapter):
     network = "mastodon"
     label = "Mastodon"
@@ -386,12 +390,20 @@ class MastodonAdapter(ChannelAdapter):
         return {"Authorization": f"Bearer {token}"}
 
     # --- Length ----------------------------------------------------------------------
+    def _known(self) -> fediverse.ServerProfile | None:
+        """The server as far as it is known without asking it (validation runs as people
+        type: it must not wait on a server)."""
+        stored = getattr(self.account, "server_profile", None) if self.account else None
+        return self._server or fediverse.ServerProfile.from_dict(stored)
+
     def text_length(self, text: str) -> int:
-        return fediverse.countable_length(text, self.server)
+        # Not yet detected: Mastodon's rule, which every account was checked with before.
+        return fediverse.countable_length(text, self._known() or MASTODON_RULE)
 
     def too_long_message(self, length: int, limit: int) -> str:
         over = length - limit
-        whose = "Mastodon's" if self.server.family == "mastodon" else "the server's"
+        known = self._known() or MASTODON_RULE
+        whose = "Mastodon's" if known.family == "mastodon" else "the server's"
         return (
             f"{over} character{'s' * (over != 1)} over {whose} {limit}-character limit "
             f"on {self.host}."

@@ -85,3 +85,39 @@ def test_a_failing_metrics_collection_shows_on_the_account(
             "metrics not read"
             not in client.get(reverse("syndication_accounts:index")).content.decode()
         )
+
+
+def test_the_admin_connect_flow_asks_again_when_granular_scopes_are_refused(client, social_manager):
+    """Through the screens: the callback with ``error=invalid_scope`` sends the person
+    back to the server for the broad scopes, says why, and the second approval connects."""
+    import dataclasses
+    from urllib.parse import urlsplit
+
+    import requests
+
+    refusing = dataclasses.replace(
+        profiles.GOTOSOCIAL, authorize_scopes=frozenset({"read", "write"})
+    )
+    client.force_login(social_manager)
+    with MastodonTestServer(profile=refusing) as server:
+        server.auto_approve = True
+        started = client.post(
+            "/admin/syndication/connect/mastodon/", {"mastodon-instance": server.url}
+        )
+        first = requests.get(started["Location"], allow_redirects=False, timeout=5)
+        callback = urlsplit(first.headers["Location"])
+        assert "error=invalid_scope" in callback.query
+
+        again = client.get(f"{callback.path}?{callback.query}")
+
+        assert again.status_code == 302
+        assert again["Location"].startswith(f"{server.url}/oauth/authorize?")
+        assert "scope=read+write" in again["Location"]
+        second = requests.get(again["Location"], allow_redirects=False, timeout=5)
+        callback = urlsplit(second.headers["Location"])
+        done = client.get(f"{callback.path}?{callback.query}", follow=True)
+    shown = [str(message) for message in done.context["messages"]]
+    assert any("refused the narrower permissions" in message for message in shown)
+    assert any(message.startswith("Connected @storyloom") for message in shown)
+    account = ChannelAccount.objects.get()
+    assert account.scopes == "read write"

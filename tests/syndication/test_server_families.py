@@ -327,6 +327,34 @@ def test_a_server_refusing_granular_scopes_is_connected_with_broad_ones_and_says
     assert any("out_of_scope_for_token" in note for note in account.server.notes)
 
 
+def test_invalid_scope_at_authorisation_asks_again_for_the_broad_scopes():
+    """A server detected as granular-capable whose consent page refuses those scopes
+    (``error=invalid_scope`` back to the callback, as Laravel Passport servers do)."""
+    broad_only = frozenset({"read", "write", "follow", "push"})
+    refusing = dataclasses.replace(profiles.GOTOSOCIAL, authorize_scopes=broad_only)
+    with MastodonTestServer(profile=refusing) as server:
+        server.auto_approve = True
+        authorization_url, flow = connect.mastodon_start(server.url, CALLBACK)
+        params = approve(authorization_url)
+        assert params["error"] == "invalid_scope"
+        with pytest.raises(connect.BroaderScopesNeeded) as needed:
+            connect.mastodon_finish(flow, params)
+        account = connect.mastodon_finish(needed.value.flow, approve(needed.value.url))
+    assert account.scopes == "read write"
+    assert any("invalid_scope at authorisation" in note for note in account.server.notes)
+
+
+def test_a_refusal_of_the_broad_scopes_too_ends_with_that_reason():
+    refusing = dataclasses.replace(profiles.TAKAHE, authorize_scopes=frozenset({"push"}))
+    with MastodonTestServer(profile=refusing) as server:
+        server.auto_approve = True
+        authorization_url, flow = connect.mastodon_start(server.url, CALLBACK)
+        with pytest.raises(connect.ConnectError, match="even the broad") as refused:
+            connect.mastodon_finish(flow, approve(authorization_url))
+        assert not isinstance(refused.value, connect.BroaderScopesNeeded)
+        assert not ChannelAccount.objects.exists()
+
+
 def test_a_hand_made_token_without_the_scope_is_told_as_a_scope_problem():
     with MastodonTestServer(profile=profiles.TAKAHE) as server:
         account_id, _ = server.create_account("brand")

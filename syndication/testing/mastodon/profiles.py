@@ -48,6 +48,10 @@ class ServerFamily:
     #: Only the exact scope opens it, never a granular child (Takahē asks for ``read``).
     verify_needs_exact: bool = False
     scope_error: tuple[int, dict] = (403, {"error": "This action is outside the authorized scopes"})
+    #: Scopes ``/oauth/authorize`` grants; asking for others is sent back to the client
+    #: as ``error=invalid_scope`` (Laravel Passport servers such as Pixelfed; None: any
+    #: scope the app registered).
+    authorize_scopes: frozenset[str] | None = None
     #: How a token that is unknown or revoked is answered: status, body, content type.
     bad_token: tuple[int, str, str] = (
         401,

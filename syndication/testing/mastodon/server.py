@@ -699,6 +699,14 @@ class MastodonTestServer:
             problem = self._authorize_problem(params)
             if problem:
                 return _page(400, "Authorization error", f"<h1>{html.escape(problem)}</h1>")
+            granted = self.profile.authorize_scopes
+            if granted is not None and not set(params["scope"].split()) <= granted:
+                refused = {
+                    "error": "invalid_scope",
+                    "error_description": "The requested scope is invalid, unknown, or malformed",
+                }
+                state = {"state": params["state"]} if params["state"] else {}
+                return _redirect(_with_params(params["redirect_uri"], {**refused, **state}))
             if request.method == "POST" and request.one("decision") != "approve":
                 denied = {"error": "access_denied", "error_description": "Access was denied."}
                 state = {"state": params["state"]} if params["state"] else {}
