@@ -388,3 +388,18 @@ def _request(post_id, text=None, sent_at=None) -> PublishRequest:
         marker=marker,
         sent_at=sent_at,
     )
+
+
+def test_reconnecting_detects_the_server_again():
+    """The server was upgraded (or mis-detected) since: a reconnect replaces the profile,
+    notes included, with what the server says now."""
+    with MastodonTestServer(profile=profiles.MASTODON_4) as server:
+        server.auto_approve = True
+        account = connect_through_oauth(server)
+        stale = fediverse.profile_for("mastodon", "3.5.3", {}).learned("old note")
+        account.remember_server(stale)
+        again = connect_through_oauth(server)
+    assert again.pk == account.pk
+    again.refresh_from_db()
+    assert again.server.version == "4.3.0" and again.server.batch_reads
+    assert again.server.notes == ()
