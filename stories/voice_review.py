@@ -61,36 +61,61 @@ def _plain(html: str) -> str:
 
 
 def story_texts(title: str, intro: str, body) -> list[tuple[str, str]]:
-    """The reader-visible text of a story, block by block, with a label for editors."""
+    """The reader-visible text of a story, block by block, with a label for editors.
+
+    Labels say where the editor writes the words: "Paragraph 2", "Alt text 1" (of the
+    first picture), "Audience variant (Pets) · Caption 1" (in the first audience-variants
+    block). Every audience version is read, the default and each variant, because each
+    is some reader's story; a variant whose interest was deleted is shown to nobody.
+    """
     texts = [("Title", title or ""), ("Intro", intro or "")]
     counts: dict[str, int] = {}
-    labels = {
-        "paragraph": "Paragraph",
-        "heading": "Heading",
-        "quote": "Quote",
-        "image": "Caption",
-        "story_link": "Story link note",
-    }
+    kinds = {"paragraph", "heading", "quote", "image", "story_link", "audience"}
     for child in body or []:
         kind = child.block_type
-        if kind not in labels:
+        if kind not in kinds:
             continue
         counts[kind] = counts.get(kind, 0) + 1
-        label = f"{labels[kind]} {counts[kind]}"
+        number = counts[kind]
         value = child.value
         if kind == "paragraph":
-            text = _plain(value.source)
+            texts.append((f"Paragraph {number}", _plain(value.source)))
         elif kind == "heading":
-            text = value
+            texts.append((f"Heading {number}", value))
         elif kind == "quote":
-            text = " ".join(filter(None, [value["quote"], value["attribution"]]))
+            quote = " ".join(filter(None, [value["quote"], value["attribution"]]))
+            texts.append((f"Quote {number}", quote))
         elif kind == "image":
-            text = value["caption"]
+            texts.append((f"Alt text {number}", _alt_text(value["image"])))
+            texts.append((f"Caption {number}", value["caption"]))
+        elif kind == "audience":
+            texts.extend(_audience_texts(value, number))
         else:
-            text = value["note"]
-        if text and text.strip():
-            texts.append((label, text))
-    return [(label, text) for label, text in texts if text.strip()]
+            texts.append((f"Story link note {number}", value["note"]))
+    return [(label, text) for label, text in texts if text and text.strip()]
+
+
+def _alt_text(image) -> str:
+    """What a screen reader says for a picture (``ImageBlock`` puts it on the image)."""
+    if image is None or getattr(image, "decorative", False):
+        return ""
+    return getattr(image, "contextual_alt_text", None) or ""
+
+
+def _audience_texts(value, number: int) -> list[tuple[str, str]]:
+    versions = [("Audience default", value["default"])]
+    for variant in value["variants"]:
+        if variant["interest"] is not None:
+            versions.append((f"Audience variant ({variant['interest'].name})", variant["content"]))
+    texts = []
+    for where, content in versions:
+        text = content.get("text")
+        texts += [
+            (f"{where} · Alt text {number}", _alt_text(content.get("image"))),
+            (f"{where} · Caption {number}", content.get("caption") or ""),
+            (f"{where} · Paragraph {number}", _plain(getattr(text, "source", text) or "")),
+        ]
+    return texts
 
 
 def check_texts(texts: list[tuple[str, str]], options: dict) -> StoryCheck:
