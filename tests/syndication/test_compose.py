@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.utils import timezone
 
 import pytest
+from bs4 import BeautifulSoup
 
 from stories.models import StorySeries
 from syndication import posts, states
@@ -361,3 +362,33 @@ def test_check_endpoint_refuses_bad_input_and_strangers(
     client.force_login(nobody)
     payload = {"story": story.pk, "account": mastodon.pk, "text": "hi"}
     assert client.post("/admin/syndication/check/", payload).status_code == 403
+
+
+# --- A soft pitch, and where it is -------------------------------------------------------
+PITCH = "Book your free consultation with our team today. {story_url}"
+
+
+def test_a_soft_pitch_is_reported_on_the_post_it_is_in(
+    client, social_manager, story, mastodon, bluesky
+):
+    client.force_login(social_manager)
+    data = form_data([mastodon, bluesky])
+    data[f"text_{mastodon.pk}"] = PITCH
+    response = client.post(compose_url(story), data)
+    assert response.status_code == 200
+    assert not SyndicationPost.objects.exists()
+    form = response.context["form"]
+    # The reason is asked for that account's post, by its handle, and not for the other.
+    [error] = form.errors["override_reason"]
+    assert mastodon.handle in error and bluesky.handle not in error
+    checks = {account.pk: check for account, _, _, check in form.blocks()}
+    findings = checks[mastodon.pk]["voice"]["findings"]
+    assert "Book" in [f["phrase"] for f in findings]
+    assert all(checks[mastodon.pk]["text"][f["start"] : f["end"]] == f["phrase"] for f in findings)
+    assert checks[bluesky.pk]["voice"]["findings"] == []
+    # On the page, the findings sit in the account's own section, under its text.
+    page = BeautifulSoup(response.content, "html.parser")
+    pitched = page.select_one(f'[data-compose-account="{mastodon.pk}"] [data-compose-voice]')
+    calm = page.select_one(f'[data-compose-account="{bluesky.pk}"] [data-compose-voice]')
+    assert "Book" in [mark.get_text() for mark in pitched.find_all("mark")]
+    assert calm.find("mark") is None and "No sales speak found" in calm.get_text()
