@@ -350,9 +350,9 @@ class BlueskyAdapter(ChannelAdapter):
         except (Rejected, NotSent, AuthExpired) as error:
             if isinstance(error, NotSent) and error.status is None:
                 raise  # never answered: the address is unreachable, not wrong
+            answered = f"; it answered HTTP {error.status}" if error.status >= 400 else ""
             raise NotAChannel(
-                f"{service} does not answer like a Bluesky server (PDS); "
-                f"it answered HTTP {error.status}.",
+                f"{service} does not answer like a Bluesky server (PDS){answered}.",
                 status=error.status,
                 body=error.body,
             ) from error

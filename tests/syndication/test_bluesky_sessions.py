@@ -95,6 +95,18 @@ def test_an_account_saved_without_a_scheme_publishes_over_https(api):
 
 
 @pytest.mark.django_db
+def test_an_account_saved_with_an_address_no_rule_allows_needs_reconnecting(api, settings):
+    # Never sent anywhere, and said in the engine's words (not an escaped InvalidSchema).
+    settings.SYNDICATION_ALLOW_HTTP_INSTANCES = False
+    for stored in ("ftp://pds.example", "http://pds.example"):
+        account = bluesky_account(instance_url=stored)
+        with pytest.raises(AuthExpired, match="reconnect the account"):
+            account.adapter().publish(make_request())
+        account.delete()
+    assert not api.calls
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "service", ["https://bsky.app/profile/someone.bsky.social", "ftp://pds.example"]
 )
