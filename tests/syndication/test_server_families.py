@@ -39,6 +39,7 @@ EXPECTED = {
     "mastodon-3": ("mastodon", fediverse.SCOPES_READ_ACCOUNTS, True, False, None),
     "gotosocial": ("gotosocial", fediverse.SCOPES_READ_ACCOUNTS, False, False, "code"),
     "akkoma": ("pleroma", fediverse.SCOPES_READ_ACCOUNTS, True, True, fediverse.GRAPHEMES),
+    "pleroma": ("pleroma", fediverse.SCOPES_READ_ACCOUNTS, True, True, fediverse.GRAPHEMES),
     "takahe": ("takahe", fediverse.BROAD_SCOPES, False, False, "code"),
     "unknown": ("unknown", fediverse.BROAD_SCOPES, False, False, fediverse.STRICTEST),
 }

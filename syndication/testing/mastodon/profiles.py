@@ -172,6 +172,31 @@ AKKOMA = ServerFamily(
     ),
 )
 
+PLEROMA = ServerFamily(
+    name="pleroma",
+    software="pleroma",
+    version="2.7.0",
+    instance_version="2.7.2 (compatible; Pleroma 2.7.0)",
+    # Pleroma develop has /api/v2/instance, reporting 0 per URL (it counts URLs in full).
+    characters_reserved_per_url=0,
+    max_characters=5000,
+    counting=GRAPHEMES,
+    too_long_message="The status is over the character limit",
+    verify_scopes=("read:accounts", "read"),
+    scope_error=(403, {"error": "Insufficient permissions: read:accounts."}),
+    bad_token=(403, '{"error": "Invalid credentials."}', "application/json"),
+    batch_params=("ids", "id"),
+    batch_max=100,
+    idempotency_per_account=False,
+    idempotency_seconds=6 * 3600,
+    sources=(
+        "https://git.pleroma.social/pleroma/pleroma lib/pleroma/web/router.ex (v2 instance)",
+        "…/lib/pleroma/web/mastodon_api/views/instance_view.ex (characters_reserved_per_url 0)",
+        "…/lib/pleroma/web/plugs/idempotency_plug.ex (header value as the key, 6 h)",
+        "…/lib/pleroma/web/mastodon_api/controllers/status_controller.ex (ids[] and id[])",
+    ),
+)
+
 TAKAHE = ServerFamily(
     name="takahe",
     software="takahe",
@@ -215,4 +240,6 @@ UNKNOWN = ServerFamily(
     sources=("An invented server: what Storyloom does when the software is unknown.",),
 )
 
-PROFILES = {p.name: p for p in (MASTODON_4, MASTODON_3, GOTOSOCIAL, AKKOMA, TAKAHE, UNKNOWN)}
+PROFILES = {
+    p.name: p for p in (MASTODON_4, MASTODON_3, GOTOSOCIAL, AKKOMA, PLEROMA, TAKAHE, UNKNOWN)
+}
