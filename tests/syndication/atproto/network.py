@@ -68,6 +68,55 @@ def drop_schemas(url: str, schema: str) -> None:
             connection.execute(f'DROP SCHEMA IF EXISTS "{prefix}_{schema}" CASCADE')
 
 
+def schema_name() -> str:
+    """``storyloom_<pid>_<random>``, the pid of this test run in letters (dev-env allows
+    only letters and underscores), so a later run can tell a run that was killed."""
+    suffix = "".join(secrets.choice(_SCHEMA_LETTERS) for _ in range(6))
+    return f"storyloom_{_letters(os.getpid())}_{suffix}"
+
+
+def drop_abandoned_schemas(url: str) -> None:
+    """Drop the schemas of runs on this machine whose process is gone (killed before
+    they could drop their own)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=3) as connection:
+        names = connection.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'appview_storyloom_%'"
+        ).fetchall()
+    for (name,) in names:
+        schema = name.removeprefix("appview_")
+        parts = schema.split("_")
+        if len(parts) == 3 and not _alive(_number(parts[1])):
+            drop_schemas(url, schema)
+
+
+def _letters(number: int) -> str:
+    digits = ""
+    while True:
+        number, digit = divmod(number, 26)
+        digits = _SCHEMA_LETTERS[digit] + digits
+        if not number:
+            return digits
+
+
+def _number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + _SCHEMA_LETTERS.index(letter)
+    return number
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def missing_tools() -> str:
     """Why the network cannot start here ("" when it can)."""
     if not shutil.which("node"):
@@ -114,7 +163,8 @@ class DevNetwork:
 
 def start(*, redis_host: str, tmp: Path, log: Path) -> DevNetwork:
     url = database_url()
-    schema = "storyloom_" + "".join(secrets.choice(_SCHEMA_LETTERS) for _ in range(8))
+    drop_abandoned_schemas(url)
+    schema = schema_name()
     env = {
         **os.environ,
         "DB_POSTGRES_URL": url,
