@@ -105,10 +105,10 @@ class PublishRequest:
     marker: str = ""
     link_title: str = ""
     link_description: str = ""
-
     #: When the last create for this post may have left (``request_sent_at``): a
     #: read-back looks back to before it. None for a post never sent.
     sent_at: datetime.datetime | None = None
+
 
 @dataclass
 class Validation:
