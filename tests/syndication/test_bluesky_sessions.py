@@ -9,10 +9,11 @@ import pytest
 import responses
 
 from syndication import connect, tokens
-from syndication.channels.base import AuthExpired, NotAChannel, Rejected
+from syndication.channels.base import AuthExpired, NotAChannel, NotSent, Rejected
 from syndication.channels.bluesky import BlueskyAdapter, SessionExpired, short_link
 from syndication.channels.bluesky_identity import normalise_service_url
 from syndication.models import ChannelAccount, Network
+from syndication.outbound import UNREACHABLE
 from tests.syndication.test_bluesky_adapter import (
     DID,
     HANDLE,
@@ -92,6 +93,14 @@ def test_an_account_saved_without_a_scheme_publishes_over_https(api):
     create = api.post(f"{XRPC}/com.atproto.repo.createRecord", json=created("3kabc"))
     account.adapter().publish(make_request())
     assert create.calls[0].request.url.startswith(f"{XRPC}/")
+
+
+@pytest.mark.parametrize("url", ["pds.example/xrpc/x", "gopher://pds.example/xrpc/x"])
+def test_an_address_requests_cannot_use_is_in_the_engines_words(url):
+    # requests raises MissingSchema and InvalidSchema itself; the engine sees NotSent.
+    with pytest.raises(NotSent) as caught:
+        BlueskyAdapter(_plain_account()).request("POST", url, creates=True)
+    assert caught.value.message == UNREACHABLE
 
 
 @pytest.mark.django_db
