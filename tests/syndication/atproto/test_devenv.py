@@ -143,6 +143,27 @@ def test_bad_input_gives_a_clear_message_and_saves_nothing(atproto, handle, serv
     assert not ChannelAccount.objects.exists()
 
 
+def test_the_connect_screen_needs_only_the_handle_and_app_password(atproto, client, social_manager):
+    client.force_login(social_manager)
+    password = atproto.accounts["alice"]["appPassword"]
+    fields = {"bluesky-handle": "@alice.test", "bluesky-app_password": password}
+
+    refused = client.post(
+        "/admin/syndication/connect/bluesky/",
+        {**fields, "bluesky-service_url": f"{atproto.pds}/profile/alice.test"},
+    )
+    assert refused.status_code == 200
+    assert "is a page, not a server" in refused.content.decode()
+    assert password not in refused.content.decode()  # never sent back
+    assert not ChannelAccount.objects.exists()
+
+    connected = client.post("/admin/syndication/connect/bluesky/", fields)
+    assert connected.status_code == 302
+    account = ChannelAccount.objects.get()
+    assert (account.handle, account.instance_url) == ("alice.test", atproto.pds)
+    assert account.connected_by == social_manager
+
+
 def test_a_wrong_app_password_is_refused_and_saves_nothing(atproto):
     with pytest.raises(connect.ConnectError, match="did not accept that handle and app password"):
         connect.bluesky_connect("alice.test", "aaaa-bbbb-cccc-dddd")
