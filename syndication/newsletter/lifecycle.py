@@ -9,6 +9,8 @@ event may start from, so two callers racing cannot both make it.
    now" cannot start one twice. ``plan_edition`` checks the candidate stories (none: the
    edition fails with that reason, nothing is sent) and creates one ``Delivery`` per
    active subscriber in one transaction: the recipients are fixed when the send starts.
+   An edition whose title or intro reads as selling without a reason given for those
+   words (``voice.sending_block``) fails the same way.
    Its deliveries are cut into ranges of subscriber ids (``NEWSLETTER_CHUNK_SIZE``), each
    sent by ``sending.send_chunk``.
 2. **Finish.** ``finish_if_done`` marks an edition ``sent`` when nothing is left to
@@ -27,6 +29,7 @@ from django.utils import timezone
 
 from .candidates import candidate_stories, no_candidates_message
 from .models import Delivery, Edition, Subscriber
+from .voice import sending_block
 
 State = Delivery.State
 Status = Edition.Status
@@ -118,6 +121,13 @@ def plan_edition(edition_id: int) -> list[tuple[int, int]]:
         move_edition(
             edition_id, "fail", error=no_candidates_message(edition), finished_at=timezone.now()
         )
+        return []
+    planned = edition.total or Delivery.objects.filter(edition_id=edition_id).exists()
+    selling = None if planned else sending_block(edition)
+    if selling:
+        # Scheduled before the brand's voice settings changed, or started in code; once
+        # planned, it is going out (or going out again) and is left to finish.
+        move_edition(edition_id, "fail", error=selling, finished_at=timezone.now())
         return []
     with transaction.atomic():
         edition = Edition.objects.select_for_update().get(pk=edition_id)

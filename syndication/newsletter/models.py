@@ -118,6 +118,11 @@ class Edition(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, editable=False
     )
+    #: Why the title and intro may go out although the voice check reads them as
+    #: selling, given by whoever sent or scheduled it; it covers the words checked then
+    #: only (``voice_override_hash``, as ``stories.VoiceApproval`` does for a story).
+    voice_override_reason = models.TextField(blank=True, editable=False)
+    voice_override_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     started_at = models.DateTimeField(null=True, blank=True, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True, editable=False)

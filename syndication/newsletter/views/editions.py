@@ -38,7 +38,7 @@ from wagtail.admin.widgets import AdminDateTimeInput
 
 from cms.admin_ui import LocalTimeColumn, local_time
 
-from .. import candidates, composing, lifecycle, progress, tasks
+from .. import candidates, composing, lifecycle, progress, tasks, voice
 from ..models import Delivery, Edition, Subscriber
 
 Status = Edition.Status
@@ -52,7 +52,26 @@ ACTIONS = {
 }
 
 
+def override_field(required: bool) -> forms.CharField:
+    return forms.CharField(
+        label="Send anyway because…",
+        required=required,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only when the voice check reads the title or intro as selling: why it "
+        "should go out as it is. Kept with the edition, for these words only.",
+    )
+
+
 class EditionForm(WagtailAdminModelForm):
+    """An edition's words and plan; the voice check reads its title and intro.
+
+    Findings are errors on their field only when saving would leave selling words
+    scheduled without a reason; a draft is saved with a warning (``voice_warning``) and
+    asked for the reason when it is sent or scheduled.
+    """
+
+    voice_override_reason = override_field(required=False)
+
     class Meta:
         model = Edition
         fields = ["title", "intro", "window_days", "k", "send_at"]
@@ -62,6 +81,15 @@ class EditionForm(WagtailAdminModelForm):
             "intro": "A few words above the stories; the same for every reader.",
             "send_at": "When it goes out once scheduled. Empty: send it by hand.",
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.voice_result = None
+        given = self.instance.voice_override_reason
+        if given:
+            # Not filled in again: a reason covers the words it was given for.
+            field = self.fields["voice_override_reason"]
+            field.help_text += f" Given for the words as they are now: “{given}”."
 
     def clean_window_days(self):
         days = self.cleaned_data["window_days"]
@@ -77,6 +105,7 @@ class EditionForm(WagtailAdminModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        self._check_voice(cleaned)
         if self.instance.pk and self.instance.status == Status.SCHEDULED:
             # Still scheduled after saving: it must have a time and something to send.
             if not cleaned.get("send_at"):
@@ -88,6 +117,45 @@ class EditionForm(WagtailAdminModelForm):
                 except candidates.NoCandidates as error:
                     self.add_error("window_days", str(error))
         return cleaned
+
+    def _check_voice(self, cleaned):
+        if "title" not in cleaned:
+            return
+        result = voice.check_edition(cleaned["title"], cleaned.get("intro", ""))
+        self.voice_result = result
+        reason = cleaned.get("voice_override_reason", "").strip()
+        if not result.is_salesy:
+            reason = ""
+        elif not reason and voice.is_overridden(self.instance, result):
+            return  # the words a reason was given for, unchanged
+        elif not reason and self.instance.status == Status.SCHEDULED:
+            # Saving keeps it scheduled: these words would go out without a reason.
+            for name, problem in voice.field_problems(result).items():
+                self.add_error(name, problem)
+            self.add_error(
+                "voice_override_reason",
+                "This edition is scheduled and the voice check reads its words as selling. "
+                "Rewrite them, or say why they should go out anyway.",
+            )
+        self.instance.voice_override_reason = reason
+        self.instance.voice_override_hash = result.text_hash if reason else ""
+
+    @property
+    def voice_warning(self) -> str:
+        """The findings of a saved edition that still needs a reason before it goes out."""
+        result = self.voice_result
+        if result is None or not result.findings or voice.is_overridden(self.instance, result):
+            return ""
+        where = "; ".join(
+            f"{voice.FIELDS[name]}: {problem}"
+            for name, problem in voice.field_problems(result).items()
+        )
+        if result.is_salesy:
+            return (
+                f"The voice check reads this edition as selling. {where} It is not sent or "
+                "scheduled until it is rewritten or a reason is given."
+            )
+        return f"The voice check found sales speak. {where}"
 
 
 def sent_of_total(edition) -> str:
@@ -157,11 +225,17 @@ class EditionIndexView(IndexView):
         return [*buttons, *super().get_list_more_buttons(instance)]
 
 
+def warn_about_voice(request, form) -> None:
+    if form.voice_warning:
+        messages.warning(request, form.voice_warning)
+
+
 class EditionCreateView(CreateView):
     def save_instance(self):
         instance = self.form.save(commit=False)
         instance.created_by = self.request.user
         instance.save()
+        warn_about_voice(self.request, self.form)
         return instance
 
     def get_success_url(self):
@@ -181,6 +255,11 @@ class EditionEditView(EditView):
             )
             return redirect("newsletter_editions:progress", edition.pk)
         return super().dispatch(request, *args, **kwargs)
+
+    def save_instance(self):
+        instance = super().save_instance()
+        warn_about_voice(self.request, self.form)
+        return instance
 
 
 class EditionDeleteView(DeleteView):
@@ -235,6 +314,11 @@ class EditionActionView(EditionViewMixin, FormView):
         self.action = kwargs["action"]
         if self.action not in ACTIONS:
             raise Http404("No such action.")
+        self.voice_result = self.voice_block = None
+        if self.action != "cancel":
+            edition = self.edition
+            self.voice_result = voice.check_edition(edition.title, edition.intro)
+            self.voice_block = voice.sending_block(edition, self.voice_result)
 
     def get_page_title(self):
         return ACTIONS[self.action][0]
@@ -259,6 +343,13 @@ class EditionActionView(EditionViewMixin, FormView):
     def get_form_class(self):
         return ScheduleForm if self.action == "schedule" else forms.Form
 
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        if self.voice_block:
+            # As compose does for a post: selling words go out only with a reason.
+            form.fields["voice_override_reason"] = override_field(required=True)
+        return form
+
     def get_initial(self):
         return {"send_at": self.edition.send_at or timezone.now() + datetime.timedelta(hours=1)}
 
@@ -269,6 +360,15 @@ class EditionActionView(EditionViewMixin, FormView):
             action_label=ACTIONS[self.action][0],
             subscribers=Subscriber.objects.filter(status=Subscriber.Status.ACTIVE).count(),
             candidates=candidates.candidate_stories(self.edition).count(),
+            voice_block=self.voice_block,
+            voice_problems=(
+                [
+                    (voice.FIELDS[name], problem)
+                    for name, problem in voice.field_problems(self.voice_result).items()
+                ]
+                if self.voice_block
+                else []
+            ),
             **kwargs,
         )
 
@@ -286,7 +386,13 @@ class EditionActionView(EditionViewMixin, FormView):
             messages.error(self.request, f"“{edition}” was not {self.did}: {error}")
             return redirect(INDEX)
         when = timezone.now() if self.action == "send" else form.cleaned_data["send_at"]
-        if not lifecycle.move_edition(edition.pk, "schedule", send_at=when, error=""):
+        override = {}
+        if self.voice_block:
+            override = {
+                "voice_override_reason": form.cleaned_data["voice_override_reason"].strip(),
+                "voice_override_hash": self.voice_result.text_hash,
+            }
+        if not lifecycle.move_edition(edition.pk, "schedule", send_at=when, error="", **override):
             messages.warning(self.request, f"“{edition}” changed meanwhile; nothing done.")
             return redirect(INDEX)
         if self.action == "send":
