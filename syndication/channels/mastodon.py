@@ -24,6 +24,7 @@ import html
 import ipaddress
 import logging
 import re
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -430,8 +431,8 @@ class MastodonAdapter(ChannelAdapter):
         statuses have been read back to before ``request.sent_at`` without it.
 
         Pages go newest first (``Link: rel=next``, else ``max_id``); without ``sent_at``
-        one page is read. When ``READ_BACK_PAGES`` pages do not reach back that far the
-        answer is Unconfirmed: "not found" would not be true yet.
+        one page is read. When ``READ_BACK_PAGES`` pages (or one timeout of paging) do
+        not reach back that far the answer is Unconfirmed: "not found" would not be true.
         """
         if not request.marker:
             return None
@@ -439,7 +440,12 @@ class MastodonAdapter(ChannelAdapter):
         first = {"limit": READ_BACK, "exclude_reblogs": "true"}
         params, seen = first, set()
         since = request.sent_at - CLOCK_SKEW if request.sent_at else None
-        for _page in range(READ_BACK_PAGES if since else 1):
+        # No new page after one timeout's worth of paging, so the read-back and the
+        # create after it stay within the task's time (checks.py: timeout × 3 < limit).
+        give_up = time.monotonic() + self.timeout
+        for page in range(READ_BACK_PAGES if since else 1):
+            if page and time.monotonic() > give_up:
+                break
             response = self.request("GET", url, params=params, headers=self.auth_headers())
             statuses = [s for s in self.json(response, list) if isinstance(s, dict)]
             for status in statuses:
@@ -458,9 +464,9 @@ class MastodonAdapter(ChannelAdapter):
             following = fediverse.same_host_url(following, self.base_url) if following else None
             url, params = (following, None) if following else (url, {**first, "max_id": ids[-1]})
         raise Unconfirmed(
-            f"Read back {READ_BACK_PAGES * READ_BACK} statuses of {self.account.handle} on "
-            f"{self.host} without reaching the time the post was sent; it cannot be settled "
-            "safely by reading back."
+            f"Read back {len(seen)} statuses of {self.account.handle} on {self.host} "
+            "without reaching the time the post was sent; it cannot be settled safely by "
+            "reading back."
         )
 
     # --- Metrics ------------------------------------------------------------------------

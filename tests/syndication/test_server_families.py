@@ -404,3 +404,37 @@ def test_reconnecting_detects_the_server_again():
     again.refresh_from_db()
     assert again.server.version == "4.3.0" and again.server.batch_reads
     assert again.server.notes == ()
+
+
+def test_a_post_that_cannot_be_settled_by_reading_back_waits_for_a_person(
+    make_story, monkeypatch, settings
+):
+    """The read-back cannot reach back to when the post was sent (here: one page allowed,
+    45 newer statuses): never "not there", never a resend; after the allowed checks the
+    post waits, unconfirmed, with the reason."""
+    from syndication.channels import mastodon
+
+    monkeypatch.setattr(mastodon, "READ_BACK_PAGES", 1)
+    settings.SYNDICATION_MAX_FAILURES = 2
+    with MastodonTestServer(profile=profiles.TAKAHE) as server:
+        server.auto_approve = True
+        account = connect_through_oauth(server)
+        adapter = account.adapter(timeout=2)
+        for number in range(100, 145):
+            adapter.publish(_request(number))
+        post = schedule(account, make_story)
+        long_ago = timezone.now() - datetime.timedelta(minutes=30)
+        SyndicationPost.objects.filter(pk=post.pk).update(
+            state=states.UNCONFIRMED, send_count=1, request_sent_at=long_ago, due_at=long_ago
+        )
+        creates = server.create_calls
+
+        assert run_due() == ["unconfirmed"]
+        assert run_due() == ["unconfirmed"]
+        assert run_due() == []
+
+        post.refresh_from_db()
+        assert server.create_calls == creates
+    assert post.state == states.UNCONFIRMED and post.due_at is None
+    assert "cannot be settled safely by reading back" in post.last_error
+    assert "retry or cancel" in post.last_error
