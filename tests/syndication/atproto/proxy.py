@@ -3,12 +3,15 @@
 With ``drop_creates`` set, a ``com.atproto.repo.createRecord`` is forwarded, the PDS
 writes the record and answers, and the proxy closes the client's connection without
 passing the answer on: the "sent, answer lost" case exactly-once publishing is about.
+With ``hold_creates`` (seconds), the answer is passed on that much later: past the
+client's timeout, the same case seen from a client that stopped waiting.
 """
 
 from __future__ import annotations
 
 import http.client
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -20,7 +23,10 @@ class LossyProxy:
     def __init__(self, upstream: str):
         self.upstream = urlsplit(upstream)
         self.drop_creates = False
-        self.forwarded: list[tuple[str, str, int]] = []
+        self.hold_creates = 0.0
+        #: (method, path, status, whether a create's answer was being held meanwhile)
+        self.forwarded: list[tuple[str, str, int, bool]] = []
+        self.holding = 0
         self.dropped = 0
         proxy = self
 
@@ -50,6 +56,7 @@ class LossyProxy:
         self.server.server_close()
 
     def forward(self, handler: BaseHTTPRequestHandler) -> None:
+        while_held = self.holding > 0
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else None
         headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
@@ -63,13 +70,17 @@ class LossyProxy:
         finally:
             upstream.close()
         path = handler.path.split("?", 1)[0]
-        self.forwarded.append((handler.command, path, answer.status))
+        self.forwarded.append((handler.command, path, answer.status, while_held))
         if self.drop_creates and path == CREATE:
             # Written on the PDS; the answer goes nowhere.
             self.dropped += 1
             handler.close_connection = True
             handler.connection.close()
             return
+        if self.hold_creates and path == CREATE:
+            self.holding += 1
+            time.sleep(self.hold_creates)
+            self.holding -= 1
         handler.send_response(answer.status)
         for name, value in answer.getheaders():
             if name.lower() not in _HOP_BY_HOP:

@@ -263,6 +263,25 @@ def test_a_lost_answer_makes_one_post(atproto, alice, schedule):
     assert post.remote_id in [record["uri"] for record in posts]
 
 
+def test_an_answer_held_past_the_timeout_makes_one_post(atproto, alice, schedule, settings):
+    settings.SYNDICATION_HTTP_TIMEOUT = 1
+    did = atproto.accounts["alice"]["did"]
+    before = len(stored_posts(atproto, did))
+    with LossyProxy(atproto.pds) as proxy:
+        ChannelAccount.objects.filter(pk=alice.pk).update(instance_url=proxy.url)
+        proxy.hold_creates = 3
+        post = schedule(alice)
+        assert run_due() == ["published"]
+        paths = [(path, status, while_held) for _m, path, status, while_held in proxy.forwarded]
+    # One create, written; the client stopped waiting for its answer and read the
+    # record at the post's key while that answer was still held.
+    assert paths.count(("/xrpc/com.atproto.repo.createRecord", 200, False)) == 1
+    assert ("/xrpc/com.atproto.repo.getRecord", 200, True) in paths
+    posts = stored_posts(atproto, did)
+    assert len(posts) == before + 1
+    assert reload(post).remote_id in [record["uri"] for record in posts]
+
+
 # --- Metrics -----------------------------------------------------------------------------
 def test_metrics_count_what_a_second_account_did(atproto, alice, schedule):
     post = schedule(alice)
