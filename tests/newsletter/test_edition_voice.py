@@ -178,3 +178,13 @@ def test_brand_terms_hold_a_scheduled_edition_at_its_start(stories, subscribers)
     assert lifecycle.plan_edition(made.pk) == []
     made.refresh_from_db()
     assert made.status == Status.FAILED and "“Larkspur Gold”" in made.error
+
+
+def test_the_command_refuses_selling_words_and_points_to_the_admin(stories, subscribers):
+    from django.core.management import CommandError, call_command
+
+    made = edition(title=PITCH)
+    with pytest.raises(CommandError, match="was not sent: The edition's title reads as selling"):
+        call_command("send_edition", str(made.pk), "--now")
+    assert Edition.objects.get(pk=made.pk).status == Status.DRAFT
+    assert mail.outbox == []

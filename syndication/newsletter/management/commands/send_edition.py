@@ -1,9 +1,10 @@
 """``manage.py send_edition <id> --now | --watch``: send a newsletter edition from a shell.
 
 Nothing here sends mail itself. ``--now`` takes the edition through the admin's "Send
-now" (``candidates.check_candidates``, then ``move_edition(…, "schedule")``) and starts it
-the way beat does (``start_due_editions``' conditional UPDATE, then ``plan_edition``);
-the chunks are the workers' own task, ``tasks.send_chunk``. Where there is no worker to
+now" (``candidates.check_candidates``, ``voice.sending_block``, then
+``move_edition(…, "schedule")``) and starts it the way beat does (``start_due_editions``'
+conditional UPDATE, then ``plan_edition``); the chunks are the workers' own task,
+``tasks.send_chunk``. Where there is no worker to
 wait for — eager tasks, or the embedded file-system broker — the chunks run here, one
 after the other, and the bar moves after each. Otherwise ``send_due_editions`` is
 enqueued, as the admin's button does, and the command follows the workers like
@@ -17,7 +18,7 @@ from django.utils import timezone
 
 from cms.celery import app
 from cms.progress import progress
-from syndication.newsletter import candidates, lifecycle, sending, tasks
+from syndication.newsletter import candidates, lifecycle, sending, tasks, voice
 from syndication.newsletter import progress as newsletter_progress
 from syndication.newsletter.models import Edition
 
@@ -109,6 +110,12 @@ class Command(BaseCommand):
             candidates.check_candidates(edition)
         except candidates.NoCandidates as error:
             raise CommandError(f"“{edition}” was not sent: {error}") from None
+        selling = voice.sending_block(edition)
+        if selling:
+            # The admin asks for a reason; a shell is no place to give one.
+            raise CommandError(
+                f"“{edition}” was not sent: {selling} Give the reason with Send now in the admin."
+            )
         if not lifecycle.move_edition(edition.pk, "schedule", send_at=timezone.now(), error=""):
             raise CommandError(f"“{edition}” changed meanwhile; nothing done.")
         if in_process:
