@@ -313,7 +313,12 @@ def means_scope_refusal(status: int, detail: str) -> bool:
 
 
 def may_mean_invalid_token(profile: ServerProfile, status: int) -> bool:
-    return status in profile.token_invalid_statuses and status != 401
+    """A status that needs ``verify_credentials`` to say whether the token is dead:
+    400/403 where the family uses them for that, and a 401 from unknown software
+    (Sharkey's Mastodon layer answered 401 for any upstream error)."""
+    if status == 401:
+        return profile.family == "unknown"
+    return status in profile.token_invalid_statuses
 
 
 def looks_like_status_list(data) -> bool:

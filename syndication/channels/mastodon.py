@@ -542,7 +542,7 @@ class MastodonAdapter(ChannelAdapter):
     # --- Answers ------------------------------------------------------------------------
     def check(self, response: requests.Response, *, creates: bool = False):
         status = response.status_code
-        if status in (400, 403):
+        if status in (400, 401, 403):
             detail = self.error_detail(response)
             if fediverse.means_scope_refusal(status, detail):
                 raise ScopeRefused(
@@ -552,20 +552,40 @@ class MastodonAdapter(ChannelAdapter):
                     body=response.text,
                 )
             if self.account is not None and fediverse.may_mean_invalid_token(self.server, status):
-                refused = self._token_refused()
-                if refused is not None:
-                    said = f"HTTP {status}: {detail}" if detail else f"HTTP {status}"
-                    raise AuthExpired(
-                        f"{self.host} no longer accepts this account's token ({said}); "
-                        "reconnect the account.",
-                        status=status,
-                        body=response.text,
-                    ) from refused
+                self._confirm_token(response, detail, creates=creates)
         return super().check(response, creates=creates)
 
-    def _token_refused(self) -> AuthExpired | None:
-        """A 400 or 403 that may mean a dead token (Takahē, Pleroma) is confirmed with
-        ``verify_credentials``, which any valid token passes: its refusal, or None."""
+    def _confirm_token(self, response, detail: str, *, creates: bool) -> None:
+        """A 400 or 403 that may mean a dead token (Takahē, Pleroma), or a 401 from
+        software Storyloom does not know (some answer 401 for unrelated errors), is
+        confirmed with ``verify_credentials``, which any valid token passes.
+
+        Refused there too: AuthExpired. Accepted: a 401 was about something else (the
+        post may exist if it was a create); a 400 or 403 goes on as the refusal it is.
+        Unconfirmed either way (verify unreachable): the status keeps its usual meaning.
+        """
+        status = response.status_code
+        said = f"HTTP {status}: {detail}" if detail else f"HTTP {status}"
+        verdict = self._token_verdict()
+        if isinstance(verdict, AuthExpired):
+            raise AuthExpired(
+                f"{self.host} no longer accepts this account's token ({said}); "
+                "reconnect the account.",
+                status=status,
+                body=response.text,
+            ) from verdict
+        if verdict is True and status == 401:
+            cls = Unconfirmed if creates else Rejected
+            raise cls(
+                f"{self.host} answered {said} although the account's token is valid"
+                + ("; checking whether the post was published." if creates else "."),
+                status=status,
+                body=response.text,
+            )
+
+    def _token_verdict(self) -> AuthExpired | bool | None:
+        """``verify_credentials``'s refusal, True when it accepts the token, None when it
+        could not be asked."""
         if self._confirming:
             return None
         self._confirming = True
@@ -578,7 +598,7 @@ class MastodonAdapter(ChannelAdapter):
             return None
         finally:
             self._confirming = False
-        return None
+        return True
 
     def json(self, response: requests.Response, kind: type):
         try:

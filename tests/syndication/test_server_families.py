@@ -41,6 +41,7 @@ EXPECTED = {
     "akkoma": ("pleroma", fediverse.SCOPES_READ_ACCOUNTS, True, True, fediverse.GRAPHEMES),
     "pleroma": ("pleroma", fediverse.SCOPES_READ_ACCOUNTS, True, True, fediverse.GRAPHEMES),
     "takahe": ("takahe", fediverse.BROAD_SCOPES, False, False, "code"),
+    "sharkey": ("unknown", fediverse.BROAD_SCOPES, False, False, fediverse.STRICTEST),
     "unknown": ("unknown", fediverse.BROAD_SCOPES, False, False, fediverse.STRICTEST),
 }
 FAMILIES = sorted(profiles.PROFILES)
@@ -267,8 +268,9 @@ def test_a_revoked_token_marks_the_account_needs_reconnecting(server, account, m
 
 
 def test_a_refusal_that_is_not_about_the_token_stays_a_refusal(server, account):
-    """A 400 or 403 that may mean a dead token is confirmed first: a too-long post on
-    Takahē or GoToSocial (400) fails as too long and leaves the account connected."""
+    """A 400, 403 (or, from unknown software, 401) that may mean a dead token is
+    confirmed first: a too-long post on Takahē or GoToSocial (400), or on Sharkey (401),
+    is not taken for a dead token and leaves the account connected."""
     adapter = account.adapter(timeout=2)
     with pytest.raises(Exception) as raised:
         adapter.publish(_request(1, text="x" * 6000))

@@ -227,6 +227,34 @@ TAKAHE = ServerFamily(
     ),
 )
 
+#: Sharkey, a Misskey fork with a Mastodon layer; Storyloom does not know it, so the
+#: conservative profile applies. Its layer answered 401 for any upstream error, a post
+#: too long included; v1 instance document only.
+SHARKEY = ServerFamily(
+    name="sharkey",
+    software="sharkey",
+    version="2024.9.1",
+    instance_version="3.0.0 (compatible; Sharkey 2024.9.1; like Akkoma)",
+    instance_v2=False,
+    # "characters_reserved_per_url" is the length of the instance's URI string.
+    characters_reserved_per_url=21,
+    max_characters=3000,
+    counting=CODE_POINTS,
+    too_long_status=401,
+    too_long_message="Note is too long",
+    verify_scopes=("read", "read:accounts", "read:statuses"),
+    bad_token=(401, '{"error": "Credential required."}', "application/json"),
+    batch_refusal=(404, '{"error": "Not Found"}', "application/json"),
+    idempotency=False,
+    sources=(
+        "https://github.com/transfem-org/Sharkey packages/backend/src/server/api/mastodon/"
+        "MastodonApiServerService.ts (401 for any upstream error, 2023-12 and 2024.9)",
+        "…/server/api/mastodon/endpoints/instance.ts (v1 only, maxNoteLength 3000)",
+        "…/server/api/mastodon/endpoints/auth.ts (any read… scope becomes every read)",
+        "…/server/NodeinfoServerService.ts (nodeinfo name sharkey)",
+    ),
+)
+
 #: Software Storyloom does not know: it must fall back to the conservative profile.
 UNKNOWN = ServerFamily(
     name="unknown",
@@ -241,5 +269,6 @@ UNKNOWN = ServerFamily(
 )
 
 PROFILES = {
-    p.name: p for p in (MASTODON_4, MASTODON_3, GOTOSOCIAL, AKKOMA, PLEROMA, TAKAHE, UNKNOWN)
+    p.name: p
+    for p in (MASTODON_4, MASTODON_3, GOTOSOCIAL, AKKOMA, PLEROMA, TAKAHE, SHARKEY, UNKNOWN)
 }
