@@ -82,6 +82,7 @@ def test_a_scheduled_edition_cannot_be_edited_into_a_pitch_without_a_reason(
     errors = answer.context["form"].errors
     assert errors[field][0].startswith("Reads as selling: “Book”")
     assert set(errors) == {field, "voice_override_reason"}
+    assert "Send anyway because" in answer.content.decode()
     assert getattr(Edition.objects.get(pk=made.pk), field) != PITCH
 
     data["voice_override_reason"] = "The clinic's own wording, quoted in the story."
