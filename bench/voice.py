@@ -2,24 +2,36 @@
 
 Builds a story of about 3,000 words from plain narrative paragraphs with a few salesy sentences
 mixed in, runs ``check()`` on it repeatedly after a warm-up, and also times one pass over a
-megabyte of the same material to show the regexes stay linear.
+megabyte of the same material to show the regexes stay linear. The learned layer
+(``stories/voice/model.json``) is included; the story is also timed with the rules alone, and
+the model's load time and memory are measured in a fresh interpreter.
 
     .venv/bin/python bench/voice.py [--words N] [--runs R]
 
 Stdout carries a small table, then, as its last line, one JSON object:
-{"words": N, "ms_median": X}
+{"words": N, "ms_median": X, "rules_only_ms_median": Y, "model_load_ms": L, "model_kib": M}
 """
 
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from stories.voice import check
+from stories.voice import check, model
+
+LOAD = """
+import time, tracemalloc
+tracemalloc.start()
+began = time.perf_counter()
+from stories.voice import model
+model.load()
+print((time.perf_counter() - began) * 1000, tracemalloc.get_traced_memory()[0] / 1024)
+"""
 
 PARAGRAPHS = (
     "When the river rose in the spring of 2019, the bakery on Mill Lane was the first building "
@@ -99,6 +111,32 @@ def main() -> None:
         timings.append(elapsed)
     median = statistics.median(timings)
 
+    real_load = model.load
+    model.load = lambda path=None: None  # the rules alone
+    rules_only = []
+    for _ in range(runs):
+        rules_only.append(time_once(story)[0])
+    model.load = real_load
+    rules_median = statistics.median(rules_only)
+
+    # In a fresh interpreter: loading the package with the model, the model's part apart.
+    base = subprocess.run(
+        [sys.executable, "-c", LOAD.replace("model.load()", "")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    ).stdout.split()
+    loaded = subprocess.run(
+        [sys.executable, "-c", LOAD],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    ).stdout.split()
+    load_ms = float(loaded[0]) - float(base[0])
+    model_kib = float(loaded[1]) - float(base[1])
+
     megabyte = (story + "\n\n") * (1_000_000 // (len(story) + 2) + 1)
     megabyte = megabyte[:1_000_000]
     mb_ms, mb_findings = time_once(megabyte)
@@ -113,6 +151,14 @@ def main() -> None:
             f"{percentile(timings, 0.9):.2f}",
             str(findings),
         ),
+        (
+            "story, rules only",
+            str(word_count),
+            str(runs),
+            f"{rules_median:.2f}",
+            f"{percentile(rules_only, 0.9):.2f}",
+            "",
+        ),
         ("1 MB", str(len(megabyte.split())), "1", f"{mb_ms:.2f}", f"{mb_ms:.2f}", str(mb_findings)),
     ]
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
@@ -120,7 +166,18 @@ def main() -> None:
         print("  ".join(cell.rjust(widths[c]) for c, cell in enumerate(row)))
         if n == 0:
             print("  ".join("-" * w for w in widths))
-    print(json.dumps({"words": word_count, "ms_median": round(median, 2)}))
+    print(f"model: loads in {load_ms:.1f} ms, holds {model_kib:.0f} KiB")
+    print(
+        json.dumps(
+            {
+                "words": word_count,
+                "ms_median": round(median, 2),
+                "rules_only_ms_median": round(rules_median, 2),
+                "model_load_ms": round(load_ms, 1),
+                "model_kib": round(model_kib),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

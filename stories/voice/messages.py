@@ -13,6 +13,7 @@ RULES = (
     "pressure-punctuation",
     "shouting",
     "brand-term",
+    "soft-pitch",
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -127,3 +128,66 @@ _KINDS: dict[str, tuple[str, str, str]] = {
         "Describe what the product did for a real person instead of using the campaign phrase.",
     ),
 }
+
+# The learned layer's findings (``model.py``): "{p}" is the heaviest phrase, "{also}" names
+# the others that weighed most in the sentence. One kind per kind of pitch in the corpus.
+_WHY_SOFT = (
+    '"{p}"{also} reads as a soft pitch: it moves the reader towards buying rather than '
+    "telling them something."
+)
+_KINDS.update(
+    {
+        "model-soft-cta": (
+            "soft-pitch",
+            _WHY_SOFT,
+            "Instead of inviting readers to talk to you or find out more, give them the answer "
+            "here: what a real customer asked and what they learned.",
+        ),
+        "model-social-proof": (
+            "soft-pitch",
+            _WHY_SOFT,
+            "Numbers of happy customers sell; one customer's story tells. Pick one person and "
+            "say what happened to them.",
+        ),
+        "model-benefit-claim": (
+            "soft-pitch",
+            _WHY_SOFT,
+            "Show the benefit happening to someone in the story (who, when, what changed) "
+            "instead of promising it to the reader.",
+        ),
+        "model-price-appeal": (
+            "soft-pitch",
+            _WHY_SOFT,
+            "Leave prices to the product page; if cost matters to the story, say what someone "
+            "paid and what it was worth to them.",
+        ),
+        "model-scarcity": (
+            "soft-pitch",
+            _WHY_SOFT,
+            "Drop the hint that the reader might miss out; if places really are limited, say "
+            "so as a plain fact with the date.",
+        ),
+        "model-community-as-customers": (
+            "soft-pitch",
+            _WHY_SOFT,
+            "Invite readers into a conversation (reply, share their story) rather than into "
+            "your customer base.",
+        ),
+        "model-story-turns-to-pitch": (
+            "soft-pitch",
+            _WHY_SOFT,
+            "End the story on the person and what changed for them; the page's links can "
+            "point to the product.",
+        ),
+        "model-blatant": (
+            "soft-pitch",
+            _WHY_SOFT,
+            "Rewrite it as something that happened to a real person, without the offer.",
+        ),
+        "model-other": (
+            "soft-pitch",
+            _WHY_SOFT,
+            "Say what happened, to whom, and let the reader draw the conclusion.",
+        ),
+    }
+)

@@ -207,7 +207,7 @@ def test_every_explanation_reads_as_one_plain_sentence():
         assert rule in RULES, kind
         assert message.startswith('"{p}"') and message.endswith("."), kind
         assert suggestion.endswith(".") and "{p}" not in suggestion, kind
-        assert ". " not in message.format(p="x"), kind
+        assert ". " not in message.format(p="x", also=""), kind
 
 
 def test_act_now_example_has_each_kind_of_finding():
@@ -438,7 +438,8 @@ def test_threshold_may_be_any_real_number():
 def test_check_many_keeps_order_and_options():
     reports = check_many(["Buy now.", "The sea was calm."], threshold=0.9)
     assert [r.threshold for r in reports] == [0.9, 0.9]
-    assert reports[0].score > reports[1].score == 0.0
+    # The learned layer gives every text some small probability of selling.
+    assert reports[0].score > 0.5 > 0.05 > reports[1].score
 
 
 def test_browser_rewrite_clears_the_finding():
