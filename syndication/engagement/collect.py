@@ -91,6 +91,7 @@ def collect_account(account: ChannelAccount, posts: list, *, now=None) -> tuple[
             metrics = adapter.fetch_metrics([post.remote_id for post in batch])
             stored += _store(batch, metrics, timezone.now())
     except RateLimited as error:
+        account.record_metrics_read(f"Rate limited: {error.message}")
         wait = (
             datetime.timedelta(seconds=error.retry_after)
             if error.retry_after is not None
@@ -108,16 +109,21 @@ def collect_account(account: ChannelAccount, posts: list, *, now=None) -> tuple[
         return stored, "paused"
     except AuthExpired as error:
         # The same answer would stop publishing: say so on the account at once.
+        account.record_metrics_read(error.message)
         account.mark_needs_reconnect(error.message)
         logger.warning("Channel metrics: %s needs reconnecting (%s).", account, error.message)
         return stored, "failed"
     except ChannelError as error:
+        account.record_metrics_read(error.message)
         logger.warning("Channel metrics: reading %s failed (%s).", account, error.message)
         return stored, "failed"
-    except Exception:
+    except Exception as error:
         # One account's surprise must not stop the others; the next run retries.
+        account.record_metrics_read(f"Unexpected error: {type(error).__name__}")
         logger.exception("Channel metrics: reading %s failed unexpectedly.", account)
         return stored, "failed"
+    # Every network's read is told to the account, so a failing one shows in the admin.
+    account.record_metrics_read("")
     return stored, "ok"
 
 

@@ -270,3 +270,31 @@ def test_the_celery_task_runs_a_collection(mastodon_server, brand, make_story):
     )
     collect_channel_metrics.delay()
     assert ChannelMetricSnapshot.objects.get(post=post).reposts == 2
+
+
+@pytest.mark.parametrize("network", ["bluesky", "linkedin", "x"])
+def test_every_networks_failed_read_shows_on_the_account_until_a_read_works(
+    network, make_story, monkeypatch
+):
+    """Not only Mastodon's adapter: the collector tells each account how its read went."""
+    from syndication.channels import adapter_for
+    from syndication.channels.base import ChannelError
+
+    account = ChannelAccountFactory(network=network, tokens={"access_token": "t"})
+    published(make_story(), account, "remote-1")
+    adapter_class = type(adapter_for(account))
+    monkeypatch.setattr(
+        adapter_class,
+        "fetch_metrics",
+        lambda self, ids: (_ for _ in ()).throw(ChannelError("The network answered 502.")),
+    )
+    monkeypatch.setattr("syndication.tokens.ensure_fresh", lambda account, adapter: None)
+    assert collect.collect_channel_metrics()["failed"] == [account.pk]
+    account.refresh_from_db()
+    assert account.metrics_error == "The network answered 502."
+    assert account.metrics_read_at is not None
+
+    monkeypatch.setattr(adapter_class, "fetch_metrics", lambda self, ids: {})
+    assert collect.collect_channel_metrics()["failed"] == []
+    account.refresh_from_db()
+    assert account.metrics_error == ""
