@@ -306,6 +306,10 @@ _ROUTES = [
     ("POST", r"/api/v1/statuses", "create_status"),
     ("GET", r"/api/v1/statuses", "statuses_batch"),
     ("GET", r"/api/v1/statuses/(?P<status_id>\d+)", "status"),
+    ("GET", r"/api/v1/statuses/(?P<status_id>\d+)/context", "status_context"),
+    ("GET", r"/api/v1/statuses/(?P<status_id>\d+)/reblogged_by", "reblogged_by"),
+    ("GET", r"/api/v1/statuses/(?P<status_id>\d+)/favourited_by", "favourited_by"),
+    ("GET", r"/api/v1/statuses/(?P<status_id>\d+)/quotes", "status_quotes"),
     ("GET", r"/api/v1/accounts/(?P<account_id>\d+)/statuses", "account_statuses"),
     ("GET", r"/@(?P<username>[\w.-]+)(?:/(?P<status_id>\d+))?", "public_page"),
 ]
@@ -349,6 +353,11 @@ class MastodonTestServer:
         self.app_registrations = 0
         self.create_calls = 0
         self._forced: dict[str, deque] = defaultdict(deque)
+        self._canned: dict[str, deque] = defaultdict(deque)
+        # Who favourited / boosted each status, oldest first: [(ordinal, account_id)].
+        self._favourites: dict[str, list] = defaultdict(list)
+        self._reblogs: dict[str, list] = defaultdict(list)
+        self._ordinals = itertools.count(1)
         self._apps: dict[str, dict] = {}
         self._accounts: dict[str, dict] = {}
         self._tokens: dict[str, dict] = {}
@@ -498,6 +507,100 @@ class MastodonTestServer:
                 groups[marker].append(status["id"])
         return {marker: ids for marker, ids in groups.items() if len(ids) > 1}
 
+    # --- The conversation under a status (tests of collection) ---------------------
+    def account_id(self, username: str) -> str:
+        """The id of @username, made (as another local account) when it does not exist."""
+        with self.lock:
+            found = next((a for a in self._accounts.values() if a["username"] == username), None)
+        return found["id"] if found else self.create_account(username)[0]
+
+    def reply(
+        self,
+        status_id: str,
+        text: str,
+        *,
+        as_user: str = "alice",
+        raw: dict | None = None,
+        raw_account: dict | None = None,
+        quote: bool = False,
+    ) -> str:
+        """A public status by @as_user replying to (or, with ``quote``, quoting)
+        ``status_id``; ``raw`` / ``raw_account`` override fields of its API entity as a
+        hostile or broken server would send them. Returns the new status's id."""
+        account_id = self.account_id(as_user)
+        with self.lock:
+            parent = self._statuses[str(status_id)]
+            record = {
+                "id": str(next(self._status_ids)),
+                "created_at": _now_iso(),
+                "account_id": account_id,
+                "in_reply_to_id": None if quote else parent["id"],
+                "in_reply_to_account_id": None if quote else parent["account_id"],
+                "visibility": "public",
+                "language": "en",
+                **{"sensitive": False, "spoiler_text": "", "reblog": None, "card": None},
+                **{"media_attachments": [], "edited_at": None, **dict.fromkeys(COUNTS, 0)},
+                **{"text": text, "key": "", "raw": raw or {}, "raw_account": raw_account or {}},
+            }
+            if quote:
+                record["quoted_id"] = parent["id"]
+                record["quote"] = {"state": "accepted", "quoted_status_id": parent["id"]}
+                parent["quotes_count"] += 1
+            else:
+                parent["replies_count"] += 1
+            self._statuses[record["id"]] = record
+            self._accounts[account_id]["statuses_count"] += 1
+            return record["id"]
+
+    def edit(self, status_id: str, text: str) -> None:
+        """Edit a status as its author would: new text, ``edited_at`` set."""
+        with self.lock:
+            record = self._statuses[str(status_id)]
+            record["text"] = text
+            record["edited_at"] = _now_iso()
+
+    def delete(self, status_id: str) -> None:
+        """Delete a status; replies to it stay but leave the thread, as on Mastodon."""
+        with self.lock:
+            record = self._statuses.pop(str(status_id))
+            parent = self._statuses.get(record["in_reply_to_id"] or "")
+            if parent:
+                parent["replies_count"] = max(0, parent["replies_count"] - 1)
+            quoted = self._statuses.get(record.get("quoted_id") or "")
+            if quoted:
+                quoted["quotes_count"] = max(0, quoted["quotes_count"] - 1)
+
+    def favourite(self, status_id: str, username: str, *, undo: bool = False) -> None:
+        self._toggle(self._favourites, "favourites_count", status_id, username, undo)
+
+    def reblog(self, status_id: str, username: str, *, undo: bool = False) -> None:
+        self._toggle(self._reblogs, "reblogs_count", status_id, username, undo)
+
+    def _toggle(self, table, counter, status_id, username, undo) -> None:
+        account_id = self.account_id(username)
+        with self.lock:
+            status_id = str(status_id)
+            rows = [row for row in table[status_id] if row[1] != account_id]
+            if not undo:
+                rows.append((next(self._ordinals), account_id))
+            table[status_id] = rows
+            self._statuses[status_id][counter] = len(rows)
+
+    def answer_next(
+        self, route: str, status: int, body: bytes | str, *, content_type: str = "", **headers
+    ) -> None:
+        """Answer the next request to ``route`` with exactly this (garbage, a 503 with
+        ``Retry-After``…) instead of the real answer."""
+        body = body.encode() if isinstance(body, str) else body
+        headers = {"Content-Type": content_type, **headers} if content_type else headers
+        with self.lock:
+            self._canned[route].append(_Reply(status, body, headers))
+
+    def account_entity(self, username: str) -> dict:
+        with self.lock:
+            found = next(a for a in self._accounts.values() if a["username"] == username)
+            return copy.deepcopy(self._account_entity(found))
+
     # --- Dispatch ----------------------------------------------------------------------
     def handle(self, request: _Request) -> _Reply:
         name, arguments = _route(request)
@@ -507,7 +610,10 @@ class MastodonTestServer:
                 self.create_calls += 1
             fault = self._next_fault(name)
             rate_headers = self._rate(request)
-        if name == "not_found":
+            canned = self._canned[name].popleft() if self._canned[name] else None
+        if canned is not None:
+            reply = copy.deepcopy(canned)
+        elif name == "not_found":
             reply = self._not_found(request)
         elif fault and fault not in AFTER_KINDS + LATE_KINDS:
             reply = self._fault_reply(fault)
@@ -588,14 +694,17 @@ class MastodonTestServer:
 
     def _status_entity(self, record: dict) -> dict:
         account = self._accounts[record["account_id"]]
-        entity = {k: v for k, v in record.items() if k not in ("text", "key", "account_id")}
-        return {
+        hidden = ("text", "key", "account_id", "raw", "raw_account", "quoted_id")
+        entity = {k: v for k, v in record.items() if k not in hidden}
+        entity = {
             **entity,
             "uri": f"{self.public_url}/users/{account['username']}/statuses/{record['id']}",
             "url": f"{self.public_url}/@{account['username']}/{record['id']}",
             "content": render_content(record["text"], self.url),
-            "account": self._account_entity(account),
+            "account": {**self._account_entity(account), **record.get("raw_account", {})},
         }
+        # What a hostile or broken server might send instead (tests of bad input).
+        return {**entity, **record.get("raw", {})}
 
     def _status_record(self, record: dict) -> dict:
         entity = copy.deepcopy(self._status_entity(record))
@@ -938,6 +1047,73 @@ class MastodonTestServer:
                 )
                 headers["Link"] = f'<{following}>; rel="next"'
             return _json(200, [self._status_entity(record) for record in page], **headers)
+
+    def _status_context(self, request: _Request, status_id: str) -> _Reply:
+        """Ancestors and every descendant (depth first, oldest first), as Mastodon."""
+        with self.lock:
+            _, error = self._authorize(request, "read", "read:statuses", required=False)
+            record = self._statuses.get(status_id)
+            if error or record is None:
+                return error or _error(404, "Record not found")
+            ancestors, parent = [], self._statuses.get(record["in_reply_to_id"] or "")
+            while parent is not None:
+                ancestors.insert(0, parent)
+                parent = self._statuses.get(parent["in_reply_to_id"] or "")
+            children = defaultdict(list)
+            for other in self._statuses.values():
+                if other["in_reply_to_id"]:
+                    children[other["in_reply_to_id"]].append(other)
+            descendants, stack = [], list(reversed(children[status_id]))
+            while stack:
+                current = stack.pop()
+                descendants.append(current)
+                stack.extend(reversed(children[current["id"]]))
+            return _json(
+                200,
+                {
+                    "ancestors": [self._status_entity(r) for r in ancestors],
+                    "descendants": [self._status_entity(r) for r in descendants],
+                },
+            )
+
+    def _reblogged_by(self, request: _Request, status_id: str) -> _Reply:
+        return self._accounts_page(request, status_id, self._reblogs)
+
+    def _favourited_by(self, request: _Request, status_id: str) -> _Reply:
+        return self._accounts_page(request, status_id, self._favourites)
+
+    def _accounts_page(self, request: _Request, status_id: str, table) -> _Reply:
+        """Accounts newest first, ``limit`` (40, at most 80) a page, ``Link: rel=next``."""
+        limit = request.one("limit", "40")
+        limit = max(1, min(80, int(limit))) if limit.isdigit() else 40
+        with self.lock:
+            _, error = self._authorize(request, "read", "read:statuses", required=False)
+            if error or status_id not in self._statuses:
+                return error or _error(404, "Record not found")
+            rows = list(reversed(table[status_id]))
+            max_id = request.one("max_id")
+            if max_id.isdigit():
+                rows = [row for row in rows if row[0] < int(max_id)]
+            page = rows[:limit]
+            headers = {}
+            if len(rows) > limit:
+                following = _with_params(
+                    f"{self.public_url}{request.path}", {"limit": limit, "max_id": page[-1][0]}
+                )
+                headers["Link"] = f'<{following}>; rel="next"'
+            accounts = [self._account_entity(self._accounts[row[1]]) for row in page]
+            return _json(200, accounts, **headers)
+
+    def _status_quotes(self, request: _Request, status_id: str) -> _Reply:
+        """Mastodon 4.5's quotes of a status (for its author); older servers have none."""
+        if self.profile.software != "mastodon" or self.profile.version < "4.5":
+            return self._not_found(request)
+        with self.lock:
+            _, error = self._authorize(request, "read", "read:statuses", required=False)
+            if error or status_id not in self._statuses:
+                return error or _error(404, "Record not found")
+            found = [r for r in self._statuses.values() if r.get("quoted_id") == status_id]
+            return _json(200, [self._status_entity(r) for r in reversed(found)])
 
 
 def _public_page_body(username: str, records: list[dict], base_url: str) -> str:
