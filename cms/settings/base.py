@@ -148,6 +148,7 @@ INSTALLED_APPS = [
     "syndication",
     "syndication.engagement",
     "syndication.newsletter",
+    "syndication.conversation",
     "wagtail.contrib.forms",
     "wagtail.contrib.frontend_cache",
     "wagtail.contrib.redirects",
@@ -370,6 +371,9 @@ CELERY_TASK_ROUTES = {
     "syndication.engagement.tasks.flush_events": {"queue": ENGAGEMENT_QUEUE},
     "syndication.engagement.tasks.rotate_salts": {"queue": ENGAGEMENT_QUEUE},
     "syndication.engagement.metric_tasks.collect_channel_metrics": {"queue": ENGAGEMENT_QUEUE},
+    # Reading conversations back is ingestion too (docs/conversation.md, "Schedule").
+    "syndication.conversation.tasks.collect_due_conversations": {"queue": ENGAGEMENT_QUEUE},
+    "syndication.conversation.tasks.collect_conversation": {"queue": ENGAGEMENT_QUEUE},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -412,6 +416,13 @@ CELERY_BEAT_SCHEDULE = {
     "collect-channel-metrics": {
         "task": "syndication.engagement.metric_tasks.collect_channel_metrics",
         "schedule": float(ENGAGEMENT_METRICS_EVERY * 60),
+    },
+    # Each post's conversation is due by its age (syndication/conversation/schedule.py);
+    # beat only claims what is due, every minute.
+    "collect-due-conversations": {
+        "task": "syndication.conversation.tasks.collect_due_conversations",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
     },
     # Editions are scheduled in the database too: beat starts the due ones and settles
     # chunks whose worker died (syndication/newsletter/lifecycle.py).

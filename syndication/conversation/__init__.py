@@ -1,0 +1,1 @@
+"""The conversation a published post starts, collected back from its network."""

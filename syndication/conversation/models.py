@@ -1,0 +1,120 @@
+"""What people said and did in public about our posts, and when to look again.
+
+People appear here only as the author of something they said or did about one of our
+posts: the name, handle, profile address and avatar address the network shows
+publicly. Nothing else about them (no follower counts, no follower lists, no bio) is
+ever stored; docs/conversation.md lists what is kept, for the privacy notice.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+
+class ItemKind(models.TextChoices):
+    REPLY = "reply", "Reply"
+    QUOTE = "quote", "Quote"
+    BOOST = "boost", "Boost"
+    LIKE = "like", "Like"
+
+
+class InboxState(models.TextChoices):
+    UNREAD = "unread", "Unread"
+    READ = "read", "Read"
+    DONE = "done", "Done"
+
+
+class ConversationItemQuerySet(models.QuerySet):
+    def visible(self):
+        """Everything that may be shown anywhere: never an item deleted on the network."""
+        return self.filter(deleted=False)
+
+
+class ConversationItem(models.Model):
+    """One remote item about one of our posts: a reply (at any depth), a quote, a boost
+    or a like. One row per item, keyed by network and remote id, so collecting again
+    updates the row and never adds a second.
+
+    ``remote_id`` is the network's id made unique across servers: on Mastodon-API
+    servers ``<our server's host>/<status id>`` for replies and quotes, and
+    ``<host>/<boost|like>/<our status id>/<account id>`` for boosts and likes, which
+    have no id of their own. ``parent_remote_id`` is the same form (nested replies).
+
+    A reply deleted on the network is **kept as a tombstone**: ``deleted`` set and
+    everything about it and its author (text, names, addresses) erased at once, so it
+    can be shown nowhere and nothing of the person remains; the row stays only so its
+    answers and inbox state keep their place. ``visible()`` leaves tombstones out.
+    """
+
+    post = models.ForeignKey(
+        "syndication.SyndicationPost", on_delete=models.CASCADE, related_name="conversation"
+    )
+    network = models.CharField(max_length=20)
+    remote_id = models.CharField(max_length=400)
+    kind = models.CharField(max_length=10, choices=ItemKind.choices)
+    parent_remote_id = models.CharField(
+        max_length=400, blank=True, help_text="The item a nested reply answers."
+    )
+    # The author, as the network shows them publicly — nothing more.
+    author_name = models.CharField(max_length=200, blank=True)
+    author_handle = models.CharField(max_length=255, blank=True)
+    author_url = models.URLField(max_length=500, blank=True)
+    author_avatar_url = models.URLField(max_length=500, blank=True)
+    #: The network's HTML after the allowlist (``sanitise.clean_html``); never raw.
+    html = models.TextField(blank=True)
+    text = models.TextField(blank=True)
+    #: The source was longer than Storyloom keeps (``sanitise.MAX_SOURCE``) and was cut.
+    truncated = models.BooleanField(default=False)
+    url = models.URLField(max_length=500, blank=True, help_text="http(s) only, else empty.")
+    created_at = models.DateTimeField(null=True, blank=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted = models.BooleanField(default=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # For the inbox and the story page (later screens).
+    state = models.CharField(max_length=10, choices=InboxState.choices, default=InboxState.UNREAD)
+    approved = models.BooleanField(
+        default=False, help_text="A social manager chose to show it on the story page."
+    )
+
+    objects = ConversationItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["network", "remote_id"], name="one_item_per_remote_id"),
+            models.CheckConstraint(
+                condition=Q(deleted=False) | Q(approved=False), name="deleted_never_approved"
+            ),
+        ]
+        indexes = [models.Index(fields=["post", "kind", "deleted"], name="conv_post_kind")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.remote_id}"
+
+
+class CollectionState(models.Model):
+    """Where collection of one post stands: when it is due, what was seen, who holds it.
+
+    ``cursor`` is what the network told us last time (Mastodon: the post's reply, boost,
+    like and quote counters); it is written in the same transaction as the rows it led
+    to, so a worker killed before that commit leaves the old cursor and the next run
+    reads the same again. ``claim`` is taken by one worker at a time
+    (``collect.take``); a claim older than ``collect.LEASE`` was lost with its worker.
+    """
+
+    post = models.OneToOneField(
+        "syndication.SyndicationPost", on_delete=models.CASCADE, related_name="+"
+    )
+    cursor = models.JSONField(default=dict, blank=True)
+    last_collected_at = models.DateTimeField(null=True, blank=True)
+    #: None: never again (older than the window, or the post is gone from the network).
+    next_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    failures = models.PositiveIntegerField(default=0)
+    backoff_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    claim = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Collection of post {self.post_id}"
