@@ -113,6 +113,10 @@ NEWSLETTER_SMTP_TIMEOUT = env_int("NEWSLETTER_SMTP_TIMEOUT_SECONDS", 30)
 # Empty: Django's SMTP backend becomes the exactly-once one, any other EMAIL_BACKEND
 # (console, file, locmem) is used as it is.
 NEWSLETTER_EMAIL_BACKEND = env_str("NEWSLETTER_EMAIL_BACKEND")
+# Conversation collection (docs/conversation.md, "Schedule"): beat claims due posts this
+# often; a claim older than the lease (above the task time limit) was lost with its worker.
+CONVERSATION_COLLECT_EVERY = env_int("CONVERSATION_COLLECT_EVERY_SECONDS", 60)
+CONVERSATION_LEASE = env_int("CONVERSATION_LEASE_SECONDS", 900)
 # Engagement's flushes and channel-metric collection run on their own queue (docs/deploy.md).
 ENGAGEMENT_QUEUE = env_str("ENGAGEMENT_QUEUE", "ingestion")
 # Background task failures are kept this long (days) in the admin's report.
@@ -421,8 +425,8 @@ CELERY_BEAT_SCHEDULE = {
     # beat only claims what is due, every minute.
     "collect-due-conversations": {
         "task": "syndication.conversation.tasks.collect_due_conversations",
-        "schedule": 60.0,
-        "options": {"expires": 60.0},
+        "schedule": float(CONVERSATION_COLLECT_EVERY),
+        "options": {"expires": float(CONVERSATION_COLLECT_EVERY)},
     },
     # Editions are scheduled in the database too: beat starts the due ones and settles
     # chunks whose worker died (syndication/newsletter/lifecycle.py).

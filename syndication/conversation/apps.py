@@ -13,3 +13,6 @@ class ConversationConfig(AppConfig):
     label = "conversation"
     verbose_name = "Conversation"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import checks  # noqa: F401 (registers the system check)

@@ -40,8 +40,15 @@ logger = logging.getLogger(__name__)
 
 #: Networks collected today (docs/conversation.md says what the others allow).
 NETWORKS = ("mastodon",)
-#: A claim this old was lost with its worker; above the task's hard time limit.
+#: A claim this old was lost with its worker; above the task's hard time limit
+#: (``CONVERSATION_LEASE_SECONDS``, 15 minutes).
 LEASE = datetime.timedelta(minutes=15)
+
+
+def lease() -> datetime.timedelta:
+    return datetime.timedelta(seconds=getattr(settings, "CONVERSATION_LEASE", LEASE.seconds))
+
+
 #: Posts claimed per dispatch at most.
 DISPATCH_BATCH = 500
 #: Waiting for a person to reconnect the account, look again this much later.
@@ -108,7 +115,7 @@ def claim_due(now=None, limit: int = DISPATCH_BATCH) -> list[tuple[int, str]]:
         due = (
             CollectionState.objects.filter(next_due_at__lte=now)
             .filter(Q(backoff_until__isnull=True) | Q(backoff_until__lte=now))
-            .filter(Q(claim__isnull=True) | Q(claimed_at__lt=now - LEASE))
+            .filter(Q(claim__isnull=True) | Q(claimed_at__lt=now - lease()))
             .filter(post__account__status=ChannelAccount.Status.ACTIVE)
             .filter(
                 Q(post__account__paused_until__isnull=True)
@@ -242,7 +249,7 @@ def store(post: SyndicationPost, held, harvest: Harvest, *, now=None) -> dict:
         CollectionState.objects.filter(pk=state.pk).update(
             cursor=harvest.cursor,
             last_collected_at=now,
-            next_due_at=None if harvest.gone else schedule.next_due(post.published_at, now),
+            next_due_at=None if harvest.gone else schedule.next_due(post.published_at or now, now),
             failures=0,
             backoff_until=None,
             last_error="The post is gone from the network." if harvest.gone else "",

@@ -40,3 +40,11 @@ def test_backoff_never_comes_before_retry_after():
     assert schedule.backoff(1, T0, retry_after=3600) - T0 >= HOUR
     # A silly Retry-After is capped at a week rather than never.
     assert schedule.backoff(1, T0, retry_after=10**12) - T0 == datetime.timedelta(days=7)
+
+
+def test_a_lease_shorter_than_the_task_time_limit_is_a_system_error(settings):
+    from syndication.conversation.checks import collection_lease
+
+    assert collection_lease(None) == []
+    settings.CONVERSATION_LEASE = settings.SYNDICATION_TASK_TIME_LIMIT
+    assert [error.id for error in collection_lease(None)] == ["conversation.E001"]
