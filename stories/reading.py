@@ -312,6 +312,7 @@ def social_meta(page, request, hero, interests):
         image_url = request.build_absolute_uri(rendition.url)
         image_size = (rendition.width, rendition.height)
     description = strip_tags(page.intro).strip()
+    publisher = request_publisher(request)
     json_ld = {
         "@context": "https://schema.org",
         "@type": "Article",
@@ -324,12 +325,14 @@ def social_meta(page, request, hero, interests):
         "wordCount": page.word_count,
         "timeRequired": f"PT{page.reading_time}M",
         "keywords": [interest.name for interest in interests],
-        "publisher": {"@type": "Organization", "name": request_site_name(request)},
+        "publisher": {"@type": "Organization", **publisher},
     }
     if image_url:
         json_ld["image"] = [image_url]
     return {
         "canonical": canonical,
+        # The h-entry's author h-card: the site, as the page names it (no person is invented).
+        "publisher": publisher,
         "title": page.seo_title or page.title,
         "description": description,
         "image_url": image_url,
@@ -342,7 +345,16 @@ def social_meta(page, request, hero, interests):
 
 
 def request_site_name(request):
+    return request_publisher(request)["name"]
+
+
+def request_publisher(request):
+    """The site's name and home address. Routing has already found the site, so
+    ``Site.find_for_request`` reads the request's copy: no query."""
     from wagtail.models import Site
 
     site = Site.find_for_request(request)
-    return site.site_name if site and site.site_name else "Storyloom"
+    return {
+        "name": site.site_name if site and site.site_name else "Storyloom",
+        "url": f"{site.root_url}/" if site else request.build_absolute_uri("/"),
+    }
