@@ -369,6 +369,7 @@ class MastodonTestServer:
         self._status_ids = itertools.count(113_000_000_000_000_001)
         self._stopping = threading.Event()
         self._holds: deque = deque()
+        self._route_holds: dict[str, deque] = defaultdict(deque)
         self._released = threading.Event()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -454,6 +455,15 @@ class MastodonTestServer:
         arrived = threading.Event()
         with self.lock:
             self._holds.append(arrived)
+        return arrived
+
+    def hold_next(self, route: str) -> threading.Event:
+        """Hold the answer to the next request to ``route`` (any route, e.g.
+        ``favourited_by``) until ``release_holds()``; the Event is set when it arrives:
+        the moment to kill a worker in the middle of a collection."""
+        arrived = threading.Event()
+        with self.lock:
+            self._route_holds[route].append(arrived)
         return arrived
 
     def release_holds(self) -> None:
@@ -626,6 +636,12 @@ class MastodonTestServer:
                 reply = self._lose_answer(fault, reply)
             if name == "create_status" and reply.status < 400:
                 self._hold_if_asked()
+        with self.lock:
+            held = self._route_holds[name].popleft() if self._route_holds[name] else None
+        if held is not None:
+            self._released.clear()
+            held.set()
+            self._released.wait(30)
         if request.path.startswith("/api/"):
             reply.headers.update(rate_headers)
         return reply
