@@ -54,7 +54,7 @@ DISPATCH_BATCH = 500
 #: Waiting for a person to reconnect the account, look again this much later.
 ACCOUNT_WAIT = datetime.timedelta(hours=1)
 QUARANTINE = "conversation"
-STORE_ERRORS = (DataError, IntegrityError, ValueError)
+STORE_ERRORS = (DataError, IntegrityError, ValueError, OverflowError)
 #: Columns a collection may change on an existing row (never state or approval).
 CONTENT_FIELDS = (
     "kind",

@@ -269,4 +269,6 @@ def _moment(value) -> datetime.datetime | None:
         moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    if not 1970 <= moment.year <= 9000:
+        return None  # a server's nonsense, and near the edges UTC conversion overflows
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)

@@ -55,7 +55,9 @@ def plain_text(safe_html: str) -> str:
 
 def web_url(value) -> str:
     """``value`` when it is an http(s) address with a host, short enough to keep; else ""."""
-    if not isinstance(value, str) or len(value) > MAX_URL or any(c.isspace() for c in value):
+    if not isinstance(value, str) or len(value) > MAX_URL:
+        return ""
+    if any(c.isspace() or not c.isprintable() for c in value):
         return ""
     try:
         parts = urlsplit(value)

@@ -242,11 +242,18 @@ def test_hostile_replies_are_stored_safely(mastodon_server, post):
         post.remote_id,
         "ignored",
         as_user="mallory",
-        raw={"content": HOSTILE, "url": "javascript:alert(1)", "uri": "data:text/html,x"},
+        raw={
+            "content": HOSTILE,
+            "url": "javascript:alert(1)",
+            "uri": "data:text/html,x",
+            "created_at": "0001-01-01T00:00:00+05:00",
+            "edited_at": ["not", "a", "time"],
+        },
         raw_account={
             "display_name": "<b>Mallory</b>\x00\u202e",
             "url": "javascript:alert(2)",
             "avatar": "data:image/svg+xml,<svg onload=alert(3)>",
+            "acct": "mallory\x00@evil.example",
         },
     )
     huge = server.reply(post.remote_id, "x", as_user="bob", raw={"content": "<p>" + "a" * 100_000})
@@ -260,6 +267,8 @@ def test_hostile_replies_are_stored_safely(mastodon_server, post):
     assert row.text == "Hi prize"
     assert (row.url, row.author_url, row.author_avatar_url) == ("", "", "")
     assert row.author_name == "Mallory"
+    assert (row.created_at, row.edited_at) == (None, None)
+    assert row.author_handle == "@mallory @evil.example"
     big = ConversationItem.objects.get(remote_id=key(server, huge))
     assert big.truncated
     assert len(big.text) == sanitise.MAX_TEXT

@@ -40,6 +40,8 @@ def test_only_http_addresses_are_kept():
         "//evil.example",
         "https:///nohost",
         "https://a.example/ x",
+        "https://a.example/\x00x",
+        "https://a.example/\u202ex",
         "https://a.example/" + "x" * 600,
         None,
         42,
