@@ -481,3 +481,40 @@ def test_a_chapter_threaded_under_the_post_keeps_its_own_replies(mastodon_server
 
     assert [r.remote_id for r in items(first)] == [key(mastodon_server, on_first)]
     assert [r.remote_id for r in items(second)] == [key(mastodon_server, on_second)]
+
+
+def test_beats_task_collects_every_due_post_through_its_own_task(mastodon_server, brand):
+    from syndication.conversation import tasks
+
+    account, token = brand
+    posts = [published(account, status_on(mastodon_server, token)) for _ in range(3)]
+    for post in posts:
+        mastodon_server.reply(post.remote_id, f"On post {post.pk}")
+
+    # Unit tests run Celery eagerly: each queued collect_conversation runs at once.
+    assert tasks.collect_due_conversations() == {"new": 3, "queued": 3}
+
+    for post in posts:
+        assert [row.text for row in items(post)] == [f"On post {post.pk}"]
+    assert tasks.collect_due_conversations() == {"new": 0, "queued": 0}
+
+
+def test_storing_costs_the_same_queries_for_five_replies_or_fifty(mastodon_server, brand):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    account, token = brand
+    counts = []
+    for replies in (5, 50):
+        post = published(account, status_on(mastodon_server, token))
+        for n in range(replies):
+            mastodon_server.reply(post.remote_id, f"Reply {n}", as_user=f"r{n}")
+            mastodon_server.favourite(post.remote_id, f"r{n}")
+        run(post)  # the first collection creates; the second updates every reply
+        for n, row in enumerate(items(post, kind="reply")):
+            mastodon_server.edit(row.remote_id.rsplit("/", 1)[1], f"Edited {n}")
+        with CaptureQueriesContext(connection) as queries:
+            outcome = run(post)
+        assert outcome["updated"] == replies
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
