@@ -199,7 +199,15 @@ def test_existing_data_moves_to_the_new_apps(make_story, django_user_model):
         for name in names:
             model = current_apps.get_model(label, name)
             assert model._meta.db_table == f"syndication_{name.lower()}"
-            assert rows(model) == before[name], name
+            after = rows(model)
+            assert len(after) == len(before[name]), name
+            for row, old_row in zip(after, before[name], strict=True):
+                # Every column the old table had reads back unchanged; columns later
+                # migrations added (an edition's voice override) hold their defaults.
+                assert {key: row[key] for key in old_row} == old_row, name
+                for field in set(row) - set(old_row):
+                    default = model._meta.get_field(field).get_default()
+                    assert row[field] == default, (name, field)
     Subscriber = current_apps.get_model("newsletter", "Subscriber")
     assert (
         list(
