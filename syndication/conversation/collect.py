@@ -32,9 +32,9 @@ from syndication import states, tokens
 from syndication.channels.base import AuthExpired, ChannelError, RateLimited
 from syndication.models import ChannelAccount, SyndicationPost
 
-from . import schedule
+from . import schedule, tone
 from .mastodon import ConversationReader, Harvest, Item, ServerTrouble
-from .models import CollectionState, ConversationItem, InboxState
+from .models import CollectionState, ConversationItem, InboxState, ItemKind
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,8 @@ ERASED = {
     "text": "",
     "url": "",
     "approved": False,
+    "tone": "",
+    "tone_words": [],
 }
 
 
@@ -270,6 +272,16 @@ def _fields(item: Item) -> dict:
     return {name: getattr(item, name) for name in CONTENT_FIELDS}
 
 
+def _toned(row: ConversationItem) -> None:
+    """Read the tone of a reply or quote from its text (``tone.classify``: local, no network)."""
+    if row.kind in (ItemKind.REPLY, ItemKind.QUOTE) and row.text.strip():
+        found = tone.classify(row.text)
+        row.tone = found.label
+        row.tone_words = [[word.start, word.end] for word in found.words]
+    else:
+        row.tone, row.tone_words = "", []
+
+
 def _upsert(post, network: str, items: list[Item], refused: list) -> tuple[int, int]:
     """New items created, changed ones updated, in a constant number of queries.
 
@@ -289,9 +301,9 @@ def _upsert(post, network: str, items: list[Item], refused: list) -> tuple[int, 
         row = existing.get(item.remote_id)
         fields = _fields(item)
         if row is None:
-            new.append(
-                ConversationItem(post=post, network=network, remote_id=item.remote_id, **fields)
-            )
+            row = ConversationItem(post=post, network=network, remote_id=item.remote_id, **fields)
+            _toned(row)
+            new.append(row)
             continue
         different = {name for name, value in fields.items() if getattr(row, name) != value}
         if row.post_id != post.pk:
@@ -302,9 +314,13 @@ def _upsert(post, network: str, items: list[Item], refused: list) -> tuple[int, 
             row.state, row.approved = InboxState.UNREAD, False
         for name, value in fields.items():
             setattr(row, name, value)
+        _toned(row)
         row.deleted, row.deleted_at = False, None
         changed.append(row)
-    names = [*CONTENT_FIELDS, "deleted", "deleted_at", "state", "approved", "updated_at"]
+    names = [
+        *CONTENT_FIELDS,
+        *("tone", "tone_words", "deleted", "deleted_at", "state", "approved", "updated_at"),
+    ]
     for row in changed:
         row.updated_at = timezone.now()
     try:

@@ -17,6 +17,13 @@ class ItemKind(models.TextChoices):
     LIKE = "like", "Like"
 
 
+class Tone(models.TextChoices):
+    PRAISE = "praise", "Praise"
+    QUESTION = "question", "Question"
+    COMPLAINT = "complaint", "Complaint"
+    OTHER = "other", "Other"
+
+
 class InboxState(models.TextChoices):
     UNREAD = "unread", "Unread"
     READ = "read", "Read"
@@ -72,6 +79,10 @@ class ConversationItem(models.Model):
     first_seen_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # For the inbox and the story page (later screens).
+    #: What a reply or quote reads as (``tone.classify``), and the words that decided it as
+    #: ``[start, end]`` offsets into ``text``; empty for boosts, likes and tombstones.
+    tone = models.CharField(max_length=10, choices=Tone.choices, blank=True)
+    tone_words = models.JSONField(default=list, blank=True)
     state = models.CharField(max_length=10, choices=InboxState.choices, default=InboxState.UNREAD)
     approved = models.BooleanField(
         default=False, help_text="A social manager chose to show it on the story page."

@@ -518,3 +518,30 @@ def test_storing_costs_the_same_queries_for_five_replies_or_fifty(mastodon_serve
         assert outcome["updated"] == replies
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_each_reply_gets_its_tone_with_the_words_that_decided_it(mastodon_server, post):
+    """The tone is read as a reply is stored and again when it is edited; boosts, likes
+    and tombstones have none."""
+    server = mastodon_server
+    reply = server.reply(post.remote_id, "Still waiting for my refund after three weeks.")
+    server.reply(post.remote_id, "Lovely story, thank you!", as_user="bob")
+    server.favourite(post.remote_id, "alice")
+    run(post)
+    assert items(post, kind="like").get().tone == ""
+    complaint = items(post).get(text__startswith="Still waiting")
+    assert complaint.tone == "complaint"
+    assert complaint.tone_words, "the words that decided it"
+    for start, end in complaint.tone_words:
+        assert complaint.text[start:end].strip()
+    assert items(post).get(text__startswith="Lovely").tone == "praise"
+
+    server.edit(reply, "When does the next part come out?")
+    run(post)
+    complaint.refresh_from_db()
+    assert complaint.tone == "question"
+
+    server.delete(reply)
+    run(post)
+    gone = ConversationItem.objects.get(pk=complaint.pk)
+    assert gone.deleted and (gone.tone, gone.tone_words) == ("", [])
