@@ -2,20 +2,21 @@
 
 Builds a throw-away site: a database of its own (a fresh PostgreSQL database made on the
 server BENCH_DATABASE_URL names, dropped afterwards; else SQLite in a temporary
-directory), the Mastodon test server on 127.0.0.1, N published posts there with R
-replies each (issue 20: 1,000 x 50). Then it claims every post the way beat does
-(``collect.dispatch``, queuing ``collect_conversation`` tasks on Redis, REDIS_URL, on
-queues of its own), lets a real Celery worker with 2 processes collect them, and times
-the pass until every post has been collected. It counts the items stored, duplicates
-(rows sharing network + remote id, and replies stored beyond those made) and the
-queries one post's collection costs (``CaptureQueriesContext`` around
-``collect.collect_post`` for a few extra posts with the same number of replies).
+directory, with one worker process, as two fail on SQLite's lock), the Mastodon test
+server on 127.0.0.1, N published posts there with R replies each (issue 20: 1,000 x 50).
+Then it claims every post the way beat does (``collect.dispatch``, queuing
+``collect_conversation`` tasks on Redis, REDIS_URL, on queues of its own), lets a real
+Celery worker with 2 processes collect them, and times the pass until every post has
+been collected. It counts the items stored, duplicates (rows sharing network + remote
+id, and replies stored beyond those made) and the queries one post's collection costs
+(``CaptureQueriesContext`` around ``collect.collect_post`` for a few extra posts with
+the same number of replies).
 
     .venv/bin/python bench/backfeed.py [--posts N (1000)] [--replies R (50)]
         [--concurrency C (2)] [--sample S (5)]
 
 Progress goes to stderr. Stdout carries a table, then, as its last line, one JSON
-object: {"posts", "items", "seconds", "duplicates", "queries_per_post", ...}.
+object: {"posts", "items", "seconds", "duplicates", "queries_per_post"}.
 """
 
 import argparse
@@ -271,6 +272,10 @@ def run(options) -> dict:
     worker = None
     try:
         database_url, drop = make_database(tmp, tag)
+        if database_url.startswith("sqlite") and options.concurrency > 1:
+            # Two processes writing one SQLite file fail with "database is locked".
+            log("SQLite: one worker process (set BENCH_DATABASE_URL for PostgreSQL and 2)")
+            options.concurrency = 1
         env = site_env(tmp, database_url, broker, tag)
         os.environ.update(env)
         # No rate limit: the pass measures Storyloom, not the server's 300 a window.
@@ -349,7 +354,7 @@ def main() -> int:
     parser.add_argument("--replies", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
     parser.add_argument("--sample", type=int, default=5, help="posts whose queries are counted")
-    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--timeout", type=float, default=300)
     options = parser.parse_args()
     figures = {}
     code = common.run_main("backfeed.py", lambda: figures.update(run(options)))
