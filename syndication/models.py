@@ -196,6 +196,13 @@ class SyndicationPost(models.Model):
     in_reply_to = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
     )
+    reply_to_ref = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="The network's reference of someone else's item this post answers (an "
+        "answer from the conversation inbox): Mastodon {id}, Bluesky {uri, cid, root}.",
+    )
     scheduled_at = models.DateTimeField(db_index=True)
     state = models.CharField(
         max_length=20, choices=list(states.LABELS.items()), default=states.DRAFT, db_index=True

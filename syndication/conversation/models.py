@@ -6,6 +6,7 @@ publicly. Nothing else about them (no follower counts, no follower lists, no bio
 ever stored; docs/conversation.md lists what is kept, for the privacy notice.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -83,6 +84,10 @@ class ConversationItem(models.Model):
     #: ``[start, end]`` offsets into ``text``; empty for boosts, likes and tombstones.
     tone = models.CharField(max_length=10, choices=Tone.choices, blank=True)
     tone_words = models.JSONField(default=list, blank=True)
+    #: What the network needs to answer this item, as the collector found it: Mastodon
+    #: ``{"id": "<status id on our account's server>"}``, Bluesky ``{"uri", "cid",
+    #: "root": {"uri", "cid"}}``. Empty for boosts, likes and tombstones.
+    remote_ref = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=10, choices=InboxState.choices, default=InboxState.UNREAD)
     approved = models.BooleanField(
         default=False, help_text="A social manager chose to show it on the story page."
@@ -99,6 +104,10 @@ class ConversationItem(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["post", "kind", "deleted"], name="conv_post_kind")]
+        permissions = [
+            ("answer_conversationitem", "Can answer replies from Storyloom"),
+            ("moderate_conversationitem", "Can approve or hide replies on the story page"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.remote_id}"
@@ -129,3 +138,72 @@ class CollectionState(models.Model):
 
     def __str__(self):
         return f"Collection of post {self.post_id}"
+
+
+class Answer(models.Model):
+    """Our reply to one conversation item, sent as a post of its own through the
+    publishing engine (exactly once, like every post). The post carries the network's
+    reference of the item in ``SyndicationPost.reply_to_ref``; this row links the two."""
+
+    item = models.ForeignKey(ConversationItem, on_delete=models.CASCADE, related_name="answers")
+    post = models.OneToOneField(
+        "syndication.SyndicationPost", on_delete=models.CASCADE, related_name="answer"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"Answer to {self.item}"
+
+
+class StoryConversation(models.Model):
+    """Per-story choice to show approved replies ("What people said") on the story page.
+    Off by default: a story without a row shows none."""
+
+    story = models.OneToOneField("stories.StoryPage", on_delete=models.CASCADE, related_name="+")
+    show_on_page = models.BooleanField(
+        default=False, help_text="Show the replies a social manager approved on the story page."
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Conversation on {self.story_id}"
+
+
+class ConversationAlert(models.Model):
+    """A story whose conversation turned negative: at least
+    ``CONVERSATION_ALERT_COMPLAINTS`` complaints within ``CONVERSATION_ALERT_WINDOW_MINUTES``.
+    One open alert per story at a time; it stays on the dashboard and in the inbox until
+    a social manager acknowledges it."""
+
+    story = models.ForeignKey("stories.StoryPage", on_delete=models.CASCADE, related_name="+")
+    raised_at = models.DateTimeField(auto_now_add=True)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    complaints = models.PositiveIntegerField()
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["story"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="one_open_alert_per_story",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.complaints} complaints on story {self.story_id}"
