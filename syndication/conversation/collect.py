@@ -1,9 +1,10 @@
 """Collecting the conversation of published posts: what is due, who holds it, storing it.
 
-* **Due** (``dispatch``, beat): every published post on a Mastodon-API account gets a
-  ``CollectionState`` in its first 30 days; states whose ``next_due_at`` has come (and
-  whose backoff is over) are claimed in one UPDATE (rows locked with ``skip_locked`` on
-  PostgreSQL) and one ``collect_conversation(post, claim)`` task is queued per post.
+* **Due** (``dispatch``, beat): every published post on a Mastodon-API or Bluesky
+  account gets a ``CollectionState`` in its first 30 days; states whose ``next_due_at``
+  has come (and whose backoff is over) are claimed in one UPDATE (rows locked with
+  ``skip_locked`` on PostgreSQL) and one ``collect_conversation(post, claim)`` task is
+  queued per post. ``READERS`` names each network's reader (``mastodon``, ``bluesky``).
 * **Held by one worker** (``take``): the task swaps the dispatched claim for a fresh one
   in a conditional UPDATE, so of two copies of a message only one goes on, and a copy
   redelivered after its worker died finds the claim gone. A claim older than ``LEASE``
@@ -33,13 +34,16 @@ from syndication.channels.base import AuthExpired, ChannelError, RateLimited
 from syndication.models import ChannelAccount, SyndicationPost
 
 from . import schedule, tone
+from .bluesky import BlueskyConversationReader
 from .mastodon import ConversationReader, Harvest, Item, ServerTrouble
 from .models import CollectionState, ConversationItem, InboxState, ItemKind
 
 logger = logging.getLogger(__name__)
 
 #: Networks collected today (docs/conversation.md says what the others allow).
-NETWORKS = ("mastodon",)
+NETWORKS = ("mastodon", "bluesky")
+#: The reader of each network: ``read(remote_id, cursor, others) -> Harvest``.
+READERS = {"mastodon": ConversationReader, "bluesky": BlueskyConversationReader}
 #: A claim this old was lost with its worker; above the task's hard time limit
 #: (``CONVERSATION_LEASE_SECONDS``, 15 minutes).
 LEASE = datetime.timedelta(minutes=15)
@@ -69,6 +73,7 @@ CONTENT_FIELDS = (
     "url",
     "created_at",
     "edited_at",
+    "remote_ref",
 )
 #: What a tombstone keeps: nothing about the person or what they said.
 ERASED = {
@@ -79,6 +84,7 @@ ERASED = {
     "html": "",
     "text": "",
     "url": "",
+    "remote_ref": {},
     "approved": False,
     "tone": "",
     "tone_words": [],
@@ -167,7 +173,7 @@ def collect_post(post_id: int, claim: str, *, now=None, session=None) -> dict:
         _release(post_id, held, next_due_at=now + ACCOUNT_WAIT, last_error="Not collectable now.")
         return {"post": post_id, "outcome": "waiting"}
     timeout = getattr(settings, "SYNDICATION_HTTP_TIMEOUT", None)
-    reader = ConversationReader(account, session=session, timeout=timeout)
+    reader = READERS[account.network](account, session=session, timeout=timeout)
     state = CollectionState.objects.get(post_id=post_id)
     try:
         tokens.ensure_fresh(account, reader)
@@ -269,7 +275,8 @@ def store(post: SyndicationPost, held, harvest: Harvest, *, now=None) -> dict:
 
 
 def _fields(item: Item) -> dict:
-    return {name: getattr(item, name) for name in CONTENT_FIELDS}
+    """The row's columns from an item (``Item.ref`` is the column ``remote_ref``)."""
+    return {name: getattr(item, "ref" if name == "remote_ref" else name) for name in CONTENT_FIELDS}
 
 
 def _toned(row: ConversationItem) -> None:

@@ -65,6 +65,10 @@ class Item:
     url: str = ""
     created_at: datetime.datetime | None = None
     edited_at: datetime.datetime | None = None
+    #: What the network needs to answer the item (``ConversationItem.remote_ref``):
+    #: Mastodon ``{"id": "<status id on our account's server>"}``, Bluesky ``{"uri",
+    #: "cid", "root": {"uri", "cid"}}``; ``{}`` for boosts and likes.
+    ref: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -171,6 +175,7 @@ class ConversationReader(MastodonAdapter):
             url=sanitise.web_url(status.get("url")) or sanitise.web_url(status.get("uri")),
             created_at=_moment(status.get("created_at")),
             edited_at=_moment(status.get("edited_at")),
+            ref={"id": str(status["id"])},
             **_author(status["account"]),
         )
         harvest.items.append(item)
