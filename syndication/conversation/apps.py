@@ -15,4 +15,5 @@ class ConversationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import checks  # noqa: F401 (registers the system check)
+        # The system check; the story page's opt-in signal receivers.
+        from . import checks, publicity  # noqa: F401

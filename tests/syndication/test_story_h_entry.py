@@ -1,4 +1,5 @@
-"""A story page read by a microformats2 parser: one h-entry, its syndication links inside.
+"""A story page read by a microformats2 parser: one h-entry, its syndication links and
+its approved replies (``p-comment h-cite``) inside.
 
 IndieWeb tools (Bridgy's backfeed, readers, webmention receivers) find where a story
 was posted from the ``u-syndication`` links of its ``h-entry``; docs/conversation.md,
@@ -13,6 +14,8 @@ import mf2py
 import pytest
 
 from syndication import states
+from syndication.conversation.models import StoryConversation
+from tests.conversation.test_publicity import said
 from tests.factories import AudienceInterestFactory, BlueskyAccountFactory, ChannelAccountFactory
 from tests.stories.test_page_cache import PageCacheClient
 from tests.syndication.test_conversation import post_for, publish
@@ -122,3 +125,70 @@ def test_a_story_never_posted_is_an_h_entry_without_syndication(client, story):
     entry = the_h_entry(client.get(story.url))["properties"]
     assert "syndication" not in entry
     assert entry["url"] == [story.get_full_url()]
+
+
+def test_approved_replies_are_the_entrys_comments(client, story, mastodon, bluesky):
+    """Each reply shown under "What people said" is a ``p-comment h-cite`` of the story's
+    entry: its own author, words, address and date, and what it answers."""
+    post = post_for(story, mastodon)
+    publish(post, MASTODON_URL, minutes_ago=30)
+    publish(post_for(story, bluesky), BLUESKY_URL)
+    first = said(
+        post,
+        approved=True,
+        minutes_ago=20,
+        author_name="Ada Lovelace",
+        author_url="https://elsewhere.example/@ada",
+        html='<p>Thank you, <a href="https://elsewhere.example/tags/plumbing">#plumbing</a></p>',
+        url="https://elsewhere.example/@ada/1",
+    )
+    said(
+        post,
+        approved=True,
+        minutes_ago=10,
+        parent_remote_id=first.remote_id,
+        author_name="Grace Hopper",
+        author_url="",
+        html="<p>Agreed!</p>",
+        url="https://elsewhere.example/@grace/2",
+    )
+    said(post, approved=False, author_name="Not approved")
+    StoryConversation.objects.create(story=story, show_on_page=True)
+
+    entry = the_h_entry(client.get(story.url))["properties"]
+
+    assert entry["syndication"] == [BLUESKY_URL, MASTODON_URL]
+    assert entry["name"] == ["The drip in the hallway"]  # the replies' names stay theirs
+    assert "Ada" not in entry["content"][0]["value"]  # and so do their words
+    ada, grace = entry["comment"]
+    assert ada["type"] == grace["type"] == ["h-cite"]
+    ada, grace = ada["properties"], grace["properties"]
+
+    (author,) = ada["author"]
+    assert author["type"] == ["h-card"]
+    assert author["properties"]["name"] == ["Ada Lovelace"]
+    assert author["properties"]["url"] == ["https://elsewhere.example/@ada"]
+    assert ada["content"][0]["value"] == "Thank you, #plumbing"
+    assert 'href="https://elsewhere.example/tags/plumbing"' in ada["content"][0]["html"]
+    assert ada["url"] == ["https://elsewhere.example/@ada/1"]
+    assert datetime.fromisoformat(ada["published"][0]) == first.created_at.replace(microsecond=0)
+    assert ada["in-reply-to"] == [MASTODON_URL]  # one of the entry's syndication links
+
+    assert grace["author"][0]["properties"] == {"name": ["Grace Hopper"]}
+    assert grace["content"][0]["value"] == "Agreed!"
+    assert grace["in-reply-to"] == ["https://elsewhere.example/@ada/1"]  # the reply it answers
+    assert "url" in grace and "url" not in grace["author"][0]["properties"]
+
+    # The page cache serves the same comments.
+    cached = client.get(story.url)
+    assert cached["X-Cache"] == "hit"
+    assert len(the_h_entry(cached)["properties"]["comment"]) == 2
+
+
+def test_a_story_that_did_not_opt_in_has_no_comments(client, story, mastodon):
+    post = post_for(story, mastodon)
+    publish(post, MASTODON_URL)
+    said(post, approved=True)
+    entry = the_h_entry(client.get(story.url))["properties"]
+    assert entry["syndication"] == [MASTODON_URL]
+    assert "comment" not in entry
