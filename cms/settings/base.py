@@ -117,6 +117,11 @@ NEWSLETTER_EMAIL_BACKEND = env_str("NEWSLETTER_EMAIL_BACKEND")
 # often; a claim older than the lease (above the task time limit) was lost with its worker.
 CONVERSATION_COLLECT_EVERY = env_int("CONVERSATION_COLLECT_EVERY_SECONDS", 60)
 CONVERSATION_LEASE = env_int("CONVERSATION_LEASE_SECONDS", 900)
+# A story's conversation "turns negative" (docs/conversation.md, "Alerts") at this many
+# complaints written within this many minutes: an alert on the dashboard and in the inbox,
+# and one email to the social managers.
+CONVERSATION_ALERT_COMPLAINTS = env_int("CONVERSATION_ALERT_COMPLAINTS", 3)
+CONVERSATION_ALERT_WINDOW_MINUTES = env_int("CONVERSATION_ALERT_WINDOW_MINUTES", 60)
 # Engagement's flushes and channel-metric collection run on their own queue (docs/deploy.md).
 ENGAGEMENT_QUEUE = env_str("ENGAGEMENT_QUEUE", "ingestion")
 # Background task failures are kept this long (days) in the admin's report.

@@ -1,6 +1,19 @@
-"""The conversation's admin URLs (the inbox, a thread, answering, moderating, alerts);
-``wagtail_hooks`` adds them under ``/admin/conversation/``."""
+"""The conversation's admin URLs (a thread, sorting, moderating, alerts; answering);
+``wagtail_hooks`` adds them under ``/admin/conversation/``. The inbox listing itself is a
+viewset (``viewsets.py``)."""
 
 from django.urls import path
 
-urlpatterns: list = []
+from .views.thread import AcknowledgeView, ItemStateView, ModerateView, StoryShowView, ThreadView
+
+urlpatterns = [
+    path("items/<int:pk>/", ThreadView.as_view(), name="conversation_thread"),
+    path("items/<int:pk>/state/", ItemStateView.as_view(), name="conversation_state"),
+    path("items/<int:pk>/moderate/", ModerateView.as_view(), name="conversation_moderate"),
+    path("stories/<int:story_id>/show/", StoryShowView.as_view(), name="conversation_story_show"),
+    path(
+        "alerts/<int:pk>/acknowledge/",
+        AcknowledgeView.as_view(),
+        name="conversation_acknowledge",
+    ),
+]

@@ -5,7 +5,7 @@ from django.conf import settings
 
 from celery import shared_task
 
-from . import collect
+from . import alerts, collect
 
 
 @shared_task(name="syndication.conversation.tasks.collect_due_conversations", ignore_result=True)
@@ -28,4 +28,20 @@ def collect_due_conversations():
     ignore_result=True,
 )
 def collect_conversation(post_id: int, claim: str):
-    return collect.collect_post(post_id, claim)
+    result = collect.collect_post(post_id, claim)
+    alert = alerts.check_after_collection(result)
+    if alert is not None:
+        email_alert.delay(alert.pk)
+    return result
+
+
+@shared_task(
+    name="syndication.conversation.tasks.email_alert",
+    autoretry_for=(OSError,),
+    retry_backoff=60,
+    max_retries=5,
+    ignore_result=True,
+)
+def email_alert(alert_id: int):
+    """One email to the social managers about a story's conversation turning negative."""
+    return alerts.email(alert_id)

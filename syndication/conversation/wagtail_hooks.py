@@ -1,16 +1,31 @@
-"""The conversation in Wagtail's admin (docs/conversation.md): the inbox, a thread with
-its answers, moderation for the story page and alerts."""
+"""The conversation in Wagtail's admin (docs/conversation.md): the inbox with its unread
+count in the menu, a thread with its answers, moderation for the story page, alerts on
+the dashboard."""
 
 from django.urls import include, path
 
 from wagtail import hooks
 
 from . import admin_urls, publicity
+from .components import ConversationPanel
+from .permissions import can_view
+from .viewsets import ConversationInboxViewSet
 
 
 @hooks.register("register_admin_urls")
 def conversation_urls():
     return [path("conversation/", include(admin_urls.urlpatterns))]
+
+
+@hooks.register("register_admin_viewset")
+def register_inbox():
+    return ConversationInboxViewSet()
+
+
+@hooks.register("construct_homepage_panels")
+def add_conversation_panel(request, panels):
+    if can_view(request.user):
+        panels.append(ConversationPanel())
 
 
 # "What people said" under a story, after syndication's "Join the conversation" (order 0):
