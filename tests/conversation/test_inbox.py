@@ -245,3 +245,34 @@ def test_alerts_show_on_the_dashboard_and_in_the_inbox_until_acknowledged(
     assert alert.acknowledged_by == social_manager
     assert "data-conversation-alert" not in client.get(reverse(INBOX)).content.decode()
     assert "complaints about" not in client.get(reverse("wagtailadmin_home")).content.decode()
+
+
+def test_approving_takes_what_was_seen_and_switching_the_story_on(client, social_manager, thread):
+    item = thread["top"]
+    client.force_login(social_manager)
+    page = client.get(reverse("conversation_thread", args=[item.pk])).content.decode()
+    seen = item.updated_at.isoformat()
+    assert f'name="seen" value="{seen}"' in page
+    moderate = reverse("conversation_moderate", args=[item.pk])
+    # Collection edited it after the page was shown: the approval is refused.
+    ConversationItem.objects.filter(pk=item.pk).update(
+        text="Something else", updated_at=timezone.now()
+    )
+    response = client.post(moderate, {"action": "approve", "seen": seen}, follow=True)
+    assert "changed since you read it" in response.content.decode()
+    item.refresh_from_db()
+    assert not item.approved
+    # Read again, then approved.
+    response = client.post(
+        moderate, {"action": "approve", "seen": item.updated_at.isoformat()}, follow=True
+    )
+    item.refresh_from_db()
+    assert item.approved
+    assert "Show approved replies on this story" in response.content.decode()
+    show = reverse("conversation_story_show", args=[item.post.story_id])
+    here = reverse("conversation_thread", args=[item.pk])
+    response = client.post(show, {"show": "1", "next": here}, follow=True)
+    assert "Stop showing replies on this story" in response.content.decode()
+    client.post(moderate, {"action": "hide"})
+    item.refresh_from_db()
+    assert not item.approved

@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.html import escape, format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -204,6 +205,10 @@ class ModerateView(View):
         from .. import publicity
 
         item = get_object_or_404(ConversationItem.objects.select_related("post"), pk=pk)
+        # Approve what the person saw: the version the thread showed them, if it said.
+        seen = parse_datetime(request.POST.get("seen", "") or "")
+        if seen is not None:
+            item.updated_at = seen
         action = request.POST.get("action", "")
         try:
             if action == "approve":
