@@ -60,6 +60,10 @@ def render(template: str, story, network: str, post_id, related=()) -> tuple[str
 
 
 def render_post(post: SyndicationPost) -> tuple[str, str]:
+    if post.reply_to_ref:
+        # An answer in a conversation goes out as written: no story link, no UTM tags,
+        # no placeholders filled.
+        return post.text, ""
     related = list(post.related_stories.order_by("pk")[:2])
     return render(post.text, post.story, post.account.network, post.pk, related)
 
@@ -78,6 +82,16 @@ def check_text(template: str, story, account, related=()) -> dict:
         "text": text,
         "validation": validation,
         "voice": report,
+    }
+
+
+def check_answer_text(text: str, story, account) -> dict:
+    """``check_text`` for an answer, which goes out as written: the network's length
+    and limits, and the voice check with the story's site settings."""
+    return {
+        "text": text,
+        "validation": account.adapter().validate(text),
+        "voice": voice_check(text, **options_for(page=story)),
     }
 
 
@@ -128,8 +142,13 @@ def create_post(
     related=(),
     thread_with_previous=False,
     voice_override_reason="",
+    reply_to_ref=None,
 ) -> SyndicationPost:
-    """Create one post, scheduled (social managers) or as a draft (editors)."""
+    """Create one post, scheduled (social managers) or as a draft (editors).
+
+    ``reply_to_ref`` makes it an answer to someone else's item on the network
+    (``syndication.conversation.answers``): it is sent as written, as a reply to it.
+    """
     if schedule and not can_schedule(user):
         raise PermissionDenied("Only social managers can schedule posts.")
     if not can_propose(user):
@@ -146,6 +165,7 @@ def create_post(
         thread_with_previous=thread_with_previous,
         in_reply_to=previous_chapter_post(story, account) if thread_with_previous else None,
         voice_override_reason=voice_override_reason,
+        reply_to_ref=reply_to_ref or {},
         created_by=user,
         state=states.SCHEDULED if schedule else states.DRAFT,
     )
@@ -157,6 +177,8 @@ def create_post(
     post.save(update_fields=["link", "voice_score"])
     outcome = PostAttempt.Outcome.SCHEDULED if schedule else PostAttempt.Outcome.WAITING
     note = f"Scheduled by {user}" if schedule else f"Proposed by {user} (draft)"
+    if reply_to_ref:
+        note = f"Answer scheduled by {user}" if schedule else f"Answer proposed by {user}"
     if voice_override_reason:
         note += f"; voice check overridden: {voice_override_reason}"
     post.log(outcome, note)

@@ -12,8 +12,10 @@ How (docs/syndication.md has the long version):
    claim, so a redelivered or duplicated task is harmless. Before the create call it
    records ``request_sent_at`` (committed), so whoever looks later knows the request may
    have left. A post that was ever sent is first looked up on the network
-   (``find_published``) and, where the network honours one, resent with the same
-   idempotency key. The remote id is stored the moment it arrives.
+   (``find_published``: by its ``utm_content`` marker; an answer to a reply, which
+   carries none, by what it replies to and what it says, or its record key) and, where
+   the network honours one, resent with the same idempotency key. The remote id is
+   stored the moment it arrives.
 3. A lost answer (timeout, dropped connection, 5xx on create, a worker killed mid-call)
    makes the post ``unconfirmed``, settled later by step 2 — never a blind repeat.
    Errors before sending and ``429`` retry with exponential backoff and jitter, honouring
@@ -181,8 +183,15 @@ def _publish(post: SyndicationPost, claim: str) -> str:
     account = post.account
     if not account.is_usable:
         return _wait(post, claim, f"{account} needs reconnecting; the post waits for it.")
-    if not post.story.live:
+    # An answer (to a reply in the conversation) links to nothing: only the others need
+    # their story live.
+    answer = bool(post.reply_to_ref)
+    if not post.story.live and not answer:
         return _fail(post, claim, "The story is not live any more, so there is nothing to link.")
+    adapter = account.adapter(timeout=settings.SYNDICATION_HTTP_TIMEOUT)
+    if answer and not adapter.answers_items:
+        label = account.get_network_display()
+        return _fail(post, claim, f"Storyloom cannot answer replies on {label}.")
 
     reply_to = ""
     parent = post.in_reply_to
@@ -204,12 +213,13 @@ def _publish(post: SyndicationPost, claim: str) -> str:
         link=link,
         idempotency_key=str(post.idempotency_key),
         reply_to=reply_to,
-        marker=f"utm_content={post.pk}",
+        # An answer carries no marker: the adapter knows it by what it replies to.
+        marker="" if answer else f"utm_content={post.pk}",
         link_title=post.story.title,
         link_description=post.story.intro,
         sent_at=post.request_sent_at,
+        reply_ref=dict(post.reply_to_ref) if answer else None,
     )
-    adapter = account.adapter(timeout=settings.SYNDICATION_HTTP_TIMEOUT)
     sent = False
     try:
         tokens.ensure_fresh(account, adapter)

@@ -108,6 +108,11 @@ class PublishRequest:
     #: When the last create for this post may have left (``request_sent_at``): a
     #: read-back looks back to before it. None for a post never sent.
     sent_at: datetime.datetime | None = None
+    #: The network's reference of someone else's item this post answers
+    #: (``SyndicationPost.reply_to_ref``): Mastodon ``{"id"}``, Bluesky ``{"uri", "cid",
+    #: "root"}``. An answer carries no marker: it is found again by what it replies to
+    #: and what it says (Mastodon) or by its record key (Bluesky).
+    reply_ref: dict | None = None
 
 
 @dataclass
@@ -171,6 +176,9 @@ class ChannelAdapter:
     measures_empty_text: ClassVar[bool] = True
     #: What the network says when it refuses a resend as a duplicate we cannot find.
     duplicate_message: ClassVar[str] = ""
+    #: The adapter can send a post as a reply to someone else's item
+    #: (``PublishRequest.reply_ref``): the conversation's answers.
+    answers_items: ClassVar[bool] = False
 
     def __init__(self, account, *, session: requests.Session | None = None, timeout=None):
         self.account = account

@@ -96,6 +96,7 @@ class BlueskyAdapter(ChannelAdapter):
     refreshes_ahead = False
     default_limit = 300
     empty_message = "Write something: a Bluesky post cannot be empty."
+    answers_items = True
 
     # --- Checking ----------------------------------------------------------------------
     def text_length(self, text: str) -> int:
@@ -149,7 +150,9 @@ class BlueskyAdapter(ChannelAdapter):
                     "description": request.link_description,
                 },
             }
-        if request.reply_to:
+        if request.reply_ref:
+            record["reply"] = answer_refs(request.reply_ref)
+        elif request.reply_to:
             record["reply"] = self._reply_refs(request.reply_to)
         return record
 
@@ -483,6 +486,30 @@ def record_key(idempotency_key: str) -> str:
         chars.append(_TID_ALPHABET[number & 31])
         number >>= 5
     return "".join(reversed(chars))
+
+
+def answer_refs(reply_ref: dict) -> dict:
+    """``{root, parent}`` of an answer from the item's reference
+    (``SyndicationPost.reply_to_ref``: ``{uri, cid, root: {uri, cid}}``, as collected).
+
+    The parent is the item itself; the root is the thread's first post, which the item
+    named in its own reply refs (our post, or further up). An item that is not a reply
+    (a quote) is its own root. Strong refs only: a URI and a CID, nothing else is sent.
+    """
+
+    def strong(ref) -> dict | None:
+        if not isinstance(ref, dict):
+            return None
+        uri, cid = ref.get("uri"), ref.get("cid")
+        if not (isinstance(uri, str) and isinstance(cid, str) and uri.startswith("at://") and cid):
+            return None
+        _split_at_uri(uri)
+        return {"uri": uri, "cid": cid}
+
+    parent = strong(reply_ref)
+    if parent is None:
+        raise Rejected("The Bluesky post this answers has no usable reference (URI and CID).")
+    return {"root": strong(reply_ref.get("root")) or parent, "parent": parent}
 
 
 def shorten_links(text: str) -> tuple[str, list[dict]]:

@@ -25,6 +25,7 @@ import ipaddress
 import logging
 import re
 import time
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -66,6 +67,10 @@ CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 _HOST_RE = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+", re.I)
 _HANDLE_RE = re.compile(r"@?[\w.+-]+@(?P<host>[^@/\s]+)")
+#: A mention with its domain, as people write it (the domain is not shown by servers).
+_MENTION_DOMAIN = re.compile(r"(?<![\w/])@([\w.+-]*\w)@[\w-]+(?:\.[\w-]+)*")
+#: A status id we send or accept: what Mastodon, GoToSocial, Akkoma and Takahē use.
+_STATUS_ID = re.compile(r"[\w.-]{1,100}")
 
 logger = logging.getLogger("syndication.channels")
 
@@ -86,6 +91,45 @@ def contains_marker(content: str, marker: str) -> bool:
     """
     text = html.unescape(content)
     return bool(re.search(rf"(?<![\w.~%-]){re.escape(marker)}(?![\w.~%-])", text))
+
+
+def answered_id(reply_ref: dict) -> str:
+    """The status id an answer replies to (``SyndicationPost.reply_to_ref``), checked."""
+    status_id = str((reply_ref or {}).get("id") or "")
+    if not _STATUS_ID.fullmatch(status_id):
+        raise Rejected("The reply this answers has no usable Mastodon status id.")
+    return status_id
+
+
+def is_answer(status: dict, reply_ref: dict, text: str) -> bool:
+    """True when ``status`` replies to ``reply_ref``'s status and says ``text``.
+
+    The status's HTML is compared with the text sent by their words (``comparable``):
+    servers render mentions without their domain, links cut into spans, Markdown or
+    line breaks as markup, and none of that may hide an answer that went out.
+    """
+    parent = str((reply_ref or {}).get("id") or "")
+    if not parent or str(status.get("in_reply_to_id") or "") != parent:
+        return False
+    content = status.get("content")
+    return isinstance(content, str) and comparable(html_text(content)) == comparable(text)
+
+
+def html_text(content: str) -> str:
+    """A status's HTML as text: paragraphs and line breaks kept, tags dropped."""
+    text = re.sub(r"<br\s*/?>", "\n", content, flags=re.I)
+    text = re.sub(r"</p\s*>", "\n\n", text, flags=re.I)
+    return html.unescape(re.sub(r"<[^>]*>", "", text))
+
+
+def comparable(text: str) -> str:
+    """``text`` reduced to its words, for telling whether a status says it: Unicode
+    compatibility form, case folded, ``@user@domain`` as ``@user`` (as servers show a
+    mention), everything but letters and digits dropped; the whitespace-separated
+    text when that leaves nothing (an answer of emoji only)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = _MENTION_DOMAIN.sub(r"@\1", folded)
+    return " ".join(re.findall(r"\w+", folded)) or " ".join(folded.split())
 
 
 # --- Connecting -----------------------------------------------------------------------
@@ -323,6 +367,7 @@ class MastodonAdapter(ChannelAdapter):
     max_media = 4
     empty_message = "The post is empty; Mastodon needs some text."
     measures_empty_text = False
+    answers_items = True
 
     def __init__(self, account, *, server: fediverse.ServerProfile | None = None, **kwargs):
         super().__init__(account, **kwargs)
@@ -415,6 +460,8 @@ class MastodonAdapter(ChannelAdapter):
         data = {"status": request.text, "visibility": "public"}
         if request.reply_to:
             data["in_reply_to_id"] = request.reply_to
+        if request.reply_ref:
+            data["in_reply_to_id"] = answered_id(request.reply_ref)
         # Sent everywhere, counted on only where the profile says it is honoured.
         headers = {**self.auth_headers(), "Idempotency-Key": request.idempotency_key}
         response = self.request(
@@ -427,14 +474,23 @@ class MastodonAdapter(ChannelAdapter):
             raise Unconfirmed(f"{exc.message} Checking whether the post was published.") from exc
 
     def find_published(self, request: PublishRequest) -> RemotePost | None:
-        """The account's status carrying ``request.marker``, or None once the account's
+        """The account's status that is ``request``'s post, or None once the account's
         statuses have been read back to before ``request.sent_at`` without it.
+
+        A post is known by its marker (``utm_content=<id>``); an answer carries none, so
+        it is known by what it replies to and what it says (``is_answer``), looked for
+        first among the replies to the item it answers (one request) and then, as for
+        every post, in the account's own statuses.
 
         Pages go newest first (``Link: rel=next``, else ``max_id``); without ``sent_at``
         one page is read. When ``READ_BACK_PAGES`` pages (or one timeout of paging) do
         not reach back that far the answer is Unconfirmed: "not found" would not be true.
         """
-        if not request.marker:
+        if request.reply_ref:
+            found = self._answer_in_context(request)
+            if found is not None:
+                return found
+        elif not request.marker:
             return None
         url = f"{self.base_url}/api/v1/accounts/{self.account.remote_id}/statuses"
         first = {"limit": READ_BACK, "exclude_reblogs": "true"}
@@ -449,9 +505,7 @@ class MastodonAdapter(ChannelAdapter):
             response = self.request("GET", url, params=params, headers=self.auth_headers())
             statuses = [s for s in self.json(response, list) if isinstance(s, dict)]
             for status in statuses:
-                if not status.get("reblog") and contains_marker(
-                    status.get("content") or "", request.marker
-                ):
+                if self._is_ours(status, request):
                     return _remote_post(status, self.base_url)
             ids = [str(s["id"]) for s in statuses if s.get("id")]
             if not ids or ids[-1] in seen:
@@ -468,6 +522,36 @@ class MastodonAdapter(ChannelAdapter):
             "without reaching the time the post was sent; it cannot be settled safely by "
             "reading back."
         )
+
+    def _is_ours(self, status: dict, request: PublishRequest) -> bool:
+        if status.get("reblog"):
+            return False
+        if request.reply_ref:
+            return is_answer(status, request.reply_ref, request.text)
+        return contains_marker(status.get("content") or "", request.marker)
+
+    def _answer_in_context(self, request: PublishRequest) -> RemotePost | None:
+        """Our answer among the replies under the item it answers
+        (``GET /api/v1/statuses/:id/context``), or None: not there, or the thread could
+        not be read (the item deleted since, a server without the call). None proves
+        nothing; the account's own statuses decide."""
+        parent = str(request.reply_ref.get("id") or "")
+        if not parent or not _STATUS_ID.fullmatch(parent):
+            return None
+        url = f"{self.base_url}/api/v1/statuses/{parent}/context"
+        try:
+            context = self.json(self.request("GET", url, headers=self.auth_headers()), dict)
+        except (Rejected, NotSent):
+            return None
+        descendants = context.get("descendants")
+        for status in descendants if isinstance(descendants, list) else []:
+            if not isinstance(status, dict) or not isinstance(status.get("account"), dict):
+                continue
+            if str(status["account"].get("id")) == str(self.account.remote_id) and (
+                self._is_ours(status, request)
+            ):
+                return _remote_post(status, self.base_url)
+        return None
 
     # --- Metrics ------------------------------------------------------------------------
     def fetch_metrics(self, remote_ids: list[str]) -> dict[str, PostMetrics]:
