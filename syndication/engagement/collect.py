@@ -48,6 +48,8 @@ def posts_to_measure(now=None):
             state=states.PUBLISHED, published_at__gte=now - WINDOW, published_at__lte=now
         )
         .exclude(remote_id="")
+        # Answers to replies are conversation, not the story's reach: not measured.
+        .filter(reply_to_ref={})
         .filter(account__status=ChannelAccount.Status.ACTIVE)
         .filter(Q(account__paused_until__isnull=True) | Q(account__paused_until__lte=now))
         .select_related("account")

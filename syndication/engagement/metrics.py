@@ -356,7 +356,10 @@ def load_inputs(
 
     # 2. What people did with the posts published in the period: each post's latest
     #    snapshot taken before the period ended (snapshots are running totals).
-    published = Q(state=states.PUBLISHED, published_at__gte=since, published_at__lt=until)
+    # Answers to replies in the conversation are not posts of a story: not counted.
+    published = Q(
+        state=states.PUBLISHED, published_at__gte=since, published_at__lt=until, reply_to_ref={}
+    )
     posts = SyndicationPost.objects.filter(published, about_stories())
     later = Q(taken_at__gt=OuterRef("taken_at"))
     later |= Q(taken_at=OuterRef("taken_at"), pk__gt=OuterRef("pk"))
@@ -369,6 +372,7 @@ def load_inputs(
         post__state=states.PUBLISHED,
         post__published_at__gte=since,
         post__published_at__lt=until,
+        post__reply_to_ref={},
         taken_at__lt=until,
     )
     snapshot_sums = {

@@ -79,7 +79,8 @@ def conversation(page):
     if page.pk not in syndicated_story_ids():
         return {"links": []}
     published = (
-        SyndicationPost.objects.filter(story_id=page.pk, state=states.PUBLISHED)
+        # Answers to replies are not where the story was posted: they link nowhere here.
+        SyndicationPost.objects.filter(story_id=page.pk, state=states.PUBLISHED, reply_to_ref={})
         .exclude(remote_url="")
         .select_related("account")
         .order_by(F("published_at").desc(nulls_last=True), "-pk")

@@ -36,7 +36,9 @@ class PickStoryView(WagtailAdminTemplateMixin, TemplateView):
             self.request.GET.get("p")
         )
         counts = dict(
-            SyndicationPost.objects.filter(story_id__in=[story.pk for story in page])
+            SyndicationPost.objects.filter(
+                story_id__in=[story.pk for story in page], reply_to_ref={}
+            )
             .exclude(state=states.CANCELLED)
             .values_list("story_id")
             .annotate(count=Count("pk"))

@@ -59,6 +59,11 @@ class LinkColumn(Column):
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, self.text)
 
 
+def story_label(post) -> str:
+    """The story's title; an answer to a reply in the conversation says so."""
+    return f"Answer · {post.story.title}" if post.reply_to_ref else post.story.title
+
+
 class PostFilterSet(WagtailFilterSet):
     account = django_filters.ModelChoiceFilter(
         queryset=ChannelAccount.objects.all(), label="Account", empty_label="Any account"
@@ -111,7 +116,7 @@ class PostIndexView(IndexView):
             self._get_title_column_class(TitleColumn)(
                 "story",
                 label="Story",
-                accessor="story.title",
+                accessor=story_label,
                 sort_key="story__title",
                 get_url=self.get_inspect_url,
             ),
