@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape, format_html
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,7 +18,8 @@ from django.views.generic import TemplateView
 from wagtail.admin import messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from .. import alerts, sanitise
+from .. import alerts, answers, sanitise
+from ..forms import AnswerForm
 from ..models import (
     ConversationAlert,
     ConversationItem,
@@ -59,11 +60,15 @@ def safe_html(item) -> str:
     return mark_safe(cleaned)  # noqa: S308 (nh3's allowlist)
 
 
-def answer_url(item) -> str:
-    try:
-        return reverse("conversation_answer", args=[item.pk])
-    except NoReverseMatch:  # answering not installed
-        return ""
+def _answer_form(item):
+    """The answer form for the thread, or None when the item cannot be answered (a
+    tombstone, no reference to answer, the account needs reconnecting: the thread says
+    why)."""
+    if answers.refusal(item):
+        return None
+    form = AnswerForm(item=item)
+    form.check_initial()
+    return form
 
 
 class ThreadView(WagtailAdminTemplateMixin, TemplateView):
@@ -140,9 +145,10 @@ class ThreadView(WagtailAdminTemplateMixin, TemplateView):
             shown_on_page=bool(setting and setting.show_on_page),
             can_sort=can_sort(user),
             can_answer=can_answer(user),
+            answer_refusal=answers.refusal(item) if can_answer(user) else "",
             can_moderate=can_moderate(user),
             can_acknowledge=can_acknowledge(user),
-            answer_url=answer_url(item) if can_answer(user) else "",
+            answer_form=_answer_form(item) if can_answer(user) else None,
             states=InboxState.choices,
             inbox_url=reverse(INBOX_INDEX),
         )
