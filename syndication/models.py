@@ -85,6 +85,15 @@ class ChannelAccount(models.Model):
     metrics_error = models.TextField(blank=True, editable=False)
     #: The network asked us to slow down: nothing is sent to this account before then.
     paused_until = models.DateTimeField(null=True, blank=True)
+    audience_interest = models.ForeignKey(
+        "stories.AudienceInterest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who this account mostly speaks to. A post to it takes the story's "
+        "audience-variant picture for this interest, when the story has one.",
+    )
     encrypted_tokens = models.TextField(editable=False, blank=True)
     connected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -196,6 +205,15 @@ class SyndicationPost(models.Model):
     in_reply_to = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
     )
+    audience_interest = models.ForeignKey(
+        "stories.AudienceInterest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The interest this post speaks to (the account's by default): its "
+        "audience-variant picture goes out instead of the hero.",
+    )
     reply_to_ref = models.JSONField(
         default=dict,
         blank=True,
@@ -276,6 +294,57 @@ class SyndicationPost(models.Model):
             request_sent=sent,
             claim=claim,
         )
+
+
+class PostPicture(models.Model):
+    """One picture attached to one post, in order, with its alt text (issue 21).
+
+    The upload happens before the post's create call and is recorded here
+    (``remote_media_id`` / ``remote_ref``, ``uploaded_at``), so a retry after a lost
+    answer or a killed worker reuses it instead of uploading again. ``role`` "card" is
+    the thumbnail of a link card (Bluesky, when the post has no pictures), not an
+    attachment. An image deleted after scheduling leaves ``image`` empty: the post waits
+    with the reason rather than going out without it.
+    """
+
+    class Source(models.TextChoices):
+        HERO = "hero", "The story's hero image"
+        BODY = "body", "An image from the story's body"
+        LIBRARY = "library", "The image library"
+        AUDIENCE = "audience", "The story's picture for the post's audience"
+
+    class Role(models.TextChoices):
+        ATTACHMENT = "attachment", "Attachment"
+        CARD = "card", "Link card thumbnail"
+
+    post = models.ForeignKey(SyndicationPost, on_delete=models.CASCADE, related_name="pictures")
+    image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.ATTACHMENT)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.LIBRARY)
+    alt_text = models.TextField(
+        blank=True, help_text="What the picture shows, for people who cannot see it."
+    )
+    #: What the network called the uploaded file: a Mastodon or X media id, a LinkedIn
+    #: image URN; for Bluesky the blob's CID (the whole blob object is in ``remote_ref``).
+    remote_media_id = models.CharField(max_length=255, blank=True)
+    #: What the create call needs besides the id (Bluesky: ``{"blob": {...},
+    #: "aspectRatio": {"width", "height"}}``), and what was sent (size, format, pixels).
+    remote_ref = models.JSONField(default=dict, blank=True)
+    uploaded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["post", "role", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "role", "position"], name="one_picture_per_place"
+            )
+        ]
+
+    def __str__(self):
+        return f"Picture {self.position + 1} of post {self.post_id}"
 
 
 class PostAttempt(models.Model):
