@@ -11,6 +11,8 @@ from django.utils import timezone
 import pytest
 
 from syndication import states
+from syndication.channels.base import Rejected
+from syndication.channels.bluesky import answer_refs
 from syndication.channels.mastodon import comparable, html_text, is_answer
 from syndication.conversation import answers, collect
 from syndication.conversation.models import Answer, CollectionState, ConversationItem
@@ -261,3 +263,17 @@ def test_the_collector_leaves_our_answer_out_of_the_thread(thread, manager):
     assert f"{thread.server.domain}/{thread.reply_id}" in collected
     assert f"{thread.server.domain}/{ours['id']}" not in collected
     assert not ConversationItem.objects.filter(author_handle="@brand").exists()
+
+
+def test_bluesky_reply_refs_come_from_the_items_stored_reference():
+    parent = {"uri": "at://did:plc:bob/app.bsky.feed.post/3kabc", "cid": "bafyparent"}
+    root = {"uri": "at://did:plc:brand/app.bsky.feed.post/3kroot", "cid": "bafyroot"}
+    assert answer_refs({**parent, "root": {**root, "extra": "x"}, "more": 1}) == {
+        "root": root,
+        "parent": parent,
+    }
+    # A quote is a thread of its own: its own root.
+    assert answer_refs(parent) == {"root": parent, "parent": parent}
+    for broken in ({}, {"uri": parent["uri"]}, {"uri": "https://bsky.app/x", "cid": "c"}):
+        with pytest.raises(Rejected):
+            answer_refs(broken)
