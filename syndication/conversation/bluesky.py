@@ -78,7 +78,8 @@ _HANDLE = re.compile(
     r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 )
 INVALID_HANDLE = "handle.invalid"
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 
 class PostNotFound(Rejected):
@@ -253,7 +254,8 @@ def rich_text(source, facets) -> tuple[str, str, bool]:
     """
     text = source if isinstance(source, str) else ""
     cut = len(text) > sanitise.MAX_SOURCE
-    data = text[: sanitise.MAX_SOURCE].encode("utf-8", "surrogatepass")
+    # A lone surrogate and U+FFFD are both three bytes in UTF-8: the offsets still hold.
+    data = _SURROGATES.sub("\ufffd", text[: sanitise.MAX_SOURCE]).encode("utf-8")
     parts, position = [], 0
     for start, end, url in _links(facets, data):
         parts.append(_escaped(data[position:start]))
@@ -304,8 +306,8 @@ def _boundary(data: bytes, at: int) -> bool:
 
 
 def _escaped(part: bytes) -> str:
-    """Bytes of the text as escaped HTML: broken UTF-8 and lone surrogates become U+FFFD,
-    NUL and other control characters (but newlines and tabs) go."""
+    """Bytes of the text as escaped HTML: NUL and other control characters (but newlines
+    and tabs) go."""
     return html.escape(_CONTROLS.sub("", part.decode("utf-8", "replace")))
 
 

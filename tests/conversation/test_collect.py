@@ -122,6 +122,16 @@ def test_replies_at_any_depth_boosts_and_likes_are_collected_once(mastodon_serve
     assert alice.url == f"{server.url}/@alice/{first}"
     assert alice.created_at is not None
     assert (alice.state, alice.approved, alice.deleted) == (InboxState.UNREAD, False, False)
+    # What answering needs: the status id on our account's server.
+    assert alice.remote_ref == {"id": first}
+    assert replies[key(server, deeper)].remote_ref == {"id": deeper}
+    assert {row.remote_ref["id"] for row in items(post, kind="reply")} == {
+        first,
+        second,
+        nested,
+        deeper,
+    }
+    assert [row.remote_ref for row in items(post, kind__in=["like", "boost"])] == [{}, {}, {}]
     assert {row.author_handle for row in items(post, kind="like")} == {"@alice", "@frank"}
     assert [row.author_handle for row in items(post, kind="boost")] == ["@erin"]
     state = CollectionState.objects.get(post=post)
