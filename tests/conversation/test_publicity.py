@@ -149,6 +149,19 @@ def test_nothing_is_shown_until_the_story_opts_in(client, story, post):
     assert people_said(html) == "" and "What people said" not in html and "h-cite" not in html
 
 
+def test_the_database_decides_when_the_cached_list_of_opted_in_stories_is_behind(
+    client, story, post
+):
+    said(post, approved=True, author_name="Still approved")
+    shown(story)
+    assert "Still approved" in page(client, story)  # the list of opted-in stories is cached
+    # Turned off by a bulk write that sends no signal: the cached list still names it.
+    StoryConversation.objects.filter(story=story).update(show_on_page=False)
+    assert story.pk in publicity.shown_story_ids()
+    purge_all()
+    assert "Still approved" not in page(client, story)
+
+
 def test_an_opted_in_story_without_approved_replies_shows_no_empty_block(client, story, post):
     said(post)
     shown(story)
