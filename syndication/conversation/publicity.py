@@ -35,7 +35,7 @@ from django.utils.safestring import SafeString, mark_safe
 from stories.models import StoryPage
 from stories.page_cache import purge_conversation
 from syndication import states
-from syndication.models import Network
+from syndication.models import Network, SyndicationPost
 
 from .models import ConversationItem, ItemKind, StoryConversation
 from .sanitise import clean_html, short_text, web_url
@@ -150,6 +150,28 @@ def refresh_story_page(story_id) -> None:
     outside one). For code that changes what the page shows without going through the
     functions above: collection, when it edits or deletes an approved reply."""
     _refresh_after_commit(story_id)
+
+
+def after_collection(result: dict) -> None:
+    """Collection changed or deleted items of a post (``collect.collect_post``'s result):
+    if its story shows replies, purge the story's page once committed.
+
+    An edit takes an approval back and a deletion erases the reply; collection writes
+    them in bulk, without the functions above, so the page that showed the reply must
+    be purged here (the collection task calls this after each run). New items are never
+    approved, so a run that only added some purges nothing. One query, only after a run
+    that changed something on a story that shows replies; none otherwise.
+    """
+    if not (result.get("updated") or result.get("deleted")) or not result.get("post"):
+        return
+    shown = shown_story_ids()
+    if not shown:
+        return
+    story_id = (
+        SyndicationPost.objects.filter(pk=result["post"]).values_list("story_id", flat=True).first()
+    )
+    if story_id in shown:
+        _refresh_after_commit(story_id)
 
 
 def _check(user) -> None:

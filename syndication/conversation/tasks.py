@@ -5,7 +5,7 @@ from django.conf import settings
 
 from celery import shared_task
 
-from . import alerts, collect
+from . import alerts, collect, publicity
 
 
 @shared_task(name="syndication.conversation.tasks.collect_due_conversations", ignore_result=True)
@@ -29,6 +29,8 @@ def collect_due_conversations():
 )
 def collect_conversation(post_id: int, claim: str):
     result = collect.collect_post(post_id, claim)
+    # An approved reply edited or deleted leaves the story page at once (committed by now).
+    publicity.after_collection(result)
     alert = alerts.check_after_collection(result)
     if alert is not None:
         email_alert.delay(alert.pk)

@@ -18,8 +18,9 @@ import pytest
 
 from stories.page_cache import purge_all
 from syndication import states
-from syndication.conversation import publicity
-from syndication.conversation.models import ConversationItem, StoryConversation
+from syndication.conversation import collect, publicity, tasks
+from syndication.conversation.models import CollectionState, ConversationItem, StoryConversation
+from tests.conversation.test_collect import connect, published, status_on
 from tests.factories import ChannelAccountFactory
 from tests.stories.test_page_cache import PageCacheClient
 from tests.syndication.test_conversation import post_for, publish
@@ -431,3 +432,43 @@ def test_the_replies_cost_one_query_however_many_and_however_nested(client, make
         return len(captured)
 
     assert page_queries(many) == page_queries(one)
+
+
+# --- Collection takes approvals back -------------------------------------------------------
+def test_an_approved_reply_edited_or_deleted_on_the_network_leaves_the_cached_page(
+    client, mastodon_server, make_story, manager, committed, settings
+):
+    """The collection task purges the page of a story that shows replies when a run
+    changed or deleted items: an edit takes the approval back, a deletion erases it."""
+    settings.SYNDICATION_HTTP_TIMEOUT = 2
+    server, story = mastodon_server, make_story()
+    account, token = connect(server)
+    post = published(account, status_on(server, token), story=story)
+    edited = server.reply(post.remote_id, "Lovely story!", as_user="alice")
+    deleted = server.reply(post.remote_id, "Thanks for this.", as_user="bob")
+
+    def collected():
+        now = timezone.now()
+        collect.ensure_states(now)
+        CollectionState.objects.filter(post=post).update(next_due_at=now, backoff_until=None)
+        claim = dict(collect.claim_due(now))[post.pk]
+        with committed():
+            return tasks.collect_conversation(post.pk, claim)
+
+    collected()
+    with committed():
+        publicity.show_on_page(story, True, manager)
+        for item in ConversationItem.objects.filter(post=post):
+            publicity.approve(item, manager)
+    assert "Lovely story!" in page(client, story) and "Thanks for this." in page(client, story)
+    assert hit(client.get(story.url))
+
+    server.edit(edited, "Actually, this is all wrong")
+    assert collected()["updated"] == 1
+    html = page(client, story)
+    assert "Lovely story!" not in html and "all wrong" not in html
+    assert "Thanks for this." in html
+
+    server.delete(deleted)
+    assert collected()["deleted"] == 1
+    assert "What people said" not in page(client, story)
