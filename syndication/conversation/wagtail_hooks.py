@@ -6,7 +6,9 @@ from django.urls import include, path
 
 from wagtail import hooks
 
-from . import admin_urls, publicity
+from syndication.engagement.figures import REPORT_HOOK, STORY_HOOK
+
+from . import admin_urls, publicity, report
 from .components import ConversationPanel
 from .permissions import can_view
 from .viewsets import ConversationInboxViewSet
@@ -37,3 +39,9 @@ def what_people_said(context):
     if not said:
         return None
     return "conversation/includes/what_people_said.html", {"people_said": said}
+
+
+# The conversation's figures in the engagement report and on a story's engagement page:
+# engagement may not import this app, so it asks its hooks (docs/metrics.md, "Conversation").
+hooks.register(REPORT_HOOK, report.report_figures)
+hooks.register(STORY_HOOK, report.story_section)

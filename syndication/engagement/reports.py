@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 
 from stories.models import AudienceInterest, StoryPage
 
-from . import metrics
+from . import figures, metrics
 from .models import FEELINGS, EngagementRollup
 
 DEFAULT_DAYS = 28
@@ -77,11 +77,17 @@ class Row:
     url: str
     metrics: metrics.Metrics
     pk: object = None
+    #: Figures other apps add (``figures.ReportFigures``), by name; ``None``: nothing to
+    #: measure.
+    extras: dict = field(default_factory=dict)
 
     def __getattr__(self, name):
-        # Columns and CSV fields name inputs (views) and metrics (quality) directly.
-        if name in ("metrics", "key"):
+        # Columns and CSV fields name inputs (views), metrics (quality) and the figures
+        # other apps add (replies answered) directly.
+        if name in ("metrics", "key", "extras"):
             raise AttributeError(name)
+        if name in self.extras:
+            return self.extras[name]
         found = self.metrics
         if hasattr(found, name):
             return getattr(found, name)
@@ -146,6 +152,8 @@ class Report:
     group_by: str
     rows: list[Row] = field(default_factory=list)
     priors: metrics.Priors | None = None
+    #: What other apps add (the conversation), with a value for each row.
+    figures: list[figures.ReportFigures] = field(default_factory=list)
 
 
 def report(
@@ -159,8 +167,9 @@ def report(
 ) -> Report:
     """Every row of the engagement report, unordered, with the site's priors.
 
-    Queries: three for the rows, one for their labels, and three more for the site's
-    totals when a filter narrows the rows (the priors are always the whole site's).
+    Queries: three for the rows, one for their labels, three more for the site's
+    totals when a filter narrows the rows (the priors are always the whole site's), and
+    what the apps that add figures take (a constant number each: ``figures``).
     """
     narrowed = bool(interest or purpose or channel) or group_by != "story"
     inputs = metrics.load_inputs(
@@ -173,7 +182,17 @@ def report(
     priors = metrics.Priors.from_totals(totals)
     labels = _labels(group_by, list(inputs), start, end, interest, purpose, channel)
     rows = [_row(key, found, priors, labels) for key, found in inputs.items()]
-    return Report(start, end, group_by, rows, priors)
+    scope = figures.Scope(
+        start, end, group_by=group_by, interest=interest, purpose=purpose, channel=channel
+    )
+    added = figures.report_figures(scope)
+    for row in rows:
+        row.extras = {
+            figure.name: found.value(row.key, figure.name)
+            for found in added
+            for figure in found.figures
+        }
+    return Report(start, end, group_by, rows, priors, added)
 
 
 def _row(key, found: metrics.Inputs, priors: metrics.Priors, labels: dict) -> Row:
@@ -375,11 +394,12 @@ SORT_HEADINGS = {
 }
 
 
-def sort_rows(rows: list[Row], ordering: str) -> list[Row]:
-    """Rows ordered by one of ``SORT_KEYS`` (``-`` for descending); blanks always last."""
+def sort_rows(rows: list[Row], ordering: str, extra_keys=()) -> list[Row]:
+    """Rows ordered by one of ``SORT_KEYS`` or ``extra_keys`` (figures other apps add),
+    ``-`` for descending; blanks always last."""
     descending = ordering.startswith("-")
     name = ordering.lstrip("-")
-    if name not in SORT_KEYS:
+    if name not in SORT_KEYS and name not in extra_keys:
         name, descending = "quality", True
     if name == "label":
         return sorted(rows, key=lambda row: row.label.lower(), reverse=descending)
@@ -401,10 +421,13 @@ class StoryEngagement:
     days: list[datetime.date]
     series: dict[str, list[int]]
     journeys_out: list[Journey]
+    #: ``(template name, context)`` of what other apps add (``figures.story_sections``).
+    sections: list[tuple[str, dict]] = field(default_factory=list)
 
 
 def story_engagement(story: StoryPage, today: datetime.date | None = None) -> StoryEngagement:
-    """The story's last 28 days: its numbers, per channel, its trend, where readers went."""
+    """The story's last 28 days: its numbers, per channel, its trend, where readers went,
+    and what other apps add (its conversation)."""
     start, end = default_period(today)
     totals = metrics.load_inputs(start, end, group_by=None)[None]
     priors = metrics.Priors.from_totals(totals)
@@ -428,4 +451,7 @@ def story_engagement(story: StoryPage, today: datetime.date | None = None) -> St
         days=days_between(start, end),
         series=series,
         journeys_out=journeys(start, end, story=story.pk, limit=10),
+        sections=figures.story_sections(
+            story, figures.Scope(start, end, group_by=None, stories=[story.pk])
+        ),
     )

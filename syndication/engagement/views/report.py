@@ -76,8 +76,9 @@ class EngagementReportView(EngagementFiltersMixin, ReportView):
     permission_required = "view"
     default_ordering = "-quality"
     paginate_by = 50
-    # The CSV has every input and metric: rates as fractions, feelings as shares.
-    list_export = [
+    # The CSV has every input and metric: rates as fractions, feelings as shares. The
+    # figures other apps add (``figures``) follow the conversation rate.
+    base_export = [
         "label",
         "quality",
         "views",
@@ -136,8 +137,23 @@ class EngagementReportView(EngagementFiltersMixin, ReportView):
         choices = self.choices
         return f"engagement-per-{choices['group_by']}-{choices['start']}-{choices['end']}"
 
+    @cached_property
+    def added_figures(self) -> list:
+        """Every figure the apps that plug into the report add (the conversation's)."""
+        return [figure for found in self.report.figures for figure in found.figures]
+
+    @cached_property
+    def list_export(self):
+        at = self.base_export.index("conversation_rate") + 1
+        added = [figure.name for figure in self.added_figures]
+        return [*self.base_export[:at], *added, *self.base_export[at:]]
+
     def get_export_headings(self):
-        return {**self.export_headings, "label": GROUP_LABELS[self.choices["group_by"]]}
+        return {
+            **self.export_headings,
+            **{figure.name: figure.export_heading for figure in self.added_figures},
+            "label": GROUP_LABELS[self.choices["group_by"]],
+        }
 
     def get_heading(self, queryset, field):
         return self.get_export_headings().get(field, field)
@@ -151,6 +167,14 @@ class EngagementReportView(EngagementFiltersMixin, ReportView):
 
         def number(name, heading, accessor=None):
             return Column(name, label=heading, accessor=accessor, sort_key=name)
+
+        def added(figure):
+            return Column(
+                figure.name,
+                label=figure.heading,
+                accessor=lambda row: figure.cell_text(row.extras),
+                sort_key=figure.name if figure.sortable else None,
+            )
 
         return [
             TitleColumn(
@@ -171,13 +195,19 @@ class EngagementReportView(EngagementFiltersMixin, ReportView):
                 "amplification_per_engaged_read_display",
             ),
             number("conversation_rate", "Replies / post", "conversation_rate_display"),
+            *(added(figure) for figure in self.added_figures if figure.shown),
             Column("feelings", label="Felt good", accessor="positive_feelings_display"),
             # Applause comes last, on purpose: likes are the weakest signal here.
             number("applause", "Likes / post", "applause_display"),
         ]
 
+    @property
+    def added_sort_keys(self) -> list[str]:
+        return [figure.name for figure in self.added_figures if figure.sortable]
+
     def get_valid_orderings(self):
-        return [f"{sign}{key}" for key in reports.SORT_KEYS for sign in ("", "-")]
+        keys = [*reports.SORT_KEYS, *self.added_sort_keys]
+        return [f"{sign}{key}" for key in keys for sign in ("", "-")]
 
     @cached_property
     def report(self) -> reports.Report:
@@ -192,7 +222,8 @@ class EngagementReportView(EngagementFiltersMixin, ReportView):
         )
 
     def get_queryset(self):
-        return reports.sort_rows(self.report.rows, self.ordering or self.default_ordering)
+        ordering = self.ordering or self.default_ordering
+        return reports.sort_rows(self.report.rows, ordering, self.added_sort_keys)
 
     def get_context_data(self, *args, **kwargs):
         context = super().get_context_data(*args, **kwargs)
@@ -205,8 +236,11 @@ class EngagementReportView(EngagementFiltersMixin, ReportView):
         charted = ordering.lstrip("-") if ordering.lstrip("-") != "label" else "quality"
         which = "top" if ordering.startswith("-") or charted != ordering.lstrip("-") else "lowest"
         heading = reports.SORT_HEADINGS.get(charted, charted)
-        rows = [row for row in self.object_list if getattr(row, charted) is not None]
         fmt = reports.percent if charted in reports.PERCENTAGES else None
+        for figure in self.added_figures:
+            if figure.name == charted:
+                heading, fmt = figure.heading, figure.display
+        rows = [row for row in self.object_list if getattr(row, charted) is not None]
         group = GROUP_LABELS[choices["group_by"]].lower()
         context["bar_chart"] = charts.bar_chart(
             [(row.label, getattr(row, charted)) for row in rows[:TOP_BARS]],
@@ -230,5 +264,6 @@ class EngagementReportView(EngagementFiltersMixin, ReportView):
             chart_id="engagement-daily",
         )
         context["period_text"] = self.period_text()
+        context["figure_notes"] = [found.note for found in self.report.figures if found.note]
         context["journeys_url"] = reverse("syndication_engagement_journeys")
         return context
