@@ -45,7 +45,9 @@ class ConversationItem(models.Model):
     ``remote_id`` is the network's id made unique across servers: on Mastodon-API
     servers ``<our server's host>/<status id>`` for replies and quotes, and
     ``<host>/<boost|like>/<our status id>/<account id>`` for boosts and likes, which
-    have no id of their own. ``parent_remote_id`` is the same form (nested replies).
+    have no id of their own; on Bluesky the reply's or quote's at:// URI, and
+    ``<repost|like>/<our post's at:// URI>/<DID>``. ``parent_remote_id`` is the same
+    form (nested replies).
 
     A reply deleted on the network is **kept as a tombstone**: ``deleted`` set and
     everything about it and its author (text, names, addresses) erased at once, so it
@@ -116,7 +118,7 @@ class ConversationItem(models.Model):
 class CollectionState(models.Model):
     """Where collection of one post stands: when it is due, what was seen, who holds it.
 
-    ``cursor`` is what the network told us last time (Mastodon: the post's reply, boost,
+    ``cursor`` is what the network told us last time (the post's reply, boost or repost,
     like and quote counters); it is written in the same transaction as the rows it led
     to, so a worker killed before that commit leaves the old cursor and the next run
     reads the same again. ``claim`` is taken by one worker at a time
