@@ -47,6 +47,7 @@ SHOWABLE = (ItemKind.REPLY, ItemKind.QUOTE)
 MAX_SHOWN = 50
 SHOWN_FIELDS = (
     "network",
+    "kind",
     "parent_remote_id",
     "author_name",
     "author_handle",
@@ -248,6 +249,8 @@ class Said:
     author_name: str
     author_url: str
     network: str
+    #: A quote says so ("quoted this on Bluesky"); a reply is simply "on Mastodon".
+    quote: bool
     html: SafeString
     url: str
     created_at: datetime | None
@@ -300,6 +303,7 @@ def _said(row: ConversationItem) -> Said:
         author_name=name or "Someone",
         author_url=web_url(row.author_url),
         network=network,
+        quote=row.kind == ItemKind.QUOTE,
         # Cleaned when collected; cleaned again, since rows may come from elsewhere.
         html=mark_safe(clean_html(row.html)[0]),  # noqa: S308 (nh3's allowlist output)
         url=web_url(row.url),

@@ -189,6 +189,7 @@ def test_only_approved_replies_and_quotes_of_this_storys_published_posts(
     block = people_said(page(client, story))
 
     assert "Shown reply" in block and "Shown quote" in block
+    assert block.count("quoted this on Mastodon") == 1
     for hidden in (
         "Never approved",
         "Tombstone",
