@@ -96,6 +96,14 @@ class ServerProfile:
     #: Status codes a dead token can come back with (401 everywhere; Takahē says 400,
     #: Pleroma/Akkoma 403). Anything but 401 is confirmed with ``verify_credentials``.
     token_invalid_statuses: tuple[int, ...] = (400, 401, 403)
+    #: Pictures, from the instance document (``configuration.media_attachments``,
+    #: Akkoma's v1 ``upload_limit``/``description_limit``); 0 or empty when the server
+    #: did not say, and ``syndication.pictures`` assumes conservative values.
+    media_size_limit: int = 0
+    media_matrix_limit: int = 0
+    media_mime_types: tuple[str, ...] = ()
+    media_description_limit: int = 0
+    max_media_attachments: int = 0
     #: What was learned while using the server (a refused batch read, refused scopes).
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -108,6 +116,7 @@ class ServerProfile:
         data = dataclasses.asdict(self)
         data["token_invalid_statuses"] = list(self.token_invalid_statuses)
         data["notes"] = list(self.notes)
+        data["media_mime_types"] = list(self.media_mime_types)
         return data
 
     @classmethod
@@ -119,6 +128,7 @@ class ServerProfile:
         values = {key: value for key, value in data.items() if key in names}
         values["token_invalid_statuses"] = tuple(values.get("token_invalid_statuses") or (401,))
         values["notes"] = tuple(values.get("notes") or ())
+        values["media_mime_types"] = tuple(values.get("media_mime_types") or ())
         try:
             return cls(**values)
         except TypeError:
@@ -208,6 +218,36 @@ def instance_limits(instance: dict) -> tuple[int, int]:
     return limit or DEFAULT_LIMIT, per_url or URL_LENGTH
 
 
+def media_limits(instance: dict) -> dict:
+    """What the instance document says about pictures, as ``ServerProfile`` fields.
+
+    v2 (and v1 3.4.2+): ``configuration.media_attachments`` (``image_size_limit``,
+    ``image_matrix_limit``, ``supported_mime_types``, ``description_limit`` 4.4+) and
+    ``configuration.statuses.max_media_attachments``; Akkoma's v1 document has none of
+    it but ``upload_limit`` and ``description_limit`` at the top.
+    """
+    if not isinstance(instance, dict):
+        return {}
+    configuration = instance.get("configuration")
+    configuration = configuration if isinstance(configuration, dict) else {}
+    media = configuration.get("media_attachments")
+    media = media if isinstance(media, dict) else {}
+    statuses = configuration.get("statuses")
+    statuses = statuses if isinstance(statuses, dict) else {}
+    types = media.get("supported_mime_types")
+    types = [t for t in types if isinstance(t, str)][:100] if isinstance(types, list) else []
+    found = {
+        "media_size_limit": _positive(media.get("image_size_limit"))
+        or _positive(instance.get("upload_limit")),
+        "media_matrix_limit": _positive(media.get("image_matrix_limit")),
+        "media_mime_types": tuple(t.strip().lower()[:100] for t in types),
+        "media_description_limit": _positive(media.get("description_limit"))
+        or _positive(instance.get("description_limit")),
+        "max_media_attachments": _positive(statuses.get("max_media_attachments")),
+    }
+    return {key: value for key, value in found.items() if value}
+
+
 def _positive(value) -> int | None:
     try:
         number = int(value)
@@ -239,6 +279,7 @@ def profile_for(software: str, version: str, instance: dict | None = None) -> Se
         family=family,
         max_characters=limit,
         characters_reserved_per_url=per_url,
+        **media_limits(instance),
     )
     if family == "mastodon":
         # Forks keep the name with their own version; api_versions (4.3+) is the truth.
