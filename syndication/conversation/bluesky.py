@@ -114,14 +114,14 @@ class BlueskyConversationReader(BlueskyAdapter):
         if isinstance(thread, dict) and _type(thread) == NOT_FOUND:
             return self._not_found(uri, cursor)
         post = thread.get("post") if isinstance(thread, dict) else None
-        if _type(thread) != THREAD_VIEW or not isinstance(post, dict) or post.get("uri") != uri:
+        ours = _strong_ref(post)
+        if _type(thread) != THREAD_VIEW or ours is None or ours["uri"] != uri:
             raise Rejected("Bluesky answered the thread without our post in it.")
         counts = {name: _count(post.get(field)) for name, field in COUNTERS.items()}
         harvest = Harvest(cursor=dict(counts))
-        ours = _strong_ref(post)
         record = post.get("record") if isinstance(post.get("record"), dict) else {}
         # Answers go to the thread's root: our post, or the root it is itself a reply in.
-        root = _root(record) or ours or {"uri": uri, "cid": ""}
+        root = _root(record) or ours
         self._replies(thread.get("replies"), root, others, harvest)
         harvest.complete.add("reply")
         for kind, nsid, key, counter in (

@@ -420,14 +420,30 @@ def test_a_garbage_answer_fails_the_run_with_a_reason_and_keeps_everything(
     assert CollectionState.objects.get(post=post).failures == 0
 
 
-def test_replies_that_are_not_a_list_fail_the_run(bluesky, post):
-    thread = {"$type": reader.THREAD_VIEW, "post": bluesky.view(post.remote_id), "replies": "lots"}
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"replies": "lots"}, "replies that are not a list"),
+        ({"post": {"cid": None}}, "without our post in it"),
+        ({"post": {"uri": "at://did:plc:someoneelse/app.bsky.feed.post/x"}}, "without our post"),
+        ({"$type": reader.BLOCKED}, "without our post in it"),
+    ],
+)
+def test_a_thread_of_the_wrong_shape_fails_the_run(bluesky, post, change, says):
+    bluesky.reply(post.remote_id, "Hello")
+    thread = {"$type": reader.THREAD_VIEW, "post": bluesky.view(post.remote_id), "replies": []}
+    for key, value in change.items():
+        if isinstance(value, dict):
+            thread[key].update(value)
+        else:
+            thread[key] = value
     bluesky.answer_next(THREAD, 200, json.dumps({"thread": thread}))
 
     outcome = run(post)
 
     assert outcome["outcome"] == "failed"
-    assert "replies that are not a list" in outcome["error"]
+    assert says in outcome["error"]
+    assert not items(post).exists()
 
 
 # --- Servers and sessions ------------------------------------------------------------------
