@@ -203,6 +203,8 @@ def test_a_storys_page_shows_its_conversation_in_all_and_per_account(client, peo
         html = response.content.decode()
 
         assert '<h2 class="w-h3" id="conversation-figures-heading">Conversation</h2>' in html
+        # The networks' own counter keeps its place above, named as what it is.
+        assert "<dt>Replies, as the networks count them</dt><dd>0 (" in html
         assert "<dt>Posts read back</dt><dd>2</dd>" in html
         assert "<dt>Replies and quotes</dt><dd>5 (4 replies, 1 quote)</dd>" in html
         assert "<dt>Replies and quotes per post</dt><dd>2.50</dd>" in html
