@@ -19,6 +19,7 @@ one query, and none when the story has not opted in.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +40,8 @@ from syndication.models import Network, SyndicationPost
 
 from .models import ConversationItem, ItemKind, StoryConversation
 from .sanitise import clean_html, short_text, web_url
+
+logger = logging.getLogger(__name__)
 
 PERMISSION = "conversation.moderate_conversationitem"
 #: Only what people wrote: a boost or a like has no words to show.
@@ -160,19 +163,24 @@ def after_collection(result: dict) -> None:
     An edit takes an approval back and a deletion erases the reply; collection writes
     them in bulk, without the functions above, so the page that showed the reply must
     be purged here (the collection task calls this after each run). New items are never
-    approved, so a run that only added some purges nothing. One query, only after a run
-    that changed something on a story that shows replies; none otherwise.
+    approved, so a run that only added some purges nothing. At most one query (the
+    post's story), and none unless the run changed something and some story shows
+    replies. Never raises: the run's rows are committed by now.
     """
     if not (result.get("updated") or result.get("deleted")) or not result.get("post"):
         return
-    shown = shown_story_ids()
-    if not shown:
-        return
-    story_id = (
-        SyndicationPost.objects.filter(pk=result["post"]).values_list("story_id", flat=True).first()
-    )
-    if story_id in shown:
-        _refresh_after_commit(story_id)
+    try:
+        shown = shown_story_ids()
+        if not shown:
+            return
+        posts = SyndicationPost.objects.filter(pk=result["post"])
+        story_id = posts.values_list("story_id", flat=True).first()
+        if story_id in shown:
+            _refresh_after_commit(story_id)
+    except Exception:
+        # The rows are committed; the run must still count (alerts come next). A cache
+        # that cannot be read holds no page to purge either: the page cache lives there.
+        logger.exception("conversation: could not refresh the page of post %s", result["post"])
 
 
 def _check(user) -> None:
