@@ -136,6 +136,13 @@ def test_the_totals_and_the_narrowing_filters(conversation):
 
     money = metrics.load_figures(*last_28_days(), interest=conversation.money)
     assert set(money) == {conversation.kitchen.pk}
+    # Narrowed to an interest and grouped by interest: that interest's row only, as the
+    # engagement report's own rows are.
+    narrowed = metrics.load_figures(
+        *last_28_days(), group_by="interest", interest=conversation.money
+    )
+    assert set(narrowed) == {conversation.money.pk}
+    assert as_tuple(narrowed[conversation.money.pk]) == data.MONEY
     only_bluesky = metrics.load_figures(*last_28_days(), group_by=None, networks=("bluesky",))
     assert as_tuple(only_bluesky[None]) == data.ON_BLUESKY
     nowhere = metrics.load_figures(*last_28_days(), group_by=None, networks=())

@@ -181,6 +181,7 @@ def test_the_csv_has_the_conversation_after_the_networks_reply_count(
         "3",
     ]
     assert rows[conversation.boiler.title]["Median minutes to answer"] == ""
+    assert client.get(REPORT, {"export": "xlsx"}).status_code == 200
 
 
 def test_the_report_sorts_by_a_conversation_figure(client, social_manager, make_story):
