@@ -141,11 +141,12 @@ def purge_all() -> None:
 
 
 def purge_conversation(story_id) -> None:
-    """A "Join the conversation" link was added under a story, or taken away: its page
-    shows the change now.
+    """The conversation under a story changed: its page shows the change now.
 
     Called by syndication when a post goes live and when a published one is deleted or
-    taken back (``stories`` never imports it).
+    taken back ("Join the conversation"), and by the conversation when a reply is
+    approved or hidden, a story's "What people said" is turned on or off, or collection
+    edits or deletes replies it shows (``stories`` imports neither).
     """
     urls = ()
     if frontend_cache_configured():

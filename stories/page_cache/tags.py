@@ -60,7 +60,7 @@ def image_tag(pk) -> str:
 
 
 def conversation_tag(story_id) -> str:
-    """The "Join the conversation" links under one story."""
+    """The conversation under one story: "Join the conversation" and "What people said"."""
     return f"conversation:{story_id}"
 
 
