@@ -27,6 +27,7 @@ import pytest
 from cms.models import QuarantinedMessage, TaskFailure
 from stories.models import AudienceInterest, StorySeries
 from syndication import states
+from syndication.conversation.models import ConversationAlert, ConversationItem
 from syndication.models import ChannelAccount, SyndicationPost
 from syndication.newsletter.models import Edition, Subscriber
 from tests.factories import (
@@ -50,7 +51,8 @@ CHANGES = re.compile(
     r"(^|[:_])(add|add_subpage|edit|delete\w*|copy|unpublish|move_confirm|set_page_position"
     r"|lock|unlock|convert_alias|revisions_revert|revisions_unschedule|set_privacy|enable"
     r"|disable|enable_task|disable_task|remove|workflow_action|action|resend|disconnect"
-    r"|reconnect|connect_\w+|create|bulk_action|process_import|compose)$"
+    r"|reconnect|connect_\w+|create|bulk_action|process_import|compose|state|moderate|show"
+    r"|acknowledge|answer)$"
 )
 #: Of those, the forms: people who may use them get an empty POST only where they are
 #: refused (Wagtail's page and chooser forms read their formset counts unchecked).
@@ -71,6 +73,9 @@ AREAS = [
     ("syndication", r"^newsletter_"),
     ("syndication", r"^(task_failures|quarantined_messages):"),
     ("engagement", r"^syndication_engagement_"),
+    # The conversation: everyone who works on stories reads it; social managers act on it.
+    ("conversation", r"^conversation_(state|moderate|story_show|acknowledge|answer)$"),
+    ("reading", r"^conversation_(inbox:|thread$)"),
     # Who may run the site: people, groups, sites, settings, workflows, redirects.
     ("site", r"^wagtail(users_users|users_groups|sites|settings|redirects):"),
     ("site", r"^wagtailadmin_workflows:(?!task_chooser|task_chosen)"),
@@ -100,6 +105,8 @@ EXPECTED = {
     "proposing": {"editor": "reached", "social_manager": "reached", "admin": "reached"},
     "syndication": {"editor": "denied", "social_manager": "reached", "admin": "reached"},
     "engagement": {"editor": "reached", "social_manager": "reached", "admin": "reached"},
+    "reading": {"editor": "reached", "social_manager": "reached", "admin": "reached"},
+    "conversation": {"editor": "denied", "social_manager": "reached", "admin": "reached"},
     "site": {"editor": "denied", "social_manager": "denied", "admin": "reached"},
     "writing": {"editor": "reached", "social_manager": "denied", "admin": "reached"},
     "content": {"editor": "any", "social_manager": "denied", "admin": "reached"},
@@ -115,6 +122,8 @@ SCREENS = {
         "syndication_posts:index",
         "syndication_admin:compose",
         "syndication_engagement_report",
+        "conversation_inbox:index",
+        "conversation_thread",
     ],
     "social_manager": [
         "syndication_accounts:index",
@@ -125,6 +134,9 @@ SCREENS = {
         "task_failures:index",
         "quarantined_messages:index",
         "quarantined_messages:inspect",
+        "conversation_inbox:index",
+        "conversation_thread",
+        "conversation_answer",
     ],
     "admin": [
         "wagtailadmin_pages:edit",
@@ -210,6 +222,23 @@ class World:
             title="A document", file=ContentFile(b"Minutes.", name="minutes.txt")
         )
         self.setting = next(iter(settings_registry))._meta  # Settings → Voice check
+        self.post.state = states.PUBLISHED
+        self.post.remote_id = "1"
+        self.post.save()
+        self.item = ConversationItem.objects.create(
+            post=self.post,
+            network="mastodon",
+            remote_id="social.example/1",
+            kind="reply",
+            text="Which key fits?",
+            remote_ref={"id": "1"},
+        )
+        self.alert = ConversationAlert.objects.create(
+            story=self.story,
+            window_start=timezone.now(),
+            window_end=timezone.now(),
+            complaints=3,
+        )
 
     def kwargs_for(self, name, pattern, model) -> dict:
         """The URL's arguments, each a real object where one exists."""
@@ -245,16 +274,22 @@ class World:
             "wagtailadmin_api:documents": self.document,
             "wagtailimages_chooser": self.image,
             "wagtaildocs_chooser": self.document,
+            "conversation_acknowledge": self.alert,
+            "conversation_": self.item,
         }
         owner = by_model.get(model)
         if owner is None and model is not None:
             owner = model.objects.order_by("pk").first()
         for namespace, instance in by_namespace.items():
-            if name.startswith(f"{namespace}:"):
+            if name.startswith(f"{namespace}:") or (
+                namespace.startswith("conversation_") and name.startswith(namespace)
+            ):
                 owner = instance
+                break
         values = {
             "pk": getattr(owner, "pk", 0),
             "page_id": self.story.pk,
+            "story_id": self.story.pk,
             "page_pk": self.story.pk,
             "page_to_move_id": self.story.pk,
             "parent_page_id": self.index.pk,
