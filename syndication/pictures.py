@@ -378,6 +378,11 @@ def check(account, pictures) -> list[str]:
     limits = limits_for(account)
     attachments = [p for p in pictures if getattr(p, "role", "attachment") != "card"]
     errors = []
+    if attachments and not may_upload(account):
+        errors.append(
+            f"{account} was connected before Storyloom sent pictures and did not give it "
+            "permission to upload them (write:media): reconnect the account first."
+        )
     if len(attachments) > limits.count:
         errors.append(
             f"{limits.label} takes at most {limits.count} picture"
@@ -410,6 +415,15 @@ def check(account, pictures) -> list[str]:
                 f"{limits.alt_max:,}."
             )
     return errors
+
+
+def may_upload(account) -> bool:
+    """False for a Mastodon account whose granted scopes are known and allow no uploads
+    (connected before pictures: ``write:statuses`` without ``write:media`` or ``write``)."""
+    if getattr(account, "network", "") != "mastodon":
+        return True
+    granted = set((getattr(account, "scopes", "") or "").split())
+    return not granted or bool(granted & {"write", "write:media"})
 
 
 def notes(account, pictures) -> list[str]:

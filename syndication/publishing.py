@@ -21,8 +21,12 @@ How (docs/syndication.md has the long version):
    Errors before sending and ``429`` retry with exponential backoff and jitter, honouring
    ``Retry-After``. A revoked token marks the account "needs reconnecting" and its posts
    wait. ``sweep_stuck_posts`` returns posts whose worker died to the queue.
+4. Pictures are uploaded before the create and each upload is recorded at once
+   (``syndication.uploads``), so a retry sends the same media ids; a picture deleted
+   after scheduling makes the post wait for a person, never go out without it.
 """
 
+import dataclasses
 import datetime
 import logging
 import random
@@ -34,10 +38,11 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import states, tokens
+from . import states, tokens, uploads
 from .channels.base import (
     AuthExpired,
     ChannelError,
+    MediaGone,
     NotSent,
     PublishRequest,
     RateLimited,
@@ -233,9 +238,25 @@ def _publish(post: SyndicationPost, claim: str) -> str:
             not_yet = _resend_unsafe(post, adapter, looked_at)
             if not_yet:
                 return _unconfirmed(post, claim, not_yet, due=_settled_by(post, adapter))
-        _mark_sending(post, claim)
-        sent = True
-        remote = adapter.publish(request)
+        remote = None
+        for last in (False, True):
+            media, thumb = uploads.prepare(post, claim, adapter)
+            request = dataclasses.replace(request, media=media, card_thumb=thumb)
+            _mark_sending(post, claim)
+            sent = True
+            try:
+                remote = adapter.publish(request)
+                break
+            except MediaGone as error:
+                # Refused before anything was made: upload again and send once more.
+                if last:
+                    raise
+                uploads.forget(post, claim)
+                post.log(Outcome.RETRY, error.message, status=error.status, sent=True, claim=claim)
+    except uploads.PictureMissing as error:
+        return _wait(post, claim, error.message, for_person=True)
+    except uploads.StaleClaim:
+        raise Stale from None
     except Unconfirmed as error:
         return _unconfirmed(post, claim, error.message, status=error.status)
     except RateLimited as error:
@@ -382,10 +403,11 @@ def _retry(post, claim, error: ChannelError, *, sent=False) -> str:
     return "retry"
 
 
-def _wait(post, claim, message, *, due=None, status=None) -> str:
-    if not post.move(
-        states.SCHEDULED, claim=claim, due_at=due or timezone.now(), last_error=message
-    ):
+def _wait(post, claim, message, *, due=None, status=None, for_person=False) -> str:
+    """Back to ``scheduled`` with the reason; ``for_person``: not due again until a
+    person reschedules it (nothing will change on its own)."""
+    due = None if for_person else due or timezone.now()
+    if not post.move(states.SCHEDULED, claim=claim, due_at=due, last_error=message):
         raise Stale
     post.log(Outcome.WAITING, message, status=status, claim=claim)
     return "waiting"

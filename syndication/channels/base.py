@@ -84,7 +84,45 @@ class NotAChannel(ChannelError):
     """The address given is not a server of the network it was said to be."""
 
 
+class MediaGone(Rejected):
+    """The create was refused because pictures uploaded earlier are no longer there
+    (Mastodon deletes unattached uploads after about a day; a PDS drops blobs no record
+    references): nothing was created, so they are uploaded again and the post resent."""
+
+
+class MediaNotReady(NotSent):
+    """The network is still processing an uploaded picture; the post tries again later."""
+
+
 # --- Values ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MediaUpload:
+    """One picture to upload: the bytes as ``syndication.pictures.fit`` made them."""
+
+    data: bytes
+    mime: str
+    width: int
+    height: int
+    alt: str = ""
+    #: Mastodon's ``focus`` ("x,y", -1..1), "" for the centre.
+    focus: str = ""
+    filename: str = "picture.jpg"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """An uploaded picture as the create call names it: the network's id, the alt text,
+    and what else the network needs (Bluesky: the blob and the aspect ratio)."""
+
+    id: str
+    alt: str = ""
+    width: int = 0
+    height: int = 0
+    ref: dict = field(default_factory=dict, compare=False, hash=False)
+    #: False while the network is still processing it (Mastodon's 202).
+    ready: bool = True
+
+
 @dataclass(frozen=True)
 class RemotePost:
     id: str
@@ -113,6 +151,11 @@ class PublishRequest:
     #: "root"}``. An answer carries no marker: it is found again by what it replies to
     #: and what it says (Mastodon) or by its record key (Bluesky).
     reply_ref: dict | None = None
+    #: Uploaded pictures, in order (``syndication.uploads``).
+    media: tuple[Attachment, ...] = ()
+    #: The link card's thumbnail where the network takes one (Bluesky), when the post
+    #: has no pictures.
+    card_thumb: Attachment | None = None
 
 
 @dataclass
@@ -179,6 +222,9 @@ class ChannelAdapter:
     #: The adapter can send a post as a reply to someone else's item
     #: (``PublishRequest.reply_ref``): the conversation's answers.
     answers_items: ClassVar[bool] = False
+    #: The network shows a link card only with a thumbnail we upload (Bluesky); others
+    #: make their cards from the story page's own Open Graph image.
+    takes_card_thumb: ClassVar[bool] = False
 
     def __init__(self, account, *, session: requests.Session | None = None, timeout=None):
         self.account = account
@@ -232,6 +278,17 @@ class ChannelAdapter:
     def refresh(self, tokens: dict) -> dict:
         """Return new tokens for ``tokens``; raise AuthExpired when refused for good."""
         raise NotImplementedError
+
+    # Pictures: uploaded before the create call (``syndication.uploads``), which records
+    # what comes back so a retry sends the same ids.
+    def upload_media(self, upload: MediaUpload) -> Attachment:
+        """Upload one picture; a lost answer is NotSent (an unused upload harms nobody)."""
+        raise Rejected(f"Storyloom cannot send pictures to {self.label}.")
+
+    def media_ready(self, attachment: Attachment) -> bool:
+        """Whether an upload answered "processing" is ready now; MediaGone when the
+        network no longer has it."""
+        return True
 
     @property
     def limit(self) -> int:

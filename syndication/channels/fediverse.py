@@ -40,9 +40,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import regex
 
-#: Narrow scopes: posting and reading statuses, plus who the account is.
-SCOPES_PROFILE = "read:statuses write:statuses profile"
-SCOPES_READ_ACCOUNTS = "read:statuses write:statuses read:accounts"
+#: Narrow scopes: posting and reading statuses, uploading pictures, plus who the account
+#: is. Accounts connected before pictures (without ``write:media``) are told to reconnect
+#: by ``syndication.pictures.check``.
+SCOPES_PROFILE = "read:statuses write:statuses write:media profile"
+SCOPES_READ_ACCOUNTS = "read:statuses write:statuses write:media read:accounts"
 #: What every family accepts (research note, §11): asked for when granular scopes are
 #: unknown or refused.
 BROAD_SCOPES = "read write"

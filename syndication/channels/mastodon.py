@@ -36,9 +36,13 @@ from syndication.outbound import UNREACHABLE, guard
 from . import fediverse
 from .base import (
     DEFAULT_TIMEOUT,
+    Attachment,
     AuthExpired,
     ChannelAdapter,
     ChannelError,
+    MediaGone,
+    MediaNotReady,
+    MediaUpload,
     NotAChannel,
     NotSent,
     PostMetrics,
@@ -462,16 +466,66 @@ class MastodonAdapter(ChannelAdapter):
             data["in_reply_to_id"] = request.reply_to
         if request.reply_ref:
             data["in_reply_to_id"] = answered_id(request.reply_ref)
+        if request.media:
+            data["media_ids[]"] = [media.id for media in request.media]
         # Sent everywhere, counted on only where the profile says it is honoured.
         headers = {**self.auth_headers(), "Idempotency-Key": request.idempotency_key}
-        response = self.request(
-            "POST", f"{self.base_url}/api/v1/statuses", creates=True, data=data, headers=headers
-        )
+        try:
+            response = self.request(
+                "POST", f"{self.base_url}/api/v1/statuses", creates=True, data=data, headers=headers
+            )
+        except Rejected as error:
+            raise _media_refusal(error, request) from error
         try:
             return _remote_post(self.json(response, dict), self.base_url)
         except ChannelError as exc:
             # A 2xx that is not a status (a proxy's page?) says nothing about the post.
             raise Unconfirmed(f"{exc.message} Checking whether the post was published.") from exc
+
+    # --- Pictures ------------------------------------------------------------------------
+    def upload_media(self, upload: MediaUpload) -> Attachment:
+        """``POST /api/v2/media`` with the alt text as ``description`` and the focal point
+        as ``focus``. 200 with a ``url``: ready; 202 (``url`` null): still processing,
+        asked again with ``media_ready``. Needs ``write:media`` (or ``write``)."""
+        fields = {"description": upload.alt}
+        if upload.focus:
+            fields["focus"] = upload.focus
+        response = self.request(
+            "POST",
+            f"{self.base_url}/api/v2/media",
+            files={"file": (upload.filename, upload.data, upload.mime)},
+            data=fields,
+            headers=self.auth_headers(),
+        )
+        media = self.json(response, dict)
+        media_id = str(media.get("id") or "")
+        if not _STATUS_ID.fullmatch(media_id):
+            raise NotSent(f"{self.host} answered the upload without a usable media id.")
+        ready = response.status_code == 200 and bool(media.get("url"))
+        return Attachment(
+            id=media_id, alt=upload.alt, width=upload.width, height=upload.height, ready=ready
+        )
+
+    def media_ready(self, attachment: Attachment) -> bool:
+        """``GET /api/v1/media/:id``: 206 (or no ``url``) while processing, 200 when
+        done; 404 when the server no longer has it."""
+        if not _STATUS_ID.fullmatch(attachment.id):
+            raise MediaGone(f"{attachment.id!r} is not a Mastodon media id.")
+        try:
+            response = self.request(
+                "GET", f"{self.base_url}/api/v1/media/{attachment.id}", headers=self.auth_headers()
+            )
+        except Rejected as error:
+            if error.status == 404:
+                raise MediaGone(
+                    f"{self.host} no longer has a picture uploaded earlier; uploading it again.",
+                    status=404,
+                    body=error.body,
+                ) from error
+            raise
+        if response.status_code == 206:
+            return False
+        return bool(self.json(response, dict).get("url"))
 
     def find_published(self, request: PublishRequest) -> RemotePost | None:
         """The account's status that is ``request``'s post, or None once the account's
@@ -697,6 +751,30 @@ class MastodonAdapter(ChannelAdapter):
                 body=response.text,
             )
         return data
+
+
+def _media_refusal(error: Rejected, request: PublishRequest) -> Rejected:
+    """A refused create that is about pictures uploaded earlier: MediaGone when the
+    server no longer has them (Mastodon 4.x: 422 "Media … not found or already attached
+    to another post"; a 404 naming media elsewhere), MediaNotReady while it is still
+    processing them (422 "…not finished processing…"); else the refusal as it was."""
+    detail = error.message.lower()
+    if not request.media or ("media" not in detail and "processing" not in detail):
+        return error
+    if "processing" in detail:
+        return MediaNotReady(
+            "Mastodon is still processing the pictures; trying again shortly.",
+            status=error.status,
+            body=error.body,
+        )
+    if error.status in (404, 422) and ("not found" in detail or "already attached" in detail):
+        return MediaGone(
+            "Mastodon no longer has the pictures uploaded earlier (unused uploads are "
+            "deleted after about a day); uploading them again.",
+            status=error.status,
+            body=error.body,
+        )
+    return error
 
 
 def _remote_post(status: dict, base_url: str = "") -> RemotePost:

@@ -77,7 +77,7 @@ def test_start_then_finish_connects_the_account(approving, django_user_model):
     authorization_url, flow = connect.mastodon_start(approving.url, CALLBACK)
     query = parse_qs(urlsplit(authorization_url).query)
     assert query["code_challenge_method"] == ["S256"]
-    assert query["scope"] == ["read:statuses write:statuses profile"]
+    assert query["scope"] == ["read:statuses write:statuses write:media profile"]
     assert query["state"] == [flow["state"]]
     assert json.loads(json.dumps(flow)) == flow
 
@@ -89,7 +89,7 @@ def test_start_then_finish_connects_the_account(approving, django_user_model):
     assert account.handle == "@storyloom"
     assert account.remote_id == "1"  # @storyloom, the server's first account
     assert account.max_characters == 500
-    assert account.scopes == "read:statuses write:statuses profile"
+    assert account.scopes == "read:statuses write:statuses write:media profile"
     assert account.status == ChannelAccount.Status.ACTIVE
     assert account.connected_by == user
     token = account.tokens["access_token"]

@@ -281,8 +281,8 @@ def test_instance_info_reads_the_limit(mastodon_server):
         1000,
     )
     assert info.characters_reserved_per_url == 23
-    assert scopes_for(info.version) == "read:statuses write:statuses profile"
-    assert scopes_for("4.2.10") == "read:statuses write:statuses read:accounts"
+    assert scopes_for(info.version) == "read:statuses write:statuses write:media profile"
+    assert scopes_for("4.2.10") == "read:statuses write:statuses write:media read:accounts"
 
 
 def test_instance_info_refuses_a_closed_port_with_the_one_neutral_message():

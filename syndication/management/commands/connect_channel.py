@@ -21,7 +21,7 @@ class Command(BaseCommand):
     #: and ``connect_<network>`` methods below.
     networks = {
         "mastodon": "Connect a Mastodon account with an access token from the server's "
-        "Preferences → Development (scopes read:statuses write:statuses profile).",
+        "Preferences → Development (scopes read:statuses write:statuses write:media profile).",
         "bluesky": "Connect a Bluesky account with an app password (Settings → Privacy and "
         "security → App passwords).",
     }

@@ -69,7 +69,21 @@ class ServerFamily:
     idempotency_seconds: int = 3600
     #: Status ``url``/``uri`` written with https:// whatever the server is reached on.
     https_urls: bool = False
+    #: The instance document's ``configuration.media_attachments`` (None: the family
+    #: documents none), ``configuration.statuses.max_media_attachments``, and Akkoma's
+    #: top-level ``upload_limit`` / ``description_limit`` of its v1 document (0: absent).
+    #: The test server enforces the size (413), the types and the pixels (422).
+    media: dict | None = None
+    max_media_attachments: int = 4
+    upload_limit: int = 0
+    description_limit: int = 0
     sources: tuple[str, ...] = field(default_factory=tuple)
+
+
+_MASTODON_TYPES = [
+    *("image/jpeg", "image/png", "image/gif", "image/heic", "image/heif", "image/webp"),
+    *("image/avif", "video/webm", "video/mp4", "video/quicktime", "audio/mpeg", "audio/ogg"),
+]
 
 
 MASTODON_4 = ServerFamily(
@@ -78,6 +92,15 @@ MASTODON_4 = ServerFamily(
     version="4.3.0",
     instance_version="4.3.0",
     api_versions={"mastodon": 2},
+    # 4.0+: 16 MB and 7680 × 4320 (8K) per image; description_limit only from 4.4.
+    media={
+        "supported_mime_types": _MASTODON_TYPES,
+        "image_size_limit": 16_777_216,
+        "image_matrix_limit": 33_177_600,
+        "video_size_limit": 103_809_024,
+        "video_frame_rate_limit": 120,
+        "video_matrix_limit": 8_294_400,
+    },
     sources=(
         "https://docs.joinmastodon.org/api/oauth-scopes/",
         "https://docs.joinmastodon.org/methods/statuses/#create (Idempotency-Key, 1 h)",
@@ -85,6 +108,8 @@ MASTODON_4 = ServerFamily(
         "https://docs.joinmastodon.org/entities/Instance/",
         "https://docs.joinmastodon.org/user/posting/ (URLs count 23)",
         "https://github.com/mastodon/mastodon app/controllers/api/base_controller.rb (401)",
+        "https://docs.joinmastodon.org/methods/media/ (v2: 200 or 202, 206 while processing)",
+        "…/app/services/post_status_service.rb (422 media not found, not ready)",
     ),
 )
 
@@ -101,6 +126,12 @@ MASTODON_3 = ServerFamily(
         | {f"write:{kind}" for kind in ("statuses", "media", "favourites", "accounts")}
     ),
     verify_scopes=("read:accounts", "read"),
+    # 3.x: 10 MB and 4096 × 4096 per image (the v1 document has configuration since 3.4.2).
+    media={
+        "supported_mime_types": _MASTODON_TYPES[:5],
+        "image_size_limit": 10_485_760,
+        "image_matrix_limit": 16_777_216,
+    },
     # No batch route before 4.3: Rails' catch-all answers with its 404 page.
     batch_refusal=(
         404,
@@ -133,6 +164,14 @@ GOTOSOCIAL = ServerFamily(
     bad_token=(401, '{"error": "Unauthorized: token not supplied"}', "application/json"),
     batch_refusal=(404, '{"error": "Not Found"}', "application/json"),
     idempotency=False,
+    # media-local-max-size 40 MiB; no pixel limit, Mastodon's 4096 × 4096 reported for
+    # compatibility; 6 attachments.
+    media={
+        "supported_mime_types": ["image/jpeg", "image/gif", "image/png", "image/webp"],
+        "image_size_limit": 41_943_040,
+        "image_matrix_limit": 16_777_216,
+    },
+    max_media_attachments=6,
     sources=(
         "https://github.com/superseriousbusiness/gotosocial internal/api/util/scopes.go",
         "…/internal/api/client/accounts/accountverify.go (profile or read:accounts)",
@@ -141,6 +180,8 @@ GOTOSOCIAL = ServerFamily(
         "…/internal/middleware/tokencheck.go (a bad token is dropped: 401)",
         "…/internal/middleware/cors.go (Idempotency-Key only allowed through CORS)",
         "…/docs/configuration/statuses.md (statuses-max-chars 5000)",
+        "…/internal/api/model/instancev2.go (image_matrix_limit: Mastodon's 4096x4096)",
+        "…/internal/config/defaults.go (media-local-max-size 40 MiB, 6 attachments)",
     ),
 )
 
@@ -162,6 +203,9 @@ AKKOMA = ServerFamily(
     batch_max=100,
     idempotency_per_account=False,
     idempotency_seconds=6 * 3600,
+    # No configuration in the v1 document: upload_limit and description_limit at the top.
+    upload_limit=16_000_000,
+    description_limit=5000,
     sources=(
         "https://akkoma.dev/AkkomaGang/akkoma lib/pleroma/web/plugs/idempotency_plug.ex",
         "…/lib/pleroma/web/plugs/ensure_authenticated_plug.ex (403 Invalid credentials.)",
@@ -189,6 +233,9 @@ PLEROMA = ServerFamily(
     batch_max=100,
     idempotency_per_account=False,
     idempotency_seconds=6 * 3600,
+    # "application/octet-stream": any type; the size is upload_limit.
+    media={"supported_mime_types": ["application/octet-stream"], "image_size_limit": 16_000_000},
+    description_limit=5000,
     sources=(
         "https://git.pleroma.social/pleroma/pleroma lib/pleroma/web/router.ex (v2 instance)",
         "…/lib/pleroma/web/mastodon_api/views/instance_view.ex (characters_reserved_per_url 0)",
@@ -218,6 +265,15 @@ TAKAHE = ServerFamily(
     ),
     idempotency=False,
     https_urls=True,
+    # 10 MiB and 2000 × 2000 per image (api/views/instance.py).
+    media={
+        "supported_mime_types": [
+            *("image/apng", "image/avif", "image/gif", "image/jpeg", "image/png"),
+            "image/webp",
+        ],
+        "image_size_limit": 10_485_760,
+        "image_matrix_limit": 4_000_000,
+    },
     sources=(
         "https://github.com/jointakahe/takahe api/middleware.py (400 Invalid Bearer token)",
         "…/api/views/accounts.py (verify_credentials: scope_required('read'))",

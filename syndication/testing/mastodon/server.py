@@ -11,7 +11,10 @@ and error bodies, so the adapter and the connect flow run unchanged against it:
   renders it, and ``Idempotency-Key`` replay for an hour, scoped per account as
   Mastodon scopes it;
 * reading statuses back (one, a batch with ``id[]``, an account's newest 40) and
-  ``X-RateLimit-*`` headers on every ``/api/`` answer.
+  ``X-RateLimit-*`` headers on every ``/api/`` answer;
+* pictures: ``POST /api/v2/media`` (200, or 202 and processing for
+  ``media_processing_polls`` reads of ``GET /api/v1/media/:id``), ``media_ids[]`` on a
+  status, the limits of the profile's instance document (``media.py``).
 
 Faults can be injected on any route (``create_status`` unless told otherwise): at
 random with ``server.faults = FaultPlan(rate=0.3, seed=1)`` or one by one with
@@ -54,6 +57,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import regex
 
+from .media import MediaRoutes, parse_multipart
 from .profiles import CODE_POINTS, GRAPHEMES, MASTODON_4, ServerFamily
 
 AFTER_KINDS = ("500_after_create", "timeout_after_create", "drop_after_create")
@@ -206,6 +210,8 @@ class _Request:
     form: dict
     headers: Message
     client: str
+    #: Multipart uploads: ``{name: (filename, content_type, bytes)}``.
+    files: dict = field(default_factory=dict)
 
     def one(self, name: str, default: str = "") -> str:
         values = self.form.get(name) or self.query.get(name)
@@ -246,9 +252,13 @@ class _Handler(BaseHTTPRequestHandler):
         mastodon = self.server.mastodon
         parts = urlsplit(self.path)
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        files = {}
         try:
-            if "json" in self.headers.get("Content-Type", ""):
+            content_type = self.headers.get("Content-Type", "")
+            if "json" in content_type:
                 form = _params(json.loads(raw or b"{}"))
+            elif content_type.startswith("multipart/form-data"):
+                form, files = parse_multipart(content_type, raw)
             else:
                 form = _params(parse_qs(raw.decode(), keep_blank_values=True))
         except (ValueError, AttributeError):
@@ -256,7 +266,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         query = _params(parse_qs(parts.query, keep_blank_values=True))
         client = self.client_address[0]
-        request = _Request(self.command, parts.path, query, form, self.headers, client)
+        request = _Request(self.command, parts.path, query, form, self.headers, client, files)
         reply = mastodon.handle(request)
         if reply.delay:
             # An Event rather than sleep, so that stop() releases slow answers at once.
@@ -304,6 +314,8 @@ _ROUTES = [
     ("GET", r"/.well-known/nodeinfo", "nodeinfo_links"),
     ("GET", r"/nodeinfo/2.0", "nodeinfo"),
     ("POST", r"/api/v1/statuses", "create_status"),
+    ("POST", r"/api/v2/media", "create_media"),
+    ("GET", r"/api/v1/media/(?P<media_id>\d+)", "media_item"),
     ("GET", r"/api/v1/statuses", "statuses_batch"),
     ("GET", r"/api/v1/statuses/(?P<status_id>\d+)", "status"),
     ("GET", r"/api/v1/statuses/(?P<status_id>\d+)/context", "status_context"),
@@ -324,7 +336,7 @@ def _route(request: _Request) -> tuple[str, dict]:
     return "not_found", {}
 
 
-class MastodonTestServer:
+class MastodonTestServer(MediaRoutes):
     """One Mastodon instance on 127.0.0.1; every piece of state behind one lock."""
 
     def __init__(
@@ -337,8 +349,11 @@ class MastodonTestServer:
         slow_seconds: float = 2.0,
         rate_limit: int = 300,
         port: int = 0,
+        media_processing_polls: int = 0,
     ):
         self.lock = threading.Lock()
+        self._init_media()
+        self.media_processing_polls = media_processing_polls
         self.profile = profile
         self.max_characters = max_characters or profile.max_characters
         self.title = title
@@ -929,12 +944,18 @@ class MastodonTestServer:
             document["configuration"] = {
                 "statuses": {
                     "max_characters": self.max_characters,
-                    "max_media_attachments": 4,
+                    "max_media_attachments": profile.max_media_attachments,
                     "characters_reserved_per_url": profile.characters_reserved_per_url,
                 }
             }
+            if profile.media is not None:
+                document["configuration"]["media_attachments"] = dict(profile.media)
         else:
             document["max_toot_chars"] = self.max_characters
+        if profile.upload_limit:
+            document["upload_limit"] = profile.upload_limit
+        if profile.description_limit:
+            document["description_limit"] = profile.description_limit
         return document
 
     def _nodeinfo_links(self, request: _Request) -> _Reply:
@@ -988,6 +1009,9 @@ class MastodonTestServer:
             parent = self._statuses.get(reply_to) if reply_to else None
             if reply_to and parent is None:
                 return _error(404, "Record not found")
+            media, refusal = self._take_media(account, request.many("media_ids"))
+            if refusal:
+                return refusal
             record = {
                 "id": str(next(self._status_ids)),
                 "created_at": _now_iso(),
@@ -1000,6 +1024,9 @@ class MastodonTestServer:
                 **{"media_attachments": [], "edited_at": None, **dict.fromkeys(COUNTS, 0)},
                 **{"text": text, "key": key},
             }
+            for attached in media:
+                attached["status_id"] = record["id"]
+            record["media_attachments"] = [self._attachment(attached) for attached in media]
             self._statuses[record["id"]] = record
             account["statuses_count"] += 1
             if parent:
