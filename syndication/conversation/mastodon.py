@@ -151,13 +151,20 @@ class ConversationReader(MastodonAdapter):
                 parent = status.get("in_reply_to_id")
                 parents[str(status["id"])] = str(parent) if _is_id(parent) else ""
         for status in descendants:
-            if isinstance(status, dict) and _belongs_elsewhere(
-                str(status.get("id")), root, parents, others
+            if isinstance(status, dict) and (
+                _belongs_elsewhere(str(status.get("id")), root, parents, others)
+                or self._ours(status)
             ):
                 continue
             parent = parents.get(str(status.get("id"))) if isinstance(status, dict) else ""
             parent_key = self.key(parent) if parent and parent != root else ""
             self._status_item("reply", status, parent_key, harvest)
+
+    def _ours(self, status: dict) -> bool:
+        """Written by our own account: an answer not yet confirmed (its status id is not
+        known to us yet) or one written on the network by hand. Not a reply to collect."""
+        account = status.get("account")
+        return isinstance(account, dict) and str(account.get("id")) == str(self.account.remote_id)
 
     def _status_item(self, kind: str, status, parent_key: str, harvest: Harvest) -> None:
         problem = _status_problem(status)
@@ -176,7 +183,7 @@ class ConversationReader(MastodonAdapter):
             created_at=_moment(status.get("created_at")),
             edited_at=_moment(status.get("edited_at")),
             ref={"id": str(status["id"])},
-            **_author(status["account"]),
+            **_author(status["account"], self.host),
         )
         harvest.items.append(item)
 
@@ -186,7 +193,11 @@ class ConversationReader(MastodonAdapter):
             harvest.refused.append(self._refusal(kind, account, "not an account with an id"))
             return
         harvest.items.append(
-            Item(remote_id=self.key(kind, status_id, account["id"]), kind=kind, **_author(account))
+            Item(
+                remote_id=self.key(kind, status_id, account["id"]),
+                kind=kind,
+                **_author(account, self.host),
+            )
         )
 
     def _accounts(self, url: str, headers: dict) -> tuple[list, bool]:
@@ -256,8 +267,13 @@ def _belongs_elsewhere(status_id: str, root: str, parents: dict, others: frozens
     return False
 
 
-def _author(account: dict) -> dict:
+def _author(account: dict, host: str) -> dict:
+    """The author as the network shows them. A local account's ``acct`` has no server
+    ("ann"): it is completed with our server's host, so two "ann"s on the servers of two
+    of our accounts stay two people."""
     acct = sanitise.short_text(account.get("acct"), 250)
+    if acct and "@" not in acct:
+        acct = f"{acct}@{host}"
     return {
         "author_name": sanitise.short_text(account.get("display_name"), 200)
         or sanitise.short_text(account.get("username"), 200),

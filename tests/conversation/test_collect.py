@@ -116,7 +116,7 @@ def test_replies_at_any_depth_boosts_and_likes_are_collected_once(mastodon_serve
     assert alice.text == "Lovely story!"
     assert alice.html == "<p>Lovely story!</p>"
     assert alice.author_name == "Alice"
-    assert alice.author_handle == "@alice"
+    assert alice.author_handle == f"@alice@{mastodon_server.domain}"
     assert alice.author_url == f"{server.url}/@alice"
     assert alice.author_avatar_url.startswith(server.url)
     assert alice.url == f"{server.url}/@alice/{first}"
@@ -132,8 +132,13 @@ def test_replies_at_any_depth_boosts_and_likes_are_collected_once(mastodon_serve
         deeper,
     }
     assert [row.remote_ref for row in items(post, kind__in=["like", "boost"])] == [{}, {}, {}]
-    assert {row.author_handle for row in items(post, kind="like")} == {"@alice", "@frank"}
-    assert [row.author_handle for row in items(post, kind="boost")] == ["@erin"]
+    assert {row.author_handle for row in items(post, kind="like")} == {
+        f"@alice@{mastodon_server.domain}",
+        f"@frank@{mastodon_server.domain}",
+    }
+    assert [row.author_handle for row in items(post, kind="boost")] == [
+        f"@erin@{mastodon_server.domain}"
+    ]
     state = CollectionState.objects.get(post=post)
     assert state.cursor == {"replies": 2, "reblogs": 1, "favourites": 2, "quotes": 0}
     assert state.claim is None and state.failures == 0
@@ -217,7 +222,9 @@ def test_an_undone_like_or_boost_disappears(mastodon_server, post):
     mastodon_server.reblog(post.remote_id, "bob", undo=True)
     run(post)
 
-    assert [r.author_handle for r in items(post, kind="like").visible()] == ["@alice"]
+    assert [r.author_handle for r in items(post, kind="like").visible()] == [
+        f"@alice@{mastodon_server.domain}"
+    ]
     assert not items(post, kind="boost").visible().exists()
 
 
@@ -560,3 +567,12 @@ def test_each_reply_gets_its_tone_with_the_words_that_decided_it(mastodon_server
     run(post)
     gone = ConversationItem.objects.get(pk=complaint.pk)
     assert gone.deleted and (gone.tone, gone.tone_words) == ("", [])
+
+
+def test_our_own_account_replying_by_hand_is_not_collected(mastodon_server, post):
+    """Our account's replies (an answer not confirmed yet, or one written on the network
+    by hand) are not the public's conversation; a reply to one of them still is."""
+    ours = mastodon_server.reply(post.remote_id, "Thanks, we are on it", as_user="brand")
+    mastodon_server.reply(ours, "Great, thank you", as_user="alice")
+    run(post)
+    assert list(items(post).values_list("text", flat=True)) == ["Great, thank you"]
