@@ -164,12 +164,23 @@ class BlueskyConversationReader(BlueskyAdapter):
             uri = uri if isinstance(uri, str) and _POST_URI.fullmatch(uri) else ""
             if uri and uri in others:
                 continue  # one of our other posts: it and its replies are its own
-            item = self._post_item("reply", node if post is None else post, parent, root, harvest)
+            if self._ours(post):
+                # Our account's own reply (an answer not confirmed yet, or one written
+                # by hand): not the public's conversation; replies to it still are.
+                item = None
+            else:
+                item = self._post_item(
+                    "reply", node if post is None else post, parent, root, harvest
+                )
             if item is not None:
                 harvest.items.append(item)
             children = node.get("replies") if isinstance(node, dict) else None
             if isinstance(children, list):
                 stack.extend((child, uri or parent) for child in reversed(children))
+
+    def _ours(self, post) -> bool:
+        author = post.get("author") if isinstance(post, dict) else None
+        return isinstance(author, dict) and author.get("did") == self.account.remote_id
 
     def _quote(self, post, others: frozenset, harvest: Harvest) -> None:
         uri = post.get("uri") if isinstance(post, dict) else None

@@ -601,3 +601,10 @@ def test_text_and_facets_make_safe_html(text, facets, html):
     safe, plain, cut = reader.rich_text(text, facets)
     assert (safe, cut) == (html, False)
     assert plain == sanitise.plain_text(safe)
+
+
+def test_our_own_account_replying_by_hand_is_not_collected(bluesky, post):
+    ours = bluesky.reply(post.remote_id, "Thanks, we are on it", as_user="brand")
+    bluesky.reply(ours, "Great, thank you", as_user="alice")
+    run(post)
+    assert list(items(post).values_list("text", flat=True)) == ["Great, thank you"]
