@@ -14,6 +14,7 @@ urlpatterns = [
     path("compose/", pick_story.PickStoryView.as_view(), name="pick_story"),
     path("compose/<int:page_id>/", compose.ComposeView.as_view(), name="compose"),
     path("check/", compose.check, name="check"),
+    path("picture-preview/", compose.picture_preview, name="picture_preview"),
     path("connect/", connect.ConnectView.as_view(), name="connect"),
     path("connect/mastodon/", connect.ConnectMastodonView.as_view(), name="connect_mastodon"),
     path("connect/bluesky/", connect.ConnectBlueskyView.as_view(), name="connect_bluesky"),

@@ -2,15 +2,19 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import DataError
 from django.utils import timezone
 
 from wagtail.admin.widgets import AdminDateTimeInput, AdminPageChooser
+from wagtail.images import get_image_model
+from wagtail.images.widgets import AdminImageChooser
 
-from stories.models import StoryPage
+from stories.models import AudienceInterest, StoryPage
 
-from . import links, posts
+from . import links, pictures, posts, story_pictures
 from .channels.base import NotAChannel
 from .channels.mastodon import normalise_instance_url
+from .models import ChannelAccount, PostPicture
 
 
 def _time_help() -> str:
@@ -62,6 +66,26 @@ class BlueskyConnectForm(forms.Form):
         return self.cleaned_data["handle"].strip().lstrip("@")
 
 
+class AccountAudienceForm(forms.ModelForm):
+    """Who an account mostly speaks to: its posts start with the story's picture for them."""
+
+    class Meta:
+        model = ChannelAccount
+        fields = ["audience_interest"]
+        labels = {"audience_interest": "Audience"}
+        help_texts = {
+            "audience_interest": "Posts to this account start with the story's "
+            "audience-variant picture for this interest, when the story has one, instead "
+            "of the hero. Each post can still choose another audience."
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["audience_interest"]
+        field.empty_label = "No particular audience"
+        field.error_messages["invalid_choice"] = "That interest no longer exists; choose another."
+
+
 class QueueActionForm(forms.Form):
     """The optional or required new time for schedule, retry and reschedule."""
 
@@ -89,12 +113,38 @@ class QueueActionForm(forms.Form):
         return posts.validate_schedule_time(when)
 
 
+class ForgivingChooserMixin:
+    """A Wagtail chooser that renders a sent value which is not an id (``abc``, a NUL,
+    a number no column holds) as no choice, instead of failing with a 500 when the form
+    is shown again; the field's own error says what was wrong."""
+
+    def get_instance(self, value):
+        try:
+            return super().get_instance(value)
+        except (TypeError, ValueError, OverflowError, DataError):
+            return None
+
+
+class StoryChooser(ForgivingChooserMixin, AdminPageChooser):
+    pass
+
+
+class LibraryImageChooser(ForgivingChooserMixin, AdminImageChooser):
+    pass
+
+
 class ComposeForm(forms.Form):
-    """One block per account (include it? what it says) and what the posts share.
+    """One block per account (include it? what it says, its audience and pictures) and
+    what the posts share.
 
     Every included block is checked here exactly as the publisher will see it
-    (``posts.check_text``: length for the network, placeholders, the voice check), so
-    nothing is saved that the engine would refuse.
+    (``posts.check_text``: length for the network, placeholders, the voice check;
+    ``pictures.check``: how many pictures, which formats, alt text), so nothing is saved
+    that the engine would refuse.
+
+    Pictures are chosen per account, like the text: each network takes a different
+    number, shows them cropped differently, and each account may speak to a different
+    audience, whose picture the story may have.
     """
 
     when = forms.DateTimeField(
@@ -112,7 +162,7 @@ class ComposeForm(forms.Form):
         label="Related story",
         queryset=StoryPage.objects.live(),
         required=False,
-        widget=AdminPageChooser(target_models=[StoryPage]),
+        widget=StoryChooser(target_models=[StoryPage]),
         help_text="Its link goes where the text says {related_url}. With two related "
         "stories, {related_url} is the older one and {related_url_2} the newer.",
     )
@@ -120,7 +170,7 @@ class ComposeForm(forms.Form):
         label="Second related story",
         queryset=StoryPage.objects.live(),
         required=False,
-        widget=AdminPageChooser(target_models=[StoryPage]),
+        widget=StoryChooser(target_models=[StoryPage]),
         help_text="Optional; see above for which placeholder it fills.",
     )
     override_reason = forms.CharField(
@@ -136,6 +186,8 @@ class ComposeForm(forms.Form):
         self.story = story
         self.accounts = list(accounts)
         self.checks = {}
+        self.pictures_chosen = {}
+        self.offered = story_pictures.candidates(story)
         self.fields["when"].help_text = _time_help() + " Leave empty to post as soon as possible."
         if not can_thread(story):
             del self.fields["thread_with_previous"]
@@ -153,6 +205,7 @@ class ComposeForm(forms.Form):
                 strip=False,
                 widget=forms.Textarea(attrs={"rows": 6, "data-compose-text": ""}),
             )
+            self.add_picture_fields(account)
 
     @staticmethod
     def include_name(account) -> str:
@@ -162,15 +215,157 @@ class ComposeForm(forms.Form):
     def text_name(account) -> str:
         return f"text_{account.pk}"
 
+    @staticmethod
+    def interest_name(account) -> str:
+        return f"interest_{account.pk}"
+
+    @staticmethod
+    def pictures_name(account) -> str:
+        return f"pictures_{account.pk}"
+
+    @staticmethod
+    def alt_name(account, image_id) -> str:
+        return f"alt_{account.pk}_{image_id}"
+
+    @staticmethod
+    def library_name(account) -> str:
+        return f"library_{account.pk}"
+
+    @staticmethod
+    def library_alt_name(account) -> str:
+        return f"library_alt_{account.pk}"
+
+    def add_picture_fields(self, account):
+        """The account's audience, the story's pictures to tick (its audience's picture,
+        else the hero, ticked), one from the image library, and alt text for each."""
+        interest = self.fields[self.interest_name(account)] = forms.ModelChoiceField(
+            label="Audience",
+            queryset=AudienceInterest.objects.all(),
+            required=False,
+            initial=account.audience_interest_id,
+            empty_label="No particular audience",
+            help_text="Who this post speaks to (the account's audience unless you choose "
+            "another). When the story has a picture for them, it replaces the hero.",
+            widget=forms.Select(attrs={"data-compose-interest": ""}),
+        )
+        interest.error_messages["invalid_choice"] = (
+            "That interest no longer exists; choose another."
+        )
+        default = story_pictures.default_for(self.offered, account.audience_interest_id)
+        self.fields[self.pictures_name(account)] = forms.MultipleChoiceField(
+            label="Pictures",
+            required=False,
+            choices=[(c.key, c.label) for c in self.offered],
+            initial=[default.key] if default else [],
+            error_messages={
+                "invalid_choice": "A chosen picture is no longer in the story (it may have "
+                "been removed or deleted); choose again."
+            },
+        )
+        for candidate in self.offered:
+            self.fields[self.alt_name(account, candidate.image.pk)] = forms.CharField(
+                label=f"Alt text ({candidate.label[:1].lower()}{candidate.label[1:]})",
+                required=False,
+                initial=candidate.alt_text,
+                widget=forms.Textarea(attrs={"rows": 2, "data-compose-alt": ""}),
+            )
+        library = self.fields[self.library_name(account)] = forms.ModelChoiceField(
+            label="From the image library",
+            queryset=get_image_model().objects.all(),
+            required=False,
+            widget=LibraryImageChooser(),
+        )
+        library.error_messages["invalid_choice"] = (
+            "That picture is not in the image library (it may have been deleted); choose another."
+        )
+        self.fields[self.library_alt_name(account)] = forms.CharField(
+            label="Alt text (the library's picture)",
+            required=False,
+            help_text="Filled in from the picture's description when you choose it.",
+            widget=forms.Textarea(attrs={"rows": 2, "data-compose-alt": ""}),
+        )
+
+    def picture_limits(self, account):
+        return pictures.limits_for(account)
+
+    def picture_rows(self, account):
+        """The story's pictures for the account's block: each with whether it is ticked,
+        its alt text field, its place in the post and the network's crop as a preview."""
+        chosen = set(self[self.pictures_name(account)].value() or [])
+        spec = story_pictures.preview_spec(account.network)
+        rows = []
+        position = 0
+        for candidate in self.offered:
+            ticked = candidate.key in chosen
+            position += ticked
+            rows.append(
+                {
+                    "candidate": candidate,
+                    "checked": ticked,
+                    "position": position if ticked else None,
+                    "alt": self[self.alt_name(account, candidate.image.pk)],
+                    "preview": preview(candidate.image, spec),
+                    "interests": " ".join(str(pk) for pk in candidate.interests),
+                }
+            )
+        return rows
+
+    def library_preview(self, account):
+        """The network's crop of the picture chosen from the library, once the form was
+        sent with one (the browser asks ``picture_preview`` as people choose)."""
+        image = getattr(self, "cleaned_data", {}).get(self.library_name(account))
+        return preview(image, story_pictures.preview_spec(account.network)) if image else None
+
+    def chosen_pictures(self, account) -> list[story_pictures.Chosen]:
+        """The pictures chosen for ``account``, in the order they go out: the story's in
+        the order it shows them, then the one from the library."""
+        keys = self.cleaned_data.get(self.pictures_name(account)) or []
+        chosen = []
+        for candidate in self.offered:
+            if candidate.key in keys:
+                alt = self._alt(self.alt_name(account, candidate.image.pk))
+                chosen.append(story_pictures.Chosen(candidate.image, candidate.source, alt))
+        image = self.cleaned_data.get(self.library_name(account))
+        if image is not None:
+            alt = self._alt(self.library_alt_name(account))
+            chosen.append(story_pictures.Chosen(image, PostPicture.Source.LIBRARY, alt))
+        return chosen
+
+    def _alt(self, name) -> str:
+        if name in self.cleaned_data:
+            return self.cleaned_data[name].strip()
+        # The field has its own error (a NUL): measure what was typed for the checks.
+        return str(self.data.get(name, "")).replace("\x00", "").strip()
+
     def blocks(self):
-        """(account, include field, text field, check summary) per account, for the template."""
+        """Per account, for the template: the account, its include and text fields, the
+        check summary and its pictures (audience, rows, library, limits)."""
         related = self.related() if hasattr(self, "cleaned_data") else []
         blocks = []
         for account in self.accounts:
             text = self[self.text_name(account)]
             check = self.checks.get(account.pk)
             summary = check_summary(check, text.value() or "", related) if check else None
-            blocks.append((account, self[self.include_name(account)], text, summary))
+            rows = self.picture_rows(account)
+            blocks.append(
+                {
+                    "account": account,
+                    "include": self[self.include_name(account)],
+                    "text": text,
+                    "check": summary,
+                    "interest": self[self.interest_name(account)],
+                    "pictures": self[self.pictures_name(account)],
+                    "rows": rows,
+                    "library_position": 1 + sum(row["checked"] for row in rows),
+                    "library": self[self.library_name(account)],
+                    "library_alt": self[self.library_alt_name(account)],
+                    "library_preview": self.library_preview(account),
+                    "limits": self.picture_limits(account),
+                    "preview_ratio": story_pictures.PREVIEW_RATIOS.get(
+                        story_pictures.preview_spec(account.network), ""
+                    ),
+                }
+            )
         return blocks
 
     def clean_when(self):
@@ -216,6 +411,8 @@ class ComposeForm(forms.Form):
                 self.add_error(name, problem)
             if result["voice"].is_salesy:
                 salesy.append(account)
+        for account in included:
+            self.clean_pictures(account)
         self.salesy = salesy
         if salesy and not cleaned.get("override_reason", "").strip():
             names = ", ".join(account.handle for account in salesy)
@@ -226,6 +423,23 @@ class ComposeForm(forms.Form):
             )
         return cleaned
 
+    def clean_pictures(self, account):
+        """The network's own checks (``pictures.check``: count, format, shape, alt text),
+        their messages next to the account's pictures."""
+        name = self.pictures_name(account)
+        if name not in self.cleaned_data:
+            return  # an unknown picture was sent: that error is already there
+        chosen = self.chosen_pictures(account)
+        images = [picture.image.pk for picture in chosen]
+        if len(images) != len(set(images)):
+            self.add_error(
+                self.library_name(account),
+                "This picture is already ticked above; choose another or leave this empty.",
+            )
+        for message in pictures.check(account, chosen):
+            self.add_error(name, message)
+        self.pictures_chosen[account.pk] = chosen
+
     def check_initial(self):
         """Run the checks on the texts as first shown, so counts appear without JavaScript."""
         for account in self.accounts:
@@ -235,6 +449,16 @@ class ComposeForm(forms.Form):
     @property
     def any_salesy(self) -> bool:
         return any(check["voice"].is_salesy for check in self.checks.values())
+
+
+def preview(image, spec: str) -> dict | None:
+    """The network's crop of ``image`` as a rendition (stored and served from our own
+    media), or None when the file cannot be read."""
+    try:
+        rendition = image.get_rendition(spec)
+    except Exception:  # a missing or unreadable file: the form says so, it never fails
+        return None
+    return {"url": rendition.url, "width": rendition.width, "height": rendition.height}
 
 
 def missing_related(template: str, related) -> list[str]:

@@ -15,7 +15,8 @@ from stories.models.voice import options_for
 from stories.voice import check as voice_check
 
 from . import links, states
-from .models import PostAttempt, SyndicationPost
+from .models import PostAttempt, PostPicture, SyndicationPost
+from .pictures import check as check_pictures
 
 #: How far in the past a scheduled time may be and still mean "now" (form round trips).
 PAST_GRACE = datetime.timedelta(minutes=2)
@@ -143,11 +144,16 @@ def create_post(
     thread_with_previous=False,
     voice_override_reason="",
     reply_to_ref=None,
+    audience_interest=None,
+    pictures=(),
 ) -> SyndicationPost:
     """Create one post, scheduled (social managers) or as a draft (editors).
 
     ``reply_to_ref`` makes it an answer to someone else's item on the network
     (``syndication.conversation.answers``): it is sent as written, as a reply to it.
+    ``pictures`` (each with ``image``, ``source``, ``alt_text``; ``story_pictures.Chosen``)
+    go out in that order; they are checked for the network here as in the compose form,
+    and saved with the post, in its transaction.
     """
     if schedule and not can_schedule(user):
         raise PermissionDenied("Only social managers can schedule posts.")
@@ -155,6 +161,11 @@ def create_post(
         raise PermissionDenied("You cannot propose posts.")
     if not account.is_usable and schedule:
         raise ValidationError(f"{account} needs reconnecting before posts can be scheduled.")
+    pictures = list(pictures)
+    if pictures:
+        problems = check_pictures(account, pictures)
+        if problems:
+            raise ValidationError(problems)
     when = validate_schedule_time(when)
     post = SyndicationPost.objects.create(
         story=story,
@@ -166,11 +177,24 @@ def create_post(
         in_reply_to=previous_chapter_post(story, account) if thread_with_previous else None,
         voice_override_reason=voice_override_reason,
         reply_to_ref=reply_to_ref or {},
+        audience_interest=audience_interest,
         created_by=user,
         state=states.SCHEDULED if schedule else states.DRAFT,
     )
     if related:
         post.related_stories.set(list(related)[:2])
+    if pictures:
+        PostPicture.objects.bulk_create(
+            PostPicture(
+                post=post,
+                image=picture.image,
+                position=position,
+                role=getattr(picture, "role", PostPicture.Role.ATTACHMENT),
+                source=picture.source,
+                alt_text=picture.alt_text,
+            )
+            for position, picture in enumerate(pictures)
+        )
     text_now, link = render_post(post)
     post.voice_score = voice_check(text_now, **options_for(page=story)).score
     post.link = link
@@ -179,6 +203,8 @@ def create_post(
     note = f"Scheduled by {user}" if schedule else f"Proposed by {user} (draft)"
     if reply_to_ref:
         note = f"Answer scheduled by {user}" if schedule else f"Answer proposed by {user}"
+    if pictures:
+        note += f", with {len(pictures)} picture{'s' * (len(pictures) != 1)}"
     if voice_override_reason:
         note += f"; voice check overridden: {voice_override_reason}"
     post.log(outcome, note)

@@ -11,6 +11,7 @@ from cms.admin_ui import ListOnlyViewSetMixin
 
 from .models import ChannelAccount, SyndicationPost
 from .views.accounts import (
+    AccountAudienceView,
     AccountServerView,
     ChannelAccountIndexView,
     DisconnectView,
@@ -44,6 +45,7 @@ class ChannelAccountViewSet(ListOnlyViewSetMixin, ModelViewSet):
             path("<int:pk>/disconnect/", DisconnectView.as_view(), name="disconnect"),
             path("<int:pk>/reconnect/", ReconnectView.as_view(), name="reconnect"),
             path("<int:pk>/server/", AccountServerView.as_view(), name="server"),
+            path("<int:pk>/audience/", AccountAudienceView.as_view(), name="audience"),
         ]
 
     def register_admin_url_finder(self):

@@ -65,7 +65,7 @@ AREAS = [
     ("open", OPEN.pattern),
     # Syndication that editors take part in: the queue (read), composing, the voice check.
     ("proposing", r"^syndication_posts:(index|index_results|inspect)$"),
-    ("proposing", r"^syndication_admin:(pick_story|compose|check)$"),
+    ("proposing", r"^syndication_admin:(pick_story|compose|check|picture_preview)$"),
     # Channel accounts, queue actions, the newsletter, operations reports.
     ("syndication", r"^syndication_accounts:"),
     ("syndication", r"^syndication_admin:connect"),

@@ -1,4 +1,5 @@
-"""Build the demo site: interests, series, users, stories with pictures and links.
+"""Build the demo site: interests, series, users, stories with pictures and links, and
+seed 003's pet insurer story (``insurer.py``: a picture per reader's animal).
 
 Every step looks for what is already there first, so running it twice changes
 nothing. ``extra`` stories (for benchmarks, up to tens of thousands) are written
@@ -23,7 +24,7 @@ from wagtail.models import Locale, Page
 from stories.models import AudienceInterest, StoryIndexPage, StoryLink, StoryPage, StorySeries
 from stories.page_cache import purge_all
 
-from . import content
+from . import content, insurer
 from .images import hero_png
 
 DEMO_PASSWORD = "changeme"  # noqa: S105 - documented demo logins, never used outside the demo
@@ -48,6 +49,7 @@ def load(stories: int | None = None, progress: Progress = _noop) -> dict:
     interests = ensure_interests()
     ensure_users()
     base = ensure_demo_stories(index, interests, progress)
+    insurer.ensure_story(index, interests.get("pets"))
     target = max(stories or 0, len(base))
     extra = target - StoryPage.objects.child_of(index).count()
     if extra > 0:

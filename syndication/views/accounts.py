@@ -17,7 +17,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from cms.admin_ui import LocalTimeColumn
 
 from .. import states
-from ..forms import BlueskyConnectForm
+from ..forms import AccountAudienceForm, BlueskyConnectForm
 from ..models import ChannelAccount, Network
 from .base import ACCOUNTS_INDEX, ACCOUNTS_ONLY, can_manage_accounts, refuse
 from .connect import finish_bluesky, oauth_networks, start_mastodon, start_oauth
@@ -40,6 +40,7 @@ class ChannelAccountIndexView(IndexView):
             Column("network", label="Network", accessor="get_network_display"),
             Column("instance_host", label="Server"),
             Column("software", label="Software", accessor=self.software_text),
+            Column("audience_interest", label="Audience", accessor=self.audience_text),
             StatusTagColumn(
                 "status",
                 label="Status",
@@ -68,6 +69,14 @@ class ChannelAccountIndexView(IndexView):
         return label
 
     @staticmethod
+    def audience_text(account):
+        interest = account.audience_interest
+        return interest.name if interest else ""
+
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("audience_interest")
+
+    @staticmethod
     def software_text(account):
         """What the account's server runs, as detected (Mastodon-API servers)."""
         server = account.server if account.network == Network.MASTODON else None
@@ -86,6 +95,12 @@ class ChannelAccountIndexView(IndexView):
                 ]
                 if instance.network == Network.MASTODON
                 else []
+            ),
+            MenuItem(
+                "Audience",
+                url=reverse("syndication_accounts:audience", args=[instance.pk]),
+                icon_name="group",
+                priority=7,
             ),
             MenuItem(
                 "Reconnect",
@@ -169,6 +184,36 @@ class AccountServerView(AccountActionView):
 
 def _yes_no(value: bool) -> str:
     return "yes" if value else "no"
+
+
+class AccountAudienceView(AccountActionView):
+    """Who the account mostly speaks to (``ChannelAccount.audience_interest``)."""
+
+    page_title = "Audience"
+    header_icon = "group"
+    template_name = "syndication/admin/account_audience.html"
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("form", AccountAudienceForm(instance=self.account))
+        return super().get_context_data(**kwargs)
+
+    def post(self, request, pk):
+        form = AccountAudienceForm(request.POST, instance=self.account)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        # Only this column: the engine updates other columns of the row as it works.
+        ChannelAccount.objects.filter(pk=self.account.pk).update(
+            audience_interest=form.cleaned_data["audience_interest"]
+        )
+        interest = form.cleaned_data["audience_interest"]
+        messages.success(
+            request,
+            f"Posts to {self.account} now start with the picture for {interest.name}, "
+            "when a story has one."
+            if interest
+            else f"{self.account} has no particular audience: its posts start with the hero.",
+        )
+        return redirect(ACCOUNTS_INDEX)
 
 
 class DisconnectView(AccountActionView):

@@ -1,21 +1,22 @@
 """Syndicate a story: one post per account, drafted or scheduled together, and the
 length and voice check the form asks for as people type."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
 
 from wagtail.admin import messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.images import get_image_model
 
 from stories.models import StoryPage
 
-from .. import posts
-from ..forms import ComposeForm, check_summary
+from .. import posts, story_pictures
+from ..forms import ComposeForm, check_summary, preview
 from ..models import ChannelAccount
 from ..templatetags.syndication_tags import forget_syndicated_stories
 from .base import can_manage_accounts, refuse
@@ -102,6 +103,8 @@ class ComposeView(WagtailAdminTemplateMixin, TemplateView):
                                 related=related,
                                 thread_with_previous=data.get("thread_with_previous", False),
                                 voice_override_reason=reason if account.pk in salesy else "",
+                                audience_interest=data.get(form.interest_name(account)),
+                                pictures=form.pictures_chosen.get(account.pk, []),
                             )
                         )
                     except ValidationError as error:
@@ -131,6 +134,7 @@ class ComposeView(WagtailAdminTemplateMixin, TemplateView):
             can_schedule=self.can_schedule,
             accounts=self.accounts,
             check_url=reverse("syndication_admin:check"),
+            picture_preview_url=reverse("syndication_admin:picture_preview"),
             queue_url=queue_url(story=self.story.pk),
             can_manage_accounts=can_manage_accounts(self.request.user),
         )
@@ -154,3 +158,27 @@ def check(request):
     template = request.POST.get("text", "")
     result = posts.check_text(template, story, account, related)
     return JsonResponse(check_summary(result, template, related))
+
+
+@require_GET
+def picture_preview(request):
+    """A library picture as ``account``'s network shows it, and the alt text it starts
+    with, for the compose form when someone chooses one."""
+    if not posts.can_propose(request.user):
+        return JsonResponse({"error": "You cannot propose posts."}, status=403)
+    try:
+        account = ChannelAccount.objects.get(pk=int(request.GET["account"]))
+        image = get_image_model().objects.get(pk=int(request.GET["image"]))
+    except (KeyError, ValueError, OverflowError, ChannelAccount.DoesNotExist):
+        return JsonResponse({"error": "Send an account and a picture."}, status=400)
+    except ObjectDoesNotExist:
+        return JsonResponse({"error": "That picture is not in the image library."}, status=404)
+    shown = preview(image, story_pictures.preview_spec(account.network))
+    return JsonResponse(
+        {
+            "title": image.title,
+            "alt": story_pictures.image_alt(image),
+            "preview": shown,
+            "error": "" if shown else "No preview: the picture's file cannot be read.",
+        }
+    )

@@ -27,9 +27,10 @@ from cms.admin_ui import LocalTimeColumn, local_time
 from stories.models import StoryPage
 
 from .. import posts, states
-from ..forms import QueueActionForm
+from ..forms import QueueActionForm, preview
 from ..links import web_url
 from ..models import ChannelAccount, PostAttempt, SyndicationPost
+from ..story_pictures import preview_spec
 from .base import refuse
 
 QUEUE_INDEX = "syndication_posts:index"
@@ -245,6 +246,14 @@ class PostInspectView(InspectView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        spec = preview_spec(self.object.account.network)
+        context["pictures"] = [
+            {
+                "picture": picture,
+                "preview": preview(picture.image, spec) if picture.image else None,
+            }
+            for picture in self.object.pictures.select_related("image").order_by("role", "position")
+        ]
         context["attempts"] = [
             {
                 "at": local_time(attempt.at),

@@ -381,7 +381,7 @@ def test_a_soft_pitch_is_reported_on_the_post_it_is_in(
     # The reason is asked for that account's post, by its handle, and not for the other.
     [error] = form.errors["override_reason"]
     assert mastodon.handle in error and bluesky.handle not in error
-    checks = {account.pk: check for account, _, _, check in form.blocks()}
+    checks = {block["account"].pk: block["check"] for block in form.blocks()}
     findings = checks[mastodon.pk]["voice"]["findings"]
     assert "Book" in [f["phrase"] for f in findings]
     assert all(checks[mastodon.pk]["text"][f["start"] : f["end"]] == f["phrase"] for f in findings)

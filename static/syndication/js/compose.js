@@ -1,5 +1,7 @@
 /* Storyloom compose form: as each post's text changes, ask the server how long it is
- * for its network and what the voice check finds, and show it under the text.
+ * for its network and what the voice check finds, and show it under the text; number
+ * the ticked pictures, start from the audience's picture when the audience changes, and
+ * preview a picture chosen from the library as the network crops it.
  * The server checks everything again when the form is sent; this only helps writing.
  * No dependencies, no inline script (the admin's Content-Security-Policy). */
 (function () {
@@ -40,6 +42,113 @@
       list.append(item);
     }
     target.append(list);
+  }
+
+  /* One account's pictures: positions, the count against the network's limit, the
+   * audience's default picture and the library picture's preview and alt text. */
+  function watchPictures(form, block) {
+    const box = block.querySelector("[data-compose-pictures]");
+    if (!box) return;
+    const max = Number(box.dataset.composeMax);
+    const account = block.dataset.composeAccount;
+    const items = [...box.querySelectorAll("[data-compose-picture]")];
+    const library = box.querySelector("[data-compose-library]");
+    const libraryInput = library?.querySelector('input[type="hidden"]');
+    const libraryPreview = library?.querySelector("[data-compose-library-preview]");
+    const libraryMessage = library?.querySelector("[data-compose-library-message]");
+    const libraryAlt = library?.querySelector("textarea");
+    const count = box.querySelector("[data-compose-picture-count]");
+    const interest = box.querySelector("[data-compose-interest]");
+    let touched = false;
+    let autoAlt = null;
+
+    function tick(item) {
+      return item.querySelector('input[type="checkbox"]');
+    }
+
+    function number() {
+      let position = 0;
+      for (const item of items) {
+        const chosen = tick(item).checked;
+        item.classList.toggle("compose-picture--chosen", chosen);
+        if (chosen) position += 1;
+        item.querySelector("[data-compose-position]").textContent = chosen ? `Picture ${position}` : "";
+      }
+      const fromLibrary = libraryInput && libraryInput.value;
+      if (fromLibrary) position += 1;
+      if (library) {
+        library.querySelector("[data-compose-position]").textContent = fromLibrary ? `Picture ${position}` : "";
+      }
+      count.textContent = `${position} of at most ${max} picture${max === 1 ? "" : "s"}`;
+      count.classList.toggle("compose-pictures__count--over", position > max);
+    }
+
+    function startFromAudience() {
+      // Only until someone chooses pictures themselves.
+      if (touched) return;
+      const wanted = interest.value;
+      const match =
+        (wanted && items.find((item) => item.dataset.interests.split(" ").includes(wanted))) ||
+        items.find((item) => item.dataset.source === "hero");
+      for (const item of items) tick(item).checked = item === match;
+      number();
+    }
+
+    async function showLibrary() {
+      const id = libraryInput.value;
+      libraryMessage.textContent = "";
+      if (!id) {
+        libraryPreview.hidden = true;
+        libraryPreview.removeAttribute("src");
+        number();
+        return;
+      }
+      try {
+        const url = `${form.dataset.composePreviewUrl}?account=${encodeURIComponent(account)}&image=${encodeURIComponent(id)}`;
+        const response = await fetch(url, { credentials: "same-origin" });
+        const result = await response.json();
+        if (libraryInput.value !== id) return; // changed again meanwhile
+        if (result.preview) {
+          libraryPreview.src = result.preview.url;
+          libraryPreview.width = result.preview.width;
+          libraryPreview.height = result.preview.height;
+          libraryPreview.hidden = false;
+        } else {
+          libraryPreview.hidden = true;
+        }
+        libraryMessage.textContent = result.error || "";
+        // Fill the alt text in, unless someone wrote their own.
+        if (result.alt && (!libraryAlt.value.trim() || libraryAlt.value === autoAlt)) {
+          libraryAlt.value = result.alt;
+          autoAlt = result.alt;
+        }
+      } catch (error) {
+        libraryMessage.textContent = "The preview could not be loaded just now.";
+      }
+      number();
+    }
+
+    for (const item of items) {
+      tick(item).addEventListener("change", () => {
+        touched = true;
+        number();
+      });
+    }
+    interest?.addEventListener("change", startFromAudience);
+    if (libraryInput) {
+      // The image chooser writes the chosen id into its hidden input without always
+      // firing an event on it, so the value is compared now and then as well.
+      let last = libraryInput.value;
+      const compare = () => {
+        if (libraryInput.value !== last) {
+          last = libraryInput.value;
+          showLibrary();
+        }
+      };
+      libraryInput.addEventListener("change", compare);
+      setInterval(compare, 500);
+    }
+    number();
   }
 
   function start(form) {
@@ -114,7 +223,9 @@
       return later;
     }
 
-    const checks = [...form.querySelectorAll("[data-compose-account]")].map(watch);
+    const blocks = [...form.querySelectorAll("[data-compose-account]")];
+    blocks.forEach((block) => watchPictures(form, block));
+    const checks = blocks.map(watch);
     // Page choosers write the chosen id into a hidden input without always firing an
     // event on it, so the related stories are compared now and then instead.
     let related = JSON.stringify(relatedIds(form));
