@@ -240,7 +240,7 @@ def _publish(post: SyndicationPost, claim: str) -> str:
                 return _unconfirmed(post, claim, not_yet, due=_settled_by(post, adapter))
         remote = None
         for last in (False, True):
-            media, thumb = uploads.prepare(post, claim, adapter)
+            media, thumb = uploads.prepare(post, claim, adapter, link=request.link)
             request = dataclasses.replace(request, media=media, card_thumb=thumb)
             _mark_sending(post, claim)
             sent = True

@@ -47,13 +47,16 @@ class StaleClaim(Exception):
     """The post is no longer this task's: nothing more may be recorded for it."""
 
 
-def prepare(post, claim, adapter) -> tuple[tuple[Attachment, ...], Attachment | None]:
+def prepare(
+    post, claim, adapter, *, link: str = ""
+) -> tuple[tuple[Attachment, ...], Attachment | None]:
     """The post's pictures uploaded (or the recorded uploads reused) and ready: the
-    attachments in order, and the link card's thumbnail where the network takes one."""
+    attachments in order, and, for a post that links (``link``, as rendered) without
+    pictures, the link card's thumbnail where the network takes one."""
     rows = list(post.pictures.select_related("image").order_by("role", "position", "pk"))
     attachments = [row for row in rows if row.role == ATTACHMENT]
     card = None
-    if not attachments and adapter.takes_card_thumb and post.link:
+    if not attachments and adapter.takes_card_thumb and link:
         card = next((row for row in rows if row.role == CARD), None) or _hero_card(post)
     if any(row.image_id is None and row.uploaded_at is None for row in attachments):
         raise PictureMissing(pictures.DELETED)

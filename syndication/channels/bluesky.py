@@ -24,7 +24,15 @@ is shown short (host and the start of the path, ``stories.example/stories/the-f.
 and the facet carries the whole address with its UTM tags, so the 300-grapheme limit is
 spent on words, and every length we report is the length of the text as shown. Link
 cards are not made by the server: we attach ``app.bsky.embed.external`` with the story's
-title and intro (without a thumbnail, which would need an image upload).
+title and intro, and the story's hero image as its ``thumb`` blob.
+
+Pictures. Each is a blob (``com.atproto.repo.uploadBlob``, at most 1,000,000 bytes for
+``app.bsky.embed.images``), uploaded before the create and recorded
+(``syndication.uploads``); the record embeds them with ``alt`` and ``aspectRatio``. A
+record has one embed: a post with pictures carries ``app.bsky.embed.images`` and its
+link stays a facet in the text, without a card (``recordWithMedia`` pairs pictures with
+a quoted *record*, not with a link card, so it does not apply). A post without pictures
+carries the link card, its thumbnail the story's hero image.
 
 Where the account lives: one address form everywhere (``scheme://host[:port]``, see
 ``bluesky_identity.normalise_service_url``), found from the handle when connecting.
@@ -50,9 +58,12 @@ from django.conf import settings
 from . import bluesky_identity
 from .base import (
     DETAIL_LENGTH,
+    Attachment,
     AuthExpired,
     ChannelAdapter,
     ChannelError,
+    MediaGone,
+    MediaUpload,
     NotAChannel,
     NotSent,
     PostMetrics,
@@ -97,6 +108,7 @@ class BlueskyAdapter(ChannelAdapter):
     default_limit = 300
     empty_message = "Write something: a Bluesky post cannot be empty."
     answers_items = True
+    takes_card_thumb = True
 
     # --- Checking ----------------------------------------------------------------------
     def text_length(self, text: str) -> int:
@@ -119,6 +131,13 @@ class BlueskyAdapter(ChannelAdapter):
         try:
             data = self._xrpc("POST", "com.atproto.repo.createRecord", json=body, creates=True)
         except (Unconfirmed, Rejected) as error:
+            if isinstance(error, Rejected) and _blob_missing(error):
+                raise MediaGone(
+                    "Bluesky no longer has the pictures uploaded earlier (a PDS drops blobs "
+                    "no record uses); uploading them again.",
+                    status=error.status,
+                    body=error.body,
+                ) from error
             if isinstance(error, Rejected) and not _already_exists(error):
                 raise
             # The record may be there, written by this request or an earlier send of the
@@ -141,15 +160,18 @@ class BlueskyAdapter(ChannelAdapter):
         facets += tag_facets(text)
         if facets:
             record["facets"] = sorted(facets, key=lambda facet: facet["index"]["byteStart"])
-        if request.link:
-            record["embed"] = {
-                "$type": "app.bsky.embed.external",
-                "external": {
-                    "uri": request.link,
-                    "title": request.link_title,
-                    "description": request.link_description,
-                },
+        if request.media:
+            record["embed"] = images_embed(request.media)
+        elif request.link:
+            external = {
+                "uri": request.link,
+                "title": request.link_title,
+                "description": request.link_description,
             }
+            thumb = (request.card_thumb.ref or {}).get("blob") if request.card_thumb else None
+            if isinstance(thumb, dict):
+                external["thumb"] = thumb
+            record["embed"] = {"$type": "app.bsky.embed.external", "external": external}
         if request.reply_ref:
             record["reply"] = answer_refs(request.reply_ref)
         elif request.reply_to:
@@ -171,6 +193,29 @@ class BlueskyAdapter(ChannelAdapter):
         parent = {"uri": post["uri"], "cid": post["cid"]}
         root = ((record or {}).get("reply") or {}).get("root") or parent
         return {"root": {"uri": root["uri"], "cid": root["cid"]}, "parent": parent}
+
+    # --- Pictures ------------------------------------------------------------------------
+    def upload_media(self, upload: MediaUpload) -> Attachment:
+        """``com.atproto.repo.uploadBlob``: the blob (CID, type, size) the record refers
+        to. A PDS keeps a blob no record uses only for a while: ``publish`` turns its
+        "BlobNotFound" into MediaGone, and the same bytes are uploaded again (same CID)."""
+        data = self._xrpc(
+            "POST",
+            "com.atproto.repo.uploadBlob",
+            data=upload.data,
+            headers={"Content-Type": upload.mime},
+        )
+        blob = data.get("blob") if isinstance(data, dict) else None
+        link = ((blob or {}).get("ref") or {}).get("$link") if isinstance(blob, dict) else None
+        if not isinstance(link, str) or not link:
+            raise NotSent("Bluesky answered the upload without a blob reference.")
+        return Attachment(
+            id=link,
+            alt=upload.alt,
+            width=upload.width,
+            height=upload.height,
+            ref={"blob": blob, "aspectRatio": {"width": upload.width, "height": upload.height}},
+        )
 
     def find_published(self, request: PublishRequest) -> RemotePost | None:
         uri = f"at://{self._did()}/{POST_COLLECTION}/{record_key(request.idempotency_key)}"
@@ -512,6 +557,18 @@ def answer_refs(reply_ref: dict) -> dict:
     return {"root": strong(reply_ref.get("root")) or parent, "parent": parent}
 
 
+def images_embed(media) -> dict:
+    """``app.bsky.embed.images``: each picture's blob, its alt text and its aspect ratio
+    (so apps lay it out before it loads)."""
+    images = []
+    for attachment in media:
+        image = {"alt": attachment.alt, "image": (attachment.ref or {}).get("blob")}
+        if attachment.width and attachment.height:
+            image["aspectRatio"] = {"width": attachment.width, "height": attachment.height}
+        images.append(image)
+    return {"$type": "app.bsky.embed.images", "images": images}
+
+
 def shorten_links(text: str) -> tuple[str, list[dict]]:
     """``text`` with every link shown short, and the link facets of that text.
 
@@ -595,6 +652,12 @@ def _already_exists(error: ChannelError) -> bool:
         return True
     text = error.body.lower()
     return error.status == 400 and ("alreadyexists" in text or "already exists" in text)
+
+
+def _blob_missing(error: ChannelError) -> bool:
+    """The PDS refused the record because a blob it names is not there (any more)."""
+    text = error.body.lower()
+    return error.status == 400 and ("blobnotfound" in text or "could not find blob" in text)
 
 
 def _record_missing(error: ChannelError) -> bool:

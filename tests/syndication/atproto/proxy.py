@@ -4,7 +4,9 @@ With ``drop_creates`` set, a ``com.atproto.repo.createRecord`` is forwarded, the
 writes the record and answers, and the proxy closes the client's connection without
 passing the answer on: the "sent, answer lost" case exactly-once publishing is about.
 With ``hold_creates`` (seconds), the answer is passed on that much later: past the
-client's timeout, the same case seen from a client that stopped waiting.
+client's timeout, the same case seen from a client that stopped waiting. With
+``fail_creates`` (a count), that many creates are answered 502 by the proxy itself and
+never reach the PDS: a gateway error, nothing written.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class LossyProxy:
         self.upstream = urlsplit(upstream)
         self.drop_creates = False
         self.hold_creates = 0.0
+        self.fail_creates = 0
         #: (method, path, status, whether a create's answer was being held meanwhile)
         self.forwarded: list[tuple[str, str, int, bool]] = []
         self.holding = 0
@@ -59,6 +62,13 @@ class LossyProxy:
         while_held = self.holding > 0
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else None
+        if self.fail_creates and handler.path.split("?", 1)[0] == CREATE:
+            self.fail_creates -= 1
+            self.forwarded.append((handler.command, CREATE, 502, while_held))
+            handler.send_response(502)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
         headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
         upstream = http.client.HTTPConnection(
             self.upstream.hostname, self.upstream.port, timeout=30
