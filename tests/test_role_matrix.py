@@ -52,7 +52,7 @@ CHANGES = re.compile(
     r"|lock|unlock|convert_alias|revisions_revert|revisions_unschedule|set_privacy|enable"
     r"|disable|enable_task|disable_task|remove|workflow_action|action|resend|disconnect"
     r"|reconnect|connect_\w+|create|bulk_action|process_import|compose|state|moderate|show"
-    r"|acknowledge|answer)$"
+    r"|acknowledge|answer|forget)$"
 )
 #: Of those, the forms: people who may use them get an empty POST only where they are
 #: refused (Wagtail's page and chooser forms read their formset counts unchecked).
@@ -74,7 +74,7 @@ AREAS = [
     ("syndication", r"^(task_failures|quarantined_messages):"),
     ("engagement", r"^syndication_engagement_"),
     # The conversation: everyone who works on stories reads it; social managers act on it.
-    ("conversation", r"^conversation_(state|moderate|story_show|acknowledge|answer)$"),
+    ("conversation", r"^conversation_(state|moderate|story_show|acknowledge|answer|forget)$"),
     ("reading", r"^conversation_(inbox:|thread$)"),
     # Who may run the site: people, groups, sites, settings, workflows, redirects.
     ("site", r"^wagtail(users_users|users_groups|sites|settings|redirects):"),

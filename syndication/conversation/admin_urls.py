@@ -5,13 +5,21 @@ viewset (``viewsets.py``)."""
 from django.urls import path
 
 from .views.answer import AnswerView
-from .views.thread import AcknowledgeView, ItemStateView, ModerateView, StoryShowView, ThreadView
+from .views.thread import (
+    AcknowledgeView,
+    ForgetView,
+    ItemStateView,
+    ModerateView,
+    StoryShowView,
+    ThreadView,
+)
 
 urlpatterns = [
     path("items/<int:pk>/", ThreadView.as_view(), name="conversation_thread"),
     path("items/<int:pk>/state/", ItemStateView.as_view(), name="conversation_state"),
     path("items/<int:pk>/answer/", AnswerView.as_view(), name="conversation_answer"),
     path("items/<int:pk>/moderate/", ModerateView.as_view(), name="conversation_moderate"),
+    path("items/<int:pk>/forget/", ForgetView.as_view(), name="conversation_forget"),
     path("stories/<int:story_id>/show/", StoryShowView.as_view(), name="conversation_story_show"),
     path(
         "alerts/<int:pk>/acknowledge/",

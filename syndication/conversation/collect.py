@@ -36,7 +36,7 @@ from syndication.models import ChannelAccount, SyndicationPost
 from . import schedule, tone
 from .bluesky import BlueskyConversationReader
 from .mastodon import ConversationReader, Harvest, Item, ServerTrouble
-from .models import CollectionState, ConversationItem, InboxState, ItemKind
+from .models import CollectionState, ConversationItem, ForgottenAuthor, InboxState, ItemKind
 
 logger = logging.getLogger(__name__)
 
@@ -245,7 +245,13 @@ def store(post: SyndicationPost, held, harvest: Harvest, *, now=None) -> dict:
         if state.claim != held:
             return {"post": post.pk, "outcome": "not held"}
         refused = list(harvest.refused)
-        added, updated = _upsert(post, network, harvest.items, refused)
+        forgotten = ForgottenAuthor.objects.among(
+            network, {item.author_handle for item in harvest.items}
+        )
+        # People who asked to be forgotten: nothing of theirs is stored again (their
+        # rows stay tombstones; ``seen`` keeps them out of the deletion below).
+        kept = [item for item in harvest.items if item.author_handle not in forgotten]
+        added, updated = _upsert(post, network, kept, refused)
         complete = {"reply", "boost", "like", "quote"} if harvest.gone else harvest.complete
         seen = [item.remote_id for item in harvest.items]
         deleted = (

@@ -9,6 +9,7 @@ ever stored; docs/conversation.md lists what is kept, for the privacy notice.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 
 
 class ItemKind(models.TextChoices):
@@ -209,3 +210,50 @@ class ConversationAlert(models.Model):
 
     def __str__(self):
         return f"{self.complaints} complaints on story {self.story_id}"
+
+
+def author_key(network: str, handle: str) -> str:
+    """A keyed hash of one person on one network, so a forgotten person can be
+    recognised in what collection brings without keeping their handle in the clear.
+    Keyed with ``SECRET_KEY``: rotating it forgets the list (docs/conversation.md)."""
+    value = f"{network}:{(handle or '').strip().lower()}"
+    return salted_hmac("storyloom.conversation.forgotten-author", value).hexdigest()
+
+
+class ForgottenAuthorQuerySet(models.QuerySet):
+    def among(self, network: str, handles) -> set[str]:
+        """Which of ``handles`` (on ``network``) belong to people who asked to be
+        forgotten. One query."""
+        keys = {author_key(network, handle): handle for handle in handles if handle}
+        if not keys:
+            return set()
+        found = self.filter(network=network, author_key__in=list(keys)).values_list(
+            "author_key", flat=True
+        )
+        return {keys[key] for key in found}
+
+
+class ForgottenAuthor(models.Model):
+    """Someone who asked to be forgotten (GDPR art. 17) or objected (art. 21): their
+    items are erased and collection never stores anything of theirs again. Only a keyed
+    hash of network and handle is kept (``author_key``), never the handle itself."""
+
+    network = models.CharField(max_length=20)
+    author_key = models.CharField(max_length=64)
+    reason = models.CharField(max_length=200, blank=True)
+    forgotten_at = models.DateTimeField(auto_now_add=True)
+    forgotten_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ForgottenAuthorQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "author_key"], name="one_forgotten_author_per_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"A forgotten {self.network} author"

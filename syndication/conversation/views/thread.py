@@ -150,6 +150,7 @@ class ThreadView(WagtailAdminTemplateMixin, TemplateView):
             can_acknowledge=can_acknowledge(user),
             answer_form=_answer_form(item) if can_answer(user) else None,
             states=InboxState.choices,
+            forget_reasons=FORGET_REASONS,
             inbox_url=reverse(INBOX_INDEX),
         )
         return context
@@ -268,3 +269,39 @@ class AcknowledgeView(View):
         else:
             messages.warning(request, "Someone had already acknowledged that alert.")
         return _back(request, reverse(INBOX_INDEX))
+
+
+class ForgetView(View):
+    """POST ``confirm``: erase everything the item's author said or did about our posts
+    on that network, and never collect it again (``privacy.forget``)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        if not can_moderate(request.user):
+            return HttpResponseForbidden("You may not erase what people said.")
+        from .. import privacy
+
+        item = get_object_or_404(ConversationItem.objects.visible(), pk=pk)
+        if request.POST.get("confirm") != "yes":
+            messages.error(request, "Tick the box to confirm they asked to be forgotten.")
+            return redirect("conversation_thread", pk=pk)
+        reason = request.POST.get("reason", "")
+        reason = dict(FORGET_REASONS).get(reason, FORGET_REASONS[0][1])
+        try:
+            erased = privacy.forget(item, request.user, reason=reason)
+        except privacy.Refused as error:
+            messages.error(request, str(error))
+            return redirect(INBOX_INDEX)
+        messages.success(
+            request,
+            f"Forgotten: {erased} item{'s' if erased != 1 else ''} erased; nothing of theirs "
+            "will be collected again.",
+        )
+        return redirect(INBOX_INDEX)
+
+
+FORGET_REASONS = [
+    ("erasure", "They asked to be erased"),
+    ("objection", "They objected to being shown or kept"),
+]
