@@ -19,6 +19,12 @@ clickable) and hashtags (``#Word`` is little's hashtag element).
 Threads: a post on LinkedIn cannot reply to another post (comments are a different API
 and a different thing), so ``reply_to`` is ignored and a thread's posts stand alone.
 
+Pictures: one per post (a single-image post; several would be the ``multiImage`` post
+type). Uploaded first through the Images API (``POST /rest/images?action=
+initializeUpload``, then the bytes PUT to the ``uploadUrl`` it answers), the post's
+``content.media`` names the image URN with its ``altText``. A post with a picture shows
+the picture instead of the link's article card; the link stays in the commentary.
+
 Exactly once: no idempotency key. LinkedIn refuses a post whose content repeats a recent
 one (422 ``DUPLICATE_POST``, naming the earlier post), and our text carries a marker
 unique to the post, so a resend that hits that refusal is our own earlier post.
@@ -40,9 +46,12 @@ from requests_oauthlib import OAuth2Session
 from syndication.outbound import UNREACHABLE, guard
 
 from .base import (
+    Attachment,
     AuthExpired,
     ChannelAdapter,
     ChannelError,
+    MediaGone,
+    MediaUpload,
     NotSent,
     PostMetrics,
     Profile,
@@ -69,6 +78,9 @@ RESERVED = set("\\|{}@[]()<>#*_~")
 #: little's hashtag element: "#" then letters and digits, at least one letter.
 _HASHTAG = re.compile(r"(?<![\w#])#(?=[^\W_]*[^\W\d_])[^\W_]+")
 _POST_URN = re.compile(r"urn:li:(?:share|ugcPost):\d+")
+_IMAGE_URN = re.compile(r"urn:li:image:[\w-]+")
+#: LinkedIn keeps this much alt text (Posts API, ``altText``).
+ALT_LIMIT = 4086
 
 
 class LinkedInAdapter(ChannelAdapter):
@@ -77,6 +89,7 @@ class LinkedInAdapter(ChannelAdapter):
     honours_idempotency_key = False
     refreshes_tokens = True
     default_limit = 3000
+    max_media = 1
     empty_message = "Write something: a LinkedIn post needs commentary."
     duplicate_message = "LinkedIn refused this post as a duplicate of one already on the account."
 
@@ -98,18 +111,56 @@ class LinkedInAdapter(ChannelAdapter):
             "lifecycleState": "PUBLISHED",
             "isReshareDisabledByAuthor": False,
         }
-        if request.link:
+        if request.media:
+            picture = request.media[0]
+            body["content"] = {"media": {"id": picture.id, "altText": picture.alt[:ALT_LIMIT]}}
+        elif request.link:
             article = {"source": request.link, "title": request.link_title or request.link}
             if request.link_description:
                 article["description"] = request.link_description
             body["content"] = {"article": article}
         return body
 
+    def upload_media(self, upload: MediaUpload) -> Attachment:
+        """``initializeUpload`` for the account (member or page), then the bytes PUT to
+        the upload address LinkedIn gave (through the same guarded session)."""
+        response = self._rest(
+            "POST",
+            "/images?action=initializeUpload",
+            json={"initializeUploadRequest": {"owner": self.account.remote_id}},
+        )
+        try:
+            value = response.json()["value"]
+            upload_url, urn = str(value["uploadUrl"]), str(value["image"])
+        except (ValueError, KeyError, TypeError):
+            raise NotSent(
+                "LinkedIn answered the upload request without an upload address.",
+                status=response.status_code,
+                body=response.text,
+            ) from None
+        if not _IMAGE_URN.fullmatch(urn) or not upload_url.startswith("https://"):
+            raise NotSent("LinkedIn answered the upload request with an unusable address.")
+        token = self.account.tokens.get("access_token", "")
+        self.request(
+            "PUT",
+            upload_url,
+            data=upload.data,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": upload.mime},
+        )
+        return Attachment(id=urn, alt=upload.alt, width=upload.width, height=upload.height)
+
     def publish(self, request: PublishRequest) -> RemotePost:
         try:
             response = self._rest("POST", "/posts", json=self.post_body(request), creates=True)
         except Rejected as error:
-            if error.status != 422 or "duplicate" not in error.body.lower():
+            body = error.body.lower()
+            if request.media and "urn:li:image" in body and "duplicate" not in body:
+                raise MediaGone(
+                    "LinkedIn no longer has the picture uploaded earlier; uploading it again.",
+                    status=error.status,
+                    body=error.body,
+                ) from error
+            if error.status != 422 or "duplicate" not in body:
                 raise
             return self._duplicate(request, error)
         urn = response.headers.get("x-restli-id", "")

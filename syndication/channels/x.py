@@ -13,6 +13,12 @@ Exactly once: X honours no idempotency key. It refuses a post whose text repeats
 recent one (403 "duplicate content"), and our text carries a marker unique to the post,
 so such a refusal on a resend is checked against the account's recent posts first.
 
+Pictures: uploaded first with API v2's ``POST /2/media/upload`` (``media_category``
+``tweet_image``, one request for an image under 5 MB), their alt text set with ``POST
+/2/media/metadata``, and named in the post's ``media.media_ids``. X keeps an unused
+upload for a day (``expires_after_secs``); a post refused for media ids X no longer
+knows uploads them again (``MediaGone``).
+
 Costs: X charges per call (more for a post with a link), so metrics are fetched in
 batches of 100, and only ``find_published`` reads the timeline.
 """
@@ -29,8 +35,11 @@ from requests_oauthlib.oauth1_session import TokenMissing, TokenRequestDenied
 from syndication.outbound import UNREACHABLE, guard
 
 from .base import (
+    Attachment,
     AuthExpired,
     ChannelAdapter,
+    MediaGone,
+    MediaUpload,
     NotSent,
     PostMetrics,
     Profile,
@@ -45,6 +54,10 @@ API = "https://api.x.com/2"
 REQUEST_TOKEN_URL = "https://api.x.com/oauth/request_token"  # noqa: S105 (an address)
 AUTHORIZE_URL = "https://api.x.com/oauth/authorize"
 ACCESS_TOKEN_URL = "https://api.x.com/oauth/access_token"  # noqa: S105 (an address)
+MEDIA_UPLOAD_URL = f"{API}/media/upload"
+MEDIA_METADATA_URL = f"{API}/media/metadata"
+#: X keeps this much alt text (media metadata).
+ALT_LIMIT = 1000
 #: ``GET /2/tweets`` takes at most 100 ids.
 LOOKUP_LIMIT = 100
 #: How many of the account's newest posts ``find_published`` reads back.
@@ -85,11 +98,20 @@ class XAdapter(ChannelAdapter):
         body = {"text": request.text}
         if request.reply_to:
             body["reply"] = {"in_reply_to_tweet_id": request.reply_to}
+        if request.media:
+            body["media"] = {"media_ids": [media.id for media in request.media]}
         try:
             response = self.request("POST", f"{API}/tweets", json=body, creates=True)
         except Rejected as error:
             if error.status == 403 and "duplicate" in error.body.lower():
                 return self._duplicate(request, error)
+            if request.media and error.status == 400 and "media" in error.body.lower():
+                raise MediaGone(
+                    "X no longer knows the pictures uploaded earlier (unused uploads expire "
+                    "after a day); uploading them again.",
+                    status=error.status,
+                    body=error.body,
+                ) from error
             raise
         try:
             post_id = response.json()["data"]["id"]
@@ -100,6 +122,27 @@ class XAdapter(ChannelAdapter):
                 body=response.text,
             ) from None
         return self.remote_post(post_id)
+
+    def upload_media(self, upload: MediaUpload) -> Attachment:
+        """``POST /2/media/upload`` (multipart ``media``), then the alt text."""
+        response = self.request(
+            "POST",
+            MEDIA_UPLOAD_URL,
+            files={"media": (upload.filename, upload.data, upload.mime)},
+            data={"media_category": "tweet_image", "media_type": upload.mime},
+        )
+        try:
+            media_id = str(response.json()["data"]["id"])
+        except (ValueError, KeyError, TypeError):
+            raise NotSent(
+                "X answered the upload without a media id.",
+                status=response.status_code,
+                body=response.text,
+            ) from None
+        if upload.alt:
+            alt = {"alt_text": {"text": upload.alt[:ALT_LIMIT]}}
+            self.request("POST", MEDIA_METADATA_URL, json={"id": media_id, "metadata": alt})
+        return Attachment(id=media_id, alt=upload.alt, width=upload.width, height=upload.height)
 
     def find_published(self, request: PublishRequest) -> RemotePost | None:
         response = self.request(
