@@ -498,34 +498,26 @@ class MastodonAdapter(ChannelAdapter):
             headers=self.auth_headers(),
         )
         media = self.json(response, dict)
-        media_id = str(media.get("id") or "")
+        media_id, ready = str(media.get("id") or ""), bool(media.get("url"))
         if not _STATUS_ID.fullmatch(media_id):
             raise NotSent(f"{self.host} answered the upload without a usable media id.")
-        ready = response.status_code == 200 and bool(media.get("url"))
+        size = {"width": upload.width, "height": upload.height}
         return Attachment(
-            id=media_id, alt=upload.alt, width=upload.width, height=upload.height, ready=ready
+            id=media_id, alt=upload.alt, ready=ready and response.status_code == 200, **size
         )
 
     def media_ready(self, attachment: Attachment) -> bool:
         """``GET /api/v1/media/:id``: 206 (or no ``url``) while processing, 200 when
         done; 404 when the server no longer has it."""
-        if not _STATUS_ID.fullmatch(attachment.id):
-            raise MediaGone(f"{attachment.id!r} is not a Mastodon media id.")
+        url = f"{self.base_url}/api/v1/media/{attachment.id}"
         try:
-            response = self.request(
-                "GET", f"{self.base_url}/api/v1/media/{attachment.id}", headers=self.auth_headers()
-            )
+            response = self.request("GET", url, headers=self.auth_headers())
         except Rejected as error:
-            if error.status == 404:
-                raise MediaGone(
-                    f"{self.host} no longer has a picture uploaded earlier; uploading it again.",
-                    status=404,
-                    body=error.body,
-                ) from error
-            raise
-        if response.status_code == 206:
-            return False
-        return bool(self.json(response, dict).get("url"))
+            if error.status != 404:
+                raise
+            gone = f"{self.host} no longer has a picture uploaded earlier; uploading it again."
+            raise MediaGone(gone, status=404, body=error.body) from error
+        return response.status_code != 206 and bool(self.json(response, dict).get("url"))
 
     def find_published(self, request: PublishRequest) -> RemotePost | None:
         """The account's status that is ``request``'s post, or None once the account's
@@ -762,11 +754,8 @@ def _media_refusal(error: Rejected, request: PublishRequest) -> Rejected:
     if not request.media or ("media" not in detail and "processing" not in detail):
         return error
     if "processing" in detail:
-        return MediaNotReady(
-            "Mastodon is still processing the pictures; trying again shortly.",
-            status=error.status,
-            body=error.body,
-        )
+        message = "Mastodon is still processing the pictures; trying again shortly."
+        return MediaNotReady(message, status=error.status, body=error.body)
     if error.status in (404, 422) and ("not found" in detail or "already attached" in detail):
         return MediaGone(
             "Mastodon no longer has the pictures uploaded earlier (unused uploads are "

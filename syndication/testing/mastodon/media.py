@@ -99,8 +99,6 @@ class MediaRoutes:
 
     # --- Routes -----------------------------------------------------------------------
     def _create_media(self, request) -> object:
-        from .server import _error, _json
-
         with self.lock:
             account, error = self._authorize(request, "write", "write:media")
             if error:
@@ -108,21 +106,25 @@ class MediaRoutes:
             self.media_uploads += 1
         upload = request.files.get("file")
         if upload is None:
-            return _error(422, "Validation failed: File can't be blank")
+            return self._reply_error(422, "Validation failed: File can't be blank")
         filename, content_type, data = upload
         config = self.profile.media or {}
         limit = config.get("image_size_limit") or self.profile.upload_limit
         if limit and len(data) > limit:
-            return _error(413, "Request Entity Too Large")
+            return self._reply_error(413, "Request Entity Too Large")
         allowed = config.get("supported_mime_types")
         if allowed and content_type not in allowed and "application/octet-stream" not in allowed:
-            return _error(422, f"Validation failed: File content type {content_type} is invalid")
+            return self._reply_error(
+                422, f"Validation failed: File content type {content_type} is invalid"
+            )
         size = image_size(data)
         if size is None:
-            return _error(422, "Validation failed: File could not be processed")
+            return self._reply_error(422, "Validation failed: File could not be processed")
         matrix = config.get("image_matrix_limit")
         if matrix and size[0] * size[1] > matrix:
-            return _error(422, "Validation failed: File dimensions are larger than allowed")
+            return self._reply_error(
+                422, "Validation failed: File dimensions are larger than allowed"
+            )
         x, y = _focus(request.one("focus"))
         with self.lock:
             record = {
@@ -141,32 +143,28 @@ class MediaRoutes:
             }
             self._media[record["id"]] = record
             processing = record["polls_left"] > 0
-            return _json(202 if processing else 200, self._attachment(record))
+            return self._reply_json(202 if processing else 200, self._attachment(record))
 
     def _media_item(self, request, media_id: str) -> object:
-        from .server import _error, _json
-
         with self.lock:
             account, error = self._authorize(request, "write", "write:media")
             if error:
                 return error
             record = self._media.get(media_id)
             if record is None or record["account_id"] != account["id"] or record["status_id"]:
-                return _error(404, "Record not found")
+                return self._reply_error(404, "Record not found")
             if record["polls_left"] > 0:
                 record["polls_left"] -= 1
-            return _json(206 if record["polls_left"] else 200, self._attachment(record))
+            return self._reply_json(206 if record["polls_left"] else 200, self._attachment(record))
 
     # --- Attaching (called by the status route, under the lock) ---------------------
     def _take_media(self, account: dict, ids: list[str]):
         """``(records, None)`` for the media a new status may attach, or ``(None, error
         reply)`` as Mastodon's ``PostStatusService#validate_media!``."""
-        from .server import _error
-
         if not ids:
             return [], None
         if len(ids) > MEDIA_LIMIT:
-            return None, _error(422, TOO_MANY)
+            return None, self._reply_error(422, TOO_MANY)
         found = [
             self._media.get(media_id)
             for media_id in ids
@@ -176,9 +174,9 @@ class MediaRoutes:
         ]
         missing = [media_id for media_id in ids if media_id not in {r["id"] for r in found}]
         if missing:
-            return None, _error(422, NOT_FOUND.format(ids=", ".join(missing)))
+            return None, self._reply_error(422, NOT_FOUND.format(ids=", ".join(missing)))
         if any(record["polls_left"] > 0 for record in found):
-            return None, _error(422, NOT_READY)
+            return None, self._reply_error(422, NOT_READY)
         return found, None
 
     def _attachment(self, record: dict) -> dict:

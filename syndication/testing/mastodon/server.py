@@ -626,6 +626,10 @@ class MastodonTestServer(MediaRoutes):
             found = next(a for a in self._accounts.values() if a["username"] == username)
             return copy.deepcopy(self._account_entity(found))
 
+    # For the routes of ``media.py``, which cannot import this module.
+    _reply_json = staticmethod(_json)
+    _reply_error = staticmethod(_error)
+
     # --- Dispatch ----------------------------------------------------------------------
     def handle(self, request: _Request) -> _Reply:
         name, arguments = _route(request)
