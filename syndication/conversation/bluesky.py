@@ -391,7 +391,20 @@ def _author(actor: dict) -> dict:
         "author_handle": f"@{handle}" if handle else "",
         "author_url": sanitise.web_url(profile_url(actor)),
         "author_avatar_url": sanitise.web_url(actor.get("avatar")),
+        "public_page_refused": _refuses_public(actor),
     }
+
+
+#: The self-label by which a Bluesky user asks apps not to show them to logged-out
+#: visitors (the AT Protocol's moderation docs).
+NO_UNAUTHENTICATED = "!no-unauthenticated"
+
+
+def _refuses_public(actor: dict) -> bool:
+    labels = actor.get("labels")
+    return isinstance(labels, list) and any(
+        isinstance(label, dict) and label.get("val") == NO_UNAUTHENTICATED for label in labels
+    )
 
 
 def _count(value) -> int | None:

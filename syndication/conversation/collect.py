@@ -90,6 +90,7 @@ ERASED = {
     "tone_words": [],
 }
 
+    "public_page_refused",
 
 # --- Due, claimed, taken ---------------------------------------------------------------
 def collectable_posts(now):

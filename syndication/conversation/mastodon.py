@@ -65,6 +65,9 @@ class Item:
     url: str = ""
     created_at: datetime.datetime | None = None
     edited_at: datetime.datetime | None = None
+    #: The author asked not to be shown to people who are not signed in (Bluesky's
+    #: ``!no-unauthenticated`` label; Mastodon has no such signal in the API).
+    public_page_refused: bool = False
     #: What the network needs to answer the item (``ConversationItem.remote_ref``):
     #: Mastodon ``{"id": "<status id on our account's server>"}``, Bluesky ``{"uri",
     #: "cid", "root": {"uri", "cid"}}``; ``{}`` for boosts and likes.

@@ -91,6 +91,9 @@ class ConversationItem(models.Model):
     #: ``{"id": "<status id on our account's server>"}``, Bluesky ``{"uri", "cid",
     #: "root": {"uri", "cid"}}``. Empty for boosts, likes and tombstones.
     remote_ref = models.JSONField(default=dict, blank=True)
+    #: The author asked their network not to show them to people who are not signed in
+    #: (Bluesky's ``!no-unauthenticated`` label): never shown on the public story page.
+    public_page_refused = models.BooleanField(default=False)
     state = models.CharField(max_length=10, choices=InboxState.choices, default=InboxState.UNREAD)
     approved = models.BooleanField(
         default=False, help_text="A social manager chose to show it on the story page."

@@ -93,6 +93,11 @@ def approve(item: ConversationItem, user, *, story=None) -> ConversationItem:
         raise Refused(f"A {item.get_kind_display().lower()} has no words to show.")
     if item.deleted:
         raise Refused("It was deleted on the network.")
+    if item.public_page_refused:
+        raise Refused(
+            "Its author asked their network not to show them to people who are not "
+            "signed in, so it is not shown on the public story page."
+        )
     with transaction.atomic():
         row = _locked(item)
         if row.deleted:
@@ -292,6 +297,7 @@ def shown_on_page(story_id) -> list[Said]:
             post__state=states.PUBLISHED,
             approved=True,
             kind__in=SHOWABLE,
+            public_page_refused=False,
         )
         .annotate(post_url=F("post__remote_url"), parent_url=Subquery(parent.values("url")[:1]))
         .order_by("created_at", "pk")

@@ -608,3 +608,25 @@ def test_our_own_account_replying_by_hand_is_not_collected(bluesky, post):
     bluesky.reply(ours, "Great, thank you", as_user="alice")
     run(post)
     assert list(items(post).values_list("text", flat=True)) == ["Great, thank you"]
+
+
+def test_an_author_who_refuses_logged_out_viewers_is_never_shown_on_the_story_page(
+    bluesky, post, social_manager
+):
+    from syndication.conversation import publicity
+
+    shy = bluesky.reply(post.remote_id, "Happy to help, but not in public", as_user="alice")
+    bluesky.raw[shy] = {
+        "author": {"labels": [{"src": "did:plc:x", "uri": "at://x", "val": "!no-unauthenticated"}]}
+    }
+    bluesky.reply(post.remote_id, "Great read", as_user="bob")
+    run(post)
+    refused = items(post, text="Happy to help, but not in public").get()
+    assert refused.public_page_refused
+    assert not items(post, text="Great read").get().public_page_refused
+    with pytest.raises(publicity.Refused, match="not signed in"):
+        publicity.approve(refused, social_manager)
+    # Approved before the label came: the page stops showing it all the same.
+    ConversationItem.objects.filter(pk=refused.pk).update(approved=True)
+    publicity.show_on_page(post.story, True, social_manager)
+    assert [said.text for said in publicity.shown_on_page(post.story_id)] == []
