@@ -74,6 +74,7 @@ CONTENT_FIELDS = (
     "created_at",
     "edited_at",
     "remote_ref",
+    "public_page_refused",
 )
 #: What a tombstone keeps: nothing about the person or what they said.
 ERASED = {
@@ -90,7 +91,6 @@ ERASED = {
     "tone_words": [],
 }
 
-    "public_page_refused",
 
 # --- Due, claimed, taken ---------------------------------------------------------------
 def collectable_posts(now):
