@@ -1,0 +1,197 @@
+"""A social manager, in a real Chromium, composes a post with pictures (issue 21): the
+story's audience picture replaces the hero when the audience changes, two pictures are
+picked, one alt text is edited, the previews show the network's crop; scheduled, a real
+worker publishes it, and the Mastodon test server holds two attachments with those
+descriptions, in that order.
+
+The Mastodon test server runs in this process; the worker and beat are child processes
+on the server-less broker, as in test_syndication_flow.py.
+"""
+
+import io
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.files.images import ImageFile
+
+import pytest
+from PIL import Image as PILImage
+
+from syndication import states
+from syndication.models import PostPicture, SyndicationPost
+from syndication.testing.mastodon_server import MastodonTestServer
+from tests.factories import AudienceInterestFactory, ChannelAccountFactory, ImageFactory
+from tests.integration.conftest import celery_process, database_url_for_child, wait_for
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+PASSWORD = "a-long-password"
+HERO_ALT = "A boiler with its front panel off, pipes showing."
+EDITED_ALT = "Our plumber, ear to the pipe, listening for the whistle."
+
+
+def picture(title, colour, description=""):
+    output = io.BytesIO()
+    PILImage.new("RGB", (1600, 1000), colour).save(output, "JPEG", quality=85)
+    return ImageFactory(
+        title=title,
+        description=description,
+        file=ImageFile(io.BytesIO(output.getvalue()), name=f"{title}.jpg"),
+    )
+
+
+def test_pick_two_pictures_edit_an_alt_text_schedule_and_publish(
+    live_server, browser_page, make_story, django_user_model, tmp_path
+):
+    manager = django_user_model.objects.create_user("sam", "sam@example.org", PASSWORD)
+    manager.groups.add(Group.objects.get(name="Social managers"))
+    pets = AudienceInterestFactory(name="Pets")
+    hero = picture("boiler", (180, 60, 40), description=HERO_ALT)
+    plumber = picture("plumber", (40, 90, 160))
+    cat = picture("cat", (230, 150, 60), description="A ginger cat asleep on the boiler.")
+    story = make_story(
+        title="The boiler that sang",
+        intro="A noisy boiler, a patient plumber.",
+        hero_image=hero,
+        body=[
+            ("paragraph", "<p>It started in November.</p>"),
+            (
+                "image",
+                {
+                    "image": {"image": plumber, "alt_text": "The plumber.", "decorative": False},
+                    "caption": "",
+                },
+            ),
+            (
+                "audience",
+                {
+                    "default": {"image": None, "caption": "", "text": "<p>Everyone.</p>"},
+                    "variants": [
+                        {
+                            "interest": pets,
+                            "content": {
+                                "image": {"image": cat, "alt_text": "", "decorative": False},
+                                "caption": "",
+                                "text": "",
+                            },
+                        }
+                    ],
+                },
+            ),
+        ],
+    )
+    page = browser_page
+    with MastodonTestServer(usernames=("brand",)) as server:
+        remote_id, token = server.create_account("storyloom")
+        account = ChannelAccountFactory(
+            instance_url=server.url,
+            remote_id=remote_id,
+            handle="@storyloom",
+            tokens={"access_token": token},
+        )
+        page.goto(f"{live_server.url}/admin/login/")
+        page.fill("input[name=username]", "sam")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/admin/")
+
+        page.goto(f"{live_server.url}/admin/syndication/compose/{story.pk}/")
+        block = page.locator(f'[data-compose-account="{account.pk}"]')
+        box = {
+            image: block.locator(f'input[name="pictures_{account.pk}"][value="{key}:{image.pk}"]')
+            for image, key in ((hero, "hero"), (plumber, "body"), (cat, "audience"))
+        }
+        count = block.locator("[data-compose-picture-count]")
+        # No audience: the hero is ticked.
+        assert box[hero].is_checked() and not box[plumber].is_checked()
+        assert count.text_content() == "1 of at most 4 pictures"
+        # Speaking to Pets: the story's picture for them replaces the hero; and back.
+        interest = block.locator(f'select[name="interest_{account.pk}"]')
+        interest.select_option(label="Pets")
+        assert box[cat].is_checked() and not box[hero].is_checked()
+        interest.select_option(label="No particular audience")
+        assert box[hero].is_checked() and not box[cat].is_checked()
+
+        # Two pictures, numbered in the order they go out.
+        box[plumber].check()
+        assert count.text_content() == "2 of at most 4 pictures"
+        positions = block.locator("[data-compose-position]")
+        assert positions.nth(0).text_content() == "Picture 1"
+        assert positions.nth(1).text_content() == "Picture 2"
+        alt = block.locator(f'textarea[name="alt_{account.pk}_{plumber.pk}"]')
+        assert alt.input_value() == "The plumber."
+        alt.fill(EDITED_ALT)
+        assert block.locator(f'textarea[name="alt_{account.pk}_{hero.pk}"]').input_value() == (
+            HERO_ALT
+        )
+
+        # The previews: our own renditions, cropped 16:9 as Mastodon shows them, loaded.
+        previews = block.locator("img[data-compose-preview]")
+        assert previews.count() == 3
+        for index in range(3):
+            preview = previews.nth(index)
+            assert ".fill-640x360" in preview.get_attribute("src")
+            page.wait_for_function(
+                "img => img.complete && img.naturalWidth === 640 && img.naturalHeight === 360",
+                arg=preview.element_handle(),
+            )
+
+        page.get_by_role("button", name="Schedule").click()
+        page.wait_for_url("**/admin/syndication/posts/**")
+        post = SyndicationPost.objects.get()
+        assert post.state == states.SCHEDULED
+        saved = list(post.pictures.values_list("position", "image", "alt_text"))
+        assert saved == [(0, hero.pk, HERO_ALT), (1, plumber.pk, EDITED_ALT)]
+
+        # Publish: a real beat and worker on the server-less broker.
+        var = tmp_path / "var"
+        (var / "celery").mkdir(parents=True)
+        # The worker's var folder is its own (its broker), its pictures are ours.
+        (var / "test-media").symlink_to(settings.MEDIA_ROOT, target_is_directory=True)
+        env = {
+            "STORYLOOM_VAR_DIR": str(var),
+            "CELERY_BROKER_URL": "filesystem://",
+            "CELERY_RESULT_BACKEND": f"file://{var / 'celery' / 'results'}",
+            "REDIS_URL": "",
+            "DATABASE_URL": database_url_for_child(),
+            "SYNDICATION_DISPATCH_EVERY_SECONDS": "1",
+            "PUBLISH_SCHEDULED_EVERY_SECONDS": "3600",
+        }
+        worker_log = tmp_path / "worker.log"
+        with (
+            celery_process(
+                "worker",
+                "-P",
+                "solo",
+                "-Q",
+                "celery,publishing",
+                "--without-gossip",
+                env=env,
+                log=worker_log,
+            ),
+            celery_process("beat", "-s", str(var / "beat"), env=env, log=tmp_path / "beat.log"),
+        ):
+            wait_for(
+                lambda: SyndicationPost.objects.get(pk=post.pk).state == states.PUBLISHED,
+                90,
+                "the worker to publish the post",
+                worker_log,
+            )
+        post.refresh_from_db()
+        [status] = server.statuses
+        assert status["id"] == post.remote_id
+        attachments = status["media_attachments"]
+        assert [a["description"] for a in attachments] == [HERO_ALT, EDITED_ALT]
+        assert len(server.media) == 2  # uploaded once each
+        recorded = PostPicture.objects.filter(post=post).order_by("position")
+        assert [p.remote_media_id for p in recorded] == [a["id"] for a in attachments]
+
+        # The post's page shows both pictures with their alt text.
+        page.goto(f"{live_server.url}/admin/syndication/posts/inspect/{post.pk}/")
+        rows = page.locator("[data-post-picture]")
+        assert rows.count() == 2
+        assert HERO_ALT in rows.nth(0).text_content()
+        assert EDITED_ALT in rows.nth(1).text_content()
