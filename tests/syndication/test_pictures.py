@@ -21,6 +21,15 @@ from tests.factories import ChannelAccountFactory, ImageFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def fresh_renditions():
+    """Wagtail caches renditions by image id, and a rolled-back test's ids come again
+    (SQLite): each test starts with none."""
+    from django.core.cache import caches
+
+    caches["renditions"].clear()
+
+
 def image_file(width, height, *, fmt="JPEG", mode="RGB", noise=False, quality=95, **save):
     if noise:
         picture = PILImage.frombytes("RGB", (width, height), os.urandom(width * height * 3))

@@ -26,6 +26,15 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
+def fresh_renditions():
+    """Wagtail caches renditions by image id, and a rolled-back test's ids come again
+    (SQLite): each test starts with none."""
+    from django.core.cache import caches
+
+    caches["renditions"].clear()
+
+
+@pytest.fixture(autouse=True)
 def quick_engine(settings):
     settings.SYNDICATION_HTTP_TIMEOUT = 1
     settings.SYNDICATION_RETRY_BASE = 1
