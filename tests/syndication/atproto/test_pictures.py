@@ -35,6 +35,15 @@ def quick_engine(settings):
     settings.SYNDICATION_RETRY_CAP = 2
 
 
+@pytest.fixture(autouse=True)
+def fresh_renditions():
+    """Wagtail caches renditions by image id, and a rolled-back test's ids come again
+    (SQLite): each test starts with none."""
+    from django.core.cache import caches
+
+    caches["renditions"].clear()
+
+
 @pytest.fixture
 def alice(atproto):
     return connect.bluesky_connect("alice.test", atproto.accounts["alice"]["appPassword"])
