@@ -117,6 +117,9 @@ NEWSLETTER_EMAIL_BACKEND = env_str("NEWSLETTER_EMAIL_BACKEND")
 # often; a claim older than the lease (above the task time limit) was lost with its worker.
 CONVERSATION_COLLECT_EVERY = env_int("CONVERSATION_COLLECT_EVERY_SECONDS", 60)
 CONVERSATION_LEASE = env_int("CONVERSATION_LEASE_SECONDS", 900)
+# Collect replies and quotes on X too (docs/conversation.md, "X"): off by default, since X
+# charges for every post read ($0.005; quotes the same) and search covers 7 days only.
+CONVERSATION_X_ENABLED = env_bool("CONVERSATION_X_ENABLED", False)
 # A story's conversation "turns negative" (docs/conversation.md, "Alerts") at this many
 # complaints written within this many minutes: an alert on the dashboard and in the inbox,
 # and one email to the social managers.

@@ -1,10 +1,13 @@
 """Collecting the conversation of published posts: what is due, who holds it, storing it.
 
-* **Due** (``dispatch``, beat): every published post on a Mastodon-API or Bluesky
-  account gets a ``CollectionState`` in its first 30 days; states whose ``next_due_at``
-  has come (and whose backoff is over) are claimed in one UPDATE (rows locked with
-  ``skip_locked`` on PostgreSQL) and one ``collect_conversation(post, claim)`` task is
-  queued per post. ``READERS`` names each network's reader (``mastodon``, ``bluesky``).
+* **Due** (``dispatch``, beat): every published post on a Mastodon-API, Bluesky,
+  LinkedIn or (when ``CONVERSATION_X_ENABLED``) X account gets a ``CollectionState`` in
+  its first 30 days (X: 7, ``WINDOWS``); states whose ``next_due_at`` has come (and whose
+  backoff is over) are claimed in one UPDATE (rows locked with ``skip_locked`` on
+  PostgreSQL) and one ``collect_conversation(post, claim)`` task is queued per post.
+  ``READERS`` names each network's reader (``mastodon``, ``bluesky``, ``linkedin``,
+  ``x``); a reader whose network does not let this account read (``refusal()``) is
+  never asked, and the state says why.
 * **Held by one worker** (``take``): the task swaps the dispatched claim for a fresh one
   in a conditional UPDATE, so of two copies of a message only one goes on, and a copy
   redelivered after its worker died finds the claim gone. A claim older than ``LEASE``
@@ -35,15 +38,28 @@ from syndication.models import ChannelAccount, SyndicationPost
 
 from . import schedule, tone
 from .bluesky import BlueskyConversationReader
+from .linkedin import LinkedInConversationReader
 from .mastodon import ConversationReader, Harvest, Item, ServerTrouble
 from .models import CollectionState, ConversationItem, ForgottenAuthor, InboxState, ItemKind
+from .x import XConversationReader
+from .x import enabled as x_enabled
 
 logger = logging.getLogger(__name__)
 
-#: Networks collected today (docs/conversation.md says what the others allow).
-NETWORKS = ("mastodon", "bluesky")
-#: The reader of each network: ``read(remote_id, cursor, others) -> Harvest``.
-READERS = {"mastodon": ConversationReader, "bluesky": BlueskyConversationReader}
+#: Networks collected (docs/conversation.md says what each allows); X only when
+#: ``CONVERSATION_X_ENABLED`` (``networks()``).
+NETWORKS = ("mastodon", "bluesky", "linkedin", "x")
+#: The reader of each network: ``read(remote_id, cursor, others) -> Harvest``, and
+#: optionally ``refusal() -> (why, for good) | None``, asked before any request.
+READERS = {
+    "mastodon": ConversationReader,
+    "bluesky": BlueskyConversationReader,
+    "linkedin": LinkedInConversationReader,
+    "x": XConversationReader,
+}
+#: Networks whose conversation is read for less than ``schedule.WINDOW``: X's recent
+#: search covers the last 7 days only.
+WINDOWS = {"x": datetime.timedelta(days=7)}
 #: A claim this old was lost with its worker; above the task's hard time limit
 #: (``CONVERSATION_LEASE_SECONDS``, 15 minutes).
 LEASE = datetime.timedelta(minutes=15)
@@ -93,10 +109,15 @@ ERASED = {
 
 
 # --- Due, claimed, taken ---------------------------------------------------------------
+def networks() -> tuple[str, ...]:
+    """The networks collected now: X costs money per post read and is off by default."""
+    return tuple(name for name in NETWORKS if name != "x" or x_enabled())
+
+
 def collectable_posts(now):
     return SyndicationPost.objects.filter(
         state=states.PUBLISHED,
-        account__network__in=NETWORKS,
+        account__network__in=networks(),
         published_at__gte=now - schedule.WINDOW,
         published_at__lte=now,
     ).exclude(remote_id="")
@@ -126,6 +147,7 @@ def claim_due(now=None, limit: int = DISPATCH_BATCH) -> list[tuple[int, str]]:
             .filter(Q(backoff_until__isnull=True) | Q(backoff_until__lte=now))
             .filter(Q(claim__isnull=True) | Q(claimed_at__lt=now - lease()))
             .filter(post__account__status=ChannelAccount.Status.ACTIVE)
+            .filter(post__account__network__in=networks())
             .filter(
                 Q(post__account__paused_until__isnull=True)
                 | Q(post__account__paused_until__lte=now)
@@ -173,8 +195,26 @@ def collect_post(post_id: int, claim: str, *, now=None, session=None) -> dict:
     if not account.is_usable or post.state != states.PUBLISHED or not post.remote_id:
         _release(post_id, held, next_due_at=now + ACCOUNT_WAIT, last_error="Not collectable now.")
         return {"post": post_id, "outcome": "waiting"}
+    window = WINDOWS.get(account.network)
+    if window and post.published_at and now - post.published_at > window:
+        _release(post_id, held, next_due_at=None, last_error=f"Not read after {window.days} days.")
+        return {"post": post_id, "outcome": "finished"}
     timeout = getattr(settings, "SYNDICATION_HTTP_TIMEOUT", None)
     reader = READERS[account.network](account, session=session, timeout=timeout)
+    refusal = reader.refusal() if hasattr(reader, "refusal") else None
+    if refusal is not None:
+        # The network does not let this account read (LinkedIn without the scope, a
+        # member's posts; X when off): nothing is called, the state says why.
+        why, for_good = refusal
+        due = None if for_good else _next_due(post, now)
+        _release(
+            post_id,
+            held,
+            next_due_at=due and max(due, now + ACCOUNT_WAIT),
+            backoff_until=None,
+            last_error=why,
+        )
+        return {"post": post_id, "outcome": "not collected", "error": why}
     state = CollectionState.objects.get(post_id=post_id)
     try:
         tokens.ensure_fresh(account, reader)
@@ -194,6 +234,16 @@ def collect_post(post_id: int, claim: str, *, now=None, session=None) -> dict:
         logger.exception("Conversation: collecting post %s failed unexpectedly.", post_id)
         return _failed(post_id, held, state, f"Unexpected {type(error).__name__}.", now)
     return store(post, held, harvest, now=now)
+
+
+def _next_due(post: SyndicationPost, now):
+    """``schedule.next_due``, never past the network's own window (X: 7 days)."""
+    published = post.published_at or now
+    due = schedule.next_due(published, now)
+    window = WINDOWS.get(post.account.network)
+    if due is None or window is None or due < published + window:
+        return due
+    return published + window if published + window > now else None
 
 
 def _other_posts(post: SyndicationPost) -> frozenset:
@@ -264,7 +314,7 @@ def store(post: SyndicationPost, held, harvest: Harvest, *, now=None) -> dict:
         CollectionState.objects.filter(pk=state.pk).update(
             cursor=harvest.cursor,
             last_collected_at=now,
-            next_due_at=None if harvest.gone else schedule.next_due(post.published_at or now, now),
+            next_due_at=None if harvest.gone else _next_due(post, now),
             failures=0,
             backoff_until=None,
             last_error="The post is gone from the network." if harvest.gone else "",
