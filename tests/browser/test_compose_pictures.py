@@ -14,6 +14,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.files.images import ImageFile
 
+from wagtail.models import Collection
+
 import pytest
 from PIL import Image as PILImage
 
@@ -40,6 +42,9 @@ def picture(title, colour, description=""):
         title=title,
         description=description,
         file=ImageFile(io.BytesIO(output.getvalue()), name=f"{title}.jpg"),
+        # The site's own collection, where the image chooser looks (the factory would
+        # make a collection of its own).
+        collection=Collection.get_first_root_node(),
     )
 
 
@@ -195,3 +200,47 @@ def test_pick_two_pictures_edit_an_alt_text_schedule_and_publish(
         assert rows.count() == 2
         assert HERO_ALT in rows.nth(0).text_content()
         assert EDITED_ALT in rows.nth(1).text_content()
+
+
+def test_a_picture_from_the_library_is_previewed_and_its_alt_text_filled_in(
+    live_server, browser_page, make_story, django_user_model
+):
+    """Wagtail's image chooser, then our preview: the network's crop and the picture's
+    description as alt text, kept when someone already wrote their own."""
+    manager = django_user_model.objects.create_user("sam", "sam@example.org", PASSWORD)
+    manager.groups.add(Group.objects.get(name="Social managers"))
+    story = make_story(title="The boiler that sang", hero_image=None)
+    kettle = picture("kettle", (90, 160, 90), description="A kettle steaming on the hob.")
+    account = ChannelAccountFactory(network="linkedin", instance_url="", handle="Storyloom")
+    page = browser_page
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("input[name=username]", "sam")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/admin/")
+
+    page.goto(f"{live_server.url}/admin/syndication/compose/{story.pk}/")
+    block = page.locator(f'[data-compose-account="{account.pk}"]')
+    count = block.locator("[data-compose-picture-count]")
+    assert count.text_content() == "0 of at most 1 picture"
+    block.get_by_role("button", name="Choose an image").click()
+    page.locator(f'a[data-chooser-modal-choice][title*="{kettle.title}"]').click()
+    preview = block.locator("img[data-compose-library-preview]")
+    page.wait_for_function(
+        "img => !img.hidden && img.complete && img.naturalWidth === 600",
+        arg=preview.element_handle(),
+    )
+    assert ".fill-600x314" in preview.get_attribute("src")  # LinkedIn's 1.91:1
+    alt = block.locator(f'textarea[name="library_alt_{account.pk}"]')
+    assert alt.input_value() == "A kettle steaming on the hob."
+    assert count.text_content() == "1 of at most 1 picture"
+
+    alt.fill("Our kettle, which also sings.")
+    page.get_by_role("button", name="Schedule").click()
+    page.wait_for_url("**/admin/syndication/posts/**")
+    [saved] = PostPicture.objects.filter(post__account=account)
+    assert (saved.image_id, saved.source, saved.alt_text) == (
+        kettle.pk,
+        "library",
+        "Our kettle, which also sings.",
+    )

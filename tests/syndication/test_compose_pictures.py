@@ -521,3 +521,24 @@ def test_a_chooser_sent_something_that_is_not_an_id_is_a_form_error(
     assert response.status_code == 200
     assert errors_of(response, "related_1") and errors_of(response, f"library_{mastodon.pk}")
     assert nothing_stored()
+
+
+def test_social_managers_choose_pictures_from_the_library_and_change_none(
+    client, django_user_model
+):
+    """Migration 0014: the image chooser opens for them; editing an image does not."""
+    from django.urls import reverse
+
+    from wagtail.models import Collection
+
+    from tests.syndication.conftest import make_user
+
+    # In the site's own root collection (the factory makes a collection of its own).
+    image = ImageFactory(title="Kettle on the hob", collection=Collection.get_first_root_node())
+    manager = make_user(django_user_model, "sally", "Social managers")
+    client.force_login(manager)
+    response = client.get(reverse("wagtailimages_chooser:choose"))
+    assert response.status_code == 200
+    assert "Kettle on the hob" in response.json()["html"]
+    edit = client.get(reverse("wagtailimages:edit", args=[image.pk]))
+    assert edit.status_code in (302, 403) and edit.get("Location", "/admin/") == "/admin/"
