@@ -338,3 +338,27 @@ def test_each_comment_gets_its_tone(linkedin, post):
     run(post)
 
     assert sorted(items(post).values_list("tone", flat=True)) == ["complaint", "praise"]
+
+
+def test_storing_costs_the_same_queries_for_five_comments_or_fifty(linkedin, brand):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for comments in (5, 50):
+        post = published(brand, linkedin.post())
+        urns = [
+            linkedin.comment(post.remote_id, f"Comment {n}", actor=f"urn:li:person:c{n}")
+            for n in range(comments)
+        ]
+        run(post)
+        for n, urn in enumerate(urns):
+            linkedin.edit(urn, f"Edited {n}")
+        with CaptureQueriesContext(connection) as queries:
+            outcome = run(post)
+        assert outcome["updated"] == comments
+        counts.append(len(queries))
+    if connection.vendor == "sqlite":
+        assert counts[0] <= counts[1] <= counts[0] + 2, counts
+    else:
+        assert counts[0] == counts[1]

@@ -367,3 +367,24 @@ def test_each_reply_gets_its_tone(x, post):
     run(post)
 
     assert sorted(items(post).values_list("tone", flat=True)) == ["complaint", "praise"]
+
+
+def test_a_chapter_threaded_on_x_is_collected_with_its_first_post(x, brand):
+    first = published(brand, x.post("brand", "Chapter one"))
+    chapter = x.reply(first.remote_id, "Chapter two", as_user="brand")
+    second = published(brand, chapter, story=first.story)
+    on_first = x.reply(first.remote_id, "About chapter one")
+    on_second = x.reply(chapter, "About chapter two", as_user="bob")
+    quote = x.post("carol", "Chapter two is the best", quote=chapter)
+
+    run(first)
+    run(second)
+
+    # X's conversation is the first post's: every reply in it is read there, once.
+    assert {(r.remote_id, r.parent_remote_id) for r in items(first)} == {
+        (on_first, ""),
+        (on_second, ""),
+    }
+    # The chapter starts no conversation of its own (no search), but has its own quotes.
+    assert [r.remote_id for r in items(second)] == [quote]
+    assert x.hits["search"] == 1
