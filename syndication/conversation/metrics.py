@@ -126,12 +126,12 @@ def load_figures(
     from syndication import states
     from syndication.models import SyndicationPost
 
-    from .collect import NETWORKS
+    from .collect import networks as collected_networks
     from .models import Answer, ConversationItem, ItemKind
 
     if group_by not in (*GROUPINGS, None):
         raise ValueError(f"group_by must be one of {GROUPINGS} or None, not {group_by!r}")
-    collected = [network for network in NETWORKS if networks is None or network in networks]
+    collected = [n for n in collected_networks() if networks is None or n in networks]
 
     def our_posts(prefix: str = "") -> Q:
         """Our posts of the stories, published in the period, on a collected network.

@@ -94,9 +94,9 @@ def values(figures: metrics.ConversationFigures | None) -> dict:
 
 def collected_networks() -> str:
     """``"Mastodon"``, ``"Mastodon and Bluesky"``: where replies are read back from."""
-    from .collect import NETWORKS
+    from .collect import networks
 
-    labels = [Network(network).label for network in NETWORKS]
+    labels = [Network(network).label for network in networks()]
     return " and ".join(filter(None, [", ".join(labels[:-1]), labels[-1]]))
 
 
