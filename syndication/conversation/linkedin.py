@@ -166,18 +166,25 @@ class LinkedInConversationReader(LinkedInAdapter):
 
     def _listing(self, urn: str) -> tuple[list, bool]:
         """Every comment on ``urn`` (a post or a comment), paged by ``start``;
-        ``(comments, whole)``: ``whole`` is False when ``MAX_PAGES`` pages did not end it."""
-        found = []
+        ``(comments, whole)``. Whole only when LinkedIn's ``paging.total`` is reached (or,
+        without one, a short page came): a page shorter than asked for is not taken for
+        the end while the total says there is more, and ``MAX_PAGES`` pages end nothing."""
+        found, start = [], 0
         path = f"/socialActions/{quote(urn, safe='')}/comments"
-        for page in range(MAX_PAGES):
-            start = page * PAGE
+        for _ in range(MAX_PAGES):
             data = self._get(path, {"start": start, "count": PAGE})
             elements = data.get("elements")
             if not isinstance(elements, list):
                 raise Rejected("LinkedIn answered the comments without a list of elements.")
             found += elements
+            start += len(elements)
             total = _field(data, "paging", "total")
-            if len(elements) < PAGE or (_is_int(total) and start + PAGE >= total):
+            if _is_int(total):
+                if start >= total:
+                    return found, True
+                if not elements:
+                    return found, False  # more announced, none given: not whole
+            elif len(elements) < PAGE:
                 return found, True
         return found, False
 

@@ -39,6 +39,8 @@ class LinkedInTestServer:
         self.hits: Counter = Counter()
         self.requests: list[dict] = []
         self.ids = itertools.count(7_400_000_000_000_000_001)
+        #: The most comments a page holds, whatever ``count`` asked for.
+        self.page_cap = 100
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -155,7 +157,8 @@ class LinkedInTestServer:
             urn = unquote(path.removeprefix("/rest/socialActions/").removesuffix("/comments"))
             self.hits[urn] += 1
             elements = self.listing(urn)
-            start, count = int(query.get("start", 0)), int(query.get("count", 10))
+            start = int(query.get("start", 0))
+            count = min(int(query.get("count", 10)), self.page_cap)
             body = {
                 "paging": {"start": start, "count": count, "total": len(elements), "links": []},
                 "elements": elements[start : start + count],

@@ -107,6 +107,19 @@ def test_many_comments_are_read_page_by_page(linkedin, post):
     assert linkedin.hits[post.remote_id] == 3
 
 
+def test_pages_shorter_than_asked_for_are_not_taken_for_the_end(linkedin, post):
+    linkedin.page_cap = 40
+    urns = [linkedin.comment(post.remote_id, f"Comment {n}") for n in range(130)]
+    run(post)
+    assert items(post).count() == 130 and linkedin.hits[post.remote_id] == 4
+
+    linkedin.delete(urns[0])
+    outcome = run(post)
+
+    assert outcome["deleted"] == 1
+    assert items(post).visible().count() == 129
+
+
 def test_a_deleted_comment_becomes_a_tombstone_with_the_comments_under_it(linkedin, post):
     kept = linkedin.comment(post.remote_id, "Keep me")
     doomed = linkedin.comment(post.remote_id, "Regrettable", actor="urn:li:person:eve")
