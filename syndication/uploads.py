@@ -16,8 +16,9 @@ a PDS drops unreferenced blobs) are they forgotten and uploaded once more.
 A picture deleted from the library after scheduling leaves ``PostPicture.image`` empty:
 if it was not uploaded yet, the post waits for a person (``PictureMissing``) rather
 than going out without it. Bluesky's link card takes a thumbnail only we can upload:
-for a post with a link and no pictures, the story's hero image becomes a ``card``
-picture (created here, at publish time, when absent).
+for a post with a link and no pictures, the picture a post starts with (the story's
+picture for the post's audience interest, else its hero; ``story_pictures.default_for``)
+becomes a ``card`` picture, created here, at publish time, when absent.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def prepare(
     attachments = [row for row in rows if row.role == ATTACHMENT]
     card = None
     if not attachments and adapter.takes_card_thumb and link:
-        card = next((row for row in rows if row.role == CARD), None) or _hero_card(post)
+        card = next((row for row in rows if row.role == CARD), None) or _card(post)
     if any(row.image_id is None and row.uploaded_at is None for row in attachments):
         raise PictureMissing(pictures.DELETED)
     limits = pictures.limits_for(post.account)
@@ -81,15 +82,20 @@ def forget(post, claim) -> int:
     return _mine(post, claim).update(uploaded_at=None, remote_media_id="", remote_ref={})
 
 
-def _hero_card(post):
-    hero = getattr(post.story, "hero_image_id", None)
-    if hero is None:
+def _card(post):
+    """The link card's picture: the one the post would start with (its audience's, else
+    the story's hero), kept as the post's ``card`` picture; None when the story has none."""
+    from .story_pictures import candidates, default_for
+
+    interest = post.audience_interest_id or post.account.audience_interest_id
+    chosen = default_for(candidates(post.story), interest)
+    if chosen is None:
         return None
     card, _ = PostPicture.objects.get_or_create(
         post=post,
         role=CARD,
         position=0,
-        defaults={"image_id": hero, "source": PostPicture.Source.HERO},
+        defaults={"image": chosen.image, "source": chosen.source},
     )
     return card
 

@@ -24,7 +24,8 @@ is shown short (host and the start of the path, ``stories.example/stories/the-f.
 and the facet carries the whole address with its UTM tags, so the 300-grapheme limit is
 spent on words, and every length we report is the length of the text as shown. Link
 cards are not made by the server: we attach ``app.bsky.embed.external`` with the story's
-title and intro, and the story's hero image as its ``thumb`` blob.
+title and intro, and a picture of the story (its audience's, else its hero) as its
+``thumb`` blob.
 
 Pictures. Each is a blob (``com.atproto.repo.uploadBlob``, at most 1,000,000 bytes for
 ``app.bsky.embed.images``), uploaded before the create and recorded
@@ -32,7 +33,7 @@ Pictures. Each is a blob (``com.atproto.repo.uploadBlob``, at most 1,000,000 byt
 record has one embed: a post with pictures carries ``app.bsky.embed.images`` and its
 link stays a facet in the text, without a card (``recordWithMedia`` pairs pictures with
 a quoted *record*, not with a link card, so it does not apply). A post without pictures
-carries the link card, its thumbnail the story's hero image.
+carries the link card with its thumbnail.
 
 Where the account lives: one address form everywhere (``scheme://host[:port]``, see
 ``bluesky_identity.normalise_service_url``), found from the handle when connecting.

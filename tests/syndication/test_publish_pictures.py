@@ -284,3 +284,44 @@ def test_limits_are_detected_from_the_instance_document():
                 profile.max_media_attachments,
             )
             assert found == (size, matrix, count), name
+
+
+def test_the_link_card_is_the_audiences_picture_else_the_hero(make_story):
+    from syndication import uploads
+    from syndication.models import Network
+    from tests.factories import AudienceInterestFactory
+
+    cats = AudienceInterestFactory(name="Cat owners", slug="cat-owners")
+    hero, cat = photo(name="hero.jpg"), photo(name="cat.jpg")
+    story = make_story(hero_image=hero, interests=[cats])
+    variant = {
+        "interest": cats.pk,
+        "content": {
+            "caption": "",
+            "text": "<p>A cat in the airing cupboard.</p>",
+            "image": {"image": cat.pk, "alt_text": "A ginger cat", "decorative": False},
+        },
+    }
+    story.body = [
+        {
+            "type": "audience",
+            "id": "a1",
+            "value": {
+                "default": {"caption": "", "text": "<p>Kiwi the budgie.</p>"},
+                "variants": [{"type": "item", "id": "v1", "value": variant}],
+            },
+        }
+    ]
+    story.save()
+    cat_people = ChannelAccountFactory(network=Network.BLUESKY, audience_interest=cats)
+    everyone = ChannelAccountFactory(network=Network.BLUESKY, remote_id="did:plc:everyone")
+    now = timezone.now()
+    made = {}
+    for name, account in (("cats", cat_people), ("all", everyone)):
+        post = SyndicationPost.objects.create(
+            story=story, account=account, text="{story_url}", scheduled_at=now
+        )
+        made[name] = uploads._card(post)
+    assert (made["cats"].image_id, made["cats"].source) == (cat.pk, PostPicture.Source.AUDIENCE)
+    assert (made["all"].image_id, made["all"].source) == (hero.pk, PostPicture.Source.HERO)
+    assert made["cats"].role == PostPicture.Role.CARD
