@@ -42,6 +42,15 @@ def test_load_demo_builds_a_complete_site_once(tree, client):
     editor = authenticate(request, username="editor", password="changeme")
     assert editor.has_perm("wagtailadmin.access_admin") and not editor.is_superuser
 
+    # Seed 003's pet insurer is there, with a picture per animal (test_demo_insurer.py).
+    assert StoryPage.objects.live().filter(slug="when-the-thunder-comes").exists()
+    assert (
+        AudienceInterest.objects.filter(
+            slug__in=["cat-owners", "dog-owners", "budgie-owners"]
+        ).count()
+        == 3
+    )
+
     # Every story has a hero picture, and no continues chain loops.
     assert not StoryPage.objects.filter(hero_image__isnull=True).exists()
     edges = dict(StoryLink.objects.filter(kind="continues").values_list("page_id", "target_id"))

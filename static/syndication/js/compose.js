@@ -168,8 +168,8 @@
 
     function watch(block) {
       const account = block.dataset.composeAccount;
-      const text = block.querySelector("textarea");
-      const include = block.querySelector('input[type="checkbox"]');
+      const text = block.querySelector("textarea[data-compose-text]");
+      const include = block.querySelector(`input[name="include_${account}"]`);
       const count = block.querySelector("[data-compose-count]");
       const voice = block.querySelector("[data-compose-voice]");
       let timer = null;
