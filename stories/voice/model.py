@@ -8,7 +8,8 @@ it sells, learned from the labelled corpus in ``corpus/`` by ``training.py``
 the rules' own (``engine._model_hits``), so a sentence sells when either says so.
 
 Features of one sentence (``features``): its words, pairs and triples of words (numbers read
-as ``<num>``), its first word, whether it speaks to "you" or as "we", its currency, numbers
+as ``<num>``), its first word, the words that open its later sentences, whether its last
+sentence turns to "you", whether it speaks to "you" or as "we", its currency, numbers
 and exclamation marks, and the rules' signals: the strongest finding of each rule in the
 sentence and the sentence's rule score. A feature is present or not (1.0), except the rules'
 signals, which carry their weight.
@@ -34,6 +35,9 @@ ITEM_RUNS = 12
 #: The cutoff of a text so long that the dev split cannot measure how rarely a run that
 #: does not sell would cross it.
 BEYOND_MEASURE = 0.95
+#: A share of dev's non-selling runs is measured when at least this many runs make it: one
+#: or two runs over a probability say little about how rare crossing it is.
+MEASURED_RUNS = 5
 
 # Words, numbers, currency signs and the punctuation that carries tone. The text is already
 # lower-cased without moving any character (``engine._lower``), so offsets stay valid.
@@ -52,7 +56,7 @@ _NOT_EVIDENCE = frozenset(
     }
 )
 #: Features that say something about a sentence but name no words in it.
-_SHAPE_PREFIXES = ("rule:", "rules", "has:", "first:")
+_SHAPE_PREFIXES = ("rule:", "rules", "has:", "first:", "o:", "turn:")
 
 
 @dataclass(frozen=True)
@@ -79,12 +83,14 @@ def tokens(low: str, start: int = 0, end: int | None = None) -> list[Token]:
 
 
 def features(
-    toks: list[Token], rule_signals: dict[str, float] | None = None
+    run: list[list[Token]], rule_signals: dict[str, float] | None = None
 ) -> dict[str, tuple[float, int, int]]:
-    """``{feature: (value, start, end)}`` of a run of tokens: words and phrases count each time
-    they occur; the span is the feature's first occurrence (``-1, -1`` for features that are
-    not words). ``RunScorer`` gives the same probability without building this."""
+    """``{feature: (value, start, end)}`` of a run of sentences (each a list of tokens): words
+    and phrases count each time they occur; the span is the feature's first occurrence (``-1,
+    -1`` for features that are not words). ``RunScorer`` gives the same probability without
+    building this."""
     found: dict[str, tuple[float, int, int]] = {}
+    toks = [t for sentence in run for t in sentence]
     words = [t.norm for t in toks]
     for n, prefix in ((1, "w:"), (2, "b:"), (3, "t:")):
         for i in range(len(toks) - n + 1):
@@ -96,12 +102,25 @@ def features(
                 found[name] = (1.0, toks[i].start, toks[i + n - 1].end)
     if toks:
         found["first:" + words[0]] = (1.0, -1, -1)
+    for sentence in run[1:]:
+        if sentence:
+            name = "o:" + sentence[0].norm
+            count = found[name][0] + 1.0 if name in found else 1.0
+            found[name] = (count, -1, -1)
+    if _turns_to_you([{t.norm for t in sentence} for sentence in run]):
+        found["turn:you"] = (1.0, -1, -1)
     for name in _shapes(set(words)):
         found[name] = (1.0, -1, -1)
     for name, value in (rule_signals or {}).items():
         if value:
             found[name] = (float(value), -1, -1)
     return found
+
+
+def _turns_to_you(present: list[set[str]]) -> bool:
+    """A run whose last sentence speaks to the reader after sentences that did not: where a
+    story turns to the pitch ("…and she never looked back. Your dog deserves the same.")."""
+    return len(present) > 1 and bool(present[-1] & _YOU) and not any(p & _YOU for p in present[:-1])
 
 
 def _shapes(present: set[str]) -> list[str]:
@@ -139,6 +158,11 @@ class RunScorer:
             self.offsets.append(len(norms))
             self.present.append({t.norm for t in sentence})
         self.norms = norms
+        # Each sentence's opening word, weighed where it opens a sentence after a run's first.
+        self.openers = [0.0]
+        for sentence in words:
+            weight = weights.get("o:" + sentence[0].norm, 0.0) if sentence else 0.0
+            self.openers.append(self.openers[-1] + weight)
         self.sums = []
         for n, prefix in ((1, "w:"), (2, "b:"), (3, "t:")):
             total, running = 0.0, [0.0]
@@ -156,6 +180,9 @@ class RunScorer:
                 z += running[b - n + 1] - running[a]
         if b > a:
             z += weights.get("first:" + self.norms[a], 0.0)
+        z += self.openers[last + 1] - self.openers[first + 1]
+        if _turns_to_you(self.present[first : last + 1]):
+            z += weights.get("turn:you", 0.0)
         present = set().union(*self.present[first : last + 1])
         for name in _shapes(present):
             z += weights.get(name, 0.0)
@@ -206,11 +233,12 @@ class Model:
         story of a hundred sentences gives the model twenty times the chances to be wrong,
         so its cutoff rises until a run that does not sell is that much rarer to cross it
         (a Bonferroni-style correction, from the dev split's non-selling runs): a long story
-        is flagged by the model only where a passage sells clearly."""
+        is flagged by the model only where a passage sells clearly. Past what dev measures
+        (fewer than ``MEASURED_RUNS`` of its runs), the model alone does not decide."""
         if runs <= ITEM_RUNS or not self.exceedance:
             return self.cutoff
         target = self.exceedance[0][1] * ITEM_RUNS / runs
-        if target < 1 / self.negative_runs:
+        if target * self.negative_runs < MEASURED_RUNS:
             # Rarer than the dev split can show: only a clear pitch.
             return max(self.cutoff, BEYOND_MEASURE)
         for probability, share in self.exceedance:

@@ -41,11 +41,22 @@ from stories.voice.model import MODEL_PATH
 
 CORPUS = Path(__file__).with_name("corpus")
 SPLITS = ("train", "dev", "test")
+#: What the model learns from. The old test split was scored once and reported (0.984
+#: precision, 0.841 recall), then folded in: a fresh held-out set (``HELDOUT``) judges now.
+LEARN_FROM = ("train", "test")
+#: Written by someone who has not seen the model; scored once (``--evaluate heldout``).
+HELDOUT = Path(__file__).with_name("heldout")
 SEED = 7
-#: Dev precision the cutoff must keep (0.95 is asked of the test split; two points of margin:
-#: a false flag blocks a story or an edition, a miss only lets a soft line through).
-PRECISION_FLOOR = 0.97
-C_GRID = (0.25, 0.5, 1.0)
+#: Out-of-sample precision the cutoff must keep (``tune``). 0.95 is asked of the held-out set;
+#: a point of margin: a false flag blocks a story or an edition, a miss only lets a soft line
+#: through.
+PRECISION_FLOOR = 0.96
+#: 0.25 lost recall at the floor in every cross-validation tried; each value costs a round.
+C_GRID = (0.5, 1.0)
+#: Cross-validation over ``LEARN_FROM`` chooses C and the cutoff.
+FOLDS = 5
+#: Soft pitches are every selling kind but this one (their recall is reported apart).
+BLATANT = "blatant"
 #: A feature must occur in this many training runs to get a weight.
 MIN_COUNT = 2
 FIELDS = {"text": str, "salesy": bool, "kind": str, "form": str, "industry": str, "locale": str}
@@ -303,77 +314,203 @@ def scores(pairs) -> Scores:
     return Scores(tp / max(1, tp + fp), tp / max(1, tp + fn), tp, fp, fn, tn)
 
 
-def tune(items_train: list[Prepared], items_dev: list[Prepared]) -> dict:
-    """Choose the regularisation and the cutoff on dev; learn with them."""
+def folds(rows: list[dict], k: int = FOLDS) -> list[int]:
+    """Each row's fold, stratified by kind (so by label too): within a kind, rows in the order
+    of their ids (a hash of the text) are dealt out in turn. No randomness to seed, and the
+    same corpus always gives the same folds."""
+    order = sorted(range(len(rows)), key=lambda i: (rows[i]["kind"], rows[i]["id"]))
+    fold, dealt = [0] * len(rows), Counter()
+    for i in order:
+        fold[i] = dealt[rows[i]["kind"]] % k
+        dealt[rows[i]["kind"]] += 1
+    return fold
+
+
+def out_of_fold(items: list[Prepared], c: float, k: int = FOLDS) -> list[list[float]]:
+    """Every item's run probabilities from the model learned without its fold."""
+    fold = folds([item.row for item in items], k)
+    found: list[list[float]] = [[] for _ in items]
+    for held in range(k):
+        kept = [item for item, f in zip(items, fold, strict=True) if f != held]
+        bias, weights, _selling = learn(kept, c)
+        for index, item in enumerate(items):
+            if fold[index] == held:
+                found[index] = _probabilities(bias, weights, item.features)
+    return found
+
+
+def at_cutoff(items: list[Prepared], probabilities, cutoff: float) -> list[tuple[dict, bool]]:
+    """(row, flagged) for each item, scored as the engine scores it."""
+    return [
+        (item.row, item_score(item, probs, cutoff) >= engine.DEFAULT_THRESHOLD)
+        for item, probs in zip(items, probabilities, strict=True)
+    ]
+
+
+def tune(items: list[Prepared], items_dev: list[Prepared]) -> dict:
+    """Choose the regularisation and the cutoff: for recall, while precision stays at
+    ``PRECISION_FLOOR`` or over on every item no model learned from when scoring it — each of
+    ``items`` by the model learned without its fold (cross-validation), each of ``items_dev``
+    by the model learned from all of ``items``. Dev alone reads lower than the folds (it holds
+    more of the hard negatives that look like pitches), so judging on both together keeps the
+    cutoff from trusting the easier part."""
     best = None
     for c in C_GRID:
-        bias, weights, selling = learn(items_train, c)
+        out_of_fold_probabilities = out_of_fold(items, c)
+        bias, weights, selling = learn(items, c)
         dev_probabilities = [_probabilities(bias, weights, item.features) for item in items_dev]
         for cutoff in [x / 100 for x in range(30, 96)]:
-            found = scores(
-                (item.row["salesy"], item_score(item, probs, cutoff) >= engine.DEFAULT_THRESHOLD)
-                for item, probs in zip(items_dev, dev_probabilities, strict=True)
-            )
+            cv = at_cutoff(items, out_of_fold_probabilities, cutoff)
+            dev = at_cutoff(items_dev, dev_probabilities, cutoff)
+            found = scores((row["salesy"], hit) for row, hit in cv + dev)
             if found.precision < PRECISION_FLOOR:
                 continue
             key = (found.recall, found.precision, -c, cutoff)
             if best is None or key > best["key"]:
-                best = {"key": key, "c": c, "cutoff": cutoff, "dev": found}
-                best.update(bias=bias, weights=weights, selling=selling)
+                best = {"key": key, "c": c, "cutoff": cutoff}
+                best.update(cv=report(cv), dev=report(dev), both=report(cv + dev))
+                best.update(bias=bias, weights=weights, selling=selling, dev_p=dev_probabilities)
     if best is None:
-        raise ValueError(f"No setting keeps dev precision at {PRECISION_FLOOR}")
+        raise ValueError(f"No setting keeps out-of-sample precision at {PRECISION_FLOOR}")
     return best
 
 
-def train(folder: Path = CORPUS) -> tuple[dict, Scores]:
-    """The model as ``model.json`` holds it, and its dev scores."""
-    train_rows, dev_rows = read_split("train", folder), read_split("dev", folder)
-    items_dev = prepare(dev_rows)
-    best = tune(prepare(train_rows), items_dev)
+def train(folder: Path = CORPUS) -> tuple[dict, dict[str, Report]]:
+    """The model as ``model.json`` holds it, and its scores out of sample: ``cv`` (each item of
+    ``LEARN_FROM`` by the model learned without its fold), ``dev`` and ``both`` together.
+
+    Learns from ``LEARN_FROM``; dev is learned from by no model. Its non-selling runs also
+    measure how rarely a run that does not sell crosses each probability (the long-text
+    correction)."""
+    rows = [row for name in LEARN_FROM for row in read_split(name, folder)]
+    dev_rows = read_split("dev", folder)
+    items, items_dev = prepare(rows), prepare(dev_rows)
+    best = tune(items, items_dev)
+    bias, weights = best["bias"], best["weights"]
     kinds = learn_kinds(best["selling"])
+    dev_probabilities = best["dev_p"]
     # How often a run of a text that is not selling reaches each probability (dev): the
     # check raises its cutoff for texts with more runs than an item (``model.cutoff_for``).
     negatives = sorted(
         p
-        for item in items_dev
+        for item, probs in zip(items_dev, dev_probabilities, strict=True)
         if not item.row["salesy"]
-        for p in _probabilities(best["bias"], best["weights"], item.features)
+        for p in probs
     )
     exceedance = [
         [x / 1000, round(sum(1 for p in negatives if p >= x / 1000) / len(negatives), 6)]
         for x in range(int(best["cutoff"] * 1000), 1000, 5)
     ]
+    cv, dev, both = best["cv"], best["dev"], best["both"]
     data = {
         "about": {
-            "trained_on": len(train_rows),
-            "tuned_on": len(dev_rows),
+            "trained_on": len(rows),
+            "learned_from": list(LEARN_FROM),
+            "folds": FOLDS,
+            "precision_floor": PRECISION_FLOOR,
             "c": best["c"],
             "seed": SEED,
-            "dev_precision": round(best["dev"].precision, 4),
-            "dev_recall": round(best["dev"].recall, 4),
+            "cv_precision": round(cv.overall.precision, 4),
+            "cv_recall": round(cv.overall.recall, 4),
+            "cv_soft_recall": round(cv.soft.recall, 4),
+            "dev_precision": round(dev.overall.precision, 4),
+            "dev_recall": round(dev.overall.recall, 4),
+            "dev_soft_recall": round(dev.soft.recall, 4),
+            "both_precision": round(both.overall.precision, 4),
+            "both_recall": round(both.overall.recall, 4),
+            "both_soft_recall": round(both.soft.recall, 4),
         },
-        "bias": best["bias"],
+        "bias": bias,
         "cutoff": best["cutoff"],
         "exceedance": exceedance,
         "negative_runs": len(negatives),
-        "weights": dict(sorted(best["weights"].items())),
+        "weights": dict(sorted(weights.items())),
         "kinds": kinds,
     }
-    return data, best["dev"]
+    return data, {"cv": cv, "dev": dev, "both": both}
 
 
 def write_model(data: dict, path: Path = MODEL_PATH) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True))
 
 
-def evaluate(rows: list[dict], check=None) -> tuple[Scores, dict[str, tuple[int, int]]]:
-    """Items through the real ``check`` (rules and model): overall scores and, per kind,
-    (items, flagged)."""
+@dataclass
+class Report:
+    """Scores of a set of items: overall, on soft pitches (every selling kind but blatant,
+    with every item that is not selling), and per kind (items, flagged)."""
+
+    overall: Scores
+    soft: Scores
+    per_kind: dict[str, tuple[int, int]]
+    selling_kinds: frozenset[str]
+
+    def lines(self, name: str) -> list[str]:
+        lines = [f"{name}: {self.overall.line()}", f"  soft pitches: {self.soft.line()}"]
+        for kind, (total, flagged) in self.per_kind.items():
+            if kind in self.selling_kinds:
+                counts = f"selling      {flagged:>4} flagged (tp), {total - flagged:>4} missed (fn)"
+            else:
+                counts = f"not selling  {flagged:>4} flagged (fp), {total - flagged:>4} clear (tn)"
+            lines.append(f"  {kind:<24} {total:>4} items, {counts}")
+        return lines
+
+
+def report(flagged: list[tuple[dict, bool]]) -> Report:
+    """``flagged``: (row, flagged) pairs."""
+    per_kind: dict[str, tuple[int, int]] = {}
+    for row, hit in flagged:
+        total, hits = per_kind.get(row["kind"], (0, 0))
+        per_kind[row["kind"]] = (total + 1, hits + int(hit))
+    return Report(
+        overall=scores((row["salesy"], hit) for row, hit in flagged),
+        soft=scores(
+            (row["salesy"], hit)
+            for row, hit in flagged
+            if row["kind"] != BLATANT or not row["salesy"]
+        ),
+        per_kind=dict(sorted(per_kind.items())),
+        selling_kinds=frozenset(row["kind"] for row, _hit in flagged if row["salesy"]),
+    )
+
+
+def evaluate(rows: list[dict], check=None) -> Report:
+    """Items through the real ``check`` (rules and model)."""
     check = check or engine.check
-    pairs, per_kind = [], {}
-    for row in rows:
-        flagged = check(row["text"]).is_salesy
-        pairs.append((row["salesy"], flagged))
-        total, hit = per_kind.get(row["kind"], (0, 0))
-        per_kind[row["kind"]] = (total + 1, hit + int(flagged))
-    return scores(pairs), dict(sorted(per_kind.items()))
+    return report([(row, check(row["text"]).is_salesy) for row in rows])
+
+
+def read_heldout(folder: Path = HELDOUT) -> list[dict]:
+    """Every item of ``folder/*.jsonl`` (``text``, ``salesy`` and ``kind`` are needed; other
+    fields are kept), first copy of each text; bad lines are refused with where they are."""
+    rows, seen, problems = [], set(), []
+    for path in sorted(folder.glob("*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                problems.append(f"{path.name}:{number}: {error}")
+                continue
+            if not isinstance(row, dict) or not (
+                isinstance(row.get("text"), str)
+                and isinstance(row.get("salesy"), bool)
+                and isinstance(row.get("kind"), str)
+            ):
+                problems.append(f"{path.name}:{number}: needs text, salesy (true/false) and kind")
+                continue
+            key = item_id(row["text"])
+            if key not in seen:
+                seen.add(key)
+                rows.append({**row, "id": key})
+    if problems:
+        raise ValueError("The held-out set has bad lines:\n" + "\n".join(problems[:20]))
+    if not rows:
+        raise ValueError(f"No items in {folder}/*.jsonl")
+    return rows
+
+
+def in_corpus(rows: list[dict], folder: Path = CORPUS) -> int:
+    """How many of ``rows`` are also items of the corpus (a held-out item should not be)."""
+    known = {row["id"] for name in SPLITS for row in read_split(name, folder)}
+    return sum(1 for row in rows if item_id(row["text"]) in known)

@@ -92,14 +92,15 @@ def assert_offsets(text: str, report: VoiceReport) -> None:
 
 def test_dev_set_precision_and_recall():
     precision, recall, wrong = precision_recall(load(DEV_SET))
-    assert precision >= 0.9 and recall >= 0.9, (
+    # Issue 15: the learned layer keeps precision at 0.97 or over on both sets.
+    assert precision >= 0.97 and recall >= 0.9, (
         f"dev set: precision {precision:.3f}, recall {recall:.3f}; " + "; ".join(wrong)
     )
 
 
 def test_fresh_set_precision_and_recall():
     precision, recall, wrong = precision_recall(load(FRESH_SET))
-    assert precision >= 0.9 and recall >= 0.9, (
+    assert precision >= 0.97 and recall >= 0.9, (
         f"fresh set: precision {precision:.3f}, recall {recall:.3f}; " + "; ".join(wrong)
     )
 

@@ -6,7 +6,10 @@ finding the model makes to naming its words and offering a rewrite. The test spl
 is not asserted here: it is read once and reported (docs/voice.md, "The corpus").
 """
 
+import html
+import io
 import json
+import re
 from collections import Counter
 
 import pytest
@@ -59,10 +62,11 @@ def test_the_committed_model_is_what_training_builds():
 
 
 def test_the_model_keeps_precision_on_dev(splits):
-    found, _per_kind = training.evaluate(splits["dev"])
-    # What training reached on dev (precision 0.970, recall 0.787), less a little.
-    assert found.precision >= 0.95, found.line()
-    assert found.recall >= 0.75, found.line()
+    found = training.evaluate(splits["dev"]).overall
+    # What training reached on dev, learned from by no model (precision 0.945, recall 0.836),
+    # less a little.
+    assert found.precision >= 0.93, found.line()
+    assert found.recall >= 0.80, found.line()
 
 
 def test_every_model_finding_names_its_words_and_suggests_a_rewrite(splits):
@@ -155,3 +159,133 @@ def test_the_fast_scorer_gives_what_the_features_give(text):
         signals = {n: v for n, (v, s, e) in found.items() if n.startswith("rule")}
         fast = scorer.probability(first, last, signals)
         assert fast == pytest.approx(found_model.probability(found), abs=1e-9)
+
+
+# --- The held-out set: read by the command, never by a test -----------------------------------
+
+MADE_UP = [
+    {
+        "text": "Book your spring clean with us today and save 20%!",
+        "salesy": True,
+        "kind": "blatant",
+    },
+    {
+        "text": "Talk to our friendly team about which plan suits your household.",
+        "salesy": True,
+        "kind": "soft-cta",
+    },
+    {
+        "text": "The ferry to the island was cancelled twice in March.",
+        "salesy": False,
+        "kind": "story",
+    },
+    {
+        "text": "Turn off the water at the stopcock before you lift the floorboards.",
+        "salesy": False,
+        "kind": "safety",
+        "form": "sentence",
+    },
+]
+
+
+def _write(folder, name, rows):
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+
+
+def test_evaluate_heldout_reads_every_file_and_reports_as_evaluate_does(tmp_path, monkeypatch):
+    from django.core.management import call_command
+
+    folder = tmp_path / "heldout"
+    _write(folder, "batch-f1.jsonl", MADE_UP[:2])
+    _write(folder, "batch-f2.jsonl", [*MADE_UP[2:], MADE_UP[0]])  # a repeat counts once
+    (folder / "notes.txt").write_text("not items")
+    out = io.StringIO()
+    call_command("train_voice", evaluate="heldout", folder=folder, stdout=out)
+    printed = out.getvalue().splitlines()
+    expected = training.evaluate(MADE_UP).lines(f"heldout ({len(MADE_UP)} items)")
+    assert printed == expected
+    assert printed[0].startswith("heldout (4 items): precision ")
+    assert printed[1].startswith("  soft pitches: precision ")
+    assert any(line.split()[:2] == ["soft-cta", "1"] for line in printed)
+    assert any("(fp)" in line and line.split()[0] == "safety" for line in printed)
+    # Without --folder it reads ``training.HELDOUT``: here pointed at the made-up items.
+    monkeypatch.setattr(training, "HELDOUT", folder)
+    again = io.StringIO()
+    call_command("train_voice", evaluate="heldout", stdout=again)
+    assert again.getvalue().splitlines() == expected
+
+
+def test_evaluate_prints_the_same_report_for_a_split():
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("train_voice", evaluate="dev", stdout=out)
+    rows = training.read_split("dev")
+    assert out.getvalue().splitlines() == training.evaluate(rows).lines(f"dev ({len(rows)} items)")
+
+
+def test_heldout_soft_pitch_recall_leaves_out_blatant_and_counts_per_kind():
+    found = training.report([(MADE_UP[0], True), (MADE_UP[1], False), (MADE_UP[2], True)])
+    assert (found.overall.true_pos, found.overall.false_neg, found.overall.false_pos) == (1, 1, 1)
+    assert (found.soft.true_pos, found.soft.false_neg, found.soft.false_pos) == (0, 1, 1)
+    assert found.per_kind == {"blatant": (1, 1), "soft-cta": (1, 0), "story": (1, 1)}
+
+
+def test_bad_heldout_lines_and_corpus_items_are_told(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    _write(tmp_path, "a.jsonl", [MADE_UP[0], {"text": "No label", "kind": "story"}])
+    with pytest.raises(CommandError, match=r"a.jsonl:2: needs text, salesy"):
+        call_command("train_voice", evaluate="heldout", folder=tmp_path, stdout=io.StringIO())
+    with pytest.raises(CommandError, match="No items"):
+        call_command(
+            "train_voice", evaluate="heldout", folder=tmp_path / "empty", stdout=io.StringIO()
+        )
+    known = training.read_split("dev")[0]
+    _write(tmp_path, "a.jsonl", [MADE_UP[2], {**known, "text": known["text"].upper()}])
+    out = io.StringIO()
+    call_command("train_voice", evaluate="heldout", folder=tmp_path, stdout=out)
+    assert out.getvalue().startswith("warning: 1 held-out items are also in the corpus")
+
+
+def test_folds_are_stratified_by_kind_and_fixed(splits):
+    rows = [row for name in training.LEARN_FROM for row in splits[name]]
+    fold = training.folds(rows)
+    assert fold == training.folds(list(rows))
+    for kind in {row["kind"] for row in rows}:
+        sizes = Counter(f for f, row in zip(fold, rows, strict=True) if row["kind"] == kind)
+        assert len(sizes) == training.FOLDS and max(sizes.values()) - min(sizes.values()) <= 1
+    assert "dev" not in training.LEARN_FROM
+
+
+# --- The demo's stories ------------------------------------------------------------------------
+
+
+def _demo_texts(story: dict) -> list[str]:
+    """A demo story's reader-visible texts, as ``stories.voice_review.story_texts`` reads them
+    (the loader leaves story links without a note)."""
+    texts = [story["title"], story["intro"]]
+    for kind, value in story["body"]:
+        if kind == "paragraph":
+            texts.append(html.unescape(re.sub(r"<[^>]+>", "", value.replace("</p>", "</p>\n"))))
+        elif kind == "heading":
+            texts.append(value)
+        elif kind == "quote":
+            texts.append(" ".join(filter(None, [value["quote"], value["attribution"]])))
+        elif kind == "image":
+            texts += [value.get("alt") or "", value.get("caption") or ""]
+    return [text.strip() for text in texts if text and text.strip()]
+
+
+def test_no_demo_story_reads_as_selling():
+    """The long-text correction keeps real stories clear: none of the demo's stories, read
+    whole as the publishing gate reads them, is held."""
+    from stories.demo import content
+
+    held = [
+        story["slug"]
+        for story in content.STORIES
+        if check("\n\n".join(_demo_texts(story))).is_salesy
+    ]
+    assert held == []

@@ -1,12 +1,18 @@
 """``manage.py train_voice``: split the voice corpus, learn the model, score it.
 
-    manage.py train_voice --split        # (re)write corpus/train|dev|test.jsonl from corpus/raw
-    manage.py train_voice                # learn from train, tune on dev, write model.json
-    manage.py train_voice --evaluate dev # score the committed model through the real check
+    manage.py train_voice --split            # (re)write corpus/train|dev|test.jsonl from raw/
+    manage.py train_voice                    # learn from train+test, C and cutoff chosen out
+                                             # of sample (cross-validation and dev), write
+                                             # model.json
+    manage.py train_voice --evaluate dev     # score the committed model through the real check
+    manage.py train_voice --evaluate heldout # the held-out set (heldout/*.jsonl): once, at the end
 
-The test split is for the end of a piece of work: score it once and report what it says
-(docs/voice.md, "The corpus").
+The old test split is training data now; the held-out set judges, and is scored once and
+reported as it comes (docs/voice.md, "The corpus"). ``--folder`` reads the held-out items
+from another folder (the tests use it; nothing else should).
 """
+
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -18,9 +24,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--split", action="store_true", help="Write the splits from raw/.")
-        parser.add_argument("--evaluate", choices=training.SPLITS, help="Score the model only.")
+        parser.add_argument(
+            "--evaluate", choices=(*training.SPLITS, "heldout"), help="Score the model only."
+        )
+        parser.add_argument(
+            "--folder", type=Path, default=None, help="Where the held-out items are."
+        )
 
-    def handle(self, *args, split=False, evaluate=None, **options):
+    def handle(self, *args, split=False, evaluate=None, folder=None, **options):
         if split:
             try:
                 counts = training.write_splits(training.read_raw())
@@ -29,17 +40,36 @@ class Command(BaseCommand):
             self.stdout.write(", ".join(f"{name}: {n}" for name, n in counts.items()))
             return
         if evaluate:
-            found, per_kind = training.evaluate(training.read_split(evaluate))
-            self.stdout.write(f"{evaluate}: {found.line()}")
-            for kind, (total, flagged) in per_kind.items():
-                self.stdout.write(f"  {kind:<24} {flagged:>4} of {total:<4} flagged")
+            self._evaluate(evaluate, folder)
             return
         try:
-            data, dev = training.train()
+            data, found = training.train()
         except ImportError as error:
             raise CommandError("Training needs scikit-learn: pip install -e '.[test]'") from error
         training.write_model(data)
         self.stdout.write(
             f"model.json: {len(data['weights'])} weights, cutoff {data['cutoff']}, "
-            f"C {data['about']['c']}; dev {dev.line()}"
+            f"C {data['about']['c']}, learned from {' + '.join(training.LEARN_FROM)} "
+            f"({data['about']['trained_on']} items)"
         )
+        for name, title in (
+            ("cv", f"cross-validation ({training.FOLDS} folds, out of fold)"),
+            ("dev", "dev (learned from by no model)"),
+            ("both", "both together (what the cutoff was chosen on)"),
+        ):
+            for line in found[name].lines(title):
+                self.stdout.write(line)
+
+    def _evaluate(self, name: str, folder: Path | None) -> None:
+        if name == "heldout":
+            try:
+                rows = training.read_heldout(folder or training.HELDOUT)
+            except ValueError as error:
+                raise CommandError(str(error)) from error
+            known = training.in_corpus(rows)
+            if known:
+                self.stdout.write(f"warning: {known} held-out items are also in the corpus")
+        else:
+            rows = training.read_split(name)
+        for line in training.evaluate(rows).lines(f"{name} ({len(rows)} items)"):
+            self.stdout.write(line)
