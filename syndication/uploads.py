@@ -61,6 +61,9 @@ def prepare(
         card = next((row for row in rows if row.role == CARD), None) or _card(post)
     if any(row.image_id is None and row.uploaded_at is None for row in attachments):
         raise PictureMissing(pictures.DELETED)
+    if attachments or card is not None:
+        # A Mastodon account connected before detection learns its server's limits now.
+        getattr(adapter, "server", None)
     limits = pictures.limits_for(post.account)
     media = tuple(
         _ready(post, claim, adapter, row, number, limits)

@@ -325,3 +325,27 @@ def test_the_link_card_is_the_audiences_picture_else_the_hero(make_story):
     assert (made["cats"].image_id, made["cats"].source) == (cat.pk, PostPicture.Source.AUDIENCE)
     assert (made["all"].image_id, made["all"].source) == (hero.pk, PostPicture.Source.HERO)
     assert made["cats"].role == PostPicture.Role.CARD
+
+
+@pytest.mark.parametrize(
+    ("family", "size_limit"),
+    [
+        ("gotosocial", 41_943_040),
+        ("akkoma", 16_000_000),
+        ("pleroma", 16_000_000),
+        ("takahe", 10_485_760),
+        ("sharkey", 0),  # says nothing: conservative limits apply
+    ],
+)
+def test_every_family_gets_its_picture_once(post_with, family, size_limit):
+    with MastodonTestServer(profile=profiles.PROFILES[family]) as server:
+        account = account_on(server)
+        post = post_with(account, [photo(2000, 2000)], ["A square of orange"])
+        assert run(post) == "published"
+        [status] = server.statuses
+        [attached] = status["media_attachments"]
+        assert attached["description"] == "A square of orange"
+        assert attached["meta"]["original"]["width"] == 2000
+        # The server's limits were learned before fitting (Akkoma's from upload_limit).
+        account.refresh_from_db()
+        assert account.server_profile["media_size_limit"] == size_limit
