@@ -187,6 +187,7 @@ class ComposeForm(forms.Form):
         self.accounts = list(accounts)
         self.checks = {}
         self.pictures_chosen = {}
+        self._traits = {}
         self.offered = story_pictures.candidates(story)
         self.fields["when"].help_text = _time_help() + " Leave empty to post as soon as possible."
         if not can_thread(story):
@@ -293,6 +294,7 @@ class ComposeForm(forms.Form):
         its alt text field, its place in the post and the network's crop as a preview."""
         chosen = set(self[self.pictures_name(account)].value() or [])
         spec = story_pictures.preview_spec(account.network)
+        limits = self.picture_limits(account)
         rows = []
         position = 0
         for candidate in self.offered:
@@ -305,10 +307,19 @@ class ComposeForm(forms.Form):
                     "position": position if ticked else None,
                     "alt": self[self.alt_name(account, candidate.image.pk)],
                     "preview": preview(candidate.image, spec),
+                    "remarks": self.remarks(candidate.image, limits),
                     "interests": " ".join(str(pk) for pk in candidate.interests),
                 }
             )
         return rows
+
+    def remarks(self, image, limits) -> list[str]:
+        """What the network will do to ``image``, or why it cannot take it, said before
+        anyone ticks it (``pictures.check`` refuses it again if they do)."""
+        traits = self._traits.get(image.pk)
+        if traits is None:
+            traits = self._traits[image.pk] = picture_traits(image)
+        return remarks_for(traits, limits)
 
     def library_preview(self, account):
         """The network's crop of the picture chosen from the library, once the form was
@@ -449,6 +460,38 @@ class ComposeForm(forms.Form):
     @property
     def any_salesy(self) -> bool:
         return any(check["voice"].is_salesy for check in self.checks.values())
+
+
+def picture_traits(image) -> dict:
+    """What about a picture matters to every network: its format, shape and animation
+    (read once per picture, from its file's header)."""
+    kind = pictures.source_format(image)
+    convertible = kind in pictures.CONVERTIBLE
+    return {
+        "image": image,
+        "kind": kind,
+        "convertible": convertible,
+        "animated": convertible and pictures.is_animated(image),
+        "cropped": bool(pictures.crop_spec(image.width, image.height)),
+    }
+
+
+def remarks_for(traits: dict, limits) -> list[str]:
+    image = traits["image"]
+    if not traits["convertible"]:
+        return [pictures.format_problem(limits, image, traits["kind"])]
+    problem = pictures.shape_problem(image.width, image.height, limits.label)
+    if problem:
+        return [problem]
+    found = []
+    if traits["cropped"]:
+        found.append(
+            f"Very wide or tall: {limits.label} gets it cropped to {pictures.MAX_RATIO}:1 "
+            "around its focal point."
+        )
+    if traits["animated"]:
+        found.append(f"Animated: {limits.label} gets its first frame.")
+    return found
 
 
 def preview(image, spec: str) -> dict | None:

@@ -15,8 +15,8 @@ from wagtail.images import get_image_model
 
 from stories.models import StoryPage
 
-from .. import posts, story_pictures
-from ..forms import ComposeForm, check_summary, preview
+from .. import pictures, posts, story_pictures
+from ..forms import ComposeForm, check_summary, picture_traits, preview, remarks_for
 from ..models import ChannelAccount
 from ..templatetags.syndication_tags import forget_syndicated_stories
 from .base import can_manage_accounts, refuse
@@ -174,11 +174,14 @@ def picture_preview(request):
     except ObjectDoesNotExist:
         return JsonResponse({"error": "That picture is not in the image library."}, status=404)
     shown = preview(image, story_pictures.preview_spec(account.network))
+    remarks = remarks_for(picture_traits(image), pictures.limits_for(account))
+    if not shown:
+        remarks.insert(0, "No preview: the picture's file cannot be read.")
     return JsonResponse(
         {
             "title": image.title,
             "alt": story_pictures.image_alt(image),
             "preview": shown,
-            "error": "" if shown else "No preview: the picture's file cannot be read.",
+            "error": " ".join(remarks),
         }
     )

@@ -564,3 +564,79 @@ def test_social_managers_choose_pictures_from_the_library_and_change_none(
     assert "Kettle on the hob" in response.json()["html"]
     edit = client.get(reverse("wagtailimages:edit", args=[image.pk]))
     assert edit.status_code in (302, 403) and edit.get("Location", "/admin/") == "/admin/"
+
+
+# --- Pictures a network cannot take as they are ------------------------------------------------
+def image_file(name, frames, fmt, **save):
+    import io
+
+    from django.core.files.images import ImageFile
+
+    output = io.BytesIO()
+    frames[0].save(output, fmt, **save)
+    return ImageFactory(title=name, file=ImageFile(io.BytesIO(output.getvalue()), name=name))
+
+
+def test_what_a_network_does_to_a_picture_is_said_before_it_is_ticked(
+    client, social_manager, make_story, mastodon, hero
+):
+    from PIL import Image as PILImage
+
+    banner = image_file("banner.png", [PILImage.new("RGB", (10_000, 10), "red")], "PNG")
+    frames = [PILImage.new("RGB", (400, 300), colour) for colour in ("red", "blue")]
+    gif = image_file("wave.gif", frames, "GIF", save_all=True, append_images=frames[1:])
+    cmyk = image_file("print.tif", [PILImage.new("CMYK", (800, 600), (0, 50, 50, 0))], "TIFF")
+    story = make_story(
+        hero_image=hero,
+        body=[
+            (
+                "image",
+                {"image": {"image": image, "alt_text": "x", "decorative": False}, "caption": ""},
+            )
+            for image in (banner, gif, cmyk)
+        ],
+    )
+    client.force_login(social_manager)
+    response = client.get(url(story))
+    page = BeautifulSoup(response.content, "html.parser")
+    remarks = {
+        item.select_one("input")["value"]: [
+            li.get_text() for li in item.select("[data-compose-remarks] li")
+        ]
+        for item in page.select(f'[data-compose-account="{mastodon.pk}"] [data-compose-picture]')
+    }
+    assert remarks[f"hero:{hero.pk}"] == []
+    assert remarks[f"body:{cmyk.pk}"] == []  # converted on the way, nothing to say
+    [said] = remarks[f"body:{banner.pk}"]
+    assert "Mastodon on social.example cannot show a picture 10,000 × 10 pixels" in said
+    assert remarks[f"body:{gif.pk}"] == [
+        "Animated: Mastodon on social.example gets its first frame."
+    ]
+
+    # Ticked anyway: the banner is refused, naming the network; nothing is stored.
+    chosen = [f"hero:{hero.pk}", f"body:{banner.pk}", f"body:{gif.pk}", f"body:{cmyk.pk}"]
+    data = with_alts(
+        data_for([mastodon], story, pictures={mastodon: chosen}), client, story, [mastodon]
+    )
+    response = client.post(url(story), data)
+    [error] = errors_of(response, f"pictures_{mastodon.pk}")
+    assert error.startswith("Picture 2: Mastodon on social.example cannot show a picture 10,000")
+    assert nothing_stored()
+    # Without it, the animation and the CMYK TIFF go (fitted when published).
+    chosen.remove(f"body:{banner.pk}")
+    data[f"pictures_{mastodon.pk}"] = chosen
+    assert client.post(url(story), data).status_code == 302
+    assert PostPicture.objects.count() == 3
+
+
+def test_the_library_preview_says_what_happens_to_an_animation(client, social_manager, mastodon):
+    from PIL import Image as PILImage
+
+    frames = [PILImage.new("RGB", (400, 300), colour) for colour in ("red", "blue")]
+    gif = image_file("wave.gif", frames, "GIF", save_all=True, append_images=frames[1:])
+    client.force_login(social_manager)
+    answer = client.get(
+        "/admin/syndication/picture-preview/", {"account": mastodon.pk, "image": gif.pk}
+    ).json()
+    assert answer["error"] == "Animated: Mastodon on social.example gets its first frame."
+    assert answer["preview"]["url"]
