@@ -59,7 +59,8 @@
     const libraryAlt = library?.querySelector("textarea");
     const count = box.querySelector("[data-compose-picture-count]");
     const interest = box.querySelector("[data-compose-interest]");
-    let touched = false;
+    // Sent back with a problem: what was ticked is someone's choice, not the default.
+    let touched = box.hasAttribute("data-compose-chosen");
     let autoAlt = null;
 
     function tick(item) {
