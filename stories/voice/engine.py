@@ -575,9 +575,10 @@ def _window_features(
     """What the learned layer reads of sentences ``first``..``last``: their words outside the
     brand's allowed phrases (``words``, per sentence), and the rules' signals in them
     (computed before the layer adds anything)."""
+    toks = [t for i in range(first, last + 1) for t in words[i]]
     hits = [h for i in range(first, last + 1) for h in doc.groups[i]]
     rules = max(_sentence_score(doc.groups[i]) for i in range(first, last + 1))
-    return learned.features(words[first : last + 1], learned.rule_signals(hits, rules))
+    return learned.features(toks, learned.rule_signals(hits, rules))
 
 
 def _sentence_words(doc: _Doc) -> list[list]:

@@ -8,8 +8,7 @@ it sells, learned from the labelled corpus in ``corpus/`` by ``training.py``
 the rules' own (``engine._model_hits``), so a sentence sells when either says so.
 
 Features of one sentence (``features``): its words, pairs and triples of words (numbers read
-as ``<num>``), its first word, the words that open its later sentences, whether its last
-sentence turns to "you", whether it speaks to "you" or as "we", its currency, numbers
+as ``<num>``), its first word, whether it speaks to "you" or as "we", its currency, numbers
 and exclamation marks, and the rules' signals: the strongest finding of each rule in the
 sentence and the sentence's rule score. A feature is present or not (1.0), except the rules'
 signals, which carry their weight.
@@ -56,7 +55,7 @@ _NOT_EVIDENCE = frozenset(
     }
 )
 #: Features that say something about a sentence but name no words in it.
-_SHAPE_PREFIXES = ("rule:", "rules", "has:", "first:", "o:", "turn:")
+_SHAPE_PREFIXES = ("rule:", "rules", "has:", "first:")
 
 
 @dataclass(frozen=True)
@@ -83,14 +82,12 @@ def tokens(low: str, start: int = 0, end: int | None = None) -> list[Token]:
 
 
 def features(
-    run: list[list[Token]], rule_signals: dict[str, float] | None = None
+    toks: list[Token], rule_signals: dict[str, float] | None = None
 ) -> dict[str, tuple[float, int, int]]:
-    """``{feature: (value, start, end)}`` of a run of sentences (each a list of tokens): words
-    and phrases count each time they occur; the span is the feature's first occurrence (``-1,
-    -1`` for features that are not words). ``RunScorer`` gives the same probability without
-    building this."""
+    """``{feature: (value, start, end)}`` of a run of tokens: words and phrases count each time
+    they occur; the span is the feature's first occurrence (``-1, -1`` for features that are
+    not words). ``RunScorer`` gives the same probability without building this."""
     found: dict[str, tuple[float, int, int]] = {}
-    toks = [t for sentence in run for t in sentence]
     words = [t.norm for t in toks]
     for n, prefix in ((1, "w:"), (2, "b:"), (3, "t:")):
         for i in range(len(toks) - n + 1):
@@ -102,25 +99,12 @@ def features(
                 found[name] = (1.0, toks[i].start, toks[i + n - 1].end)
     if toks:
         found["first:" + words[0]] = (1.0, -1, -1)
-    for sentence in run[1:]:
-        if sentence:
-            name = "o:" + sentence[0].norm
-            count = found[name][0] + 1.0 if name in found else 1.0
-            found[name] = (count, -1, -1)
-    if _turns_to_you([{t.norm for t in sentence} for sentence in run]):
-        found["turn:you"] = (1.0, -1, -1)
     for name in _shapes(set(words)):
         found[name] = (1.0, -1, -1)
     for name, value in (rule_signals or {}).items():
         if value:
             found[name] = (float(value), -1, -1)
     return found
-
-
-def _turns_to_you(present: list[set[str]]) -> bool:
-    """A run whose last sentence speaks to the reader after sentences that did not: where a
-    story turns to the pitch ("…and she never looked back. Your dog deserves the same.")."""
-    return len(present) > 1 and bool(present[-1] & _YOU) and not any(p & _YOU for p in present[:-1])
 
 
 def _shapes(present: set[str]) -> list[str]:
@@ -158,11 +142,6 @@ class RunScorer:
             self.offsets.append(len(norms))
             self.present.append({t.norm for t in sentence})
         self.norms = norms
-        # Each sentence's opening word, weighed where it opens a sentence after a run's first.
-        self.openers = [0.0]
-        for sentence in words:
-            weight = weights.get("o:" + sentence[0].norm, 0.0) if sentence else 0.0
-            self.openers.append(self.openers[-1] + weight)
         self.sums = []
         for n, prefix in ((1, "w:"), (2, "b:"), (3, "t:")):
             total, running = 0.0, [0.0]
@@ -180,9 +159,6 @@ class RunScorer:
                 z += running[b - n + 1] - running[a]
         if b > a:
             z += weights.get("first:" + self.norms[a], 0.0)
-        z += self.openers[last + 1] - self.openers[first + 1]
-        if _turns_to_you(self.present[first : last + 1]):
-            z += weights.get("turn:you", 0.0)
         present = set().union(*self.present[first : last + 1])
         for name in _shapes(present):
             z += weights.get(name, 0.0)

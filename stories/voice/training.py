@@ -4,9 +4,11 @@ The corpus (``corpus/raw/*.jsonl``, described in docs/voice.md, "The corpus") ho
 of brand copy — sentences, social posts, paragraphs — each labelled ``salesy`` or not and
 with the kind of text it is. ``split`` assigns every item once to train (70 %), dev (15 %)
 or test (15 %) by a hash of its text, so the assignment never changes when items are added
-and no item is in two splits. ``train`` learns from train only and tunes on dev only; the
-test split is scored once, at the end, by ``evaluate`` (``manage.py train_voice --evaluate
-test``).
+and no item is in two splits. ``train`` learns from train and the old test split
+(``LEARN_FROM``: test was scored once and reported, then folded in); dev is learned from by
+no model. The judge is the held-out set (``HELDOUT``), written by someone who has not seen
+the model and scored once, at the end, by ``evaluate`` (``manage.py train_voice --evaluate
+heldout``).
 
 How it learns. The check reads runs of one to three sentences (``engine.WINDOW``), but the
 corpus labels items: a salesy paragraph may hold one selling sentence among story
@@ -19,8 +21,9 @@ of pitch each is (for the suggestion). Both are scikit-learn's ``LogisticRegress
 fixed seed: the same corpus gives the same weights, to the fourth decimal kept.
 
 The cutoff (the probability at which a sentence sells) and the regularisation are chosen
-on dev, for recall while precision stays at or over ``PRECISION_FLOOR``, scoring items
-exactly as the engine does (the most selling run decides).
+for recall while precision stays at or over ``PRECISION_FLOOR`` on items scored out of
+sample: cross-validation over what it learns from, and dev (``tune``). Items are scored
+exactly as the engine scores them (the most selling run decides).
 
 scikit-learn is needed here only (the test extra installs it); the check itself reads the
 weights with dictionary look-ups (``model.py``).
@@ -351,9 +354,9 @@ def tune(items: list[Prepared], items_dev: list[Prepared]) -> dict:
     """Choose the regularisation and the cutoff: for recall, while precision stays at
     ``PRECISION_FLOOR`` or over on every item no model learned from when scoring it — each of
     ``items`` by the model learned without its fold (cross-validation), each of ``items_dev``
-    by the model learned from all of ``items``. Dev alone reads lower than the folds (it holds
-    more of the hard negatives that look like pitches), so judging on both together keeps the
-    cutoff from trusting the easier part."""
+    by the model learned from all of ``items``. Dev alone reads lower than the folds, so
+    judging on both together keeps the cutoff from trusting the easier part (docs/voice.md,
+    "How it decides")."""
     best = None
     for c in C_GRID:
         out_of_fold_probabilities = out_of_fold(items, c)

@@ -63,9 +63,9 @@ def test_the_committed_model_is_what_training_builds():
 
 def test_the_model_keeps_precision_on_dev(splits):
     found = training.evaluate(splits["dev"]).overall
-    # What training reached on dev, learned from by no model (precision 0.945, recall 0.836),
+    # What training reached on dev, learned from by no model (precision 0.951, recall 0.836),
     # less a little.
-    assert found.precision >= 0.93, found.line()
+    assert found.precision >= 0.94, found.line()
     assert found.recall >= 0.80, found.line()
 
 
