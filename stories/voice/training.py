@@ -440,17 +440,17 @@ def write_model(data: dict, path: Path = MODEL_PATH) -> None:
 @dataclass
 class Report:
     """Scores of a set of items: overall, on soft pitches (every selling kind but blatant,
-    with every item that is not selling), and per kind (items, flagged)."""
+    with every item that is not selling), and per kind and label (items, flagged): the
+    confusion counts of each kind."""
 
     overall: Scores
     soft: Scores
-    per_kind: dict[str, tuple[int, int]]
-    selling_kinds: frozenset[str]
+    per_kind: dict[tuple[str, bool], tuple[int, int]]
 
     def lines(self, name: str) -> list[str]:
         lines = [f"{name}: {self.overall.line()}", f"  soft pitches: {self.soft.line()}"]
-        for kind, (total, flagged) in self.per_kind.items():
-            if kind in self.selling_kinds:
+        for (kind, selling), (total, flagged) in self.per_kind.items():
+            if selling:
                 counts = f"selling      {flagged:>4} flagged (tp), {total - flagged:>4} missed (fn)"
             else:
                 counts = f"not selling  {flagged:>4} flagged (fp), {total - flagged:>4} clear (tn)"
@@ -460,10 +460,11 @@ class Report:
 
 def report(flagged: list[tuple[dict, bool]]) -> Report:
     """``flagged``: (row, flagged) pairs."""
-    per_kind: dict[str, tuple[int, int]] = {}
+    per_kind: dict[tuple[str, bool], tuple[int, int]] = {}
     for row, hit in flagged:
-        total, hits = per_kind.get(row["kind"], (0, 0))
-        per_kind[row["kind"]] = (total + 1, hits + int(hit))
+        key = (row["kind"], row["salesy"])
+        total, hits = per_kind.get(key, (0, 0))
+        per_kind[key] = (total + 1, hits + int(hit))
     return Report(
         overall=scores((row["salesy"], hit) for row, hit in flagged),
         soft=scores(
@@ -472,7 +473,6 @@ def report(flagged: list[tuple[dict, bool]]) -> Report:
             if row["kind"] != BLATANT or not row["salesy"]
         ),
         per_kind=dict(sorted(per_kind.items())),
-        selling_kinds=frozenset(row["kind"] for row, _hit in flagged if row["salesy"]),
     )
 
 

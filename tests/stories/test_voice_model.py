@@ -229,7 +229,16 @@ def test_heldout_soft_pitch_recall_leaves_out_blatant_and_counts_per_kind():
     found = training.report([(MADE_UP[0], True), (MADE_UP[1], False), (MADE_UP[2], True)])
     assert (found.overall.true_pos, found.overall.false_neg, found.overall.false_pos) == (1, 1, 1)
     assert (found.soft.true_pos, found.soft.false_neg, found.soft.false_pos) == (0, 1, 1)
-    assert found.per_kind == {"blatant": (1, 1), "soft-cta": (1, 0), "story": (1, 1)}
+    assert found.per_kind == {
+        ("blatant", True): (1, 1),
+        ("soft-cta", True): (1, 0),
+        ("story", False): (1, 1),
+    }
+    # A kind labelled both ways (a held-out writer's choice) gets a line for each label.
+    mixed = training.report([(MADE_UP[2], True), ({**MADE_UP[2], "salesy": True}, False)])
+    assert mixed.per_kind == {("story", False): (1, 1), ("story", True): (1, 0)}
+    lines = mixed.lines("mixed")
+    assert "1 flagged (fp)" in lines[2] and "1 missed (fn)" in lines[3]
 
 
 def test_bad_heldout_lines_and_corpus_items_are_told(tmp_path):
