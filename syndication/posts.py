@@ -14,7 +14,7 @@ from django.utils import timezone
 from stories.models.voice import options_for
 from stories.voice import check as voice_check
 
-from . import links, states, story_pictures
+from . import links, states
 from .models import PostAttempt, PostPicture, SyndicationPost
 from .pictures import check as check_pictures
 
@@ -195,8 +195,6 @@ def create_post(
             )
             for position, picture in enumerate(pictures)
         )
-    elif audience_interest is not None and not reply_to_ref:
-        add_audience_card(post)
     text_now, link = render_post(post)
     post.voice_score = voice_check(text_now, **options_for(page=story)).score
     post.link = link
@@ -211,26 +209,6 @@ def create_post(
         note += f"; voice check overridden: {voice_override_reason}"
     post.log(outcome, note)
     return post
-
-
-def add_audience_card(post: SyndicationPost):
-    """A post without pictures to a network whose link card shows a picture (Bluesky):
-    the card shows the story's picture for the post's audience, when it has one, instead
-    of the hero the engine would take (``uploads.prepare``)."""
-    if not post.account.adapter().takes_card_thumb:
-        return None
-    offered = story_pictures.candidates(post.story)
-    chosen = story_pictures.default_for(offered, post.audience_interest_id)
-    if chosen is None or chosen.source != PostPicture.Source.AUDIENCE:
-        return None
-    return PostPicture.objects.create(
-        post=post,
-        image=chosen.image,
-        position=0,
-        role=PostPicture.Role.CARD,
-        source=chosen.source,
-        alt_text=chosen.alt_text,
-    )
 
 
 def apply_action(post: SyndicationPost, action: str, user, when=None) -> bool:

@@ -429,28 +429,6 @@ def test_an_account_for_cat_owners_starts_with_the_cat(client, social_manager, t
     assert picture.alt_text.endswith("labelled cat.")
 
 
-def test_a_bluesky_post_without_pictures_gets_its_audiences_picture_on_the_link_card(
-    client, social_manager, thunder, mastodon
-):
-    """Bluesky's link card shows a picture; for cat owners it is the cat, not the hero."""
-    cats = AudienceInterest.objects.get(slug="cat-owners")
-    sky = BlueskyAccountFactory(remote_id="did:plc:cats", audience_interest=cats)
-    mastodon.audience_interest = cats
-    mastodon.save()
-    cat = animal_image(thunder, "cat-owners")
-    client.force_login(social_manager)
-    data = data_for([sky, mastodon], thunder, pictures={})  # every box unticked
-    assert (
-        client.post(url(thunder), with_alts(data, client, thunder, [sky, mastodon])).status_code
-        == 302
-    )
-    card = PostPicture.objects.get(post__account=sky)
-    assert (card.role, card.source, card.image_id) == ("card", "audience", cat.pk)
-    assert card.alt_text.endswith("labelled cat.")
-    # Mastodon makes its own card from the link: nothing to attach.
-    assert not PostPicture.objects.filter(post__account=mastodon).exists()
-
-
 def test_another_audience_can_be_chosen_for_the_post(client, social_manager, thunder, mastodon):
     dogs = AudienceInterest.objects.get(slug="dog-owners")
     dog = animal_image(thunder, "dog-owners")
