@@ -2,8 +2,10 @@
 
 The corpus is split once by a hash of each text (``stories.voice.training.split_of``); these
 tests hold the splits to that, the model to being rebuilt identically from them, and every
-finding the model makes to naming its words and offering a rewrite. The test split's score
-is not asserted here: it is read once and reported (docs/voice.md, "The corpus").
+finding the model makes to naming its words and offering a rewrite. The held-out set's
+score is not asserted here, and no test reads ``stories/voice/heldout/``: it is scored once
+and reported (docs/voice.md, "The corpus"); ``--evaluate heldout`` is tested on made-up
+items in a temporary folder.
 """
 
 import html
