@@ -21,7 +21,9 @@ from .test_devenv import sign_in, stored_posts, xrpc
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
-THANKS = "Thank you Bob! Part two is out next week."
+# Plainly not selling: the voice check of issue 15 reads "…is out next week." after an
+# exclamation as a soft pitch (a false flag, noted in docs/voice.md); not this test's subject.
+THANKS = "Thank you Bob, glad you liked it. Part two follows next week."
 
 
 @pytest.fixture(autouse=True)
