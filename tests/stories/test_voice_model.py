@@ -65,10 +65,10 @@ def test_the_committed_model_is_what_training_builds():
 
 def test_the_model_keeps_precision_on_dev(splits):
     found = training.evaluate(splits["dev"]).overall
-    # What training reached on dev, learned from by no model (precision 0.951, recall 0.836),
-    # less a little.
-    assert found.precision >= 0.94, found.line()
-    assert found.recall >= 0.80, found.line()
+    # What training reached on dev, learned from by no model (precision 0.970, recall 0.792
+    # at the 0.98 floor), less a little.
+    assert found.precision >= 0.96, found.line()
+    assert found.recall >= 0.77, found.line()
 
 
 def test_every_model_finding_names_its_words_and_suggests_a_rewrite(splits):
