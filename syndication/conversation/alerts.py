@@ -6,8 +6,9 @@ story, across all its posts and networks, raise one ``ConversationAlert``. It sh
 the dashboard and at the top of the inbox until a social manager acknowledges it, and
 one email goes to the people who may acknowledge it.
 
-* **When**: after each collection that added or changed items (``check_after_collection``
-  from the collection task), so the check costs nothing while a story is quiet.
+* **When**: after each collection that added or changed a complaint
+  (``check_after_collection`` from the collection task), so the check costs nothing
+  while a story is quiet.
 * **One open alert per story**, held by a partial unique constraint: two workers finding
   the same burst at once make one alert; the loser's IntegrityError is the answer.
   While an alert is open, further complaints update its count and window.
@@ -122,8 +123,8 @@ def check_story(story_id: int, now=None) -> ConversationAlert | None:
 
 def check_after_collection(result: dict, now=None) -> ConversationAlert | None:
     """After a collection run (``collect.collect_post``'s result): check the post's story
-    when the run added or changed anything."""
-    if not (result.get("added") or result.get("updated")):
+    when the run added or changed a complaint (a quiet run costs no query)."""
+    if not result.get("complaints"):
         return None
     story_id = (
         SyndicationPost.objects.filter(pk=result.get("post")).values_list("story_id", flat=True)

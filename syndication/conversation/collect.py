@@ -40,7 +40,14 @@ from . import schedule, tone
 from .bluesky import BlueskyConversationReader
 from .linkedin import LinkedInConversationReader
 from .mastodon import ConversationReader, Harvest, Item, ServerTrouble
-from .models import CollectionState, ConversationItem, ForgottenAuthor, InboxState, ItemKind
+from .models import (
+    CollectionState,
+    ConversationItem,
+    ForgottenAuthor,
+    InboxState,
+    ItemKind,
+    Tone,
+)
 from .x import XConversationReader
 from .x import enabled as x_enabled
 
@@ -302,7 +309,8 @@ def store(post: SyndicationPost, held, harvest: Harvest, *, now=None) -> dict:
         # People who asked to be forgotten: nothing of theirs is stored again (their
         # rows stay tombstones; ``seen`` keeps them out of the deletion below).
         kept = [item for item in harvest.items if item.author_handle not in forgotten]
-        added, updated = _upsert(post, network, kept, refused)
+        complaints = [0]
+        added, updated = _upsert(post, network, kept, refused, complaints)
         complete = {"reply", "boost", "like", "quote"} if harvest.gone else harvest.complete
         seen = [item.remote_id for item in harvest.items]
         deleted = (
@@ -328,6 +336,7 @@ def store(post: SyndicationPost, held, harvest: Harvest, *, now=None) -> dict:
         "updated": updated,
         "deleted": deleted,
         "refused": len(refused),
+        "complaints": complaints[0],
     }
 
 
@@ -346,7 +355,9 @@ def _toned(row: ConversationItem) -> None:
         row.tone, row.tone_words = "", []
 
 
-def _upsert(post, network: str, items: list[Item], refused: list) -> tuple[int, int]:
+def _upsert(
+    post, network: str, items: list[Item], refused: list, complaints: list | None = None
+) -> tuple[int, int]:
     """New items created, changed ones updated, in a constant number of queries.
 
     An item that came back after being marked deleted is restored; an edited item
@@ -387,6 +398,9 @@ def _upsert(post, network: str, items: list[Item], refused: list) -> tuple[int, 
     ]
     for row in changed:
         row.updated_at = timezone.now()
+    if complaints is not None:
+        # New or changed complaints: what the alert check (``alerts``) needs to look at.
+        complaints[0] = sum(1 for row in [*new, *changed] if row.tone == Tone.COMPLAINT)
     try:
         with transaction.atomic():
             ConversationItem.objects.bulk_create(new)

@@ -192,3 +192,15 @@ def test_complaints_collected_from_the_server_raise_an_alert_and_email(
     assert tasks.email_alert.run(alert.pk) == "sent"
     assert tasks.email_alert.run(alert.pk) == "already sent"
     assert [message.to for message in mail.outbox] == [["sam@example.com"]]
+
+
+def test_a_run_without_new_complaints_costs_no_query(post, django_assert_num_queries):
+    complaint(post, 1, 0)
+    complaint(post, 2, 5)
+    complaint(post, 3, 10)
+    quiet = {"post": post.pk, "added": 50, "updated": 3, "complaints": 0}
+    with django_assert_num_queries(0):
+        assert alerts.check_after_collection(quiet) is None
+    assert not ConversationAlert.objects.exists()
+    loud = {**quiet, "complaints": 3}
+    assert alerts.check_after_collection(loud, now=at(11)) is not None
