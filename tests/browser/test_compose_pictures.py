@@ -22,8 +22,9 @@ from PIL import Image as PILImage
 from syndication import states
 from syndication.models import PostPicture, SyndicationPost
 from syndication.testing.mastodon_server import MastodonTestServer
+from tests.browser.conftest import sign_in, worker_and_beat
 from tests.factories import AudienceInterestFactory, ChannelAccountFactory, ImageFactory
-from tests.integration.conftest import celery_process, database_url_for_child, wait_for
+from tests.integration.conftest import wait_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -97,11 +98,7 @@ def test_pick_two_pictures_edit_an_alt_text_schedule_and_publish(
             handle="@storyloom",
             tokens={"access_token": token},
         )
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("input[name=username]", "sam")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/admin/")
+        sign_in(page, live_server.url, "sam", PASSWORD)
 
         page.goto(f"{live_server.url}/admin/syndication/compose/{story.pk}/")
         block = page.locator(f'[data-compose-account="{account.pk}"]')
@@ -152,33 +149,7 @@ def test_pick_two_pictures_edit_an_alt_text_schedule_and_publish(
         assert saved == [(0, hero.pk, HERO_ALT), (1, plumber.pk, EDITED_ALT)]
 
         # Publish: a real beat and worker on the server-less broker.
-        var = tmp_path / "var"
-        (var / "celery").mkdir(parents=True)
-        # The worker's var folder is its own (its broker), its pictures are ours.
-        (var / "test-media").symlink_to(settings.MEDIA_ROOT, target_is_directory=True)
-        env = {
-            "STORYLOOM_VAR_DIR": str(var),
-            "CELERY_BROKER_URL": "filesystem://",
-            "CELERY_RESULT_BACKEND": f"file://{var / 'celery' / 'results'}",
-            "REDIS_URL": "",
-            "DATABASE_URL": database_url_for_child(),
-            "SYNDICATION_DISPATCH_EVERY_SECONDS": "1",
-            "PUBLISH_SCHEDULED_EVERY_SECONDS": "3600",
-        }
-        worker_log = tmp_path / "worker.log"
-        with (
-            celery_process(
-                "worker",
-                "-P",
-                "solo",
-                "-Q",
-                "celery,publishing",
-                "--without-gossip",
-                env=env,
-                log=worker_log,
-            ),
-            celery_process("beat", "-s", str(var / "beat"), env=env, log=tmp_path / "beat.log"),
-        ):
+        with worker_and_beat(tmp_path, media_root=settings.MEDIA_ROOT) as worker_log:
             wait_for(
                 lambda: SyndicationPost.objects.get(pk=post.pk).state == states.PUBLISHED,
                 90,
@@ -213,11 +184,7 @@ def test_a_picture_from_the_library_is_previewed_and_its_alt_text_filled_in(
     kettle = picture("kettle", (90, 160, 90), description="A kettle steaming on the hob.")
     account = ChannelAccountFactory(network="linkedin", instance_url="", handle="Storyloom")
     page = browser_page
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("input[name=username]", "sam")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/admin/")
+    sign_in(page, live_server.url, "sam", PASSWORD)
 
     page.goto(f"{live_server.url}/admin/syndication/compose/{story.pk}/")
     block = page.locator(f'[data-compose-account="{account.pk}"]')

@@ -20,8 +20,9 @@ from syndication import states
 from syndication.conversation.models import Answer, ConversationItem
 from syndication.models import SyndicationPost
 from syndication.testing.mastodon_server import MastodonTestServer
+from tests.browser.conftest import sign_in, worker_and_beat
 from tests.factories import ChannelAccountFactory, SyndicationPostFactory
-from tests.integration.conftest import celery_process, database_url_for_child, wait_for
+from tests.integration.conftest import wait_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -66,32 +67,11 @@ def test_a_reply_is_read_answered_approved_shown_and_hidden(
         )
         reply_id = server.reply(post.remote_id, QUESTION, as_user="alice")
 
-        var = tmp_path / "var"
-        (var / "celery").mkdir(parents=True)
-        env = {
-            "STORYLOOM_VAR_DIR": str(var),
-            "CELERY_BROKER_URL": "filesystem://",
-            "CELERY_RESULT_BACKEND": f"file://{var / 'celery' / 'results'}",
-            "REDIS_URL": "",
-            "DATABASE_URL": database_url_for_child(),
-            "SYNDICATION_DISPATCH_EVERY_SECONDS": "1",
-            "CONVERSATION_COLLECT_EVERY_SECONDS": "1",
-            "PUBLISH_SCHEDULED_EVERY_SECONDS": "3600",
-        }
-        worker_log = tmp_path / "worker.log"
-        with (
-            celery_process(
-                "worker",
-                "-P",
-                "solo",
-                "-Q",
-                "celery,publishing,ingestion",
-                "--without-gossip",
-                env=env,
-                log=worker_log,
-            ),
-            celery_process("beat", "-s", str(var / "beat"), env=env, log=tmp_path / "beat.log"),
-        ):
+        with worker_and_beat(
+            tmp_path,
+            queues="celery,publishing,ingestion",
+            CONVERSATION_COLLECT_EVERY_SECONDS=1,
+        ) as worker_log:
             # The worker collects the reply, with its tone.
             wait_for(
                 lambda: ConversationItem.objects.filter(text__startswith="Which key").exists(),
@@ -103,11 +83,7 @@ def test_a_reply_is_read_answered_approved_shown_and_hidden(
             assert item.tone == "question" and item.remote_ref == {"id": reply_id}
 
             # The social manager finds it in the inbox, with its tone.
-            page.goto(f"{live_server.url}/admin/login/")
-            page.fill("input[name=username]", "sam")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url("**/admin/")
+            sign_in(page, live_server.url, "sam", PASSWORD)
             page.get_by_role("link", name=re.compile(r"Inbox \(1\)")).click()
             row = page.locator("tr", has_text="Which key fits")
             assert "question" in row.inner_text().lower()

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from syndication.newsletter import clicks, lifecycle, sending
 from syndication.newsletter.models import Delivery, DeliveryPick, Edition, Subscriber
+from tests.browser.conftest import sign_in
 from tests.factories import AudienceInterestFactory, ImageFactory
 
 pytestmark = [
@@ -120,11 +121,7 @@ def test_the_progress_page_follows_a_send_as_it_happens(
     lifecycle.plan_edition(edition.pk)  # planned, nothing sent yet
 
     page = browser_page
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("input[name=username]", "sam")
-    page.fill("input[name=password]", "a-long-password")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/admin/")
+    sign_in(page, live_server.url, "sam", "a-long-password")
     page.goto(f"{live_server.url}/admin/newsletter/editions/{edition.pk}/progress/")
     sent = page.locator('[data-field="sent"]')
     assert sent.inner_text() == "0"

@@ -14,7 +14,8 @@ import pytest
 from syndication import states
 from syndication.models import ChannelAccount, SyndicationPost
 from syndication.testing.mastodon_server import MastodonTestServer
-from tests.integration.conftest import celery_process, database_url_for_child, wait_for
+from tests.browser.conftest import sign_in, worker_and_beat
+from tests.integration.conftest import wait_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,11 +36,7 @@ def test_connect_schedule_publish_and_join_the_conversation(
     )
     page = browser_page
     with MastodonTestServer(usernames=("brand",)) as server:
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("input[name=username]", "sam")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/admin/")
+        sign_in(page, live_server.url, "sam", PASSWORD)
 
         # Connect: our form → the server's consent page → back to Storyloom.
         page.goto(f"{live_server.url}/admin/syndication/connect/")
@@ -70,31 +67,7 @@ def test_connect_schedule_publish_and_join_the_conversation(
         assert post.state == states.SCHEDULED
 
         # Publish: a real beat and worker on the server-less broker.
-        var = tmp_path / "var"
-        (var / "celery").mkdir(parents=True)
-        env = {
-            "STORYLOOM_VAR_DIR": str(var),
-            "CELERY_BROKER_URL": "filesystem://",
-            "CELERY_RESULT_BACKEND": f"file://{var / 'celery' / 'results'}",
-            "REDIS_URL": "",
-            "DATABASE_URL": database_url_for_child(),
-            "SYNDICATION_DISPATCH_EVERY_SECONDS": "1",
-            "PUBLISH_SCHEDULED_EVERY_SECONDS": "3600",
-        }
-        worker_log = tmp_path / "worker.log"
-        with (
-            celery_process(
-                "worker",
-                "-P",
-                "solo",
-                "-Q",
-                "celery,publishing",
-                "--without-gossip",
-                env=env,
-                log=worker_log,
-            ),
-            celery_process("beat", "-s", str(var / "beat"), env=env, log=tmp_path / "beat.log"),
-        ):
+        with worker_and_beat(tmp_path) as worker_log:
             wait_for(
                 lambda: SyndicationPost.objects.get(pk=post.pk).state == states.PUBLISHED,
                 90,
