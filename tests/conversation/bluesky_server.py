@@ -27,8 +27,10 @@ import json
 import secrets
 import threading
 from collections import Counter, defaultdict, deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from .fake_http import FakeNetwork
 
 TIME = "2026-12-06T10:{:02d}:{:02d}.000Z"
 
@@ -44,7 +46,7 @@ def _cid(text: str) -> str:
     return f"bafyrei{digest[:52]}"
 
 
-class BlueskyTestServer:
+class BlueskyTestServer(FakeNetwork):
     def __init__(self):
         self.lock = threading.RLock()
         self.people: dict[str, dict] = {}
@@ -58,32 +60,7 @@ class BlueskyTestServer:
         self.answers: dict[str, deque] = defaultdict(deque)
         self.hits: Counter = Counter()
         self.seconds = itertools.count()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                server.handle(self)
-
-            def do_POST(self):
-                server.handle(self)
-
-            def log_message(self, format, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__()
 
     # --- The world ------------------------------------------------------------------------
     def person(self, name: str, **profile) -> dict:

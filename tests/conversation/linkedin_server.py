@@ -21,13 +21,15 @@ import json
 import secrets
 import threading
 from collections import Counter, defaultdict, deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from .fake_http import FakeNetwork
 
 START_MS = 1_796_000_000_000
 
 
-class LinkedInTestServer:
+class LinkedInTestServer(FakeNetwork):
     def __init__(self):
         self.lock = threading.RLock()
         self.tokens: set[str] = set()
@@ -41,29 +43,7 @@ class LinkedInTestServer:
         self.ids = itertools.count(7_400_000_000_000_000_001)
         #: The most comments a page holds, whatever ``count`` asked for.
         self.page_cap = 100
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                server.handle(self)
-
-            def log_message(self, format, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__()
 
     # --- The world ------------------------------------------------------------------------
     def token(self) -> str:

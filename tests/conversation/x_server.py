@@ -26,8 +26,10 @@ import json
 import re
 import threading
 from collections import Counter, defaultdict, deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from .fake_http import FakeNetwork
 
 EPOCH_MS = 1_288_834_974_657
 NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
@@ -38,7 +40,7 @@ def snowflake(moment: datetime.datetime, sequence: int) -> str:
     return str((millis << 22) | (sequence & 0xFFF))
 
 
-class XTestServer:
+class XTestServer(FakeNetwork):
     def __init__(self):
         self.lock = threading.RLock()
         self.tokens: set[str] = set()
@@ -51,29 +53,7 @@ class XTestServer:
         self.read = 0
         self.now = datetime.datetime.now(datetime.UTC)
         self.sequence = 0
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                server.handle(self)
-
-            def log_message(self, format, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__()
 
     # --- The world ------------------------------------------------------------------------
     def user(self, who: str, **fields) -> dict:
