@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from wagtail.images import get_image_model
+
 from stories.models.voice import options_for
 from stories.voice import check as voice_check
 
@@ -131,6 +133,25 @@ def previous_chapter_post(story, account):
     )
 
 
+def _hold_images(pictures) -> None:
+    """Lock the chosen images until the post is saved (PostgreSQL: ``FOR UPDATE``), so an
+    image deleted from the library while the post was composed is a clear refusal here,
+    not a foreign-key failure at commit. One deleted after this waits for its commit and
+    leaves the picture empty: the post then waits for a person (``uploads``)."""
+    wanted = {picture.image.pk for picture in pictures if picture.image is not None}
+    held = set(
+        get_image_model()
+        .objects.select_for_update()
+        .filter(pk__in=wanted)
+        .values_list("pk", flat=True)
+    )
+    if wanted - held or any(picture.image is None for picture in pictures):
+        raise ValidationError(
+            "A chosen picture was deleted from the image library while the post was being "
+            "composed; choose the pictures again."
+        )
+
+
 @transaction.atomic
 def create_post(
     *,
@@ -166,6 +187,7 @@ def create_post(
         problems = check_pictures(account, pictures)
         if problems:
             raise ValidationError(problems)
+        _hold_images(pictures)
     when = validate_schedule_time(when)
     post = SyndicationPost.objects.create(
         story=story,

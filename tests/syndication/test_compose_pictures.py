@@ -391,6 +391,21 @@ def test_create_post_checks_pictures_too(social_manager, story, mastodon, hero):
     assert nothing_stored()
 
 
+def test_a_picture_deleted_while_composing_is_a_clear_refusal(social_manager, story, mastodon):
+    """The form checked it; then someone deleted it from the library before the save."""
+    from django.core.exceptions import ValidationError
+
+    doomed = ImageFactory(title="Gone soon")
+    chosen = Chosen(doomed, "library", "A kettle on the hob.")
+    type(doomed).objects.filter(pk=doomed.pk).delete()
+    with pytest.raises(ValidationError) as raised:
+        posts.create_post(
+            story=story, account=mastodon, text=TEXT, user=social_manager, pictures=[chosen]
+        )
+    assert "deleted from the image library" in raised.value.messages[0]
+    assert nothing_stored()
+
+
 # --- Audience pictures ------------------------------------------------------------------------
 @pytest.fixture
 def thunder(story_index):
