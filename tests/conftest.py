@@ -19,12 +19,16 @@ def require_service(reachable: bool, what: str):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Rendered pages are cached by content version; each test starts with none."""
-    from django.core.cache import cache
+    """Rendered pages are cached by content version; each test starts with none. So are
+    Wagtail's renditions, keyed by image id: SQLite hands a rolled-back test's ids out
+    again, and a stale rendition of another test's image would be served."""
+    from django.core.cache import caches
 
-    cache.clear()
+    for name in ("default", "renditions"):
+        caches[name].clear()
     yield
-    cache.clear()
+    for name in ("default", "renditions"):
+        caches[name].clear()
 
 
 @pytest.fixture
