@@ -125,6 +125,20 @@ class ForgivingChooserMixin:
             return None
 
 
+class IdChoiceField(forms.ModelChoiceField):
+    """A ``ModelChoiceField`` whose sent value may be any text: a number too large for the
+    database's integer (SQLite raises ``OverflowError``; Django lets it through) is an
+    invalid choice like any other, not a 500."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except (OverflowError, DataError):
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+
+
 class StoryChooser(ForgivingChooserMixin, AdminPageChooser):
     pass
 
@@ -158,7 +172,7 @@ class ComposeForm(forms.Form):
         help_text="Each post replies to the same account's post of the previous chapter, "
         "so followers can read the series in order.",
     )
-    related_1 = forms.ModelChoiceField(
+    related_1 = IdChoiceField(
         label="Related story",
         queryset=StoryPage.objects.live(),
         required=False,
@@ -166,7 +180,7 @@ class ComposeForm(forms.Form):
         help_text="Its link goes where the text says {related_url}. With two related "
         "stories, {related_url} is the older one and {related_url_2} the newer.",
     )
-    related_2 = forms.ModelChoiceField(
+    related_2 = IdChoiceField(
         label="Second related story",
         queryset=StoryPage.objects.live(),
         required=False,
@@ -239,7 +253,7 @@ class ComposeForm(forms.Form):
     def add_picture_fields(self, account):
         """The account's audience, the story's pictures to tick (its audience's picture,
         else the hero, ticked), one from the image library, and alt text for each."""
-        interest = self.fields[self.interest_name(account)] = forms.ModelChoiceField(
+        interest = self.fields[self.interest_name(account)] = IdChoiceField(
             label="Audience",
             queryset=AudienceInterest.objects.all(),
             required=False,
@@ -270,7 +284,7 @@ class ComposeForm(forms.Form):
                 initial=candidate.alt_text,
                 widget=forms.Textarea(attrs={"rows": 2, "data-compose-alt": ""}),
             )
-        library = self.fields[self.library_name(account)] = forms.ModelChoiceField(
+        library = self.fields[self.library_name(account)] = IdChoiceField(
             label="From the image library",
             queryset=get_image_model().objects.all(),
             required=False,
