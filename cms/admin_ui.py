@@ -6,11 +6,16 @@ operations) and ``cms`` itself uses the list-only settings for its own records: 
 in ``syndication`` would make ``cms`` depend on it.
 """
 
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import DataError
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets.button import Button
+
+import django_filters
 
 from stories.models import StoryPage
 
@@ -82,3 +87,24 @@ def story_buttons(page, user, *, permitted, label, url_name, icon_name, title, p
             priority=priority,
         )
     ]
+
+
+class IdChoiceField(forms.ModelChoiceField):
+    """A ``ModelChoiceField`` whose sent value may be any text: a number too large for the
+    database's integer (SQLite raises ``OverflowError``, which Django lets through) is an
+    invalid choice like any other, not a 500."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except (OverflowError, DataError):
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+
+
+class IdChoiceFilter(django_filters.ModelChoiceFilter):
+    """A listing filter by id (``?story=12``) that refuses any text, a huge number
+    included, as an invalid choice (``IdChoiceField``)."""
+
+    field_class = IdChoiceField

@@ -9,6 +9,7 @@ from wagtail.admin.widgets import AdminDateTimeInput, AdminPageChooser
 from wagtail.images import get_image_model
 from wagtail.images.widgets import AdminImageChooser
 
+from cms.admin_ui import IdChoiceField
 from stories.models import AudienceInterest, StoryPage
 
 from . import links, pictures, posts, story_pictures
@@ -123,20 +124,6 @@ class ForgivingChooserMixin:
             return super().get_instance(value)
         except (TypeError, ValueError, OverflowError, DataError):
             return None
-
-
-class IdChoiceField(forms.ModelChoiceField):
-    """A ``ModelChoiceField`` whose sent value may be any text: a number too large for the
-    database's integer (SQLite raises ``OverflowError``; Django lets it through) is an
-    invalid choice like any other, not a 500."""
-
-    def to_python(self, value):
-        try:
-            return super().to_python(value)
-        except (OverflowError, DataError):
-            raise ValidationError(
-                self.error_messages["invalid_choice"], code="invalid_choice"
-            ) from None
 
 
 class StoryChooser(ForgivingChooserMixin, AdminPageChooser):

@@ -23,7 +23,7 @@ from wagtail.admin.widgets.button import Button
 
 import django_filters
 
-from cms.admin_ui import LocalTimeColumn, local_time
+from cms.admin_ui import IdChoiceFilter, LocalTimeColumn, local_time
 from stories.models import StoryPage
 
 from .. import posts, states
@@ -66,7 +66,7 @@ def story_label(post) -> str:
 
 
 class PostFilterSet(WagtailFilterSet):
-    account = django_filters.ModelChoiceFilter(
+    account = IdChoiceFilter(
         queryset=ChannelAccount.objects.all(), label="Account", empty_label="Any account"
     )
     state = django_filters.MultipleChoiceFilter(
@@ -77,7 +77,7 @@ class PostFilterSet(WagtailFilterSet):
     )
     # A number, not a select: a site can have thousands of stories. Searching the
     # listing finds stories by title.
-    story = django_filters.ModelChoiceFilter(
+    story = IdChoiceFilter(
         queryset=StoryPage.objects.all(),
         label="Story id",
         widget=forms.NumberInput(attrs={"min": 1}),

@@ -14,7 +14,7 @@ from wagtail.admin.views.generic import IndexView
 
 import django_filters
 
-from cms.admin_ui import LocalTimeColumn
+from cms.admin_ui import IdChoiceFilter, LocalTimeColumn
 from stories.models import AudienceInterest, StoryPage
 from syndication.models import Network, SyndicationPost
 
@@ -42,18 +42,18 @@ class InboxFilterSet(WagtailFilterSet):
         widget=forms.CheckboxSelectMultiple,
     )
     # Numbers, not selects: a site can have thousands of stories and posts.
-    story = django_filters.ModelChoiceFilter(
+    story = IdChoiceFilter(
         field_name="post__story",
         queryset=StoryPage.objects.all(),
         label="Story id",
         widget=forms.NumberInput(attrs={"min": 1}),
     )
-    post = django_filters.ModelChoiceFilter(
+    post = IdChoiceFilter(
         queryset=SyndicationPost.objects.all(),
         label="Post id",
         widget=forms.NumberInput(attrs={"min": 1}),
     )
-    interest = django_filters.ModelChoiceFilter(
+    interest = IdChoiceFilter(
         field_name="post__story__interests",
         queryset=AudienceInterest.objects.all(),
         label="Interest",

@@ -15,6 +15,7 @@ from wagtail.admin.views.reports import ReportView
 
 import django_filters
 
+from cms.admin_ui import IdChoiceFilter
 from stories.models import AudienceInterest, StoryPage
 
 from .. import charts, metrics, reports
@@ -37,7 +38,7 @@ class EngagementFilterSet(WagtailFilterSet):
     period = django_filters.DateFromToRangeFilter(
         label="Period", widget=DateRangePickerWidget, help_text="The last 28 days unless set."
     )
-    interest = django_filters.ModelChoiceFilter(
+    interest = IdChoiceFilter(
         queryset=AudienceInterest.objects.all(), label="Interest", empty_label="Any"
     )
     purpose = django_filters.ChoiceFilter(

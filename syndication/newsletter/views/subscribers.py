@@ -29,7 +29,7 @@ from wagtail.log_actions import log
 
 import django_filters
 
-from cms.admin_ui import LocalTimeColumn
+from cms.admin_ui import IdChoiceFilter, LocalTimeColumn
 from stories.models import AudienceInterest
 
 from .. import subscriptions
@@ -47,7 +47,7 @@ class SubscriberFilterSet(WagtailFilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=Status.choices, label="Status", widget=forms.CheckboxSelectMultiple
     )
-    interest = django_filters.ModelChoiceFilter(
+    interest = IdChoiceFilter(
         field_name="interests",
         queryset=AudienceInterest.objects.all(),
         label="Interest",
