@@ -108,3 +108,21 @@ class IdChoiceFilter(django_filters.ModelChoiceFilter):
     included, as an invalid choice (``IdChoiceField``)."""
 
     field_class = IdChoiceField
+
+
+class IdsChoiceField(forms.ModelMultipleChoiceField):
+    """``IdChoiceField`` for several ids (checkbox filters)."""
+
+    def _check_values(self, value):
+        try:
+            return super()._check_values(value)
+        except (OverflowError, DataError):
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": "?"},
+            ) from None
+
+
+class IdsChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = IdsChoiceField

@@ -16,6 +16,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 import django_filters
 
+from cms.admin_ui import IdsChoiceFilter
 from stories import views
 from stories.models import AudienceInterest, StoryPage, StorySeries
 
@@ -23,7 +24,7 @@ from stories.models import AudienceInterest, StoryPage, StorySeries
 class StoryFilterSet(WagtailFilterSet):
     """What editors filter stories by: the interests they serve and their purpose."""
 
-    interests = django_filters.ModelMultipleChoiceFilter(
+    interests = IdsChoiceFilter(
         queryset=AudienceInterest.objects.all(),
         widget=forms.CheckboxSelectMultiple,
         label="Interest",

@@ -14,6 +14,8 @@ LISTINGS = {
     "conversation_inbox:index": ("story", "post", "interest"),
     "syndication_engagement_report": ("interest",),
     "newsletter_subscribers:index": ("interest",),
+    "stories:index": ("interests",),
+    "stories_voice_report": ("interests",),
 }
 HOSTILE = ["99999999999999999999", "-99999999999999999999", "abc", "1\x00", "1e9", " "]
 
