@@ -141,23 +141,9 @@ def build_site(options, server) -> list:
     django.setup()
     from django.db import connection
 
-    from syndication.models import ChannelAccount, Network
-
     started = time.monotonic()
     common.add_stories(1)
-    accounts = []
-    for number in range(ACCOUNTS):
-        remote_id, token = server.create_account(f"brand{number}")
-        account = ChannelAccount(
-            network=Network.MASTODON,
-            instance_url=server.url,
-            remote_id=remote_id,
-            handle=f"@brand{number}",
-            max_characters=500,
-        )
-        account.set_tokens({"access_token": token})
-        account.save()
-        accounts.append((account, token))
+    accounts = common.mastodon_accounts(server, ACCOUNTS)
     publish(server, accounts, options.posts, options.replies, 0)
     connection.close()
     log(

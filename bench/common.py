@@ -418,3 +418,27 @@ def run_main(script: str, run: Callable[[], object]) -> int:
         print(f"bench/{script}: interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def mastodon_accounts(server, count: int) -> list[tuple]:
+    """``count`` accounts (``@brand0``…) made on the Mastodon test ``server`` and connected
+    as Storyloom connects them, tokens encrypted; ``[(account, token), …]``.
+
+    Run inside a bench child process after ``django.setup()``.
+    """
+    from syndication.models import ChannelAccount, Network
+
+    made = []
+    for number in range(count):
+        remote_id, token = server.create_account(f"brand{number}")
+        account = ChannelAccount(
+            network=Network.MASTODON,
+            instance_url=server.url,
+            remote_id=remote_id,
+            handle=f"@brand{number}",
+            max_characters=500,
+        )
+        account.set_tokens({"access_token": token})
+        account.save()
+        made.append((account, token))
+    return made

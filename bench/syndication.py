@@ -72,23 +72,11 @@ def build_site(posts: int, accounts: int, stories: int, server):
     from django.utils import timezone
 
     from syndication import states
-    from syndication.models import ChannelAccount, Network, SyndicationPost
+    from syndication.models import SyndicationPost
 
     started = time.monotonic()
     made = common.add_stories(stories)
-    linked = []
-    for number in range(accounts):
-        remote_id, token = server.create_account(f"brand{number}")
-        account = ChannelAccount(
-            network=Network.MASTODON,
-            instance_url=server.url,
-            remote_id=remote_id,
-            handle=f"@brand{number}",
-            max_characters=500,
-        )
-        account.set_tokens({"access_token": token})
-        account.save()
-        linked.append(account)
+    linked = [account for account, _ in common.mastodon_accounts(server, accounts)]
     now = timezone.now()
     SyndicationPost.objects.bulk_create(
         (
