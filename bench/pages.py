@@ -23,13 +23,21 @@ The benchmark's settings module and urlconf are written into the temporary direc
 URL), so nothing of it reaches production. Logging is at WARNING (no access line per
 request), which makes the floor faster, not slower.
 
-    .venv/bin/python bench/pages.py [--stories N] [--seconds S] [--connections C]
+``render_ms`` in each row is the median server CPU time of one request: the benchmark's
+WSGI wrapper reads the serving thread's CPU clock (``time.thread_time``, so the other
+threads of a gthread worker do not count) from the call to the last byte of the body,
+and appends it to a file per worker process. It holds under load from other processes,
+where the latencies do not. The site has ``--interests`` interests (100 by default: the
+demo's own and generated topics shared out among the generated stories).
+
+    .venv/bin/python bench/pages.py [--stories N] [--interests I] [--seconds S] [--connections C]
         [--workers W] [--worker-class gthread|sync] [--threads T] [--keep]
 
 Progress goes to stderr. Stdout carries a table, then, as its last line, one JSON
 object with ``story_cached``, ``story_uncached``, ``hub_cached``, ``hub_uncached``,
-``home_cached``, ``home_uncached`` and ``floor``, each ``{"rps", "p50_ms", "p99_ms"}``
-(plus ``requests``), and ``ratios``, ``targets``, ``machine`` and ``stories``.
+``home_cached``, ``home_uncached`` and ``floor``, each
+``{"render_ms", "rps", "p50_ms", "p99_ms", "requests"}``, and ``ratios``, ``targets``,
+``machine``, ``stories`` and ``interests``.
 """
 
 import argparse
@@ -121,17 +129,39 @@ urlpatterns = [path({floor_route!r}, floor), *site_urlpatterns]
 
 WSGI_MODULE = """\
 # Written by bench/pages.py: the site's application; the floor goes straight to Django.
+# Each request's CPU time (its own thread's, so other threads of a gthread worker do not
+# count) is appended to a file per worker process, for render_ms.
+import os
+import time
+
 from django.core.wsgi import get_wsgi_application
 
 from cms.wsgi import application as site
 
 django_only = get_wsgi_application()
+_log = {{}}
+
+
+def _record(seconds):
+    pid = os.getpid()
+    if pid not in _log:
+        path = os.path.join({cpu_dir!r}, f"{{pid}}.txt")
+        _log.clear()
+        _log[pid] = open(path, "a", buffering=1)  # noqa: SIM115
+    _log[pid].write(f"{{seconds * 1e6:.0f}}\\n")
 
 
 def application(environ, start_response):
-    if environ.get("PATH_INFO") == {floor_path!r}:
-        return django_only(environ, start_response)
-    return site(environ, start_response)
+    started = time.thread_time()
+    app = django_only if environ.get("PATH_INFO") == {floor_path!r} else site
+    body = app(environ, start_response)
+    try:
+        chunks = list(body)
+    finally:
+        if hasattr(body, "close"):
+            body.close()
+    _record(time.thread_time() - started)
+    return chunks
 """
 
 
@@ -160,7 +190,10 @@ def write_modules(tmp: Path, prefix: str) -> Path:
         SETTINGS_MODULE.format(prefix=prefix, miss_header=MISS_HEADER.upper().replace("-", "_"))
     )
     (folder / "bench_urls.py").write_text(URLCONF_MODULE.format(floor_route=FLOOR_PATH[1:]))
-    (folder / "bench_wsgi.py").write_text(WSGI_MODULE.format(floor_path=FLOOR_PATH))
+    (folder / "cpu").mkdir()
+    (folder / "bench_wsgi.py").write_text(
+        WSGI_MODULE.format(floor_path=FLOOR_PATH, cpu_dir=str(folder / "cpu"))
+    )
     return folder
 
 
@@ -229,7 +262,7 @@ def child_discover() -> dict:
     import django
 
     django.setup()
-    from stories.models import StoryIndexPage, StoryLink, StoryPage
+    from stories.models import AudienceInterest, StoryIndexPage, StoryLink, StoryPage
 
     index = StoryIndexPage.objects.live().first()
     if index is None:
@@ -246,7 +279,28 @@ def child_discover() -> dict:
     return {
         "urls": {"home": "/", "story": story.get_url(), "hub": index.hub_url(HUB_INTEREST)},
         "stories": StoryPage.objects.live().count(),
+        "interests": AudienceInterest.objects.count(),
     }
+
+
+class CpuSamples:
+    """Per-request CPU times the benchmark's WSGI wrapper appends, one file per worker."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.offsets: dict[Path, int] = {}
+
+    def take(self) -> list[float]:
+        """Milliseconds of every request recorded since the last call."""
+        samples = []
+        for path in sorted(self.folder.glob("*.txt")):
+            with path.open("rb") as file:
+                file.seek(self.offsets.get(path, 0))
+                data = file.read()
+            complete = data[: data.rfind(b"\n") + 1]
+            self.offsets[path] = self.offsets.get(path, 0) + len(complete)
+            samples += [int(line) / 1000 for line in complete.split()]
+        return samples
 
 
 def delete_keys(redis: str, prefix: str) -> int:
@@ -338,10 +392,21 @@ def table(rows: list[tuple[str, ...]]) -> str:
     return "\n".join(lines)
 
 
-def report(urls, results, args, stories, machines, server_cpu) -> str:
+def report(urls, results, args, stories, interests, machines, server_cpu) -> str:
     floor = results["floor"]["rps"]
     rows = [
-        ("row", "url", "rps", "p50_ms", "p99_ms", "requests", "x-cache", "vs_uncached", "vs_floor")
+        (
+            "row",
+            "url",
+            "render_ms",
+            "rps",
+            "p50_ms",
+            "p99_ms",
+            "requests",
+            "x-cache",
+            "vs_uncached",
+            "vs_floor",
+        )
     ]
     for name, page, _miss in ROWS:
         figures = results[name]
@@ -355,6 +420,7 @@ def report(urls, results, args, stories, machines, server_cpu) -> str:
             (
                 name,
                 FLOOR_PATH if page == "floor" else urls[page],
+                f"{figures['render_ms']:.2f}",
                 f"{figures['rps']:.1f}",
                 f"{figures['p50_ms']:.2f}",
                 f"{figures['p99_ms']:.2f}",
@@ -385,7 +451,10 @@ def report(urls, results, args, stories, machines, server_cpu) -> str:
     lines = [
         table(rows),
         "",
-        f"site: {stories} live stories; gunicorn bench_wsgi ({describe_args(args)}), "
+        "render_ms: median server CPU time per request (the serving thread's, from the WSGI "
+        "call to the last byte of the body)",
+        f"site: {stories} live stories, {interests} interests; "
+        f"gunicorn bench_wsgi ({describe_args(args)}), "
         f"production settings, page cache in Redis; {args.connections} keep-alive "
         f"connections, {args.seconds:g}s per row after {args.warmup:g}s warm-up",
         "server CPU ms/request: "
@@ -407,6 +476,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         description="Benchmark Storyloom's reading pages, cached and uncached, under gunicorn."
     )
     parser.add_argument("--stories", type=int, default=10_000, help="stories in the demo site")
+    parser.add_argument(
+        "--interests", type=int, default=100, help="interests in the demo site (topped up)"
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds of load per row")
     parser.add_argument("--warmup", type=float, default=2.0, help="uncounted seconds per row")
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections")
@@ -424,7 +496,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--child", choices=["discover"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    for name in ("stories", "seconds", "connections", "workers", "threads"):
+    for name in ("stories", "interests", "seconds", "connections", "workers", "threads"):
         if getattr(args, name) <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive")
     return args
@@ -446,11 +518,23 @@ def run(args: argparse.Namespace) -> None:
         quiet = {**env, "REDIS_URL": "", "LOG_LEVEL": "WARNING"}  # the build needs no Redis
         manage(quiet, deadline, "migrate", "--noinput", "-v", "0", settings=dev)
         manage(env, deadline, "collectstatic", "--noinput", "-v", "0")
-        manage(quiet, deadline, "load_demo", "--stories", str(args.stories), settings=dev)
+        manage(
+            quiet,
+            deadline,
+            "load_demo",
+            "--stories",
+            str(args.stories),
+            "--interests",
+            str(args.interests),
+            settings=dev,
+        )
 
         found = child(env, deadline, "--child", "discover")
-        urls, stories = found["urls"], found["stories"]
-        log(f"{stories} live stories; story page {urls['story']}, hub {urls['hub']}")
+        urls, stories, interests = found["urls"], found["stories"], found["interests"]
+        log(
+            f"{stories} live stories, {interests} interests; "
+            f"story page {urls['story']}, hub {urls['hub']}"
+        )
 
         port = free_port()
         gunicorn, log_path = start_gunicorn(env, tmp, port, args)
@@ -463,6 +547,7 @@ def run(args: argparse.Namespace) -> None:
         (modules / "floor.html").write_bytes(story_body)
 
         results, server_cpu, machines = {}, {}, [machine()]
+        samples = CpuSamples(modules / "cpu")
         for name, page, miss in ROWS:
             url = FLOOR_PATH if page == "floor" else urls[page]
             request = request_bytes(port, url, miss)
@@ -474,8 +559,10 @@ def run(args: argparse.Namespace) -> None:
             deadline.left(reserve=args.seconds + args.warmup + 30)
             log(f"{name}: {url} for {args.warmup:g}+{args.seconds:g}s, {args.connections} conns")
             load(port, request, args.warmup, args.connections)
+            samples.take()  # the warm-up's and the check's
             cpu_before = cpu_seconds(gunicorn.pid)
             figures = load(port, request, args.seconds, args.connections)
+            figures["render_ms"] = percentile(sorted(samples.take()), 50)
             server_cpu[name] = 1000 * (cpu_seconds(gunicorn.pid) - cpu_before) / figures["requests"]
             if gunicorn.poll() is not None:
                 sys.stderr.write(log_tail(log_path))
@@ -489,17 +576,21 @@ def run(args: argparse.Namespace) -> None:
                 )
             results[name] = figures
             log(
-                f"  {figures['rps']:.1f} req/s, p50 {figures['p50_ms']:.2f} ms, "
+                f"  render {figures['render_ms']:.2f} ms CPU, {figures['rps']:.1f} req/s, "
+                f"p50 {figures['p50_ms']:.2f} ms, "
                 f"p99 {figures['p99_ms']:.2f} ms, load {os.getloadavg()[0]:.2f}"
             )
             machines.append(machine())
         stop_gunicorn(gunicorn)
         gunicorn = None
 
-        print(report(urls, results, args, stories, machines, server_cpu))
+        print(report(urls, results, args, stories, interests, machines, server_cpu))
         story, floor = results["story_cached"], results["floor"]
         summary = {
-            name: {key: round(results[name][key], 2) for key in ("rps", "p50_ms", "p99_ms")}
+            name: {
+                key: round(results[name][key], 2)
+                for key in ("render_ms", "rps", "p50_ms", "p99_ms")
+            }
             | {"requests": results[name]["requests"]}
             for name, _page, _miss in ROWS
         }
@@ -524,6 +615,7 @@ def run(args: argparse.Namespace) -> None:
         summary["server"] = describe_args(args)
         summary["connections"] = args.connections
         summary["stories"] = stories
+        summary["interests"] = interests
         print(json.dumps(summary), flush=True)
     finally:
         if gunicorn is not None:

@@ -24,7 +24,7 @@ from wagtail.models import Locale, Page
 from stories.models import AudienceInterest, StoryIndexPage, StoryLink, StoryPage, StorySeries
 from stories.page_cache import purge_all
 
-from . import content, insurer
+from . import content, insurer, marks
 from .images import hero_png
 
 DEMO_PASSWORD = "changeme"  # noqa: S105 - documented demo logins, never used outside the demo
@@ -42,24 +42,46 @@ def _noop(message: str) -> None:
     return None
 
 
-def load(stories: int | None = None, progress: Progress = _noop) -> dict:
+def load(
+    stories: int | None = None, progress: Progress = _noop, interests: int | None = None
+) -> dict:
     index = StoryIndexPage.objects.first()
     if index is None:
         raise RuntimeError("No story index page: run `manage.py migrate` first.")
+    wanted_interests = interests
     interests = ensure_interests()
     ensure_users()
     base = ensure_demo_stories(index, interests, progress)
     insurer.ensure_story(index, interests.get("pets"))
     target = max(stories or 0, len(base))
     extra = target - StoryPage.objects.child_of(index).count()
+    generated = ensure_generated_interests(wanted_interests or 0)
     if extra > 0:
-        add_bulk_stories(index, interests, base, extra, progress)
+        add_bulk_stories(index, interests, base, extra, progress, generated)
         purge_all()  # bulk rows bypass publishing and its signals
+    adopt(index)
     return {
         "interests": AudienceInterest.objects.count(),
         "stories": StoryPage.objects.live().count(),
         "links": StoryLink.objects.count(),
     }
+
+
+def adopt(index) -> None:
+    """Record what the demo made as demo data (``marks``), found by the names it gave
+    it: this run's rows and those of a demo loaded before records were kept."""
+    slugs = [story["slug"] for story in content.STORIES] + [insurer.SLUG]
+    marks.mark("story", StoryPage.objects.child_of(index).filter(slug__in=slugs))
+    slugs = [i["slug"] for i in content.INTERESTS + insurer.INTERESTS]
+    marks.mark("interest", AudienceInterest.objects.filter(slug__in=slugs))
+    names = {story["series"] for story in content.STORIES if story.get("series")}
+    marks.mark("series", StorySeries.objects.filter(name__in=names))
+    Image = get_image_model()
+    titles = [f"{story['title']} (picture)" for story in content.STORIES]
+    marks.mark("image", Image.objects.filter(title__in=titles))
+    marks.mark("image", Image.objects.filter(title__startswith="When the thunder comes: "))
+    usernames = [name for name, _, _ in DEMO_USERS]
+    marks.mark("user", get_user_model().objects.filter(username__in=usernames))
 
 
 def ensure_interests() -> dict[str, AudienceInterest]:
@@ -70,6 +92,41 @@ def ensure_interests() -> dict[str, AudienceInterest]:
         )
         interests[interest.slug] = interest
     return interests
+
+
+#: Benchmark interests beyond the demo's own: "Topic 1", "Topic 2"… (slugs ``topic-1``…).
+GENERATED_INTEREST_PREFIX = "topic-"
+
+
+def ensure_generated_interests(total: int) -> list[AudienceInterest]:
+    """Interests made up to ``total`` in all, for sites the size of a large brand's.
+
+    Each generated story carries its original's interests and one of these in turn, so
+    every generated interest has its share of the archive.
+    """
+    missing = total - AudienceInterest.objects.count()
+    have = AudienceInterest.objects.filter(slug__startswith=GENERATED_INTEREST_PREFIX)
+    numbers = {
+        int(slug.removeprefix(GENERATED_INTEREST_PREFIX))
+        for slug in have.values_list("slug", flat=True)
+        if slug.removeprefix(GENERATED_INTEREST_PREFIX).isdigit()
+    }
+    number = 0
+    new = []
+    while missing > 0:
+        number += 1
+        if number in numbers:
+            continue
+        new.append(
+            AudienceInterest(
+                name=f"Topic {number}",
+                slug=f"{GENERATED_INTEREST_PREFIX}{number}",
+                description="A benchmark interest (load_demo --interests).",
+            )
+        )
+        missing -= 1
+    AudienceInterest.objects.bulk_create(new)
+    return list(have.order_by("pk"))
 
 
 def ensure_users() -> None:
@@ -181,13 +238,19 @@ def _audience_variants():
 
 @transaction.atomic
 def ensure_demo_stories(index, interests, progress: Progress) -> list[StoryPage]:
-    """The hand-written stories, created once each and published with a revision."""
+    """The hand-written stories, created once each and published with one revision.
+
+    First every missing page is added to the tree (not yet live), so that links and
+    inline story cards can name any other story; then each is given its links and
+    published once: one revision, one voice check and one round of publishing signals
+    per story rather than two.
+    """
     existing = {p.slug: p for p in StoryPage.objects.child_of(index)}
     series_parts: dict[str, int] = {}
     now = timezone.now()
     created = []
     stories = content.STORIES
-    for position, story in enumerate(stories):
+    for story in stories:
         series = None
         if story.get("series"):
             series, _ = StorySeries.objects.get_or_create(name=story["series"])
@@ -203,29 +266,27 @@ def ensure_demo_stories(index, interests, progress: Progress) -> list[StoryPage]
             hero_image=image,
             series=series,
             series_part=series_parts.get(story["series"]) if series else None,
-            body=_body(story, existing, image),
+            live=False,
         )
         page.interests = [interests[s] for s in story["interests"]]
         index.add_child(instance=page)
-        page.save_revision().publish()
-        # Spread publication over recent months so listings look lived-in.
-        published = now - datetime.timedelta(days=(len(stories) - position) * 3, hours=position)
-        StoryPage.objects.filter(pk=page.pk).update(
-            first_published_at=published, last_published_at=published
-        )
         existing[page.slug] = page
         created.append(page)
-        progress(f"story {position + 1}/{len(stories)}: {page.title}")
     # Links and inline story cards refer to other stories, so they come second.
-    for story in stories:
-        page = existing[story["slug"]].specific
-        if page in created:
-            _add_links_and_cards(page, story, existing)
+    total = len(stories)
+    for position, story in enumerate(stories):
+        page = existing[story["slug"]]
+        if page not in created:
+            continue
+        # Spread publication over recent months so listings look lived-in.
+        published = now - datetime.timedelta(days=(total - position) * 3, hours=position)
+        _link_and_publish(page, story, existing, published)
+        progress(f"story {position + 1}/{total}: {page.title}")
+    marks.mark("story", created)
     return [existing[s["slug"]] for s in stories]
 
 
-def _add_links_and_cards(page: StoryPage, story: dict, pages_by_slug) -> None:
-    page = StoryPage.objects.get(pk=page.pk)
+def _link_and_publish(page: StoryPage, story: dict, pages_by_slug, published) -> None:
     wanted = []
     if story.get("continues"):
         wanted.append((story["continues"], "continues"))
@@ -236,16 +297,16 @@ def _add_links_and_cards(page: StoryPage, story: dict, pages_by_slug) -> None:
         for slug, kind in wanted
         if slug in pages_by_slug
     ]
-    if any(kind == "story_link" for kind, _ in story["body"]):
-        page.body = _body(story, pages_by_slug, page.hero_image)
-    published = (page.first_published_at, page.last_published_at)
+    page.body = _body(story, pages_by_slug, page.hero_image)
     page.save_revision().publish()
     StoryPage.objects.filter(pk=page.pk).update(
-        first_published_at=published[0], last_published_at=published[1]
+        first_published_at=published, last_published_at=published
     )
 
 
-def add_bulk_stories(index, interests, base: list[StoryPage], count: int, progress: Progress):
+def add_bulk_stories(
+    index, interests, base: list[StoryPage], count: int, progress: Progress, generated=()
+):
     """Write ``count`` more live stories straight into the tree, in batches.
 
     Variations of the hand-written stories, linked in threes ("continues") and to
@@ -274,14 +335,14 @@ def add_bulk_stories(index, interests, base: list[StoryPage], count: int, progre
                 slug = f"{original.slug}-{number}"
             existing_slugs.add(slug)
             rows.append((number, original, slug))
-        _write_batch(index, rows, next_step, content_type, locale, now)
+        _write_batch(index, rows, next_step, content_type, locale, now, generated)
         next_step += size
         made += size
         progress(f"{made}/{count} generated stories")
     Page.objects.filter(pk=index.pk).update(numchild=index.get_children().count())
 
 
-def _write_batch(index, rows, first_step, content_type, locale, now):
+def _write_batch(index, rows, first_step, content_type, locale, now, generated=()):
     with transaction.atomic():
         pages = []
         for offset, (number, original, slug) in enumerate(rows):
@@ -305,6 +366,7 @@ def _write_batch(index, rows, first_step, content_type, locale, now):
                 )
             )
         Page.objects.bulk_create(pages)
+        marks.mark_ids("story", StoryPage, [page.pk for page in pages])
         # Multi-table inheritance: Django's bulk_create cannot write the StoryPage
         # rows, so they go in with one parameterised INSERT per batch.
         fields = list(StoryPage._meta.local_concrete_fields)
@@ -336,6 +398,11 @@ def _write_batch(index, rows, first_step, content_type, locale, now):
                 StoryPage.interests.through(storypage_id=page.pk, audienceinterest_id=i.pk)
                 for i in original.interests.all()
             ]
+            if generated:
+                topic = generated[number % len(generated)]
+                interest_rows.append(
+                    StoryPage.interests.through(storypage_id=page.pk, audienceinterest_id=topic.pk)
+                )
             links.append(
                 StoryLink(page_id=page.pk, target_id=original.pk, kind="background", sort_order=1)
             )

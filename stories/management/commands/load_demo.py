@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from cms.progress import progress as progress_bar
+from stories.demo import living
 from stories.demo.loader import DEMO_PASSWORD, DEMO_USERS, load
 
 #: The loader reports "story 3/46: …" and "1500/10000 generated stories".
@@ -25,12 +26,28 @@ class Command(BaseCommand):
             default=None,
             help="Total number of stories wanted (extra ones are generated variations).",
         )
+        parser.add_argument(
+            "--interests",
+            type=int,
+            default=None,
+            help="Total number of interests wanted (extra ones are generated topics, "
+            "shared out among the generated stories).",
+        )
 
-    def handle(self, *args, stories=None, **options):
+        parser.add_argument(
+            "--stories-only",
+            action="store_true",
+            help="Only the stories, users and interests: no demo network, posts, readers' "
+            "history, subscribers or edition (benchmarks).",
+        )
+
+    def handle(self, *args, stories=None, interests=None, stories_only=False, **options):
         if settings.SETTINGS_MODULE.endswith(".production"):
             raise CommandError("load_demo creates users with a known password; not in production.")
         if stories is not None and not 1 <= stories <= 200_000:
             raise CommandError("--stories must be between 1 and 200000.")
+        if interests is not None and not 1 <= interests <= 10_000:
+            raise CommandError("--interests must be between 1 and 10000.")
         started = time.monotonic()
         verbose = options["verbosity"] > 1
 
@@ -64,7 +81,11 @@ class Command(BaseCommand):
         if not verbose:
             wagtail_log.setLevel(logging.WARNING)
         try:
-            counts = load(stories=stories, progress=progress)
+            counts = load(stories=stories, progress=progress, interests=interests)
+            for bar in bars.values():
+                finish(bar)
+            bars = {}
+            alive = None if stories_only else living.ensure(progress=self._note(options))
         except BaseException:
             for bar in bars.values():
                 bar.close(failed=True)
@@ -80,5 +101,18 @@ class Command(BaseCommand):
                 f"{counts['interests']} interests, {counts['links']} story links."
             )
         )
+        if alive is not None:
+            self.stdout.write(
+                f"Living demo: {alive['posts']} posts on the demo network ({alive['network']}), "
+                f"{alive['subscribers']} subscribers, edition {alive['edition']}; "
+                f"{alive['events']} reader events counted this run."
+            )
         logins = ", ".join(name for name, _, _ in DEMO_USERS)
         self.stdout.write(f"Logins ({logins}) all use the password '{DEMO_PASSWORD}'.")
+
+    def _note(self, options):
+        def note(message):
+            if options["verbosity"] >= 1:
+                self.stderr.write(f"  {message}")
+
+        return note
