@@ -8,11 +8,13 @@ RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8000
+DEMO_NETWORK_PORT ?= 8020
 
-.PHONY: run test test-fast lint check-migrations bench install install-test browser atproto clean help
+.PHONY: run remove-demo test test-fast lint check-migrations bench install install-test browser atproto clean help
 
 help:
 	@echo "make run    - install, migrate, load the demo and serve web + worker + beat on http://$(HOST):$(PORT)/"
+	@echo "make remove-demo - remove the demo data, leaving an empty working site"
 	@echo "make test   - install test tools (Chromium and the AT Protocol test network when missing) and run the whole suite"
 	@echo "make test-fast - the suite without browser tests, keeping the test database between runs"
 	@echo "make lint   - ruff"
@@ -37,15 +39,20 @@ install-test: $(TEST_STAMP)
 
 run: $(RUN_STAMP)
 	$(PY) manage.py migrate --noinput -v 0
-	$(PY) manage.py load_demo
+	STORYLOOM_DEMO_NETWORK_PORT=$(DEMO_NETWORK_PORT) $(PY) manage.py load_demo
 	@echo
 	@echo "  Storyloom is starting on http://$(HOST):$(PORT)/"
 	@echo "    Reading site : http://$(HOST):$(PORT)/"
 	@echo "    Admin        : http://$(HOST):$(PORT)/admin/   (admin / editor / socialmanager, password: changeme)"
 	@echo "    Feeds        : http://$(HOST):$(PORT)/feeds/stories/rss/   API: http://$(HOST):$(PORT)/api/v2/pages/"
+	@echo "    Demo network : http://127.0.0.1:$(DEMO_NETWORK_PORT)/@larkspur   (local, not a real server; make remove-demo empties the site)"
 	@echo "  Web, Celery worker and beat run together; Ctrl-C stops all three."
 	@echo
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+	HOST=$(HOST) PORT=$(PORT) STORYLOOM_DEMO_NETWORK_PORT=$(DEMO_NETWORK_PORT) $(BIN)/honcho -f Procfile.dev start
+
+# Remove exactly the demo data load_demo made; `make run` loads it again.
+remove-demo: $(RUN_STAMP)
+	$(PY) manage.py remove_demo
 
 browser:
 	@bash .ci/ensure-chromium

@@ -70,3 +70,30 @@ class QuarantinedMessage(models.Model):
     def summary(self) -> str:
         first_line = self.error.strip().splitlines()[0] if self.error.strip() else ""
         return first_line if len(first_line) <= 120 else first_line[:119] + "…"
+
+
+class DemoRecord(models.Model):
+    """One piece of the demo site (``manage.py load_demo``): a row it made, or a step it
+    took (``kind`` alone, no row: "history", "audience"…).
+
+    ``manage.py remove_demo`` deletes exactly the rows recorded here, and then these
+    records; what a person made on the site is never recorded, so it stays.
+    """
+
+    kind = models.CharField(max_length=64)
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", null=True, blank=True, on_delete=models.CASCADE
+    )
+    object_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "content_type", "object_id"], name="cms_demo_record_once"
+            )
+        ]
+        verbose_name = "demo record"
+
+    def __str__(self):
+        return f"demo {self.kind} {self.object_id}".strip()

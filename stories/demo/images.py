@@ -52,7 +52,7 @@ def hero_png(seed: str, interest_slug: str) -> bytes:
         draw.polygon(points, fill=shade)
     image = image.filter(ImageFilter.SMOOTH_MORE)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 
@@ -87,7 +87,7 @@ def animal_png(kind: str) -> tuple[bytes, tuple[int, int, int, int]]:
         image = _animal(kind)
         box = (240, 150, 720, 660)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue(), box
 
 

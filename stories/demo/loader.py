@@ -24,7 +24,8 @@ from wagtail.models import Locale, Page
 from stories.models import AudienceInterest, StoryIndexPage, StoryLink, StoryPage, StorySeries
 from stories.page_cache import purge_all
 
-from . import content, insurer, marks
+from . import content, insurer
+from . import marks as demo_records
 from .images import hero_png
 
 DEMO_PASSWORD = "changeme"  # noqa: S105 - documented demo logins, never used outside the demo
@@ -71,17 +72,17 @@ def adopt(index) -> None:
     """Record what the demo made as demo data (``marks``), found by the names it gave
     it: this run's rows and those of a demo loaded before records were kept."""
     slugs = [story["slug"] for story in content.STORIES] + [insurer.SLUG]
-    marks.mark("story", StoryPage.objects.child_of(index).filter(slug__in=slugs))
+    demo_records.mark("story", StoryPage.objects.child_of(index).filter(slug__in=slugs))
     slugs = [i["slug"] for i in content.INTERESTS + insurer.INTERESTS]
-    marks.mark("interest", AudienceInterest.objects.filter(slug__in=slugs))
+    demo_records.mark("interest", AudienceInterest.objects.filter(slug__in=slugs))
     names = {story["series"] for story in content.STORIES if story.get("series")}
-    marks.mark("series", StorySeries.objects.filter(name__in=names))
+    demo_records.mark("series", StorySeries.objects.filter(name__in=names))
     Image = get_image_model()
     titles = [f"{story['title']} (picture)" for story in content.STORIES]
-    marks.mark("image", Image.objects.filter(title__in=titles))
-    marks.mark("image", Image.objects.filter(title__startswith="When the thunder comes: "))
+    demo_records.mark("image", Image.objects.filter(title__in=titles))
+    demo_records.mark("image", Image.objects.filter(title__startswith="When the thunder comes: "))
     usernames = [name for name, _, _ in DEMO_USERS]
-    marks.mark("user", get_user_model().objects.filter(username__in=usernames))
+    demo_records.mark("user", get_user_model().objects.filter(username__in=usernames))
 
 
 def ensure_interests() -> dict[str, AudienceInterest]:
@@ -282,7 +283,7 @@ def ensure_demo_stories(index, interests, progress: Progress) -> list[StoryPage]
         published = now - datetime.timedelta(days=(total - position) * 3, hours=position)
         _link_and_publish(page, story, existing, published)
         progress(f"story {position + 1}/{total}: {page.title}")
-    marks.mark("story", created)
+    demo_records.mark("story", created)
     return [existing[s["slug"]] for s in stories]
 
 
@@ -366,7 +367,7 @@ def _write_batch(index, rows, first_step, content_type, locale, now, generated=(
                 )
             )
         Page.objects.bulk_create(pages)
-        marks.mark_ids("story", StoryPage, [page.pk for page in pages])
+        demo_records.mark_ids("story", StoryPage, [page.pk for page in pages])
         # Multi-table inheritance: Django's bulk_create cannot write the StoryPage
         # rows, so they go in with one parameterised INSERT per batch.
         fields = list(StoryPage._meta.local_concrete_fields)
