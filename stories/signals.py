@@ -121,13 +121,16 @@ def changed_tags(before: StoryState | None, after: StoryState | None) -> set[str
     return tags
 
 
-def _after_commit(tags, urls=()) -> None:
+def _after_commit(tags, urls=(), stale=True) -> None:
     # robust: a cache that is down must not turn a committed publish into an error.
-    transaction.on_commit(partial(page_cache.purge, frozenset(tags), tuple(urls)), robust=True)
+    # ``stale``: readers may get the previous copy while one of them renders the page
+    # again (stories.page_cache.wsgi); not after a change that makes a page private.
+    purge = partial(page_cache.purge, frozenset(tags), tuple(urls), stale=stale)
+    transaction.on_commit(purge, robust=True)
 
 
-def _everything_after_commit() -> None:
-    transaction.on_commit(page_cache.purge_all, robust=True)
+def _everything_after_commit(stale=True) -> None:
+    transaction.on_commit(partial(page_cache.purge_all, stale=stale), robust=True)
 
 
 # --- Pages -----------------------------------------------------------------------------
@@ -192,9 +195,9 @@ def _restriction_changed(sender, instance, raw=False, **kwargs):
         return
     page = Page.objects.filter(pk=instance.page_id).only("numchild").first()
     if page is None or page.numchild:
-        _everything_after_commit()
+        _everything_after_commit(stale=False)
     else:
-        _after_commit({page_tag(instance.page_id)}, frontend_urls(instance.page_id))
+        _after_commit({page_tag(instance.page_id)}, frontend_urls(instance.page_id), stale=False)
 
 
 def _site_changed(sender, raw=False, **kwargs):

@@ -145,6 +145,14 @@ PAGE_CACHE_MAX_AGE = env_int("PAGE_CACHE_MAX_AGE_SECONDS", 60)
 PAGE_CACHE_STALE_WHILE_REVALIDATE = env_int("PAGE_CACHE_STALE_WHILE_REVALIDATE_SECONDS", 60)
 # How long a stored page may go unvisited before the cache drops it.
 PAGE_CACHE_TIMEOUT = env_int("PAGE_CACHE_TIMEOUT_SECONDS", 24 * 60 * 60)
+# Single flight (docs/architecture.md, "Cached pages"): after a purge one reader renders
+# the page; the others get the previous copy (X-Cache: stale) if it has been out of date
+# for at most PAGE_CACHE_STALE_SECONDS (0: never), else wait for that render up to
+# PAGE_CACHE_RENDER_WAIT_SECONDS and then render themselves. The render's lock expires
+# after PAGE_CACHE_RENDER_LOCK_SECONDS (a worker that died holding it).
+PAGE_CACHE_STALE_SECONDS = env_int("PAGE_CACHE_STALE_SECONDS", 10)
+PAGE_CACHE_RENDER_WAIT_SECONDS = env_int("PAGE_CACHE_RENDER_WAIT_SECONDS", 3)
+PAGE_CACHE_RENDER_LOCK_SECONDS = env_int("PAGE_CACHE_RENDER_LOCK_SECONDS", 10)
 # A CDN in front, purged with the same pages (Wagtail's frontend cache; empty: none).
 FRONTEND_CACHE_BACKEND = env_str("FRONTEND_CACHE_BACKEND").lower()
 FRONTEND_CACHE_URL = env_str("FRONTEND_CACHE_URL")

@@ -42,7 +42,7 @@ from stories.page_cache.tags import (
     tag_feed,
     tags_for,
 )
-from stories.page_cache.wsgi import HIT, MISS, PASS, with_page_cache
+from stories.page_cache.wsgi import HIT, MISS, PASS, STALE, with_page_cache
 
 __all__ = [
     "ALL",
@@ -51,6 +51,7 @@ __all__ = [
     "INTERESTS",
     "MISS",
     "PASS",
+    "STALE",
     "STORIES",
     "CachedPageMixin",
     "context_interests",

@@ -12,9 +12,18 @@ also moves a *clock* key on, in the same ``set_many`` (and first, for caches whe
 that is not atomic); the WSGI layer (``stories.page_cache.wsgi``) reads the clock
 before Django renders and stores the page only if the clock has not moved when it
 reads the tag versions.
+
+A version also says *when* its tag was purged and which version it replaced
+(``_token``), so that a page one purge behind can be served for a few seconds while
+one reader renders it again (``stories.page_cache.wsgi``, "single flight"): how long
+it has been out of date is then known exactly. A purge that must take effect at once
+(``stale=False``: a view restriction) writes a version with no time, and a copy it
+made stale is never served.
 """
 
+import logging
 import secrets
+import time
 
 from django.conf import settings
 from django.core.cache import caches
@@ -22,10 +31,26 @@ from django.core.cache import caches
 from stories.page_cache.tags import ALL, conversation_tag
 from stories.render_cache import bump_content_version
 
+logger = logging.getLogger(__name__)
+
 #: Keys in the cache. The entry format is part of the key: change both together.
 ENTRY_PREFIX = "pc1:page:"
 TAG_PREFIX = "pc1:tag:"
 CLOCK_KEY = "pc1:clock"
+#: One render at a time per page: ``LOCK_PREFIX`` + the entry key's digest.
+LOCK_PREFIX = "pc1:lock:"
+#: The lock's value while a page is known not to be stored (not a reading page, an
+#: error, private): concurrent readers then go to Django at once instead of queueing.
+PASS_MARK = 0
+
+# Compare-and-delete (or compare-and-set to PASS_MARK): only the holder releases a lock.
+_RELEASE_SCRIPT = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  if ARGV[2] == '' then return redis.call('del', KEYS[1]) end
+  return redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
+return 0
+"""
 
 
 class _Store:
@@ -35,7 +60,20 @@ class _Store:
         self.cache = cache
 
     def get_many(self, keys) -> dict:
-        return self.cache.get_many(keys)
+        """The values found; one that cannot be read (bytes no unpickling takes) is missing."""
+        try:
+            return self.cache.get_many(keys)
+        except Exception:
+            found = {}
+            for key in keys:
+                try:
+                    value = self.cache.get(key)
+                except Exception:
+                    logger.warning("page cache: unreadable value under %s, ignored", key)
+                    continue
+                if value is not None:
+                    found[key] = value
+            return found
 
     def set_many(self, values: dict, timeout=None) -> None:
         self.cache.set_many(values, timeout=timeout)
@@ -45,6 +83,23 @@ class _Store:
 
     def set(self, key, value, timeout) -> None:
         self.cache.set(key, value, timeout)
+
+    def delete(self, key) -> None:
+        self.cache.delete(key)
+
+    def lock(self, key, token: int, seconds: float) -> bool:
+        """Take ``key`` for ``seconds`` unless someone holds it. Atomic on the local-memory
+        cache (one process); on the file cache two processes may both take it at once."""
+        return self.cache.add(key, token, seconds)
+
+    def release(self, key, token: int, then_pass: float = 0) -> None:
+        """Give ``key`` up if ``token`` still holds it; ``then_pass``: leave ``PASS_MARK``
+        there for that many seconds."""
+        if self.cache.get(key) == token:
+            if then_pass:
+                self.cache.set(key, PASS_MARK, then_pass)
+            else:
+                self.cache.delete(key)
 
 
 class _RedisStore(_Store):
@@ -61,14 +116,20 @@ class _RedisStore(_Store):
         self.client = cache._cache.get_client(write=True)
         self.dumps = cache._cache._serializer.dumps
         self.loads = cache._cache._serializer.loads
+        self.release_script = self.client.register_script(_RELEASE_SCRIPT)
 
     def get_many(self, keys) -> dict:
         raw = self.client.mget([self.cache.make_key(key) for key in keys])
-        return {
-            key: self.loads(value)
-            for key, value in zip(keys, raw, strict=True)
-            if value is not None
-        }
+        found = {}
+        for key, value in zip(keys, raw, strict=True):
+            if value is None:
+                continue
+            try:
+                found[key] = self.loads(value)
+            except Exception:
+                # Bytes nothing can read: missing, so the next render writes over them.
+                logger.warning("page cache: unreadable value under %s, ignored", key)
+        return found
 
     def set_many(self, values: dict, timeout=None) -> None:
         data = {self.cache.make_key(key): self.dumps(value) for key, value in values.items()}
@@ -87,6 +148,18 @@ class _RedisStore(_Store):
     def set(self, key, value, timeout) -> None:
         self.client.set(self.cache.make_key(key), self.dumps(value), ex=timeout)
 
+    def delete(self, key) -> None:
+        self.client.delete(self.cache.make_key(key))
+
+    def lock(self, key, token: int, seconds: float) -> bool:
+        """``SET key token NX PX``: one holder at a time, gone by itself after ``seconds``."""
+        milliseconds = max(1, int(seconds * 1000))
+        return bool(self.client.set(self.cache.make_key(key), token, nx=True, px=milliseconds))
+
+    def release(self, key, token: int, then_pass: float = 0) -> None:
+        args = [token, PASS_MARK if then_pass else "", max(1, int(then_pass * 1000))]
+        self.release_script(keys=[self.cache.make_key(key)], args=args)
+
 
 def _store() -> _Store:
     """This thread's store on the default cache (Django keeps a cache object per thread)."""
@@ -100,29 +173,76 @@ def _store() -> _Store:
     return store
 
 
-def _token() -> int:
-    # An int is stored as a plain number by Django's Redis backend: nothing to unpickle.
-    return secrets.randbits(62)
+# A version (an int: Django's Redis backend stores it as a plain number, nothing to
+# unpickle) is ``purged_ms << 96 | previous << 64 | random``: the purge's wall-clock
+# time in milliseconds (0: unknown, never served stale), 32 bits of the version it
+# replaced (0: none) and 64 random bits.
+_RANDOM_BITS = 64
+_PREVIOUS_BITS = 32
 
 
-def purge_tags(tags) -> None:
-    """Give ``tags`` new versions: every page stored with any of them is stale at once."""
+def _fingerprint(version) -> int:
+    if not isinstance(version, int) or isinstance(version, bool):
+        return 0
+    return (version & ((1 << _PREVIOUS_BITS) - 1)) or 1
+
+
+def _token(purged_ms: int = 0, previous=None) -> int:
+    """A new version; with ``purged_ms``, one that says when and what it replaced."""
+    token = secrets.randbits(_RANDOM_BITS)
+    if purged_ms:
+        token |= _fingerprint(previous) << _RANDOM_BITS
+        token |= purged_ms << (_RANDOM_BITS + _PREVIOUS_BITS)
+    return token
+
+
+def purged_at(current, rendered_with) -> float | None:
+    """When ``current`` replaced ``rendered_with`` (seconds since the epoch), or None
+    when that is not known: a purge that allowed no stale copy, a version written for
+    a missing tag, or more than one purge since (only the last one's time is kept)."""
+    if not isinstance(current, int) or isinstance(current, bool):
+        return None
+    purged_ms = current >> (_RANDOM_BITS + _PREVIOUS_BITS)
+    previous = (current >> _RANDOM_BITS) & ((1 << _PREVIOUS_BITS) - 1)
+    if not purged_ms or previous != _fingerprint(rendered_with):
+        return None
+    return purged_ms / 1000
+
+
+def wall_clock() -> float:
+    """Seconds since the epoch: when a purge happened, and how stale a copy is."""
+    return time.time()
+
+
+def purge_tags(tags, *, stale: bool = True) -> None:
+    """Give ``tags`` new versions: every page stored with any of them is stale at once.
+
+    With ``stale`` (the default) a page one purge behind may still be served for
+    ``PAGE_CACHE_STALE_SECONDS`` while one reader renders it again; ``stale=False``
+    allows no such copy (a page that turned private).
+    """
     tags = sorted(set(tags))
     if not tags:
         return
-    token = _token()
-    values = {CLOCK_KEY: token}  # first: see the module docstring
-    values.update((TAG_PREFIX + tag, token) for tag in tags)
-    _store().set_many(values)
+    store = _store()
+    keys = [TAG_PREFIX + tag for tag in tags]
+    purged_ms = int(wall_clock() * 1000)
+    # Which versions these replace, read first. Two purges of one tag at the same moment
+    # may both name the same one: the copy is then dated by the later purge.
+    previous = store.get_many(keys) if stale else {}
+    values = {CLOCK_KEY: _token()}  # first: see the module docstring
+    for key in keys:
+        values[key] = _token(purged_ms, previous.get(key)) if stale else _token()
+    store.set_many(values)
 
 
 def frontend_cache_configured() -> bool:
     return bool(getattr(settings, "WAGTAILFRONTENDCACHE", None))
 
 
-def purge(tags, urls=()) -> None:
+def purge(tags, urls=(), *, stale: bool = True) -> None:
     """Purge ``tags`` here, and ``urls`` (absolute) from the CDN when one is configured."""
-    purge_tags(tags)
+    purge_tags(tags, stale=stale)
     urls = sorted(set(urls))
     if urls and frontend_cache_configured():
         from wagtail.contrib.frontend_cache.utils import PurgeBatch
@@ -130,14 +250,14 @@ def purge(tags, urls=()) -> None:
         PurgeBatch(urls).purge()
 
 
-def purge_all() -> None:
+def purge_all(*, stale: bool = True) -> None:
     """Every cached page is stale (bulk writes that bypass publishing, a site change).
 
     Also moves the content version on (``stories.render_cache``): whatever changed,
     the live stories and the sites may have too.
     """
     bump_content_version()
-    purge_tags([ALL])
+    purge_tags([ALL], stale=stale)
 
 
 def purge_conversation(story_id) -> None:

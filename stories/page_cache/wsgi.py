@@ -12,10 +12,20 @@ middleware added, unless it sets a cookie, says ``private``/``no-store``/``no-ca
 (Wagtail does for pages with view restrictions), varies on more than
 ``Cookie``/``Accept-Encoding`` or carries a CSRF token. Whether a stored copy is
 current is decided by its tags' versions and the purge clock (``stories.page_cache.store``).
+
+Single flight: when the stored copy is not current (purged) or missing, one reader
+per page takes a short lock in the cache (``SET NX PX`` on Redis) and renders it;
+meanwhile the others get the previous copy, marked ``X-Cache: stale`` with its ``Age``,
+as long as it has been out of date for no more than ``PAGE_CACHE_STALE_SECONDS``, or,
+with no such copy, wait for the one render (``PAGE_CACHE_RENDER_WAIT_SECONDS`` at most,
+then render themselves). A stale copy is only ever answered where a current one would
+be (the same key: no session or private cookie), and never after a purge that allowed
+none or when the render that replaces it finds the page gone or private.
 """
 
 import hashlib
 import logging
+import secrets
 import time
 from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode
@@ -23,12 +33,23 @@ from urllib.parse import parse_qsl, urlencode
 from django.conf import settings
 from django.utils.http import http_date, parse_http_date_safe
 
-from stories.page_cache.store import CLOCK_KEY, ENTRY_PREFIX, TAG_PREFIX, _Store, _store, _token
+from stories.page_cache import store as page_store
+from stories.page_cache.store import (
+    CLOCK_KEY,
+    ENTRY_PREFIX,
+    LOCK_PREFIX,
+    PASS_MARK,
+    TAG_PREFIX,
+    _Store,
+    _store,
+    _token,
+    purged_at,
+)
 from stories.page_cache.tags import ENVIRON_TAGS
 
 logger = logging.getLogger(__name__)
 
-HIT, MISS, PASS = "hit", "miss", "pass"
+HIT, MISS, PASS, STALE = "hit", "miss", "pass", "stale"
 
 #: Query parameters that change what a page shows; they are part of the key.
 KEYED_PARAMETERS = ("page",)
@@ -141,18 +162,39 @@ _known_tags: dict[str, tuple] = {}
 KNOWN_TAGS_SIZE = 2000
 
 
-def _current(store: _Store, key: str, entry: Entry, found: dict, known: tuple) -> bool:
-    """Whether every tag of ``entry`` still has the version it was rendered with.
+def _tag_versions(store: _Store, key: str, entry: Entry, found: dict, known: tuple) -> dict:
+    """The current versions of ``entry``'s tags: it is current if they are its own.
 
     ``found`` holds the versions of the ``known`` tag keys, read with the entry.
     """
     tag_keys = tuple(entry.versions)
     if known == tag_keys:
-        return all(found.get(tag) == version for tag, version in entry.versions.items())
+        return {tag: found[tag] for tag in tag_keys if tag in found}
     if len(_known_tags) >= KNOWN_TAGS_SIZE:
         _known_tags.clear()
     _known_tags[key] = tag_keys
-    return store.get_many(list(tag_keys)) == entry.versions
+    return store.get_many(list(tag_keys))
+
+
+def _stored(value) -> Entry | None:
+    """A stored entry, or None for anything else found under its key."""
+    if isinstance(value, Entry) and isinstance(value.versions, dict):
+        return value
+    return None
+
+
+def _stale_for(entry: Entry, versions: dict, now: float) -> float | None:
+    """How long ``entry`` has been out of date (seconds), or None when not known."""
+    since = None
+    for tag, rendered_with in entry.versions.items():
+        current = versions.get(tag)
+        if current == rendered_with:
+            continue
+        at = purged_at(current, rendered_with)
+        if at is None:
+            return None
+        since = at if since is None else min(since, at)
+    return None if since is None else max(0.0, now - since)
 
 
 def _not_modified(environ, entry: Entry) -> bool:
@@ -169,6 +211,12 @@ def _not_modified(environ, entry: Entry) -> bool:
 
 
 def _answer(entry: Entry, environ, start_response, state: str, extra=()):
+    if state == STALE:
+        # Out of date: nobody downstream may keep it without asking again.
+        age = max(0, int(page_store.wall_clock()) - entry.last_modified)
+        headers = [h for h in entry.headers if h[0].lower() != "cache-control"]
+        entry = entry._replace(headers=[*headers, ("Cache-Control", "public, no-cache")])
+        extra = [*extra, ("Age", str(age))]
     if _not_modified(environ, entry):
         headers = [h for h in entry.headers if h[0].lower() in NOT_MODIFIED_HEADERS]
         start_response("304 Not Modified", [*headers, *extra, ("X-Cache", state)])
@@ -213,6 +261,9 @@ def _clock(store: _Store, found: dict):
     if clock is None:
         store.add(CLOCK_KEY, _token())
         clock = store.get_many([CLOCK_KEY]).get(CLOCK_KEY)
+        if clock is None:  # there, but unreadable: a new one
+            clock = _token()
+            store.set_many({CLOCK_KEY: clock})
     return clock
 
 
@@ -232,7 +283,17 @@ def _versions(store: _Store, tags, clock) -> dict | None:
 def with_page_cache(django_app):
     """Wrap a Django WSGI application so anonymous readers get stored pages at once."""
 
-    def render(environ, start_response, store, key, clock):
+    def render(environ, start_response, store, key, clock, lock=None):
+        """Django answers; a reading page is stored. ``lock``: this reader's render lock,
+        given up when the page is stored (or left marked "pass" when it may not be)."""
+        try:
+            return _render(environ, start_response, store, key, clock, lock)
+        except BaseException:
+            if lock is not None:
+                _release(store, lock)
+            raise
+
+    def _render(environ, start_response, store, key, clock, lock):
         captured = []
         written = []
 
@@ -244,6 +305,8 @@ def with_page_cache(django_app):
         tags = environ.get(ENVIRON_TAGS)
         status, headers = captured
         if not tags:  # not a reading page: passed on untouched (it may be streamed)
+            if lock is not None:
+                _release(store, lock, unstored=True, drop=key if status[:3] != "304" else None)
             start_response(status, headers)
             return result  # Django never uses write(), so ``written`` is empty
         try:
@@ -253,6 +316,9 @@ def with_page_cache(django_app):
                 result.close()
 
         refusal = _refusal(environ, status, headers, body)
+        if refusal and lock is not None:
+            # The page is gone, failed or private now: its stale copy is answered no more.
+            _release(store, lock, unstored=True, drop=key)
         if refusal:
             # A page made for this reader must not be kept by browsers or proxies for
             # others either; a HEAD or an error is left as Django answered it.
@@ -287,6 +353,8 @@ def with_page_cache(django_app):
                 store.set(key, entry._replace(versions=versions), settings.PAGE_CACHE_TIMEOUT)
         except Exception:
             logger.exception("page cache: could not store %s", environ.get("PATH_INFO"))
+        if lock is not None:
+            _release(store, lock)
         # This response's own headers (its request id) go to this reader only.
         own = [h for h in headers if h[0].lower() == "x-request-id"]
         return _answer(entry, environ, start_response, MISS, own)
@@ -301,18 +369,93 @@ def with_page_cache(django_app):
             store = _store()
             known = _known_tags.get(key, ())
             found = store.get_many([key, CLOCK_KEY, *known])
-            entry = found.get(key)
+            entry = _stored(found.get(key))
             # Benchmarks only (bench/pages.py sets it): render as a first visitor would.
             forced_miss = getattr(settings, "PAGE_CACHE_FORCE_MISS_HEADER", "")
             forced_miss = forced_miss and environ.get(forced_miss)
-            if entry is not None and not forced_miss and _current(store, key, entry, found, known):
-                return _answer(entry, environ, start_response, HIT)
+            versions = None
+            if entry is not None and not forced_miss:
+                versions = _tag_versions(store, key, entry, found, known)
+                if versions == entry.versions:
+                    return _answer(entry, environ, start_response, HIT)
             clock = _clock(store, found)
+            if forced_miss or environ.get("REQUEST_METHOD") != "GET":
+                return render(environ, start_response, store, key, clock)  # never stored
+            flight = _single_flight(environ, store, key, entry, versions, clock)
         except Exception:
             # A cache that is down must not take the site with it: Django answers.
             logger.exception("page cache: lookup failed")
             return django_app(environ, start_response)
-        return render(environ, start_response, store, key, clock)
+        state, entry, clock, lock = flight
+        if state in (HIT, STALE):
+            return _answer(entry, environ, start_response, state)
+        return render(environ, start_response, store, key, clock, lock)
 
     application.with_page_cache = True
     return application
+
+
+def _single_flight(environ, store: _Store, key: str, entry, versions, clock):
+    """One render per page per purge: what this reader of a page that is not current does.
+
+    Returns ``(state, entry, clock, lock)``: ``HIT`` or ``STALE`` with the entry to
+    answer, or ``MISS`` to render (holding ``lock``, or None after waiting too long or
+    for a page that is never stored), with the purge clock read before that render.
+    """
+    lock_key = LOCK_PREFIX + key.removeprefix(ENTRY_PREFIX)
+    token = secrets.randbits(62) | 1  # never PASS_MARK
+    bound = settings.PAGE_CACHE_STALE_SECONDS
+    wait_until = time.monotonic() + settings.PAGE_CACHE_RENDER_WAIT_SECONDS
+    delay = 0.002
+    while True:
+        if store.lock(lock_key, token, settings.PAGE_CACHE_RENDER_LOCK_SECONDS):
+            lock = (lock_key, token)
+            try:
+                # The reader before may have stored it between our read and our lock.
+                entry, versions, clock = _look_again(store, key, entry)
+            except BaseException:
+                _release(store, lock)
+                raise
+            if entry is not None and versions == entry.versions:
+                _release(store, lock)
+                return HIT, entry, clock, None
+            return MISS, entry, clock, lock
+        if entry is not None and versions is not None:
+            stale_for = _stale_for(entry, versions, page_store.wall_clock())
+            if stale_for is not None and stale_for <= bound:
+                return STALE, entry, clock, None
+        if time.monotonic() >= wait_until:
+            logger.warning(
+                "page cache: waited too long for %s, rendering", environ.get("PATH_INFO")
+            )
+            return MISS, entry, clock, None
+        time.sleep(delay)
+        delay = min(delay * 2, 0.025)
+        if store.get_many([lock_key]).get(lock_key) == PASS_MARK:
+            return MISS, entry, _clock(store, store.get_many([CLOCK_KEY])), None
+        entry, versions, clock = _look_again(store, key, entry)
+        if entry is not None and versions == entry.versions:
+            return HIT, entry, clock, None
+
+
+def _look_again(store: _Store, key: str, entry) -> tuple:
+    """The entry under ``key``, its tags' versions and the clock, read together."""
+    tag_keys = list(entry.versions) if entry is not None else list(_known_tags.get(key, ()))
+    found = store.get_many([key, CLOCK_KEY, *tag_keys])
+    entry = _stored(found.get(key))
+    versions = None
+    if entry is not None:
+        versions = _tag_versions(store, key, entry, found, tuple(tag_keys))
+    return entry, versions, _clock(store, found)
+
+
+def _release(store: _Store, lock, unstored=False, drop=None) -> None:
+    """Give the render lock up. ``unstored``: the page was not stored, so for a while
+    readers go to Django at once; ``drop``: its stale copy goes too."""
+    try:
+        if drop is not None:
+            store.delete(drop)
+        pass_seconds = settings.PAGE_CACHE_RENDER_LOCK_SECONDS if unstored else 0
+        store.release(*lock, then_pass=pass_seconds)
+    except Exception:
+        logger.exception("page cache: could not release the render lock")
