@@ -30,6 +30,12 @@ TOP_UP_CANDIDATES = 200
 RECENT_POOL = 300
 LATEST_ON_HOME = 7
 PER_INTEREST_ON_HOME = 3
+# The home shows a section for the interests with the newest stories, this many at most
+# (every interest keeps its chip); a site with a hundred interests would otherwise draw
+# three hundred cards. Each hub lists all of an interest's stories.
+SECTIONS_ON_HOME = 12
+# What a card never shows: the story's text and its voice findings (JSON, often large).
+CARD_DEFERRED = ("voice_findings",)
 
 _JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
@@ -60,8 +66,12 @@ def attach_renditions(images_and_specs):
 
 
 def story_cards(queryset, *, with_interests=True):
-    """``queryset`` of StoryPages with what a story card shows (renditions: see ``cards_ready``)."""
-    queryset = queryset.select_related("hero_image")
+    """``queryset`` of StoryPages with what a story card shows (renditions: see ``cards_ready``).
+
+    The text (StreamFields) and the voice findings are deferred: a card shows neither,
+    and loading and decoding them was most of the cost of a listing's query.
+    """
+    queryset = queryset.defer_streamfields().defer(*CARD_DEFERRED).select_related("hero_image")
     if with_interests:
         queryset = queryset.prefetch_related("interests")
     return queryset
@@ -104,8 +114,16 @@ def _cards_by_id(stories, ids, *, with_interests=True):
 
 
 def _with_hub_urls(interests, story_index, request):
+    """Set ``hub_url`` on each interest: the index's URL is worked out once, not per chip."""
+    if story_index is None:
+        for interest in interests:
+            interest.hub_url = None
+        return interests
+    marker = "hub-slug-marker"
+    pattern = story_index.hub_url(marker, request)
+    head, tail = pattern.rsplit(marker, 1)
     for interest in interests:
-        interest.hub_url = story_index.hub_url(interest.slug, request) if story_index else None
+        interest.hub_url = f"{head}{interest.slug}{tail}"
     return interests
 
 
@@ -148,6 +166,29 @@ def _newest_per_interest(through, interest_ids):
     return by_interest
 
 
+def _home_sections(through, recent, interests):
+    """{interest id: newest story ids} for the ``SECTIONS_ON_HOME`` liveliest interests.
+
+    Interests are ranked by their newest story among the ``recent`` ids (newest first);
+    interests with too few stories there are filled from the whole archive, and when
+    fewer than ``SECTIONS_ON_HOME`` interests appear among them, quiet ones fill the
+    rest (one windowed query either way, only when needed).
+    """
+    by_interest = _newest_among(through, recent)
+    chosen = list(by_interest)[:SECTIONS_ON_HOME]  # in order of each one's newest story
+    if len(recent) < RECENT_POOL:
+        return {i: by_interest[i] for i in chosen}
+    wanted = [i for i in chosen if len(by_interest[i]) < PER_INTEREST_ON_HOME]
+    if len(chosen) < SECTIONS_ON_HOME:
+        wanted += [i.pk for i in interests if i.pk not in by_interest]
+    if wanted:
+        older = _newest_per_interest(through, wanted)
+        by_interest.update(older)
+        quiet = [pk for pk in wanted if pk not in chosen and older.get(pk)]
+        chosen += quiet[: SECTIONS_ON_HOME - len(chosen)]
+    return {i: by_interest[i] for i in chosen}
+
+
 def home_context(request, *, story_index, interests, stories):
     """The home page: its ``story_index``, the ``interests`` and the live ``stories`` it lists."""
     through = stories.model.interests.through
@@ -156,11 +197,7 @@ def home_context(request, *, story_index, interests, stories):
         stories.order_by("-first_published_at", "-pk").values_list("pk", flat=True)[:RECENT_POOL]
     )
     latest_ids = recent[:LATEST_ON_HOME]
-    by_interest = _newest_among(through, recent)
-    missing = [i.pk for i in interests if len(by_interest.get(i.pk, ())) < PER_INTEREST_ON_HOME]
-    if missing and len(recent) == RECENT_POOL:
-        # Quiet interests with too few recent stories: look through the whole archive.
-        by_interest.update(_newest_per_interest(through, missing))
+    by_interest = _home_sections(through, recent, interests)
     cards = _cards_by_id(stories, latest_ids + [sid for ids in by_interest.values() for sid in ids])
     attach_renditions(card_images(cards.values()))
     sections = [

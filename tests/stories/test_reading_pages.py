@@ -168,6 +168,20 @@ def test_home_finds_older_stories_of_interests_quiet_of_late(client, make_story,
     assert section(html, "interest-pets").count('class="card"') == 3
 
 
+def test_home_shows_sections_for_the_liveliest_interests_only(client, make_story, monkeypatch):
+    monkeypatch.setattr(reading, "SECTIONS_ON_HOME", 2)
+    interests = [AudienceInterestFactory(name=f"Topic {n}") for n in range(4)]
+    for n, interest in enumerate(interests):  # Topic 0 has the newest story
+        make_story(title=f"Story {n}", interests=[interest], first_published_at=days_ago(n))
+
+    html = client.get("/").content.decode()
+
+    assert section(html, "interest-topic-0") and section(html, "interest-topic-1")
+    assert not section(html, "interest-topic-2") and not section(html, "interest-topic-3")
+    for interest in interests:  # every interest keeps its chip
+        assert f'href="/stories/interest/{interest.slug}/"' in html
+
+
 def test_story_index_is_paginated(client, make_story):
     for n in range(14):
         make_story(title=f"Story number {n}", first_published_at=days_ago(n))
