@@ -295,21 +295,3 @@ def site_candidates(*, pool: int = CANDIDATE_POOL, today: datetime.date | None =
             )
         )
     return candidates
-
-
-def neighbours(catalogue: Catalogue, story_id: int, interest_ids, limit: int) -> list[int]:
-    """Other stories sharing ``interest_ids``, best (smoothed) quality first, then newest."""
-    wanted = set(interest_ids)
-
-    def smoothed(candidate):
-        if candidate.quality is None:
-            return selection.QUALITY_PRIOR
-        strength = selection.QUALITY_PRIOR_STRENGTH
-        return (candidate.quality * candidate.evidence + selection.QUALITY_PRIOR * strength) / (
-            candidate.evidence + strength
-        )
-
-    near = [c for c in catalogue.candidates if c.story_id != story_id and wanted & set(c.interests)]
-    # Candidates come newest first, and the sort is stable.
-    near.sort(key=lambda c: -smoothed(c))
-    return [c.story_id for c in near[:limit]]

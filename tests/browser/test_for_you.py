@@ -72,6 +72,20 @@ def escape(make_story):
     return story, pets
 
 
+def assert_one_block_no_story_twice(page, heading):
+    """The story ends with one visible list of other stories, ``heading``, and no story
+    is shown twice on the page."""
+    footer = page.locator(".story__next")
+    headings = [
+        h.inner_text()
+        for h in footer.locator("h2").all()
+        if h.is_visible() and h.inner_text() not in ("Continue the story", "Background")
+    ]
+    assert headings == [heading], headings
+    titles = [t.inner_text() for t in page.locator(".card__title").all() if t.is_visible()]
+    assert titles and len(titles) == len(set(titles)), titles
+
+
 def reader_cookie(page):
     return next((c for c in page.context.cookies() if c["name"] == profiles.COOKIE_NAME), None)
 
@@ -83,8 +97,11 @@ def test_a_reader_picks_pets_sees_picks_and_the_pets_variant_then_forgets(
     page = browser_page
     page.goto(live_server.url + story.url)
     section = page.get_by_role("region", name="Stories for you")
-    # A stranger: the story's neighbours and an offer, the default version of the block.
-    section.get_by_role("heading", name="More on pets and food").wait_for()
+    more = page.locator("[data-more-stories]")
+    # A stranger: the page's own "More on…" block, an offer, the default version of the block.
+    section.get_by_role("group", name="Pick your interests").wait_for()
+    assert more.get_by_role("heading", name="More on food and pets").is_visible()
+    assert_one_block_no_story_twice(page, "More on food and pets")
     assert page.locator(DEFAULT).is_visible()
     assert page.locator(PETS_VARIANT).is_hidden()
     assert reader_cookie(page) is None
@@ -95,6 +112,9 @@ def test_a_reader_picks_pets_sees_picks_and_the_pets_variant_then_forgets(
     labels = section.locator(".card__label").all_text_contents()
     assert labels.count("Because you follow Pets") == 3, labels
     assert "The great escape" not in section.locator(".card__title").all_text_contents()
+    # The picks took the place of the page's own block: one block, not two.
+    assert more.is_hidden()
+    assert_one_block_no_story_twice(page, "Picked for you")
     assert page.locator(PETS_VARIANT).is_visible()
     assert page.locator(PETS_VARIANT).inner_text() == (
         "Our cat spent an afternoon in the airing cupboard."
@@ -109,8 +129,11 @@ def test_a_reader_picks_pets_sees_picks_and_the_pets_variant_then_forgets(
     section.get_by_role("heading", name="Picked for you").wait_for()
     page.locator(PETS_VARIANT).wait_for(state="visible")
 
+    assert_one_block_no_story_twice(page, "Picked for you")
+
     section.get_by_role("button", name="Forget me").click()
-    section.get_by_role("heading", name="More on pets and food").wait_for()
+    more.get_by_role("heading", name="More on food and pets").wait_for()
+    assert_one_block_no_story_twice(page, "More on food and pets")
     assert page.locator(DEFAULT).is_visible()
     assert page.locator(PETS_VARIANT).is_hidden()
     assert reader_cookie(page) is None

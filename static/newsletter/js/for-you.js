@@ -47,16 +47,31 @@
     }
   }
 
+  // A story page's own "More on…" block: the reader's picks take its place, so the story
+  // ends with one list of stories. The picks leave out every story the rest of the page
+  // shows (its text's links, "Continue the story", background), sent as ``shown``.
+  const more = box.dataset.story ? document.querySelector("[data-more-stories]") : null;
+  const shown = [];
+  if (box.dataset.story) {
+    for (const el of document.querySelectorAll("[data-follow-to], [data-story-id]")) {
+      if (box.contains(el) || (more && more.contains(el))) continue;
+      const id = el.dataset.followTo || el.dataset.storyId;
+      if (id && !shown.includes(id)) shown.push(id);
+    }
+  }
+
   function put(html) {
     box.innerHTML = html;
     const content = box.querySelector("[data-for-you-content]");
     box.hidden = !content || !content.children.length;
+    if (more) more.hidden = Boolean(content && content.hasAttribute("data-picked"));
     showVariants(((content && content.dataset.interests) || "").split(" ").filter(Boolean));
   }
 
   function load() {
     const q = new URLSearchParams();
     if (box.dataset.story) q.set("story", box.dataset.story);
+    if (shown.length) q.set("shown", shown.slice(0, 50).join(","));
     if (nl && !quiet) q.set("nl", nl);
     if (declined) q.set("ask", "0");
     fetch(box.dataset.url + "?" + q, { credentials: "same-origin" })

@@ -4,9 +4,12 @@
   the signed click token, notes the pick's first click and sends the reader on to the
   story, tagged for the collector (``utm_medium=email``) and carrying the token as
   ``nl`` so their engaged reads count as that subscriber's (``SubscriberRead``).
-* ``for_you`` (``/newsletter/for-you/?story=ID``): the "For you" section that
-  ``for-you.js`` puts into story pages and the home page. Those pages are cached and
-  the same for everyone; this fragment is the only personal part, never cached.
+* ``for_you`` (``/newsletter/for-you/?story=ID&shown=ID,ID``): the "For you" section
+  that ``for-you.js`` puts into story pages and the home page. Those pages are cached
+  and the same for everyone; this fragment is the only personal part, never cached.
+  At the end of a story its picks take the place of the page's own "More on…" block
+  (a stranger keeps the page's block), and never offer a story the page already
+  shows (``shown``: its links, "Continue the story").
 * ``consent`` and ``forget``: the reader's yes (which sets the one cookie) and their
   "Forget me" (which deletes it). Nothing sets a cookie but ``consent``.
 
@@ -36,7 +39,8 @@ from .. import clicks, profiles
 from ..models import DeliveryPick
 
 FOR_YOU_PICKS = 4
-NEIGHBOURS = 4
+#: At most this many ids in ``shown``: a story page links a dozen stories at most.
+MAX_SHOWN = 50
 NONCE_SALT = "storyloom.newsletter.for-you"
 NONCE_MAX_AGE = datetime.timedelta(hours=12)
 FRAGMENT = "newsletter/for_you.html"
@@ -159,6 +163,13 @@ def _story_id(value) -> int | None:
     return None
 
 
+def _shown(value) -> frozenset[int]:
+    """The stories the page around the fragment shows already (``shown=3,17,42``):
+    what is not an id is left out, and anything past ``MAX_SHOWN`` ids."""
+    parts = (value or "").split(",", MAX_SHOWN)[:MAX_SHOWN]
+    return frozenset(i for i in map(_story_id, parts) if i is not None)
+
+
 def _set_cookie(response, request, profile: profiles.Profile):
     response.set_cookie(
         profiles.COOKIE_NAME,
@@ -190,23 +201,28 @@ def _fragment(
     profile: profiles.Profile | None,
     story_id: int | None,
     *,
+    shown: frozenset[int] = frozenset(),
     nl: str = "",
     ask: bool = True,
     error: str = "",
     status: int = 200,
 ):
-    """Render "For you" for this reader: their picks, else the story's neighbours.
+    """Render "For you" for this reader: their picks, none of them ``story_id`` or a
+    story in ``shown``.
 
-    A newsletter reader is asked whether to keep picks on this device; a reader we know
-    nothing about may pick interests; a reader with the cookie may forget it. Readers
-    who ask not to be tracked (DNT, GPC) are never asked anything.
+    Only picks are stories here: a reader without any keeps the page's own "More on…"
+    block, so a story never ends with two lists of the same stories. A newsletter reader
+    is asked whether to keep picks on this device; a reader we know nothing about may
+    pick interests; a reader with the cookie may forget it. Readers who ask not to be
+    tracked (DNT, GPC) are never asked anything.
     """
     quiet = buffer.opted_out(request.META)
     names = catalogue.interest_names
     slugs = catalogue.interest_slugs
     picks = []
     if profile is not None:
-        candidates = [c for c in catalogue.candidates if c.story_id != story_id]
+        left_out = {story_id, *shown}
+        candidates = [c for c in catalogue.candidates if c.story_id not in left_out]
         picks = selection.select(
             profile.reader(),
             candidates,
@@ -221,23 +237,9 @@ def _fragment(
     reasons = {pick.story_id: pick.reason for pick in picks}
     picked = [{"story": story, "reason": reasons[story.pk]} for story in cards]
 
-    near, near_names = [], []
-    if not picked and story_id is not None:
-        story_interests = catalogue.story_interests.get(story_id)
-        if story_interests is None:
-            story_interests = tuple(
-                StoryPage.interests.through.objects.filter(storypage_id=story_id).values_list(
-                    "audienceinterest_id", flat=True
-                )
-            )
-        near = _cards(profiles.neighbours(catalogue, story_id, story_interests, NEIGHBOURS))
-        near_names = [names[i] for i in story_interests if i in names]
-
     known = profile.known_interests() if profile else []
     context = {
         "picked": picked,
-        "neighbours": near,
-        "neighbour_interests": near_names,
         "source": profile.source if profile else "",
         "ask_to_keep": (
             ask and bool(picked) and profile.source == profile.NEWSLETTER and not quiet
@@ -247,6 +249,7 @@ def _fragment(
         "interests": catalogue.interests,
         "reader_interest_slugs": [slugs[i] for i in known if i in slugs],
         "story_id": story_id or "",
+        "shown": ",".join(map(str, sorted(shown))),
         "nl": nl,
         "nonce": _nonce(),
         "error": error,
@@ -258,8 +261,10 @@ def _fragment(
 
 @require_http_methods(["GET"])
 def for_you(request):
-    """The "For you" fragment: ``?story=`` the story it ends, ``nl`` a click token."""
+    """The "For you" fragment: ``?story=`` the story it ends, ``shown`` the stories that
+    page shows already, ``nl`` a click token."""
     story_id = _story_id(request.GET.get("story"))
+    shown = _shown(request.GET.get("shown"))
     catalogue = profiles.catalogue()
     profile = profiles.from_cookie(request.COOKIES.get(profiles.COOKIE_NAME))
     nl = ""
@@ -270,7 +275,7 @@ def for_you(request):
             nl = ""
     # ``ask=0``: the reader said "No thanks" in this tab; picks yes, the question no.
     ask = request.GET.get("ask") != "0"
-    response = _fragment(request, catalogue, profile, story_id, nl=nl, ask=ask)
+    response = _fragment(request, catalogue, profile, story_id, shown=shown, nl=nl, ask=ask)
     # The reader said yes to picks on this device: a story they open is not offered
     # back to them. Only stories the catalogue knows are kept.
     if (
@@ -283,12 +288,13 @@ def for_you(request):
     return response
 
 
-def _refused(request, catalogue, story_id):
+def _refused(request, catalogue, story_id, shown):
     return _fragment(
         request,
         catalogue,
         profiles.from_cookie(request.COOKIES.get(profiles.COOKIE_NAME)),
         story_id,
+        shown=shown,
         error="This form has gone stale. Reload the page and try again.",
         status=403,
     )
@@ -300,9 +306,10 @@ def consent(request):
     """The reader's yes: keep picks on this device (after a newsletter link), or these
     interests. Sets the cookie and answers with their "For you"."""
     story_id = _story_id(request.POST.get("story"))
+    shown = _shown(request.POST.get("shown"))
     catalogue = profiles.catalogue()
     if not (_nonce_ok(request.POST.get("nonce", "")) and _from_this_site(request)):
-        return _refused(request, catalogue, story_id)
+        return _refused(request, catalogue, story_id, shown)
     earlier = profiles.from_cookie(request.COOKIES.get(profiles.COOKIE_NAME))
     if "nl" in request.POST:
         profile = profiles.from_click_token(request.POST["nl"], catalogue)
@@ -312,6 +319,7 @@ def consent(request):
                 catalogue,
                 earlier,
                 story_id,
+                shown=shown,
                 error="That newsletter link has expired, so we cannot pick stories from it. "
                 "You can pick your interests instead.",
                 status=400,
@@ -326,6 +334,7 @@ def consent(request):
                 catalogue,
                 earlier,
                 story_id,
+                shown=shown,
                 error="Pick at least one interest.",
                 status=400,
             )
@@ -335,7 +344,7 @@ def consent(request):
     profile = profile.for_cookie()
     if story_id in catalogue.story_interests:
         profile = profile.with_read(story_id)
-    response = _fragment(request, catalogue, profile, story_id)
+    response = _fragment(request, catalogue, profile, story_id, shown=shown)
     _set_cookie(response, request, profile)
     return response
 
@@ -345,9 +354,10 @@ def consent(request):
 def forget(request):
     """Forget me: delete the cookie and answer with the "For you" of a stranger."""
     story_id = _story_id(request.POST.get("story"))
+    shown = _shown(request.POST.get("shown"))
     catalogue = profiles.catalogue()
     if not (_nonce_ok(request.POST.get("nonce", "")) and _from_this_site(request)):
-        return _refused(request, catalogue, story_id)
-    response = _fragment(request, catalogue, None, story_id)
+        return _refused(request, catalogue, story_id, shown)
+    response = _fragment(request, catalogue, None, story_id, shown=shown)
     response.delete_cookie(profiles.COOKIE_NAME, samesite="Lax")
     return response
