@@ -1,10 +1,12 @@
 """API v2: whatever a query string holds, the answer is a 4xx, never a database error."""
 
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 import pytest
 
 from tests.conftest import require_service
+from tests.factories import AudienceInterestFactory, link
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +89,25 @@ def test_lone_surrogates_are_refused_wherever_they_come_from():
     query["search"] = "a\ud800b"
     with pytest.raises(BadRequestError, match="search contains a character"):
         check_query(query)
+
+
+def api_queries(client, limit):
+    url = f"/api/v2/pages/?type=stories.StoryPage&fields=interests,story_links&limit={limit}"
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    items = response.json()["items"]
+    assert len(items) == limit
+    assert all(item["interests"] for item in items)
+    assert sum(bool(item["story_links"]) for item in items) >= limit - 1  # all but the target
+    return len(queries)
+
+
+def test_a_listing_of_interests_and_links_costs_the_same_queries_for_10_or_50(client, make_story):
+    interests = [AudienceInterestFactory(name=f"Interest {n}") for n in range(3)]
+    target = make_story()
+    for n in range(50):
+        link(make_story(interests=interests[: n % 3 + 1]), target, "background")
+
+    client.get("/api/v2/pages/?limit=1")  # warm: the site and its root paths
+    assert api_queries(client, 10) == api_queries(client, 50)
