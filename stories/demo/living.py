@@ -102,9 +102,9 @@ def admin_user():
 
 
 # --- The channel ----------------------------------------------------------------------
-def demo_account(network_url: str) -> ChannelAccount | None:
+def demo_account() -> ChannelAccount | None:
     return ChannelAccount.objects.filter(
-        network=Network.MASTODON, instance_url=network_url, pk__in=marks.int_ids("account")
+        network=Network.MASTODON, pk__in=marks.int_ids("account")
     ).first()
 
 
@@ -194,7 +194,9 @@ def collect_conversation(posts: list[SyndicationPost]) -> None:
 
 def ensure_channel(network) -> dict:
     user = social_manager()
-    account = demo_account(network.url) or connect_brand(network, user)
+    account = demo_account()
+    if account is None or account.instance_url != network.url:
+        account = connect_brand(network, user)
     posts = publish_posts(account, user)
     audience(network, posts)
     collect_conversation(posts)
@@ -339,9 +341,9 @@ def ensure_edition() -> Edition | None:
 
 
 # --- All of it ------------------------------------------------------------------------
-def channel_complete(network_url: str) -> bool:
+def channel_complete() -> bool:
     """Whether the parts that need the demo network are all there already."""
-    account = demo_account(network_url)
+    account = demo_account()
     if account is None or not (marks.done("audience") and marks.done("metrics")):
         return False
     posts = SyndicationPost.objects.filter(pk__in=marks.int_ids("post"), account=account)
@@ -353,7 +355,7 @@ def ensure(progress=lambda message: None) -> dict:
     from . import network as demo_network
 
     summary = {"network": "ready"}
-    if not channel_complete(demo_network.url()):
+    if not channel_complete():
         if demo_network.port_in_use():
             summary["network"] = (
                 f"skipped: something already listens on {demo_network.url()} "

@@ -30,7 +30,12 @@ BRAND_NAME = f"Larkspur Mutual · {LABEL}"
 
 
 def port() -> int:
-    return int(os.environ.get("STORYLOOM_DEMO_NETWORK_PORT") or DEFAULT_PORT)
+    """The fixed port (``STORYLOOM_DEMO_NETWORK_PORT``, else ``DEMO_NETWORK_PORT``); 0 in
+    tests: any free port, and nothing kept on disk."""
+    value = os.environ.get("STORYLOOM_DEMO_NETWORK_PORT")
+    if value is None or value == "":
+        return int(getattr(settings, "DEMO_NETWORK_PORT", DEFAULT_PORT))
+    return int(value)
 
 
 def url() -> str:
@@ -42,9 +47,12 @@ def state_path() -> Path:
 
 
 def port_in_use(number: int | None = None) -> bool:
+    number = port() if number is None else number
+    if not number:
+        return False
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", number or port())) == 0
+        return sock.connect_ex(("127.0.0.1", number)) == 0
 
 
 class DemoNetwork(MastodonTestServer):
@@ -53,9 +61,11 @@ class DemoNetwork(MastodonTestServer):
     _KEPT = ("_apps", "_accounts", "_tokens", "_statuses", "_media")
 
     def __init__(self, path: Path | None = None, *, bind: int | None = None):
-        self.path = Path(path or state_path())
-        super().__init__(title=LABEL, usernames=(), port=bind or port())
-        if self.path.exists():
+        bind = port() if bind is None else bind
+        # On a fixed port the state is kept; on any free one (tests) it lives in memory.
+        self.path = Path(path or state_path()) if bind or path else None
+        super().__init__(title=LABEL, usernames=(), port=bind)
+        if self.path is not None and self.path.exists():
             self._load(json.loads(self.path.read_text()))
         if not any(a["username"] == BRAND for a in self._accounts.values()):
             self.create_account(BRAND, BRAND_NAME)
@@ -72,6 +82,8 @@ class DemoNetwork(MastodonTestServer):
         return state
 
     def save(self) -> None:
+        if self.path is None:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         partial = self.path.with_suffix(".tmp")
         partial.write_text(json.dumps(self.snapshot()))

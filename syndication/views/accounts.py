@@ -37,6 +37,8 @@ class ChannelAccountIndexView(IndexView):
     def columns(self):
         return [
             self._get_title_column("handle"),
+            # As the network shows it (the demo network's says it is not a real server).
+            Column("display_name", label="Name"),
             Column("network", label="Network", accessor="get_network_display"),
             Column("instance_host", label="Server"),
             Column("software", label="Software", accessor=self.software_text),
