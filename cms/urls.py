@@ -5,9 +5,9 @@ from django.urls import include, path, re_path
 
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
-from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from stories.sitemap import sitemap
 from syndication import urls as syndication_urls
 from syndication.engagement import urls as engagement_urls
 from syndication.newsletter import urls as newsletter_urls

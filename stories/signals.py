@@ -28,6 +28,10 @@ deleted or saved out of ``published``
 (``syndication``)
 =============================================  ==============================================
 
+The sitemap (``stories.sitemap``) is tagged ``sitemap``, purged with every story row
+above but the interests', series' and pictures'; any other page's change purges it
+with everything.
+
 The RSS and Atom feeds are stored too, tagged like the pages (``page_cache.tag_feed``):
 ``stories`` or ``interest-stories:<id>``, and ``page:<id>`` and ``interest:<id>`` of the
 stories they list. So publishing or unpublishing a story changes the feeds it is in,
@@ -66,6 +70,7 @@ from stories.page_cache import (
     series_tag,
 )
 from stories.render_cache import bump_content_version
+from stories.sitemap import SITEMAP
 
 #: Picture fields Wagtail fills in lazily (while rendering): nothing a reader sees changes.
 IMAGE_BOOKKEEPING = frozenset({"file_hash", "file_size"})
@@ -150,7 +155,7 @@ def _published(sender, instance, **kwargs):
     before = instance.__dict__.pop("_page_cache_before", None)
     after = story_state(instance.pk)
     _after_commit(
-        {page_tag(instance.pk), *changed_tags(before, after)},
+        {page_tag(instance.pk), SITEMAP, *changed_tags(before, after)},
         frontend_urls(instance.pk, before, after),
     )
 
@@ -161,7 +166,9 @@ def _unpublished(sender, instance, **kwargs):
         _everything_after_commit()
         return
     state = story_state(instance.pk)
-    _after_commit({page_tag(instance.pk), *listing_tags(state)}, frontend_urls(instance.pk, state))
+    _after_commit(
+        {page_tag(instance.pk), SITEMAP, *listing_tags(state)}, frontend_urls(instance.pk, state)
+    )
 
 
 def _moved(sender, instance, parent_page_before, parent_page_after, url_path_before, **kwargs):
@@ -171,6 +178,7 @@ def _moved(sender, instance, parent_page_before, parent_page_after, url_path_bef
         return
     tags = {
         page_tag(instance.pk),
+        SITEMAP,
         index_tag(parent_page_before.pk),
         index_tag(parent_page_after.pk),
     }
@@ -187,7 +195,9 @@ def _deleting(sender, instance, **kwargs):
         _everything_after_commit()
         return
     state = story_state(instance.pk)
-    _after_commit({page_tag(instance.pk), *listing_tags(state)}, frontend_urls(instance.pk, state))
+    _after_commit(
+        {page_tag(instance.pk), SITEMAP, *listing_tags(state)}, frontend_urls(instance.pk, state)
+    )
 
 
 def _restriction_changed(sender, instance, raw=False, **kwargs):
@@ -197,7 +207,9 @@ def _restriction_changed(sender, instance, raw=False, **kwargs):
     if page is None or page.numchild:
         _everything_after_commit(stale=False)
     else:
-        _after_commit({page_tag(instance.page_id)}, frontend_urls(instance.page_id), stale=False)
+        _after_commit(
+            {page_tag(instance.page_id), SITEMAP}, frontend_urls(instance.page_id), stale=False
+        )
 
 
 def _site_changed(sender, raw=False, **kwargs):

@@ -259,6 +259,47 @@ def test_sitemap_lists_stories(client, make_story):
     assert f"http://localhost{story.url}" in body
 
 
+def sitemap_entries(client):
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200
+    tree = ElementTree.fromstring(response.content)
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    return {
+        url.findtext("s:loc", namespaces=ns): url.findtext("s:lastmod", namespaces=ns)
+        for url in tree.findall("s:url", ns)
+    }
+
+
+def test_sitemap_gives_what_wagtail_gives_and_is_cached_until_a_story_changes(
+    client, make_story, home, django_capture_on_commit_callbacks
+):
+    from wagtail.contrib.sitemaps import Sitemap
+
+    from stories.models import StoryPage
+
+    first, second = make_story(), make_story()
+    request = client.get("/").wsgi_request
+    wagtail = {
+        url["location"]: url["lastmod"] and url["lastmod"].date().isoformat()
+        for page in Sitemap(request).items()
+        for url in page.get_sitemap_urls(request)
+    }
+    assert sitemap_entries(client) == wagtail  # the same addresses and dates as Wagtail's
+    assert len(wagtail) == 4  # the home, the index and the two stories
+
+    # Stored: answered before Django, with no query, until a story changes.
+    assert count_queries(client, "/sitemap.xml", cached=True) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        second.unpublish()
+    entries = sitemap_entries(client)
+    assert f"http://localhost{first.url}" in entries
+    assert f"http://localhost{StoryPage.objects.get(pk=second.pk).url}" not in entries
+    third = make_story()
+    with django_capture_on_commit_callbacks(execute=True):
+        third.save_revision().publish()
+    assert f"http://localhost{third.url}" in sitemap_entries(client)
+
+
 def test_api_exposes_interests_and_links(client, make_story):
     pets = AudienceInterestFactory(name="Pets")
     story, other = make_story(interests=[pets]), make_story()
