@@ -289,6 +289,21 @@ def _more_on_interests(page, interest_ids, exclude_ids, limit):
     return sorted(shared, key=lambda story_id: -shared[story_id])[:limit]
 
 
+def _text_story_ids(page) -> set[int]:
+    """The stories the page's text shows as cards (its ``story_link`` blocks), from the
+    stored data: no query."""
+    found = set()
+    for item in getattr(page.body, "raw_data", None) or ():
+        if not isinstance(item, dict) or item.get("type") != "story_link":
+            continue
+        value = item.get("value")
+        if isinstance(value, dict):
+            story_id = value.get("story")
+            if isinstance(story_id, int):
+                found.add(story_id)
+    return found
+
+
 def story_context(page, request):
     """A story page: what it links to, what comes next, more on its interests, its meta.
 
@@ -314,10 +329,15 @@ def story_context(page, request):
         continues_id = _next_in_series(page, stories)
         from_series = continues_id is not None
     background_ids = [t for t, kind in links if kind == "background"]
-    curated_ids = [t for t, kind in links if kind == "related"]
+    # "More on…" never repeats a story the page shows above it: its text's story cards,
+    # "Continue the story", the background.
+    above = {continues_id, *background_ids, *_text_story_ids(page)} - {None}
+    curated_ids = list(
+        dict.fromkeys(t for t, kind in links if kind == "related" and t not in above)
+    )
     shown = {continues_id, *background_ids, *curated_ids} - {None}
     topped_up = _more_on_interests(
-        page, [i.pk for i in interests], shown, RELATED_STORIES - len(curated_ids)
+        page, [i.pk for i in interests], shown | above, RELATED_STORIES - len(curated_ids)
     )
     cards = _cards_by_id(stories, [*shown, *topped_up], with_interests=False)
 
