@@ -19,7 +19,16 @@ class Command(BaseCommand):
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         network = demo_network.DemoNetwork()
-        network.start()
+        try:
+            network.start()
+        except OSError as exc:
+            # Idle rather than exit: honcho would stop the web server and workers with it.
+            self.stderr.write(
+                f"The demo network could not listen on {demo_network.url()} ({exc}); "
+                "set DEMO_NETWORK_PORT (make run) or STORYLOOM_DEMO_NETWORK_PORT to a free one."
+            )
+            stop.wait()
+            return
         self.stdout.write(
             f"{demo_network.LABEL} on {network.url}: the demo brand is @{demo_network.BRAND} "
             f"({network.url}/@{demo_network.BRAND})."

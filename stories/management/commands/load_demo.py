@@ -113,6 +113,6 @@ class Command(BaseCommand):
     def _note(self, options):
         def note(message):
             if options["verbosity"] >= 1:
-                self.stderr.write(f"  {message}")
+                self.stdout.write(f"  {message}")
 
         return note
