@@ -32,12 +32,14 @@ demo's own and generated topics shared out among the generated stories).
 
     .venv/bin/python bench/pages.py [--stories N] [--interests I] [--seconds S] [--connections C]
         [--workers W] [--worker-class gthread|sync] [--threads T] [--keep]
+        [--storm-seconds S] [--storm-only]
 
 Progress goes to stderr. Stdout carries a table, then, as its last line, one JSON
 object with ``story_cached``, ``story_uncached``, ``hub_cached``, ``hub_uncached``,
 ``home_cached``, ``home_uncached`` and ``floor``, each
 ``{"render_ms", "rps", "p50_ms", "p99_ms", "requests"}``, and ``ratios``, ``targets``,
-``machine``, ``stories`` and ``interests``.
+``machine``, ``stories``, ``interests`` and ``purge_storm`` (bench/purge_storm.py:
+``renders_per_purge``, ``p99_ms``, ``max_stale_s``; null with ``--storm-seconds 0``).
 """
 
 import argparse
@@ -57,6 +59,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common
+import purge_storm
 from common import (
     HOST,
     ROOT,
@@ -494,6 +497,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--max-seconds", type=float, default=1800.0, help="overall cap on the whole run"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--storm-seconds",
+        type=float,
+        default=30.0,
+        help="seconds of the purge storm (bench/purge_storm.py) after the rows; 0 skips it",
+    )
+    parser.add_argument(
+        "--storm-only", action="store_true", help="only the purge storm, none of the rows"
+    )
     parser.add_argument("--child", choices=["discover"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     for name in ("stories", "interests", "seconds", "connections", "workers", "threads"):
@@ -548,7 +560,7 @@ def run(args: argparse.Namespace) -> None:
 
         results, server_cpu, machines = {}, {}, [machine()]
         samples = CpuSamples(modules / "cpu")
-        for name, page, miss in ROWS:
+        for name, page, miss in () if args.storm_only else ROWS:
             url = FLOOR_PATH if page == "floor" else urls[page]
             request = request_bytes(port, url, miss)
             status, headers, body = fetch(port, url, {MISS_HEADER: "1"} if miss else None)
@@ -581,8 +593,23 @@ def run(args: argparse.Namespace) -> None:
                 f"p99 {figures['p99_ms']:.2f} ms, load {os.getloadavg()[0]:.2f}"
             )
             machines.append(machine())
+        storm = None
+        if args.storm_seconds > 0:
+            storm = purge_storm.run(
+                port,
+                env,
+                urls["home"],
+                args.storm_seconds,
+                args.connections,
+                timeout=deadline.left(30),
+            )
+            for text, ok, want in purge_storm.check(storm):
+                log(f"  {text} ({'met' if ok else 'MISSED'}: {want})")
         stop_gunicorn(gunicorn)
         gunicorn = None
+        if args.storm_only:
+            print(json.dumps({"purge_storm": storm, "stories": stories, "machine": machine()}))
+            return
 
         print(report(urls, results, args, stories, interests, machines, server_cpu))
         story, floor = results["story_cached"], results["floor"]
@@ -616,6 +643,7 @@ def run(args: argparse.Namespace) -> None:
         summary["connections"] = args.connections
         summary["stories"] = stories
         summary["interests"] = interests
+        summary["purge_storm"] = storm
         print(json.dumps(summary), flush=True)
     finally:
         if gunicorn is not None:
