@@ -3,10 +3,10 @@ import re
 import time
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from cms.progress import progress as progress_bar
-from stories.demo import living
 from stories.demo.loader import DEMO_PASSWORD, DEMO_USERS, load
 
 #: The loader reports "story 3/46: …" and "1500/10000 generated stories".
@@ -85,7 +85,10 @@ class Command(BaseCommand):
             for bar in bars.values():
                 finish(bar)
             bars = {}
-            alive = None if stories_only else living.ensure(progress=self._note(options))
+            if not stories_only:
+                # The channel, readers and newsletter are syndication's: its command,
+                # called by name (stories never imports syndication).
+                call_command("load_living_demo", stdout=self.stdout, verbosity=options["verbosity"])
         except BaseException:
             for bar in bars.values():
                 bar.close(failed=True)
@@ -101,18 +104,5 @@ class Command(BaseCommand):
                 f"{counts['interests']} interests, {counts['links']} story links."
             )
         )
-        if alive is not None:
-            self.stdout.write(
-                f"Living demo: {alive['posts']} posts on the demo network ({alive['network']}), "
-                f"{alive['subscribers']} subscribers, edition {alive['edition']}; "
-                f"{alive['events']} reader events counted this run."
-            )
         logins = ", ".join(name for name, _, _ in DEMO_USERS)
         self.stdout.write(f"Logins ({logins}) all use the password '{DEMO_PASSWORD}'.")
-
-    def _note(self, options):
-        def note(message):
-            if options["verbosity"] >= 1:
-                self.stdout.write(f"  {message}")
-
-        return note

@@ -19,11 +19,12 @@ import pytest
 import requests
 
 from cms.models import DemoRecord
-from stories.demo import living, marks
-from stories.demo.network import BRAND, LABEL, DemoNetwork
+from stories.demo import marks
 from stories.models import StoryPage
 from syndication import states
 from syndication.conversation.models import ConversationAlert, ConversationItem, ItemKind, Tone
+from syndication.demo import living
+from syndication.demo.network import BRAND, LABEL, DemoNetwork
 from syndication.engagement.models import ChannelMetricSnapshot, EngagementRollup, FlushedBatch
 from syndication.models import ChannelAccount, SyndicationPost
 from syndication.newsletter.models import Delivery, Edition, Subscriber

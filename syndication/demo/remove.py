@@ -15,21 +15,19 @@ from wagtail.images import get_image_model
 from wagtail.models import Page
 
 from cms.models import DemoRecord
+from stories.demo import marks
 from stories.models import AudienceInterest, StoryPage, StorySeries
 from stories.page_cache import purge_all
-from syndication.conversation.models import ConversationAlert
 from syndication.engagement.models import FlushedBatch
 from syndication.models import ChannelAccount, MastodonApp, SyndicationPost
 from syndication.newsletter.models import Edition, Subscriber
 
-from . import marks
 from .network import state_path
 
 #: (kind, model) in the order they are deleted: what refers to something goes first.
 ORDER = [
     ("edition", Edition),
     ("subscriber", Subscriber),
-    ("alert", ConversationAlert),
     ("post", SyndicationPost),
 ]
 

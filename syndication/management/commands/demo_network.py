@@ -5,7 +5,7 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from stories.demo import network as demo_network
+from syndication.demo import network as demo_network
 
 
 class Command(BaseCommand):

@@ -22,16 +22,16 @@ import uuid
 from urllib.parse import parse_qs, urlsplit
 
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
 import requests
 
+from stories.demo import marks
 from stories.models import AudienceInterest, StoryLink, StoryPage
 from syndication import connect, publishing, states
-from syndication.conversation import alerts, collect, publicity
-from syndication.conversation.models import CollectionState
 from syndication.engagement import collect as metrics_collect
 from syndication.engagement import events, flush
 from syndication.engagement.buffer import entry_for
@@ -40,8 +40,6 @@ from syndication.models import ChannelAccount, MastodonApp, Network, Syndication
 from syndication.newsletter import lifecycle, sending, subscriptions
 from syndication.newsletter.models import Edition, Subscriber
 from syndication.posts import create_post, default_text
-
-from . import marks
 
 #: The stories the brand posts about, and what the audience says under each post.
 POSTED = [
@@ -59,7 +57,8 @@ CONVERSATION = {
             ("oskar", "Is the advice different for rabbits kept in a hutch outside?"),
             (
                 "june",
-                "Your claims line kept me on hold for an hour, this is useless when the roof is leaking. Fix it.",
+                "Your claims line kept me on hold for an hour, this is useless when the "
+                "roof is leaking. Fix it.",
             ),
             ("ravi", "The claim form is broken, it failed twice on my phone. Sort it out."),
             ("beth", "Still can't log in to make a claim after the storm. Do better."),
@@ -164,26 +163,14 @@ def audience(network, posts: list[SyndicationPost]) -> None:
 
 
 def collect_conversation(posts: list[SyndicationPost]) -> None:
-    """Collect each post's conversation as beat and a worker do, then the tone alert;
-    channel metrics once."""
-    now = timezone.now()
+    """Collect each post's conversation now, as beat and a worker would (the
+    conversation's own ``collect_conversations`` command: collection, then the tone
+    alert and its email); channel metrics once."""
     ids = [post.pk for post in posts if post.state == states.PUBLISHED]
-    collect.ensure_states(now)
-    CollectionState.objects.filter(post_id__in=ids).update(next_due_at=now, backoff_until=None)
-    claimed = dict(collect.claim_due(now))
-    # Other posts on the site (none on a fresh one) wait for their own turn.
-    others = [pk for pk in claimed if pk not in ids]
-    CollectionState.objects.filter(post_id__in=others).update(claim=None, claimed_at=None)
-    for post_id in ids:
-        if post_id not in claimed:
-            continue
-        result = collect.collect_post(post_id, claimed[post_id], now=now)
-        publicity.after_collection(result)
-        alert = alerts.check_after_collection(result)
-        if alert is not None:
-            marks.mark("alert", [alert])
-            alerts.email(alert.pk)
+    if ids:
+        call_command("collect_conversations", *map(str, ids), verbosity=0)
     if not marks.done("metrics") and ids:
+        now = timezone.now()
         by_account = {}
         for post in SyndicationPost.objects.filter(pk__in=ids).select_related("account"):
             by_account.setdefault(post.account_id, (post.account, []))[1].append(post)
@@ -212,7 +199,7 @@ def simulated_entries(stories: list[StoryPage], posts, today: datetime.date, see
     sometimes follows a link on to the next story, now and then says how it felt.
     Returns ``[(entry id, fields)]`` with ids as a Redis stream would give them.
     """
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - a reproducible simulation, not a secret
     onward = {}
     for link in StoryLink.objects.filter(page__in=stories).order_by("page_id", "sort_order"):
         onward.setdefault(link.page_id, []).append((link.kind, link.target_id))

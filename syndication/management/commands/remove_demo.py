@@ -2,7 +2,7 @@ import logging
 
 from django.core.management.base import BaseCommand
 
-from stories.demo.remove import remove
+from syndication.demo.remove import remove
 
 
 class Command(BaseCommand):
