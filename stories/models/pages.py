@@ -1,3 +1,4 @@
+import copy
 import functools
 
 from django import forms
@@ -13,7 +14,7 @@ from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.api import APIField
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
-from wagtail.models import Orderable, Page
+from wagtail.models import Orderable, Page, PageViewRestriction
 from wagtail.search import index
 from wagtail.url_routing import RouteResult
 
@@ -35,6 +36,7 @@ from stories.page_cache import (
 )
 from stories.panels import VoiceCheckPanel
 from stories.reading_stats import count_words, reading_minutes
+from stories.render_cache import content_version
 
 from .snippets import AudienceInterest, StorySeries
 from .voice import check_with_site_options, options_for, publication_block
@@ -68,7 +70,35 @@ def _route_to_child(parent, model, request, path_components):
     return Page.route(parent, request, path_components)
 
 
-class HomePage(CachedPageMixin, Page):
+# Per-process copies of slow-changing facts, valid for one content version (moved on by
+# every publish, unpublish, move or delete of a page, a site change and a change of
+# view restrictions: stories.signals), so the first render after a change reloads them.
+_process_cache = {"version": None}
+
+
+def _per_version(key, load):
+    version = content_version()
+    if _process_cache["version"] != version:
+        _process_cache.clear()
+        _process_cache["version"] = version
+    if key not in _process_cache:
+        _process_cache[key] = load()
+    return _process_cache[key]
+
+
+class ReadingPageMixin:
+    """What every reading page shares: no restriction queries on a site without any."""
+
+    def get_view_restrictions(self):
+        """Wagtail asks this before serving (two queries: the ancestors, then their
+        restrictions). While no page of the site has a view restriction the answer is
+        known to be empty; the check is one ``exists()`` per content version."""
+        if not _per_version("any restriction", PageViewRestriction.objects.exists):
+            return PageViewRestriction.objects.none()
+        return super().get_view_restrictions()
+
+
+class HomePage(ReadingPageMixin, CachedPageMixin, Page):
     intro = models.TextField(
         blank=True,
         max_length=400,
@@ -80,6 +110,17 @@ class HomePage(CachedPageMixin, Page):
     max_count = 1
 
     def route(self, request, path_components):
+        if path_components:
+            # The story index, kept for the content version: a story costs one query.
+            slug = path_components[0]
+            index = _per_version(
+                ("index", self.pk, slug),
+                lambda: StoryIndexPage.objects.live().child_of(self).filter(slug=slug).first(),
+            )
+            if index is not None:
+                index = copy.copy(index)  # each request routes and renders its own
+                index._cached_parent_obj = self
+                return index.route(request, path_components[1:])
         return _route_to_child(self, StoryIndexPage, request, path_components)
 
     def cache_tags(self, context):
@@ -101,7 +142,7 @@ class HomePage(CachedPageMixin, Page):
         return context
 
 
-class StoryIndexPage(CachedPageMixin, RoutablePageMixin, Page):
+class StoryIndexPage(ReadingPageMixin, CachedPageMixin, RoutablePageMixin, Page):
     intro = models.TextField(blank=True, max_length=400)
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
@@ -216,7 +257,7 @@ def _interest_label(interest):
     return f"{interest.name} — {interest.description}" if interest.description else interest.name
 
 
-class StoryPage(CachedPageMixin, Page):
+class StoryPage(ReadingPageMixin, CachedPageMixin, Page):
     PURPOSES = [
         ("solve", "Solves a problem"),
         ("ease", "Eases a pain"),

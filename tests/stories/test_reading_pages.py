@@ -11,7 +11,7 @@ import pytest
 
 from stories import reading
 from stories.models import StoryLink, StorySeries
-from stories.page_cache import purge_all
+from stories.page_cache import STORIES, interest_stories_tag, page_tag, purge_all, purge_tags
 from tests.factories import AudienceInterestFactory, ImageFactory, link
 from tests.stories.test_page_cache import PageCacheClient
 
@@ -359,6 +359,52 @@ def test_query_counts_stay_constant_however_much_a_page_shows(client, make_story
         assert count_queries(client, url) <= MAX_QUERIES, url
     # A stored page is answered before Django: no routing, no privacy check, no query.
     assert count_queries(client, large.url, cached=True) == 0
+
+
+# What an uncached render costs, exactly: a regression fails here. After a change the
+# process reloads its copies of the site, the story index and whether any page has a view
+# restriction (``after_change``: the first render after a publish); other pages purged by
+# the same change, and pages purged on their own, cost ``warm``.
+QUERIES = {
+    "story": {"warm": 6, "after_change": 10},
+    "home": {"warm": 7, "after_change": 10},
+    "hub": {"warm": 5, "after_change": 9},
+}
+
+
+def purged_queries(client, url, tags):
+    """Queries of a render of ``url`` after its ``tags`` are purged (no other change)."""
+    client.get(url)
+    purge_tags(tags)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    assert response["X-Cache"] != "hit"
+    return len(queries)
+
+
+def test_uncached_reading_pages_cost_exactly_their_queries(client, make_story):
+    interests = [AudienceInterestFactory(name=f"Interest {n}") for n in range(3)]
+    image = ImageFactory()
+    pool = [make_story(interests=interests[n % 3 :], hero_image=image) for n in range(12)]
+    story = rich_story(make_story, interests, pool[:4])
+    hub = "/stories/interest/interest-1/"
+
+    found = {
+        "story": {
+            "warm": purged_queries(client, story.url, {page_tag(story.pk)}),
+            "after_change": count_queries(client, story.url),
+        },
+        "home": {
+            "warm": purged_queries(client, "/", {STORIES}),
+            "after_change": count_queries(client, "/"),
+        },
+        "hub": {
+            "warm": purged_queries(client, hub, {interest_stories_tag(interests[1].pk)}),
+            "after_change": count_queries(client, hub),
+        },
+    }
+    assert found == QUERIES
 
 
 def test_a_cached_page_changes_as_soon_as_a_story_it_shows_is_published(
