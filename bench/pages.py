@@ -538,6 +538,7 @@ def run(args: argparse.Namespace) -> None:
             str(args.stories),
             "--interests",
             str(args.interests),
+            "--stories-only",  # no demo network, posts or readers: the pages alone
             settings=dev,
         )
 
