@@ -234,7 +234,11 @@ class SyndicationPost(models.Model):
     # The engine's bookkeeping: when to look next, who holds the post, what happened.
     due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     claim = models.UUIDField(null=True, blank=True, editable=False)
+    #: When dispatch claimed the post and handed its task to the queue.
     claimed_at = models.DateTimeField(null=True, blank=True)
+    #: When the task holding the claim began; empty while its message waits in the queue.
+    #: Only a post started and not settled within the stuck window lost its worker.
+    started_at = models.DateTimeField(null=True, blank=True, editable=False)
     request_sent_at = models.DateTimeField(null=True, blank=True)
     send_count = models.PositiveIntegerField(default=0)
     failure_count = models.PositiveIntegerField(default=0)

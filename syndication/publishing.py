@@ -20,7 +20,12 @@ How (docs/syndication.md has the long version):
    makes the post ``unconfirmed``, settled later by step 2 — never a blind repeat.
    Errors before sending and ``429`` retry with exponential backoff and jitter, honouring
    ``Retry-After``. A revoked token marks the account "needs reconnecting" and its posts
-   wait. ``sweep_stuck_posts`` returns posts whose worker died to the queue.
+   wait. ``sweep_stuck_posts`` returns posts whose worker died to the queue: a task
+   stamps ``started_at`` when it begins, so a post *started* and unsettled beyond the
+   stuck window lost its worker, while one never started is only waiting in the queue
+   and keeps its claim however long the queue is (its message is sent once more, under
+   the same claim, after ``SYNDICATION_UNSTARTED_AFTER`` and then at doubling
+   intervals, in case it was lost).
 4. Pictures are uploaded before the create and each upload is recorded at once
    (``syndication.uploads``), so a retry sends the same media ids; a picture deleted
    after scheduling makes the post wait for a person, never go out without it.
@@ -124,7 +129,15 @@ def claim_due_posts(now=None, limit: int = 1000) -> tuple[str, list[int]]:
             return str(claim), []
         SyndicationPost.objects.filter(
             pk__in=ids, state__in=(states.SCHEDULED, states.UNCONFIRMED)
-        ).update(state=states.PUBLISHING, claim=claim, claimed_at=now, updated_at=now)
+        ).update(
+            state=states.PUBLISHING,
+            claim=claim,
+            claimed_at=now,
+            started_at=None,
+            # While it waits in the queue: when the sweeper sends its task again.
+            due_at=now + unstarted_delay(),
+            updated_at=now,
+        )
         claimed = list(
             SyndicationPost.objects.filter(pk__in=ids, claim=claim).values_list("pk", flat=True)
         )
@@ -141,14 +154,26 @@ def dispatch_due_posts(enqueue, now=None, limit: int = 1000) -> int:
     return len(ids)
 
 
-def sweep_stuck_posts(now=None) -> int:
-    """Settle posts whose worker died: ``publishing`` for longer than any task may run."""
+def sweep_stuck_posts(now=None, enqueue=None) -> int:
+    """Settle posts whose worker died: *started* longer ago than any task may run.
+
+    A post claimed and not started is waiting in the queue, however long ago it was
+    claimed: taking its claim away would make its queued task stale and put it at the
+    back of the queue again, for ever under a lasting backlog. It keeps its claim; when
+    it has waited ``SYNDICATION_UNSTARTED_AFTER`` its task is sent once more
+    (``enqueue(id, claim)``, ``requeue_unstarted_posts``), in case the message was lost
+    (a broker that lost its data, a dispatcher that died between claiming and sending,
+    a worker killed with it prefetched). Whichever copy starts first publishes; the
+    others find the post started and do nothing.
+    """
     now = now or timezone.now()
+    if enqueue is not None:
+        requeue_unstarted_posts(enqueue, now)
     cutoff = now - datetime.timedelta(seconds=settings.SYNDICATION_STUCK_AFTER)
     swept = 0
-    stuck = SyndicationPost.objects.filter(state=states.PUBLISHING, claimed_at__lt=cutoff)
-    for post in stuck.only("pk", "state", "claim", "request_sent_at", "claimed_at"):
-        sent = post.request_sent_at is not None and post.request_sent_at >= post.claimed_at
+    stuck = SyndicationPost.objects.filter(state=states.PUBLISHING, started_at__lt=cutoff)
+    for post in stuck.only("pk", "state", "claim", "request_sent_at", "started_at"):
+        sent = post.request_sent_at is not None and post.request_sent_at >= post.started_at
         if sent:
             reason = "The worker stopped after sending; checking whether the post was published."
             moved = post.move(states.UNCONFIRMED, claim=post.claim, due_at=now, last_error=reason)
@@ -163,13 +188,56 @@ def sweep_stuck_posts(now=None) -> int:
     return swept
 
 
+def unstarted_delay() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.SYNDICATION_UNSTARTED_AFTER)
+
+
+def requeue_unstarted_posts(enqueue, now=None) -> int:
+    """Send the task of each claimed post that has not started by its ``due_at`` once
+    more, under the same claim. The next time is as far off as the post has waited so
+    far: a post behind a long queue gets a few extra messages (each a cheap no-op once
+    the post has started), never one per sweep."""
+    now = now or timezone.now()
+    waiting = SyndicationPost.objects.filter(
+        state=states.PUBLISHING, started_at__isnull=True, due_at__lte=now
+    )
+    count = 0
+    for post_id, claim, claimed_at in waiting.values_list("pk", "claim", "claimed_at"):
+        again = max(unstarted_delay(), now - claimed_at)
+        sent = SyndicationPost.objects.filter(
+            pk=post_id, state=states.PUBLISHING, claim=claim, started_at__isnull=True
+        ).update(due_at=now + again)
+        if sent:
+            enqueue(post_id, str(claim))
+            count += 1
+    if count:
+        logger.warning("sent %s posts' tasks again: claimed long ago, never started", count)
+    return count
+
+
 # --- Publishing one post ------------------------------------------------------------------
 class Stale(Exception):
     """This task no longer holds the post (someone else settled or reclaimed it)."""
 
 
+def start(post_id: int, claim: str, now=None) -> bool:
+    """Take the claimed post for this task: one conditional UPDATE stamps ``started_at``.
+
+    Only the first copy of a task to start gets the post; a duplicate (sent again by the
+    sweeper, or redelivered by the broker after its worker died mid-task) finds it
+    started and does nothing. A started post that stays unsettled is the sweeper's.
+    """
+    return bool(
+        SyndicationPost.objects.filter(
+            pk=post_id, state=states.PUBLISHING, claim=claim, started_at__isnull=True
+        ).update(started_at=now or timezone.now())
+    )
+
+
 def publish_post(post_id: int, claim: str) -> str:
     """Publish one claimed post; return what happened, in one word, for the task result."""
+    if not start(post_id, claim):
+        return "stale"
     try:
         post = SyndicationPost.objects.select_related("account", "story", "in_reply_to").get(
             pk=post_id
@@ -348,6 +416,8 @@ def _published(post, claim, remote: RemotePost, *, confirmed=False) -> str:
         return "stale"
     outcome = Outcome.CONFIRMED if confirmed else Outcome.PUBLISHED
     post.log(outcome, remote.url, sent=True, claim=claim)
+    # What a person running the site wants to see go by (INFO; task chatter is DEBUG).
+    logger.info("post %s of story %s published: %s", post.pk, post.story_id, remote.url)
     transaction.on_commit(partial(refresh_story_page, post.story_id))
     return "published"
 

@@ -11,17 +11,18 @@ from . import publishing, tokens
 def dispatch_due_posts():
     """Beat: claim what is due and enqueue one ``publish_post`` per post."""
 
-    def enqueue(post_id, claim):
-        publish_post.delay(post_id, claim)
+    return publishing.dispatch_due_posts(_enqueue)
 
-    return publishing.dispatch_due_posts(enqueue)
+
+def _enqueue(post_id, claim):
+    publish_post.delay(post_id, claim)
 
 
 @shared_task(name="syndication.tasks.sweep_posts")
 def sweep_posts():
     """Beat: settle posts whose worker died, mark missed ones, refresh tokens ahead of time."""
     return {
-        "stuck": publishing.sweep_stuck_posts(),
+        "stuck": publishing.sweep_stuck_posts(enqueue=_enqueue),
         "missed": publishing.mark_missed(),
         "tokens": tokens.refresh_expiring(),
     }

@@ -21,7 +21,12 @@ from syndication.models import PostAttempt, SyndicationPost
 from syndication.testing.mastodon import profiles
 from syndication.testing.mastodon_server import FaultPlan, MastodonTestServer
 from tests.integration.conftest import celery_process, database_url_for_child, wait_for
-from tests.integration.workloads import assert_exactly_once, make_posts, published
+from tests.integration.workloads import (
+    assert_exactly_once,
+    leftover_queues_removed,
+    make_posts,
+    published,
+)
 
 pytestmark = [
     pytest.mark.integration,
@@ -144,7 +149,8 @@ def test_a_worker_killed_again_and_again_still_publishes_each_post_once(
         settled_by = {PostAttempt.Outcome.CONFIRMED, PostAttempt.Outcome.PUBLISHED}
         for post in SyndicationPost.objects.filter(pk__in=swept_sent):
             assert post.attempts.last().outcome in settled_by
-            [status] = [s for s in server.statuses if f"utm_content={post.pk}" in s["text"]]
+            # The marker whole: utm_content=12 is not utm_content=120.
+            [status] = server.statuses_with(f"utm_content={post.pk}")
             assert post.remote_id == status["id"]
             assert status["idempotency_key"] == str(post.idempotency_key)
         assert PostAttempt.objects.filter(message__startswith="The worker stopped").count() >= 2
@@ -295,3 +301,72 @@ def test_a_post_overdue_beyond_the_window_is_missed_not_sent_late(
             )
         assert server.statuses == []
         assert "reschedule or cancel" in SyndicationPost.objects.get(pk=post.pk).last_error
+
+
+def unacked_for(redis_url: str, queue: str) -> int:
+    """Messages of ``queue`` a worker has taken from Redis and not acknowledged: the one
+    it runs and those it prefetched (kombu keeps them in the ``unacked`` hash until the
+    visibility timeout gives them back)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    return sum(1 for body in client.hvals("unacked") if queue.encode() in body)
+
+
+def test_a_backlog_past_the_stuck_window_and_a_worker_killed_with_prefetched_messages(
+    redis_server, make_story, tmp_path
+):
+    """Liveness (issue 18) in real processes. 60 posts due at once to a slow server
+    (each create takes 0.4 s), one worker process prefetching 4 messages: the last post waits
+    in the queue two or three times the 10 s stuck window. Waiting is not dying: no post
+    is taken back before its task started. Then the worker is SIGKILLed twice — once
+    with prefetched messages that Redis keeps for its one-hour visibility timeout, once
+    while the server holds the answer to a post it made. Every post goes out once."""
+    with MastodonTestServer() as server:
+        server.latency = {"create_status": 0.4}
+        posts = make_posts(server, make_story, accounts=3, per_account=20)
+        tag = f"backlog-{uuid.uuid4().hex[:6]}"
+        env = {**engine_env(redis_server, tag), "SYNDICATION_UNSTARTED_AFTER_SECONDS": "6"}
+        # One pool process; the main process fetches ahead while it works (a solo worker
+        # cannot: it fetches only between tasks).
+        args = [*worker_args(env), "-P", "prefork", "-c", "1", "--prefetch-multiplier", "4"]
+        beat_log = tmp_path / "beat.log"
+        with (
+            leftover_queues_removed(redis_server, tag),
+            celery_process("beat", "-s", str(tmp_path / "beat"), env=env, log=beat_log),
+        ):
+            for round_number in range(3):
+                worker_log = tmp_path / f"worker-{round_number}.log"
+                with celery_process(*args, env=env, log=worker_log) as worker:
+                    if round_number == 2:
+                        wait_for(lambda: published(60), 240, "every post published", worker_log)
+                        break
+                    if round_number == 0:
+                        wait_for(
+                            lambda: (
+                                len(server.statuses) >= 5
+                                and unacked_for(redis_server, env["SYNDICATION_QUEUE"]) >= 3
+                            ),
+                            120,
+                            "the worker to publish a few posts with more prefetched",
+                            worker_log,
+                        )
+                    else:
+                        held = server.hold_next_create()
+                        wait_for(held.is_set, 120, "a post to reach the server", worker_log)
+                    os.killpg(worker.pid, signal.SIGKILL)
+                    worker.wait()
+                    server.release_holds()
+        assert_exactly_once(server, posts)
+        assert SyndicationPost.objects.exclude(state=states.PUBLISHED).count() == 0
+        assert len(server.statuses) == 60
+        waits = [
+            (post.started_at - post.claimed_at).total_seconds()
+            for post in SyndicationPost.objects.all()
+        ]
+        assert max(waits) > 15, waits  # the backlog outlasted the 10 s stuck window
+        # Only posts whose worker was killed were taken back; nothing waiting in the
+        # queue was mistaken for them.
+        swept = PostAttempt.objects.filter(message__startswith="The worker stopped")
+        assert 1 <= swept.count() <= 2, list(swept.values_list("message", flat=True))
+        assert swept.filter(message__contains="after sending").count() >= 1

@@ -237,7 +237,8 @@ def test_the_sweeper_returns_posts_whose_worker_died(schedule, settings):
     claim, ids = publishing.claim_due_posts()
     assert sorted(ids) == sorted([unsent.pk, sent.pk])
     long_ago = timezone.now() - datetime.timedelta(minutes=5)
-    SyndicationPost.objects.filter(pk__in=ids).update(claimed_at=long_ago)
+    # Both tasks started long ago, and their worker died.
+    SyndicationPost.objects.filter(pk__in=ids).update(claimed_at=long_ago, started_at=long_ago)
     SyndicationPost.objects.filter(pk=sent.pk).update(request_sent_at=long_ago, send_count=1)
     assert publishing.sweep_stuck_posts() == 2
     assert reload(unsent).state == states.SCHEDULED

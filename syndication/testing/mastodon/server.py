@@ -29,6 +29,11 @@ the family (``syndication/testing/mastodon/profiles.py`` says what each is based
 The ``create_after_timeout`` fault makes a status only after ``slow_seconds``: a create
 still on its way into a slow server when the client has given up.
 
+A slow network without faults: ``server.latency = {"create_status": 0.05}`` makes every
+answer on that route take that long. ``server.clock`` (``time.time`` unless given) is
+what the server reads for its statuses' ``created_at`` and its rate windows, so a test
+that runs the engine on a controllable clock can give the server the same one.
+
 No pytest here: ``with MastodonTestServer() as server:`` works from any script.
 """
 
@@ -358,6 +363,10 @@ class MastodonTestServer(MediaRoutes):
         self.max_characters = max_characters or profile.max_characters
         self.title = title
         self.slow_seconds = slow_seconds
+        #: Seconds every answer on a route takes (``{"create_status": 0.05}``).
+        self.latency: dict[str, float] = {}
+        #: The server's wall clock, epoch seconds: statuses' ``created_at``, rate windows.
+        self.clock = time.time
         self.rate_limit = rate_limit
         self.bind_port = port
         self.auto_approve = False
@@ -640,6 +649,8 @@ class MastodonTestServer(MediaRoutes):
             fault = self._next_fault(name)
             rate_headers = self._rate(request)
             canned = self._canned[name].popleft() if self._canned[name] else None
+        if self.latency.get(name):
+            self._stopping.wait(self.latency[name])
         if canned is not None:
             reply = copy.deepcopy(canned)
         elif name == "not_found":
@@ -700,7 +711,7 @@ class MastodonTestServer(MediaRoutes):
         """Mastodon's headers for a 5-minute window per account (or address); not enforced."""
         token = self._tokens.get(request.bearer)
         who = token["account_id"] if token else request.client
-        now = time.time()
+        now = self.clock()
         window = self._windows.get(who)
         if window is None or now >= window[0] + RATE_WINDOW_SECONDS:
             window = self._windows[who] = [now, 0]
@@ -1018,7 +1029,7 @@ class MastodonTestServer(MediaRoutes):
                 return refusal
             record = {
                 "id": str(next(self._status_ids)),
-                "created_at": _now_iso(),
+                "created_at": _now_iso(self.clock()),
                 "account_id": account["id"],
                 "in_reply_to_id": reply_to,
                 "in_reply_to_account_id": parent["account_id"] if parent else None,
