@@ -9,7 +9,8 @@ among them. Measured:
 
 * ``renders_per_purge``: answers that were rendered (``X-Cache: miss``) per publish,
   for the page that needed most (home or story); single flight makes it 1.
-* ``p99_ms`` (and ``p50_ms``): readers' latency over the whole storm.
+* ``p99_ms`` (and ``p50_ms``): readers' latency over the whole storm (and
+  ``p99_ms_by_answer``: for hits, stale copies and renders apart).
 * ``max_stale_s``: the longest any reader was shown a title out of date: from the
   start of the publish that replaced the title it shows to the moment its answer
   arrived (so it includes the publish's own commit). The bound is
@@ -186,6 +187,14 @@ def staleness(answers: list[tuple], publishes: list[dict]) -> list[float]:
     return stale
 
 
+def by_answer(answers: list[tuple]) -> dict[str, list[float]]:
+    """Latencies (seconds) by ``X-Cache``: hits, stale copies, renders."""
+    found: dict[str, list[float]] = {}
+    for _page, sent, received, _status, state, _number in answers:
+        found.setdefault(state, []).append(received - sent)
+    return found
+
+
 def run(
     port: int,
     env: dict[str, str],
@@ -262,6 +271,10 @@ def run(
         "renders_per_purge_by_page": per_page,
         "p50_ms": round(percentile(latencies, 50) * 1000, 2),
         "p99_ms": round(percentile(latencies, 99) * 1000, 2),
+        "p99_ms_by_answer": {
+            state: round(percentile(sorted(times), 99) * 1000, 2)
+            for state, times in by_answer(answers).items()
+        },
         "max_stale_s": round(max(stale), 3),
         "stale_bound_s": found["stale_bound_s"],
         "publishes": len(publishes),

@@ -16,7 +16,7 @@ reads the tag versions.
 A version also says *when* its tag was purged and which version it replaced
 (``_token``), so that a page one purge behind can be served for a few seconds while
 one reader renders it again (``stories.page_cache.wsgi``, "single flight"): how long
-it has been out of date is then known exactly. A purge that must take effect at once
+it has been out of date is then known. A purge that must take effect at once
 (``stale=False``: a view restriction) writes a version with no time, and a copy it
 made stale is never served.
 """
@@ -174,11 +174,13 @@ def _store() -> _Store:
 
 
 # A version (an int: Django's Redis backend stores it as a plain number, nothing to
-# unpickle) is ``purged_ms << 96 | previous << 64 | random``: the purge's wall-clock
-# time in milliseconds (0: unknown, never served stale), 32 bits of the version it
-# replaced (0: none) and 64 random bits.
+# unpickle) is ``purged_ms << 97 | hard << 96 | previous << 64 | random``: the purge's
+# wall-clock time in milliseconds (0: unknown), whether it allows no stale copy, 32 bits
+# of the version it replaced (0: none) and 64 random bits.
 _RANDOM_BITS = 64
 _PREVIOUS_BITS = 32
+_HARD_BIT = _RANDOM_BITS + _PREVIOUS_BITS
+_TIME_SHIFT = _HARD_BIT + 1
 
 
 def _fingerprint(version) -> int:
@@ -187,26 +189,41 @@ def _fingerprint(version) -> int:
     return (version & ((1 << _PREVIOUS_BITS) - 1)) or 1
 
 
-def _token(purged_ms: int = 0, previous=None) -> int:
+def _token(purged_ms: int = 0, previous=None, hard: bool = False) -> int:
     """A new version; with ``purged_ms``, one that says when and what it replaced."""
     token = secrets.randbits(_RANDOM_BITS)
     if purged_ms:
         token |= _fingerprint(previous) << _RANDOM_BITS
-        token |= purged_ms << (_RANDOM_BITS + _PREVIOUS_BITS)
+        token |= int(hard) << _HARD_BIT
+        token |= purged_ms << _TIME_SHIFT
     return token
+
+
+def _is_version(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def purge_time(version) -> float | None:
+    """When ``version`` was written by a purge (seconds since the epoch), if it says."""
+    if not _is_version(version) or not version >> _TIME_SHIFT:
+        return None
+    return (version >> _TIME_SHIFT) / 1000
+
+
+def is_hard(version) -> bool:
+    """Whether ``version`` comes from a purge that allows no stale copy."""
+    return _is_version(version) and bool(version >> _HARD_BIT & 1)
 
 
 def purged_at(current, rendered_with) -> float | None:
     """When ``current`` replaced ``rendered_with`` (seconds since the epoch), or None
     when that is not known: a purge that allowed no stale copy, a version written for
     a missing tag, or more than one purge since (only the last one's time is kept)."""
-    if not isinstance(current, int) or isinstance(current, bool):
+    at = purge_time(current)
+    if at is None or is_hard(current):
         return None
-    purged_ms = current >> (_RANDOM_BITS + _PREVIOUS_BITS)
     previous = (current >> _RANDOM_BITS) & ((1 << _PREVIOUS_BITS) - 1)
-    if not purged_ms or previous != _fingerprint(rendered_with):
-        return None
-    return purged_ms / 1000
+    return at if previous == _fingerprint(rendered_with) else None
 
 
 def wall_clock() -> float:
@@ -232,7 +249,7 @@ def purge_tags(tags, *, stale: bool = True) -> None:
     previous = store.get_many(keys) if stale else {}
     values = {CLOCK_KEY: _token()}  # first: see the module docstring
     for key in keys:
-        values[key] = _token(purged_ms, previous.get(key)) if stale else _token()
+        values[key] = _token(purged_ms, previous.get(key), hard=not stale)
     store.set_many(values)
 
 

@@ -20,7 +20,9 @@ as long as it has been out of date for no more than ``PAGE_CACHE_STALE_SECONDS``
 with no such copy, wait for the one render (``PAGE_CACHE_RENDER_WAIT_SECONDS`` at most,
 then render themselves). A stale copy is only ever answered where a current one would
 be (the same key: no session or private cookie), and never after a purge that allowed
-none or when the render that replaces it finds the page gone or private.
+none or when the render that replaces it finds the page gone or private. A render a
+purge overtook is kept as a provisional copy: never a hit, but the stale copy to answer
+until the next render (``Entry``).
 """
 
 import hashlib
@@ -43,6 +45,8 @@ from stories.page_cache.store import (
     _Store,
     _store,
     _token,
+    is_hard,
+    purge_time,
     purged_at,
 )
 from stories.page_cache.tags import ENVIRON_TAGS
@@ -83,8 +87,19 @@ NOT_MODIFIED_HEADERS = frozenset(
 CSRF_MARK = b"csrfmiddlewaretoken"
 
 
+#: A purge dated this close to a render's start may have come before it on another
+#: machine's clock: such a render is not kept, even as a provisional copy.
+CLOCK_SKEW_SECONDS = 1.0
+
+
 class Entry(NamedTuple):
-    """A stored page: the versions of its tags when rendered, and the response."""
+    """A stored page: the versions of its tags when rendered, and the response.
+
+    ``fresh_at``: a time (seconds since the epoch) when what it shows was current.
+    ``provisional``: rendered while one of its tags was purged, so never current (never
+    a hit), but younger than the copy it replaced: answered stale, dated by
+    ``fresh_at`` (the render's start), while the next render is made.
+    """
 
     versions: dict
     status: str
@@ -92,6 +107,8 @@ class Entry(NamedTuple):
     body: bytes
     etag: str
     last_modified: int
+    fresh_at: float = 0.0
+    provisional: bool = False
 
 
 def request_key(environ) -> str | None:
@@ -183,17 +200,34 @@ def _stored(value) -> Entry | None:
     return None
 
 
+def _is_current(entry: Entry, versions) -> bool:
+    return versions == entry.versions and not entry.provisional
+
+
 def _stale_for(entry: Entry, versions: dict, now: float) -> float | None:
-    """How long ``entry`` has been out of date (seconds), or None when not known."""
+    """How long ``entry`` has been out of date at most (seconds), or None when it may not
+    be answered stale (a purge that allows none) or that is not known.
+
+    Exact when every changed tag is one purge on (the earliest purge dates it); else at
+    most the time since ``fresh_at``, when it was known to be current.
+    """
     since = None
+    dated = True
     for tag, rendered_with in entry.versions.items():
         current = versions.get(tag)
         if current == rendered_with:
             continue
+        if is_hard(current):
+            return None
         at = purged_at(current, rendered_with)
         if at is None:
-            return None
-        since = at if since is None else min(since, at)
+            dated = False
+        else:
+            since = at if since is None else min(since, at)
+    if not dated or since is None:
+        since = None
+    if entry.fresh_at and (since is None or entry.fresh_at < since):
+        since = entry.fresh_at
     return None if since is None else max(0.0, now - since)
 
 
@@ -267,17 +301,28 @@ def _clock(store: _Store, found: dict):
     return clock
 
 
-def _versions(store: _Store, tags, clock) -> dict | None:
-    """The current versions of ``tags``, or None if anything was purged since ``clock``."""
+def _versions(store: _Store, tags, clock) -> tuple[dict | None, bool]:
+    """The current versions of ``tags`` (None if one cannot be read), and whether
+    anything was purged since ``clock``."""
     keys = [TAG_PREFIX + tag for tag in sorted(tags)]
     found = store.get_many([*keys, CLOCK_KEY])
     missing = [key for key in keys if key not in found]
     if missing:  # never purged (or evicted): any version will do, read back below
         store.set_many({key: _token() for key in missing})
         found = store.get_many([*keys, CLOCK_KEY])
-    if found.get(CLOCK_KEY) != clock or any(key not in found for key in keys):
-        return None
-    return {key: found[key] for key in keys}
+    moved = found.get(CLOCK_KEY) != clock
+    if any(key not in found for key in keys):
+        return None, moved
+    return {key: found[key] for key in keys}, moved
+
+
+def _may_keep_provisional(versions: dict, started: float) -> bool:
+    """A render overtaken by a purge may stand in as a stale copy, unless a purge that
+    allows none may have come after it started."""
+    for version in versions.values():
+        if is_hard(version) and (purge_time(version) or 0) >= started - CLOCK_SKEW_SECONDS:
+            return False
+    return True
 
 
 def with_page_cache(django_app):
@@ -301,6 +346,7 @@ def with_page_cache(django_app):
             captured[:] = [status, headers]
             return written.append
 
+        started = page_store.wall_clock()
         result = django_app(environ, capture)
         tags = environ.get(ENVIRON_TAGS)
         status, headers = captured
@@ -348,9 +394,15 @@ def with_page_cache(django_app):
         ]
         entry = Entry({}, status, kept, body, etag, now)
         try:
-            versions = _versions(store, tags, clock)
-            if versions is not None:
-                store.set(key, entry._replace(versions=versions), settings.PAGE_CACHE_TIMEOUT)
+            checked = page_store.wall_clock()
+            versions, moved = _versions(store, tags, clock)
+            if versions is not None and not moved:
+                kept_entry = entry._replace(versions=versions, fresh_at=checked)
+                store.set(key, kept_entry, settings.PAGE_CACHE_TIMEOUT)
+            elif versions is not None and _may_keep_provisional(versions, started):
+                # Purged while rendered: never current, but newer than what is stored.
+                kept_entry = entry._replace(versions=versions, fresh_at=started, provisional=True)
+                store.set(key, kept_entry, settings.PAGE_CACHE_TIMEOUT)
         except Exception:
             logger.exception("page cache: could not store %s", environ.get("PATH_INFO"))
         if lock is not None:
@@ -376,7 +428,7 @@ def with_page_cache(django_app):
             versions = None
             if entry is not None and not forced_miss:
                 versions = _tag_versions(store, key, entry, found, known)
-                if versions == entry.versions:
+                if _is_current(entry, versions):
                     return _answer(entry, environ, start_response, HIT)
             clock = _clock(store, found)
             if forced_miss or environ.get("REQUEST_METHOD") != "GET":
@@ -416,7 +468,7 @@ def _single_flight(environ, store: _Store, key: str, entry, versions, clock):
             except BaseException:
                 _release(store, lock)
                 raise
-            if entry is not None and versions == entry.versions:
+            if entry is not None and _is_current(entry, versions):
                 _release(store, lock)
                 return HIT, entry, clock, None
             return MISS, entry, clock, lock
@@ -434,7 +486,7 @@ def _single_flight(environ, store: _Store, key: str, entry, versions, clock):
         if store.get_many([lock_key]).get(lock_key) == PASS_MARK:
             return MISS, entry, _clock(store, store.get_many([CLOCK_KEY])), None
         entry, versions, clock = _look_again(store, key, entry)
-        if entry is not None and versions == entry.versions:
+        if entry is not None and _is_current(entry, versions):
             return HIT, entry, clock, None
 
 

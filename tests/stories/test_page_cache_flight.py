@@ -154,14 +154,65 @@ def test_a_stale_copy_is_never_older_than_the_bound(app, site, settings, clock, 
     assert site.renders == 2
 
 
-def test_staleness_counts_from_the_first_purge_since_the_copy(app, site, settings, clock, lock_key):
+def test_a_copy_several_purges_behind_is_dated_by_when_it_was_stored(
+    app, site, settings, clock, lock_key
+):
     settings.PAGE_CACHE_RENDER_WAIT_SECONDS = 0
-    get(app)
+    get(app)  # stored, and known current, at the clock's time
+    clock[0] += 4
     page_cache.purge_tags(["page:1"])
-    clock[0] += 5
-    page_cache.purge_tags(["page:1", "stories"])  # a second purge: its time is not enough
+    clock[0] += 4
+    page_cache.purge_tags(["page:1", "stories"])  # only this purge's time is kept
     cache.add(lock_key, 12345, 60)
+    clock[0] += 2  # 10 s since it was stored, 6 s since the first purge
+    assert get(app)[1]["X-Cache"] == "stale"
+    clock[0] += 0.01  # the first purge's time is lost: counted from the store
     assert get(app)[1]["X-Cache"] == "miss"
+
+
+def test_a_render_overtaken_by_a_purge_stands_in_as_a_stale_copy_only(
+    app, site, settings, clock, lock_key
+):
+    settings.PAGE_CACHE_RENDER_WAIT_SECONDS = 0
+    get(app)  # stored at T
+    real = site.__call__
+
+    def purging(environ, start_response):
+        clock[0] += 3
+        page_cache.purge_tags(["page:1"])  # committed while this render runs, at T + 4
+        return real(environ, start_response)
+
+    page_cache.purge_tags(["page:1"])
+    clock[0] += 1
+    status, headers, body = get(page_cache.with_page_cache(purging))  # starts at T + 1
+    assert headers["X-Cache"] == "miss" and body == "<p>render 2</p>"
+    entry = cache.get(request_key(ENVIRON))
+    assert entry.provisional and body.encode() == entry.body
+    # Never a hit; while another reader renders, it is the stale copy, dated by its
+    # render's start: at T + 11 it is 10 s old.
+    cache.add(lock_key, 12345, 60)
+    clock[0] += 7
+    status, headers, body = get(app)
+    assert headers["X-Cache"] == "stale" and body == "<p>render 2</p>"
+    clock[0] += 0.01
+    assert get(app)[1]["X-Cache"] == "miss"  # past the bound: it renders itself, and stores
+    cache.delete(lock_key)
+    status, headers, body = get(app)
+    assert headers["X-Cache"] == "hit" and body == "<p>render 3</p>"
+    assert get(app)[1]["X-Cache"] == "hit"
+
+
+def test_a_render_overtaken_by_a_purge_allowing_no_stale_copy_is_not_kept(app, site):
+    get(app)
+    real = site.__call__
+
+    def purging(environ, start_response):
+        page_cache.purge_tags(["page:1"], stale=False)
+        return real(environ, start_response)
+
+    page_cache.purge_tags(["page:1"])
+    get(page_cache.with_page_cache(purging))
+    assert not cache.get(request_key(ENVIRON)).provisional  # the first copy, untouched
 
 
 def test_a_purge_that_allows_no_stale_copy(app, site, settings, lock_key):
