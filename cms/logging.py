@@ -141,6 +141,38 @@ class CredentialPathFilter(logging.Filter):
         return True
 
 
+#: Celery's line for every task a worker receives and every one that succeeds, and beat's
+#: for every task it sends: by logger, how the message starts. Beat sends a flush every
+#: five seconds, so at INFO these bury everything else in a terminal.
+ROUTINE = {
+    "celery.worker.strategy": ("Task %(name)s[%(id)s] received",),
+    "celery.app.trace": ("Task %(name)s[%(id)s] succeeded",),
+    "celery.beat": ("Scheduler: Sending due task",),
+    # A flush not started in time expires (the next one replaces it).
+    "celery.worker.request": ("Discarding revoked task",),
+}
+
+
+class RoutineFilter(logging.Filter):
+    """Log Celery's routine lines (``ROUTINE``) at DEBUG instead of INFO.
+
+    Celery writes them at INFO; on the loggers of ``ROUTINE`` (``LOGGING``) this filter
+    lowers the record to DEBUG and lets it through only where DEBUG is shown
+    (``--loglevel=DEBUG``, ``LOG_LEVEL=DEBUG``). A task's failure, retry or rejection,
+    and beat's own start, keep their levels; what a person needs from the tasks (a post
+    published, an edition sent) is logged at INFO by the tasks themselves.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or not isinstance(record.msg, str):
+            return True
+        starts = ROUTINE.get(record.name)
+        if not starts or not record.msg.startswith(starts):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
 class RequestIdFilter(logging.Filter):
     """Put the current request's id on each record as ``request_id``, and the running
     task's id as ``task_id`` (``-`` when there is none).

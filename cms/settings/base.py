@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 import dj_database_url
 
-from cms.logging import TEXT_FORMAT
+from cms.logging import ROUTINE, TEXT_FORMAT
 
 from .env import env_bool, env_int, env_json, env_list, env_str
 
@@ -533,6 +533,8 @@ LOGGING = {
         "request_id": {"()": "cms.logging.RequestIdFilter"},
         # Signed links' tokens stay out of Django's "Not Found: /…" lines too.
         "credential_paths": {"()": "cms.logging.CredentialPathFilter"},
+        # Celery's line per task received, succeeded or sent by beat: DEBUG, not INFO.
+        "routine": {"()": "cms.logging.RoutineFilter"},
     },
     "formatters": {
         "json": {"()": "cms.logging.JSONFormatter"},
@@ -549,9 +551,12 @@ LOGGING = {
     "loggers": {
         # Celery gives task loggers a handler of its own unless they have one already.
         "celery.task": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        **{name: {"filters": ["routine"]} for name in ROUTINE},
         "django.db.backends": {"level": "INFO"},
         # Wagtail queues reference-index and search updates through django-tasks;
         # two lines per page save drown everything else at INFO.
         "django_tasks": {"level": "WARNING"},
+        # django-axes says its version and mode at every start of every process.
+        "axes.apps": {"level": "WARNING"},
     },
 }

@@ -314,7 +314,8 @@ def flush(batch_size: int | None = None, *, seconds: float = RUN_SECONDS) -> dic
         with contextlib.suppress(LockError):
             lock.release()
     if totals["batches"]:
-        logger.info("engagement: flushed %s", totals)
+        # Every few seconds while anyone reads: routine, not for the terminal.
+        logger.debug("engagement: flushed %s", totals)
     return totals
 
 

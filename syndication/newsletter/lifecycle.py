@@ -20,6 +20,7 @@ docs/newsletter.md, "Sending" and "Resuming", has the long version.
 """
 
 import datetime
+import logging
 from collections.abc import Sequence
 
 from django.conf import settings
@@ -30,6 +31,8 @@ from django.utils import timezone
 from .candidates import candidate_stories, no_candidates_message
 from .models import Delivery, Edition, Subscriber
 from .voice import sending_block
+
+logger = logging.getLogger(__name__)
 
 State = Delivery.State
 Status = Edition.Status
@@ -168,7 +171,11 @@ def finish_if_done(edition_id: int) -> bool:
     """Mark a sending edition sent once no delivery is left to settle."""
     if Delivery.objects.filter(edition_id=edition_id, state__in=UNSETTLED).exists():
         return False
-    return move_edition(edition_id, "finish", finished_at=timezone.now(), error="")
+    finished = move_edition(edition_id, "finish", finished_at=timezone.now(), error="")
+    if finished:
+        sent = Delivery.objects.filter(edition_id=edition_id, state=State.SENT).count()
+        logger.info("newsletter edition %s sent: %s emails", edition_id, sent)
+    return finished
 
 
 def note_edition_problem(edition_id: int, message: str) -> None:
