@@ -169,6 +169,22 @@ def collect_conversation(posts: list[SyndicationPost]) -> None:
     ids = [post.pk for post in posts if post.state == states.PUBLISHED]
     if ids:
         call_command("collect_conversations", *map(str, ids), verbosity=0)
+    if not marks.done("moderation") and ids:
+        # The social manager shows the kind words and the question under the storm story.
+        call_command(
+            "show_conversation",
+            POSTED[0],
+            "--as",
+            "socialmanager",
+            "--tone",
+            "praise",
+            "--tone",
+            "question",
+            "--tone",
+            "other",
+            verbosity=0,
+        )
+        marks.record_step("moderation")
     if not marks.done("metrics") and ids:
         now = timezone.now()
         by_account = {}

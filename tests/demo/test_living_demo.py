@@ -82,6 +82,13 @@ def test_load_demo_twice_makes_a_living_site_once(tree, client):
     sent = [m for m in mail.outbox if m.subject == living.EDITION_TITLE]
     assert sorted(address for m in sent for address in m.to) == emails
 
+    # The storm story shows the kind words and the question, never the complaints.
+    storm = StoryPage.objects.get(slug=living.POSTED[0])
+    page = client.get(storm.url).content.decode()
+    assert "Is the advice different for rabbits" in page
+    assert "den under the table really helps" in page
+    assert "useless" not in page
+
     # Every screen that shows what the product is for has something on it.
     signed_in(client, "socialmanager")
     screens = {
