@@ -178,7 +178,9 @@ class StoryIndexPage(ReadingPageMixin, CachedPageMixin, RoutablePageMixin, Page)
 
     @path("")
     def all_stories(self, request):
-        stories = reading.story_cards(self.stories().order_by("-first_published_at", "-pk"))
+        stories = reading.story_cards(
+            self.stories().order_by("-first_published_at", "-pk"), with_interests=False
+        )
         return self.render(
             request,
             context_overrides={
@@ -191,7 +193,8 @@ class StoryIndexPage(ReadingPageMixin, CachedPageMixin, RoutablePageMixin, Page)
     def interest_hub(self, request, slug):
         interest = get_object_or_404(AudienceInterest, slug=slug.lower())
         stories = reading.story_cards(
-            reading.with_interest(self.stories(), interest).order_by("-first_published_at", "-pk")
+            reading.with_interest(self.stories(), interest).order_by("-first_published_at", "-pk"),
+            with_interests=False,
         )
         return self.render(
             request,
