@@ -3,7 +3,7 @@ actions people take on one (schedule, retry, reschedule, cancel)."""
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -27,6 +27,7 @@ from cms.admin_ui import IdChoiceFilter, LocalTimeColumn, local_time
 from stories.models import StoryPage
 
 from .. import posts, states
+from ..engagement.models import ChannelMetricSnapshot
 from ..forms import QueueActionForm, preview
 from ..links import web_url
 from ..models import ChannelAccount, PostAttempt, SyndicationPost
@@ -58,6 +59,34 @@ class LinkColumn(Column):
         if not url:
             return ""
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, self.text)
+
+
+#: What the network last reported for a published post (its latest snapshot), as the
+#: queue shows it: (annotation, field, one, many).
+REACTIONS = [
+    ("reaction_replies", "replies", "reply", "replies"),
+    ("reaction_reposts", "reposts", "repost", "reposts"),
+    ("reaction_likes", "likes", "like", "likes"),
+]
+
+
+def with_reactions(queryset):
+    """Each post with its latest metric snapshot's figures (``None`` before the first),
+    in the listing's one query."""
+    latest = ChannelMetricSnapshot.objects.filter(post_id=OuterRef("pk")).order_by(
+        "-taken_at", "-pk"
+    )
+    return queryset.annotate(
+        **{name: Subquery(latest.values(field)[:1]) for name, field, _, _ in REACTIONS}
+    )
+
+
+def reactions_label(post) -> str:
+    """ "2 replies · 1 repost · 5 likes"; "" when the network has reported nothing yet."""
+    figures = [(getattr(post, name, None), one, many) for name, _, one, many in REACTIONS]
+    if all(value is None for value, _, _ in figures):
+        return ""
+    return " · ".join(f"{value or 0} {one if value == 1 else many}" for value, one, many in figures)
 
 
 def story_label(post) -> str:
@@ -95,7 +124,7 @@ class PostIndexView(IndexView):
     search_backend_name = None
 
     def get_base_queryset(self):
-        return super().get_base_queryset().select_related("story", "account")
+        return with_reactions(super().get_base_queryset().select_related("story", "account"))
 
     def order_queryset(self, queryset):
         if self.ordering:
@@ -131,6 +160,7 @@ class PostIndexView(IndexView):
                 primary=lambda post: post.state in states.NEEDS_ATTENTION,
             ),
             LinkColumn("remote_url", "View post", label="Published"),
+            Column("reactions", label="Reactions", accessor=reactions_label),
             Column(
                 "last_error",
                 label="Last error",

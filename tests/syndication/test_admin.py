@@ -7,6 +7,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 import pytest
@@ -232,6 +234,40 @@ def test_queue_shows_local_times_states_links_and_errors(
     assert "Scheduled" in html and "Published" in html and "Failed" in html
     assert 'href="https://social.example/@storyloom/99"' in html
     assert "Mastodon refused: 422" in html
+
+
+def test_queue_shows_what_the_network_last_reported_for_each_published_post(
+    client, social_manager, account, make_story, django_assert_max_num_queries
+):
+    from syndication.engagement.models import ChannelMetricSnapshot
+
+    story = make_story(title="The boiler that sang")
+    heard = make_post(story, account, state=states.PUBLISHED, hours=-5)
+    make_post(story, account, state=states.PUBLISHED, hours=-4)  # nothing reported yet
+    make_post(story, account)  # scheduled
+    earlier = timezone.now() - datetime.timedelta(hours=2)
+    ChannelMetricSnapshot.objects.create(post=heard, taken_at=earlier, replies=1, likes=1)
+    ChannelMetricSnapshot.objects.create(post=heard, replies=2, reposts=1, likes=5)
+    client.force_login(social_manager)
+    html = client.get(QUEUE).content.decode()
+    assert "Reactions" in html
+    # The latest snapshot only (they are running totals), in words.
+    assert html.count("2 replies · 1 repost · 5 likes") == 1
+    assert "1 reply" not in html
+    assert html.count(" replies · ") == 1
+    # One query for the listing however many posts have figures.
+    for _ in range(5):
+        post = make_post(story, account, state=states.PUBLISHED, hours=-3)
+        ChannelMetricSnapshot.objects.create(post=post, likes=1)
+    client.get(QUEUE)
+    with CaptureQueriesContext(connection) as counted:
+        client.get(QUEUE)
+    few = len(counted.captured_queries)
+    for _ in range(5):
+        post = make_post(story, account, state=states.PUBLISHED, hours=-3)
+        ChannelMetricSnapshot.objects.create(post=post, likes=1)
+    with django_assert_max_num_queries(few):
+        assert client.get(QUEUE).content.decode().count("0 replies · 0 reposts · 1 like") == 10
 
 
 def test_queue_and_inspect_never_link_an_address_that_is_not_http(
