@@ -10,7 +10,9 @@ the machine's warm package cache (pip's cache, its ``find-links``), as on a seco
 
 Every line ``make run`` prints is timed, so the report splits the total into its steps
 (the virtual environment, installing, migrating, the demo, the processes starting) and
-says how long after the start ``/`` first answered 200. Then it stops everything as
+says how long after the start ``/`` first answered 200, with the CPU time all of it
+took (the wall clock depends on who else is using the machine: the load average is
+reported too). Then it stops everything as
 Ctrl-C does (SIGINT to the process group; SIGKILL only for what is left 30 s later) and
 says whether that was clean. Nothing is kept unless ``--keep``.
 """
@@ -20,6 +22,7 @@ import contextlib
 import http.client
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -139,6 +142,9 @@ def run(args) -> dict:
         )
         env["PYTHONUNBUFFERED"] = "1"
         common.log(f"make run in {clone} (HEAD {head}), site on port {port}")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_before = before.ru_utime + before.ru_stime
+        load_before = os.getloadavg()[0]
         started = time.monotonic()
         process = subprocess.Popen(
             ["make", "run", f"PORT={port}", f"DEMO_NETWORK_PORT={demo_port}"],
@@ -160,6 +166,11 @@ def run(args) -> dict:
             time.sleep(0.25)
         stopped = stop(process, [port, demo_port])
         transcript.close()
+        # Every process make run started has ended and been waited for: their CPU time,
+        # which says more than the wall clock on a machine others are using too.
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = round(used.ru_utime + used.ru_stime - cpu_before, 1)
+        load = os.getloadavg()[0]
         if first_200 is None:
             sys.stderr.write("\n".join(line for _, line in transcript.lines[-40:]) + "\n")
             raise common.BenchError(
@@ -177,11 +188,16 @@ def run(args) -> dict:
             "first_200_seconds": round(first_200, 1),
             "steps_seconds": steps,
             "before_first_step_seconds": round(marks[0][1], 1) if marks else None,
+            "cpu_seconds": cpu,
+            "load_average_1m": [round(load_before, 1), round(load, 1)],
+            "cpus": os.cpu_count(),
             **stopped,
         }
         rows = [("commit", head), ("first 200 (s)", report["first_200_seconds"])]
         rows += [(f"  {name} (s)", seconds) for name, seconds in steps.items()]
         rows += [
+            ("CPU, all processes (s)", cpu),
+            ("load average, start/end", f"{load_before:.1f} / {load:.1f} on {os.cpu_count()} CPUs"),
             ("stopped cleanly", stopped["stopped_cleanly"]),
             ("ports left open", stopped["ports_left_open"] or "none"),
         ]
