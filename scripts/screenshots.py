@@ -105,6 +105,13 @@ def take(url: str) -> list[Path]:
             heading.evaluate(
                 "h => window.scrollTo(0, h.getBoundingClientRect().top + window.scrollY - 140)"
             )
+            # The cards' pictures load lazily, once scrolled into view.
+            page.wait_for_function(
+                """() => [...document.images]
+                    .filter(i => i.getBoundingClientRect().top < innerHeight
+                                 && i.getBoundingClientRect().bottom > 0)
+                    .every(i => i.complete && i.naturalWidth > 0)"""
+            )
             taken.append(save(page, "story-page.png"))
 
             # An editor writes a sales line; the voice check flags it beside the text.
