@@ -18,6 +18,7 @@ from django.db.models.functions import RowNumber
 from django.utils.html import strip_tags
 
 from wagtail.images import get_image_model
+from wagtail.images.models import Filter
 
 from stories.linking import CONTINUES
 
@@ -41,28 +42,54 @@ _JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u
 
 
 def attach_renditions(images_and_specs):
-    """Load the renditions that ``(image, filter specs)`` pairs need, in one query.
+    """Load the renditions that ``(image, filter specs)`` pairs need, in one query at most.
 
     Wagtail's ``get_rendition`` reads ``prefetched_renditions`` before querying
-    (the same attribute ``prefetch_renditions()`` fills).
+    (the same attribute ``prefetch_renditions()`` fills). Wagtail keeps every rendition
+    it hands out in the ``renditions`` cache (per process, keyed by the image's file
+    and focal point); when all of them are there, no query is made.
     """
     instances = defaultdict(list)
-    specs = set()
+    wanted = defaultdict(set)
     for image, image_specs in images_and_specs:
         if image is not None:
             instances[image.pk].append(image)
-            specs.update(image_specs)
+            wanted[image.pk].update(image_specs)
     if not instances:
         return
-    found = defaultdict(list)
     rendition_model = get_image_model().get_rendition_model()
-    for rendition in rendition_model.objects.filter(image_id__in=instances, filter_spec__in=specs):
-        found[rendition.image_id].append(rendition)
+    found = _cached_renditions(rendition_model, instances, wanted)
+    if found is None:
+        found = defaultdict(list)
+        specs = set().union(*wanted.values())
+        renditions = rendition_model.objects.filter(image_id__in=instances, filter_spec__in=specs)
+        for rendition in renditions:
+            found[rendition.image_id].append(rendition)
     for image_id, images in instances.items():
         for image in images:
             image.prefetched_renditions = found[image_id]
             for rendition in found[image_id]:
                 rendition.image = image
+
+
+def _cached_renditions(rendition_model, instances, wanted):
+    """{image id: renditions} from the renditions cache, or None unless all are there."""
+    filters = {}
+    keys = {}
+    for image_id, specs in wanted.items():
+        image = instances[image_id][0]
+        for spec in specs:
+            if spec not in filters:
+                filters[spec] = Filter(spec=spec)
+            vary = filters[spec].get_cache_key(image)
+            keys[rendition_model.construct_cache_key(image, vary, spec)] = image_id
+    cached = rendition_model.cache_backend.get_many(list(keys))
+    if len(cached) < len(keys):
+        return None
+    found = defaultdict(list)
+    for key, rendition in cached.items():
+        found[keys[key]].append(rendition)
+    return found
 
 
 def story_cards(queryset, *, with_interests=True):
