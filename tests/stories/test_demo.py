@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 import pytest
 
+from stories import reading
 from stories.demo import content
 from stories.linking import find_link_problems
 from stories.models import AudienceInterest, StoryLink, StoryPage
@@ -69,8 +70,13 @@ def test_load_demo_rejects_a_bad_size(tree):
 
 
 def test_query_counts_hold_on_a_10000_story_site(tree, client):
-    call_command("load_demo", stories=10_000, verbosity=0)
+    call_command("load_demo", stories=10_000, interests=100, verbosity=0)
     assert StoryPage.objects.live().count() == 10_000
+    # A hundred interests, every one with stories; the home shows the liveliest few.
+    assert AudienceInterest.objects.count() == 100
+    assert not AudienceInterest.objects.filter(stories=None).exists()
+    home = client.get("/", HTTP_HOST="localhost").content.decode()
+    assert home.count('<section aria-labelledby="interest-') == reading.SECTIONS_ON_HOME
     client.defaults["HTTP_HOST"] = "localhost"
 
     linked = StoryPage.objects.filter(story_links__kind="continues").order_by("pk").first()
