@@ -3,8 +3,10 @@
 Builds a story of about 3,000 words from plain narrative paragraphs with a few salesy sentences
 mixed in, runs ``check()`` on it repeatedly after a warm-up, and also times one pass over a
 megabyte of the same material to show the regexes stay linear. The learned layer
-(``stories/voice/model.json``) is included; the story is also timed with the rules alone, and
-the model's load time and memory are measured in a fresh interpreter.
+(``stories/voice/model.json`` and, when the model reads it, the sentence-embedding table
+``embeddings.npy``) is included; the story is also timed with the rules alone, and the
+model's load time and memory (weights, table and vocabulary, numpy included) are measured in
+a fresh interpreter and printed as a row of the table and in the JSON line.
 
     .venv/bin/python bench/voice.py [--words N] [--runs R]
 
@@ -160,6 +162,7 @@ def main() -> None:
             "",
         ),
         ("1 MB", str(len(megabyte.split())), "1", f"{mb_ms:.2f}", f"{mb_ms:.2f}", str(mb_findings)),
+        ("model load", "", "1", f"{load_ms:.2f}", "", f"{model_kib:.0f} KiB held"),
     ]
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
     for n, row in enumerate(rows):

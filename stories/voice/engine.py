@@ -570,7 +570,7 @@ def _windows(count: int) -> Iterable[tuple[int, int]]:
 
 
 def _window_features(
-    doc: _Doc, first: int, last: int, words: list[list]
+    doc: _Doc, first: int, last: int, words: list[list], vector=None
 ) -> dict[str, tuple[float, int, int]]:
     """What the learned layer reads of sentences ``first``..``last``: their words outside the
     brand's allowed phrases (``words``, per sentence), and the rules' signals in them
@@ -578,7 +578,7 @@ def _window_features(
     toks = [t for i in range(first, last + 1) for t in words[i]]
     hits = [h for i in range(first, last + 1) for h in doc.groups[i]]
     rules = max(_sentence_score(doc.groups[i]) for i in range(first, last + 1))
-    return learned.features(toks, learned.rule_signals(hits, rules))
+    return learned.features(toks, learned.rule_signals(hits, rules), vector)
 
 
 def _sentence_words(doc: _Doc) -> list[list]:
@@ -607,8 +607,21 @@ def model_inputs(text: str) -> list[tuple[int, int, dict[str, tuple[float, int, 
     the learned layer reads; ``training`` learns from exactly these."""
     doc = _analyse(text, (), (), use_model=False)
     words = _sentence_words(doc)
+    table = learned.embeddings()
+    if table is None:
+        return [
+            (first, last, _window_features(doc, first, last, words))
+            for first, last in _windows(len(doc.sentences))
+        ]
+    sums = table.sums(doc.low, words)
     return [
-        (first, last, _window_features(doc, first, last, words))
+        (
+            first,
+            last,
+            _window_features(
+                doc, first, last, words, learned.unit(sums[first : last + 1].sum(axis=0))
+            ),
+        )
         for first, last in _windows(len(doc.sentences))
     ]
 
@@ -629,7 +642,7 @@ def _model_hits(doc: _Doc) -> None:
         return
     doc.modelled = True
     words = _sentence_words(doc)
-    scorer = learned.RunScorer(found_model, words)
+    scorer = learned.RunScorer(found_model, words, doc.low)
     signals = [learned.rule_signals(g, _sentence_score(g)) for g in doc.groups]
     flagged = []
     windows = list(_windows(len(doc.sentences)))
@@ -651,15 +664,17 @@ def _model_hits(doc: _Doc) -> None:
         for i in range(first, last + 1):
             doc.learned[i] = max(doc.learned[i], verdict)
         if score >= DEFAULT_THRESHOLD:
-            flagged.append((score, first, last, _window_features(doc, first, last, words)))
+            flagged.append((score, first, last))
     explained = set()
-    for score, first, last, found in sorted(flagged, key=lambda f: -f[0]):
+    for score, first, last in sorted(flagged, key=lambda f: -f[0]):
         if any(i in explained for i in range(first, last + 1)):
             continue
         if any(h.rule not in _MILD_RULES for i in range(first, last + 1) for h in doc.groups[i]):
             explained.update(range(first, last + 1))  # a rule's finding says why already
             continue
-        evidence = found_model.evidence(found)
+        found = _window_features(doc, first, last, words, scorer.vector(first, last))
+        toks = [t for i in range(first, last + 1) for t in words[i]]
+        evidence = found_model.evidence(found, meaning=found_model.contributions(doc.low, toks))
         if not evidence:
             continue
         _weight, start, end = evidence[0]

@@ -11,12 +11,16 @@ Features of one sentence (``features``): its words, pairs and triples of words (
 as ``<num>``), its first word, whether it speaks to "you" or as "we", its currency, numbers
 and exclamation marks, and the rules' signals: the strongest finding of each rule in the
 sentence and the sentence's rule score. A feature is present or not (1.0), except the rules'
-signals, which carry their weight.
+signals, which carry their weight, and the sentence embedding (``e:0``…): the run's words'
+rows in a static table distilled from all-MiniLM-L6-v2 (``distil.py``), summed and scaled to
+length one (``Embeddings``), read only when the chosen model weighs it.
 
-The weights are plain data (``model.json``), read once, and applied with dictionary look-ups:
-no library is needed to run the check, only to train it. Each flagged sentence names why: the
-words that weighed most, found again in the text by their offsets (``evidence``), and what
-kind of pitch it reads as (``kind_of``), which picks the suggestion.
+The weights are plain data (``model.json``), read once, and applied with dictionary look-ups
+(and, for the embedding, a numpy dot product): only training needs more. Each flagged
+sentence names why: the words that weighed most, found again in the text by their offsets
+(``evidence``; each word's share of the embedding's push counts with its own weight,
+``contributions``), and what kind of pitch it reads as (``kind_of``), which picks the
+suggestion.
 """
 
 from __future__ import annotations
@@ -29,6 +33,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MODEL_PATH = Path(__file__).with_name("model.json")
+#: The static sentence-embedding table distilled from all-MiniLM-L6-v2 (``distil.py``) and the
+#: WordPiece vocabulary its rows follow.
+TABLE_PATH = Path(__file__).with_name("embeddings.npy")
+VOCAB_PATH = Path(__file__).with_name("vocab.txt")
+#: The embedding's features are named ``e:0``, ``e:1``… in the weights.
+EMBEDDING = "e:"
 #: Runs of sentences in the corpus's longest items (five sentences, up to three at a time).
 ITEM_RUNS = 12
 #: The cutoff of a text so long that the dev split cannot measure how rarely a run that
@@ -55,7 +65,7 @@ _NOT_EVIDENCE = frozenset(
     }
 )
 #: Features that say something about a sentence but name no words in it.
-_SHAPE_PREFIXES = ("rule:", "rules", "has:", "first:")
+_SHAPE_PREFIXES = ("rule:", "rules", "has:", "first:", EMBEDDING)
 
 
 @dataclass(frozen=True)
@@ -82,7 +92,7 @@ def tokens(low: str, start: int = 0, end: int | None = None) -> list[Token]:
 
 
 def features(
-    toks: list[Token], rule_signals: dict[str, float] | None = None
+    toks: list[Token], rule_signals: dict[str, float] | None = None, vector=None
 ) -> dict[str, tuple[float, int, int]]:
     """``{feature: (value, start, end)}`` of a run of tokens: words and phrases count each time
     they occur; the span is the feature's first occurrence (``-1, -1`` for features that are
@@ -104,7 +114,94 @@ def features(
     for name, value in (rule_signals or {}).items():
         if value:
             found[name] = (float(value), -1, -1)
+    if vector is not None:
+        for j, value in enumerate(vector.tolist()):
+            found[f"{EMBEDDING}{j}"] = (value, -1, -1)
     return found
+
+
+# WordPiece as BERT's tokenizer does it for lower-cased text: split at punctuation, then the
+# longest piece of the vocabulary from the left, the rest as ``##`` pieces.
+_BASIC = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
+
+
+class Embeddings:
+    """The static embedding table: a token's row is what all-MiniLM-L6-v2 made of it alone,
+    reduced and weighed by rarity (``distil.py``). A run of sentences is the sum of its words'
+    rows scaled to length one (``unit``): a dictionary look-up and a few numpy additions."""
+
+    def __init__(self, table, vocab: list[str]):
+        import numpy as np
+
+        self.table = table  # float16: summed in float32 (``word``)
+        self.dims = self.table.shape[1]
+        self.index = {piece: i for i, piece in enumerate(vocab)}
+        self.unknown = self.index.get("[UNK]", 0)
+        self.zero = np.zeros(self.dims, dtype=np.float32)
+        self._words: dict[str, object] = {}
+
+    def pieces(self, word: str) -> list[int]:
+        found = []
+        for part in _BASIC.findall(word):
+            start = 0
+            while start < len(part):
+                end = len(part)
+                while end > start:
+                    piece = part[start:end] if start == 0 else "##" + part[start:end]
+                    if piece in self.index:
+                        found.append(self.index[piece])
+                        break
+                    end -= 1
+                else:
+                    found.append(self.unknown)
+                    break
+                start = end
+        return found
+
+    def word(self, word: str):
+        """The sum of ``word``'s pieces' rows (cached: a text repeats its words)."""
+        import numpy as np
+
+        row = self._words.get(word)
+        if row is None:
+            pieces = self.pieces(word)
+            row = self.table[pieces].sum(axis=0, dtype=np.float32) if pieces else self.zero
+            if len(self._words) < 200_000:
+                self._words[word] = row
+        return row
+
+    def sums(self, low: str, sentences: list[list[Token]]):
+        """Each sentence's sum of rows, as a matrix (one row a sentence). Tokens that stand
+        for what is not read (``<quote>``) have no text and add nothing."""
+        import numpy as np
+
+        sums = np.zeros((len(sentences), self.dims), dtype=np.float32)
+        for i, sentence in enumerate(sentences):
+            rows = [self.word(low[t.start : t.end]) for t in sentence if t.end > t.start]
+            if rows:
+                sums[i] = np.sum(rows, axis=0)
+        return sums
+
+
+def unit(vector):
+    """``vector`` scaled to length one (a zero vector stays zero)."""
+    import numpy as np
+
+    norm = float(np.sqrt(vector @ vector))
+    return vector / norm if norm > 0 else vector
+
+
+@functools.cache
+def embeddings(table_path: Path = TABLE_PATH, vocab_path: Path = VOCAB_PATH) -> Embeddings | None:
+    """The embedding table, or None when its files are missing."""
+    import numpy as np
+
+    try:
+        table = np.load(table_path)
+        vocab = vocab_path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return None
+    return Embeddings(table, vocab)
 
 
 def _shapes(present: set[str]) -> list[str]:
@@ -131,9 +228,15 @@ class RunScorer:
     build for the run is never built (only for a run that sells, to explain it).
     """
 
-    def __init__(self, model: Model, words: list[list[Token]]):
+    def __init__(self, model: Model, words: list[list[Token]], low: str = ""):
         self.model = model
         weights = model.weights
+        self.vectors = None
+        if model.dense is not None:
+            import numpy as np
+
+            sums = model.embeddings.sums(low, words)
+            self.vectors = np.vstack([np.zeros((1, sums.shape[1]), sums.dtype), sums]).cumsum(0)
         self.offsets = [0]
         norms: list[str] = []
         self.present: list[set[str]] = []
@@ -165,7 +268,15 @@ class RunScorer:
         for name, value in signals.items():
             if value:
                 z += weights.get(name, 0.0) * float(value)
+        if self.vectors is not None:
+            z += float(unit(self.vectors[last + 1] - self.vectors[first]) @ self.model.dense)
         return _sigmoid(z)
+
+    def vector(self, first: int, last: int):
+        """The run's embedding (length one), or None without one."""
+        if self.vectors is None:
+            return None
+        return unit(self.vectors[last + 1] - self.vectors[first])
 
 
 def _sigmoid(z: float) -> float:
@@ -201,6 +312,20 @@ class Model:
         #: ``[probability, share of runs of non-selling dev items at or over it]``, rising.
         self.exceedance: list[list[float]] = data.get("exceedance", [])
         self.negative_runs: int = data.get("negative_runs", 1)
+        #: The embedding's weights (``e:0``…) as a vector, and its table; None when the model
+        #: reads no embedding.
+        self.dense = None
+        self.embeddings: Embeddings | None = None
+        if any(name.startswith(EMBEDDING) for name in self.weights):
+            import numpy as np
+
+            self.embeddings = embeddings()
+            self.dense = np.array(
+                [self.weights.get(f"{EMBEDDING}{j}", 0.0) for j in range(self.embeddings.dims)]
+                if self.embeddings is not None
+                else [],
+                dtype=np.float32,
+            )
 
     def cutoff_for(self, runs: int) -> float:
         """The cutoff for a text read in ``runs`` runs of sentences.
@@ -231,13 +356,25 @@ class Model:
                 z += w * value
         return _sigmoid(z)
 
-    def evidence(self, found: dict[str, tuple[float, int, int]], limit: int = 3):
+    def evidence(
+        self,
+        found: dict[str, tuple[float, int, int]],
+        limit: int = 3,
+        meaning: dict[tuple[int, int], float] | None = None,
+    ):
         """The phrases that pushed hardest towards selling: ``[(weight, start, end)]``,
         heaviest first (a phrase of several words counts a little more than its weight, a
-        lone function word or sign not at all), overlapping spans folded into the heavier."""
+        lone function word or sign not at all), overlapping spans folded into the heavier.
+
+        ``meaning``: each word's share of the embedding's push (``contributions``), added to
+        the word's own weight, so a run the embedding finds selling is explained by the words
+        that carried its meaning there."""
         scored = []
+        meaning = dict(meaning or {})
         for name, (_value, start, end) in found.items():
             weight = self.weights.get(name, 0.0)
+            if name.startswith("w:"):
+                weight += meaning.pop((start, end), 0.0)
             if end <= start or weight <= 0.0 or name[2:] in _NOT_EVIDENCE:
                 continue
             words = name.count(" ") + 1
@@ -250,6 +387,24 @@ class Model:
             if len(chosen) == limit:
                 break
         return chosen
+
+    def contributions(self, low: str, toks: list[Token]) -> dict[tuple[int, int], float]:
+        """Each token's share of the embedding's push towards selling in a run of ``toks``: its
+        row's weight along the model's direction, over the length of the run's sum (so the
+        shares add up to what the embedding gives the run). Empty without an embedding."""
+        if self.dense is None or self.embeddings is None:
+            return {}
+        import numpy as np
+
+        read = [t for t in toks if t.end > t.start]
+        if not read:
+            return {}
+        rows = np.array([self.embeddings.word(low[t.start : t.end]) for t in read])
+        norm = float(np.sqrt((rows.sum(axis=0) ** 2).sum())) or 1.0
+        shares: dict[tuple[int, int], float] = {}
+        for t, share in zip(read, (rows @ self.dense / norm).tolist(), strict=True):
+            shares[(t.start, t.end)] = shares.get((t.start, t.end), 0.0) + share
+        return shares
 
     def kind_of(self, found: dict[str, tuple[float, int, int]]) -> str:
         """The kind of pitch a selling sentence reads as (``soft-cta``, ``social-proof``…)."""
@@ -264,12 +419,16 @@ class Model:
 
 @functools.cache
 def load(path: Path = MODEL_PATH) -> Model | None:
-    """The trained model, or None when ``model.json`` is missing (the rules work alone)."""
+    """The trained model, or None when ``model.json`` is missing, or the embedding table it
+    reads is (the rules work alone)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    return Model(data)
+    found = Model(data)
+    if found.dense is not None and found.embeddings is None:
+        return None
+    return found
 
 
 def is_word_feature(name: str) -> bool:

@@ -17,16 +17,22 @@ sentences. So the model learns in two rounds: first from every run of a non-sale
 longer salesy item adds the run the first model finds most selling (multiple-instance
 learning, the usual heuristic). A second model, over the selling runs, learns which kind
 of pitch each is (for the suggestion). Both are scikit-learn's ``LogisticRegression``
-(liblinear), with a
-fixed seed: the same corpus gives the same weights, to the fourth decimal kept.
+(liblinear), with a fixed seed: the same corpus gives the same weights, to the fourth
+decimal kept. Each run's features are its words and phrases, the rules' signals, and its
+sentence embedding (``e:0``…, from the committed table, ``distil.py``), which weighs as much
+as ``EMBED_SCALES`` lets it (0: the words alone).
 
-The cutoff (the probability at which a sentence sells) and the regularisation are chosen
-for recall while precision stays at or over ``PRECISION_FLOOR`` on items scored out of
-sample: cross-validation over what it learns from, and dev (``tune``). Items are scored
-exactly as the engine scores them (the most selling run decides).
+The cutoff (the probability at which a sentence sells), the regularisation and the
+embedding's scale are chosen for recall while precision stays at or over
+``PRECISION_FLOOR`` on the writer-held-out folds (``tune``): each raw batch, one writer's,
+scored by the model learned from all the others — the honest proxy for a new writer, as
+ordinary cross-validation is not. Ordinary cross-validation and dev are reported beside it.
+Items are scored exactly as the engine scores them (the most selling run decides).
+``rebuild`` repeats the last fit for the settings a model.json records (the test of
+reproducibility), without the search.
 
 scikit-learn is needed here only (the test extra installs it); the check itself reads the
-weights with dictionary look-ups (``model.py``).
+weights with dictionary look-ups and the table with numpy (``model.py``).
 """
 
 from __future__ import annotations
@@ -39,8 +45,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stories.voice import engine
-from stories.voice.model import MODEL_PATH
+from stories.voice import engine, model
+from stories.voice.model import EMBEDDING, MODEL_PATH
 
 CORPUS = Path(__file__).with_name("corpus")
 SPLITS = ("train", "dev", "test")
@@ -56,6 +62,12 @@ SEED = 7
 PRECISION_FLOOR = 0.98
 #: 0.25 lost recall at the floor in every cross-validation tried; each value costs a round.
 C_GRID = (0.5, 1.0)
+#: How strongly the sentence embedding is read beside the words: its unit vector's
+#: components are multiplied by this before learning (a larger scale is a weaker
+#: regularisation of the embedding's weights; 0 is the words alone). Chosen with C on the
+#: writer-held-out folds (each setting costs a round of folds: four to eight minutes on two
+#: busy cores).
+EMBED_SCALES = (0.0, 4.0, 8.0)
 #: Cross-validation over ``LEARN_FROM`` chooses C and the cutoff.
 FOLDS = 5
 #: Soft pitches are every selling kind but this one (their recall is reported apart).
@@ -153,11 +165,16 @@ def prepare(rows: list[dict]) -> list[Prepared]:
     return prepared
 
 
+def _dense(name: str) -> bool:
+    return name.startswith(EMBEDDING)
+
+
 def _ratios(units, labels, alpha: float = 1.0) -> dict[str, float]:
-    """Each feature's log-count ratio between selling and other runs (smoothed by ``alpha``)."""
+    """Each feature's log-count ratio between selling and other runs (smoothed by ``alpha``);
+    the embedding's components are not counts and have none."""
     selling, other = Counter(), Counter()
     for unit, label in zip(units, labels, strict=True):
-        (selling if label else other).update(unit)
+        (selling if label else other).update(n for n in unit if not _dense(n))
     names = set(selling) | set(other)
     total_selling = sum(selling.values()) + alpha * len(names)
     total_other = sum(other.values()) + alpha * len(names)
@@ -169,17 +186,19 @@ def _ratios(units, labels, alpha: float = 1.0) -> dict[str, float]:
     }
 
 
-def _fit(units, labels, c: float):
+def _fit(units, labels, c: float, scale: float = 0.0):
     """Logistic regression on features scaled by their log-count ratios (NB-weighted, as in
     Wang and Manning's "Baselines and bigrams", 2012: on a corpus this size it kept dev
-    precision with about three points more recall than plain weights). The weights returned
-    are for the unscaled features, so the check multiplies nothing."""
+    precision with about three points more recall than plain weights), and the embedding's
+    components by ``scale``. The weights returned are for the unscaled features, so the check
+    multiplies nothing."""
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
 
     counts = Counter(name for unit in units for name in unit)
     kept = [{n: v for n, v in unit.items() if counts[n] >= MIN_COUNT} for unit in units]
     ratios = _ratios(kept, labels)
+    ratios.update({n: scale for n in counts if _dense(n)})
     scaled = [{n: v * ratios[n] for n, v in unit.items()} for unit in kept]
     vectorizer = DictVectorizer(sort=True)
     matrix = _int32(vectorizer.fit_transform(scaled))
@@ -208,15 +227,16 @@ def _weights(vectorizer, classifier) -> tuple[float, dict[str, float]]:
 
 
 def _probabilities(bias: float, weights: dict[str, float], sentences: list[dict]) -> list[float]:
-    from stories.voice.model import Model
-
-    model = Model({"bias": bias, "weights": weights, "cutoff": 0.5, "kinds": _NO_KINDS})
-    return [
-        model.probability({n: (v, -1, -1) for n, v in sentence.items()}) for sentence in sentences
-    ]
-
-
-_NO_KINDS = {"labels": ["other"], "bias": [0.0], "weights": {}}
+    """Each run's probability, as ``model.Model.probability`` gives it."""
+    found = []
+    for sentence in sentences:
+        z = bias
+        for name, value in sentence.items():
+            w = weights.get(name)
+            if w is not None:
+                z += w * value
+        found.append(model._sigmoid(z))
+    return found
 
 
 def _whole(item: Prepared) -> int | None:
@@ -239,17 +259,19 @@ def _units(items: list[Prepared], chosen: dict[int, int] | None):
     return units, labels
 
 
-def learn(items: list[Prepared], c: float) -> tuple[float, dict[str, float], list]:
+def learn(
+    items: list[Prepared], c: float, scale: float = 0.0
+) -> tuple[float, dict[str, float], list]:
     """The two rounds: returns the bias, the weights and the selling runs (features, kind)."""
     units, labels = _units(items, None)
-    bias, weights = _weights(*_fit(units, labels, c))
+    bias, weights = _weights(*_fit(units, labels, c, scale))
     chosen = {}
     for index, item in enumerate(items):
         if item.row["salesy"] and _whole(item) is None:
             probabilities = _probabilities(bias, weights, item.features)
             chosen[index] = max(range(len(probabilities)), key=probabilities.__getitem__)
     units, labels = _units(items, chosen)
-    bias, weights = _weights(*_fit(units, labels, c))
+    bias, weights = _weights(*_fit(units, labels, c, scale))
     selling = []
     for index, item in enumerate(items):
         if item.row["salesy"]:
@@ -258,12 +280,15 @@ def learn(items: list[Prepared], c: float) -> tuple[float, dict[str, float], lis
     return bias, weights, selling
 
 
-def learn_kinds(selling: list) -> dict:
+def learn_kinds(selling: list, scale: float = 0.0) -> dict:
+    """Which kind of pitch a selling run is: over its words, and its embedding when the
+    verdict reads one (``scale``), so the check reads the same features for both."""
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
 
     words = [
-        {n: v for n, v in sentence.items() if not n.startswith("rule")} for sentence, _ in selling
+        {n: v for n, v in sentence.items() if not n.startswith("rule") and (scale or not _dense(n))}
+        for sentence, _ in selling
     ]
     counts = Counter(name for unit in words for name in unit)
     words = [{n: v for n, v in unit.items() if counts[n] >= MIN_COUNT} for unit in words]
@@ -329,13 +354,24 @@ def folds(rows: list[dict], k: int = FOLDS) -> list[int]:
     return fold
 
 
-def out_of_fold(items: list[Prepared], c: float, k: int = FOLDS) -> list[list[float]]:
-    """Every item's run probabilities from the model learned without its fold."""
-    fold = folds([item.row for item in items], k)
+def writers(rows: list[dict]) -> list[int]:
+    """Each row's fold by who wrote it: one fold a raw batch (``source``), so each is scored
+    by a model that learned nothing of its writer, its industries or its shapes — the honest
+    proxy for a new writer (docs/voice.md, "How it decides")."""
+    names = sorted({row["source"] for row in rows})
+    return [names.index(row["source"]) for row in rows]
+
+
+def out_of_fold(
+    items: list[Prepared], c: float, scale: float = 0.0, fold: list[int] | None = None
+) -> list[list[float]]:
+    """Every item's run probabilities from the model learned without its fold (``folds`` by
+    default; ``writers`` for the writer-held-out folds)."""
+    fold = fold if fold is not None else folds([item.row for item in items])
     found: list[list[float]] = [[] for _ in items]
-    for held in range(k):
+    for held in sorted(set(fold)):
         kept = [item for item, f in zip(items, fold, strict=True) if f != held]
-        bias, weights, _selling = learn(kept, c)
+        bias, weights, _selling = learn(kept, c, scale)
         for index, item in enumerate(items):
             if fold[index] == held:
                 found[index] = _probabilities(bias, weights, item.features)
@@ -350,48 +386,64 @@ def at_cutoff(items: list[Prepared], probabilities, cutoff: float) -> list[tuple
     ]
 
 
-def tune(items: list[Prepared], items_dev: list[Prepared]) -> dict:
-    """Choose the regularisation and the cutoff: for recall, while precision stays at
-    ``PRECISION_FLOOR`` or over on every item no model learned from when scoring it — each of
-    ``items`` by the model learned without its fold (cross-validation), each of ``items_dev``
-    by the model learned from all of ``items``. Dev alone reads lower than the folds, so
-    judging on both together keeps the cutoff from trusting the easier part (docs/voice.md,
-    "How it decides")."""
-    best = None
-    for c in C_GRID:
-        out_of_fold_probabilities = out_of_fold(items, c)
-        bias, weights, selling = learn(items, c)
-        dev_probabilities = [_probabilities(bias, weights, item.features) for item in items_dev]
+def tune(items: list[Prepared], log=None, grid=None) -> dict:
+    """Choose the regularisation, the embedding's scale and the cutoff on the writer-held-out
+    folds: for recall, while precision stays at ``PRECISION_FLOOR`` or over on every item of
+    ``items`` scored by the model learned without its writer's batch. Every setting's best
+    line goes to ``log``. ``grid``: the (scale, C) pairs to try, all of them by default."""
+    fold = writers([item.row for item in items])
+    best, tried = None, []
+    for scale, c in grid or [(scale, c) for scale in EMBED_SCALES for c in C_GRID]:
+        probabilities = out_of_fold(items, c, scale, fold)
+        mine = None
         for cutoff in [x / 100 for x in range(30, 96)]:
-            cv = at_cutoff(items, out_of_fold_probabilities, cutoff)
-            dev = at_cutoff(items_dev, dev_probabilities, cutoff)
-            found = scores((row["salesy"], hit) for row, hit in cv + dev)
+            flagged = at_cutoff(items, probabilities, cutoff)
+            found = scores((row["salesy"], hit) for row, hit in flagged)
             if found.precision < PRECISION_FLOOR:
                 continue
-            key = (found.recall, found.precision, -c, cutoff)
-            if best is None or key > best["key"]:
-                best = {"key": key, "c": c, "cutoff": cutoff}
-                best.update(cv=report(cv), dev=report(dev), both=report(cv + dev))
-                best.update(bias=bias, weights=weights, selling=selling, dev_p=dev_probabilities)
+            key = (found.recall, found.precision, -scale, -c, cutoff)
+            if mine is None or key > mine["key"]:
+                mine = {"key": key, "c": c, "scale": scale, "cutoff": cutoff}
+                mine["writers"], mine["flagged"] = report(flagged), flagged
+        if mine is None:
+            continue
+        tried.append(mine)
+        if log:
+            log(
+                f"C {c}, embedding x{scale}: cutoff {mine['cutoff']}, writer-held-out "
+                + mine["writers"].overall.line()
+            )
+        if best is None or mine["key"] > best["key"]:
+            best = mine
     if best is None:
-        raise ValueError(f"No setting keeps out-of-sample precision at {PRECISION_FLOOR}")
+        raise ValueError(f"No setting keeps writer-held-out precision at {PRECISION_FLOOR}")
+    best["tried"] = [
+        {
+            "c": t["c"],
+            "scale": t["scale"],
+            "cutoff": t["cutoff"],
+            "precision": round(t["writers"].overall.precision, 4),
+            "recall": round(t["writers"].overall.recall, 4),
+        }
+        for t in tried
+    ]
     return best
 
 
-def train(folder: Path = CORPUS) -> tuple[dict, dict[str, Report]]:
-    """The model as ``model.json`` holds it, and its scores out of sample: ``cv`` (each item of
-    ``LEARN_FROM`` by the model learned without its fold), ``dev`` and ``both`` together.
-
-    Learns from ``LEARN_FROM``; dev is learned from by no model. Its non-selling runs also
-    measure how rarely a run that does not sell crosses each probability (the long-text
-    correction)."""
+def _loaded(folder: Path = CORPUS) -> tuple[list[Prepared], list[Prepared]]:
     rows = [row for name in LEARN_FROM for row in read_split(name, folder)]
-    dev_rows = read_split("dev", folder)
-    items, items_dev = prepare(rows), prepare(dev_rows)
-    best = tune(items, items_dev)
-    bias, weights = best["bias"], best["weights"]
-    kinds = learn_kinds(best["selling"])
-    dev_probabilities = best["dev_p"]
+    return prepare(rows), prepare(read_split("dev", folder))
+
+
+def build(
+    items: list[Prepared], items_dev: list[Prepared], c: float, scale: float, cutoff: float
+) -> tuple[dict, list[list[float]]]:
+    """The model as ``model.json`` holds it (without the ``about`` figures) for chosen
+    settings, and dev's run probabilities under it. Dev's non-selling runs also measure how
+    rarely a run that does not sell crosses each probability (the long-text correction)."""
+    bias, weights, selling = learn(items, c, scale)
+    kinds = learn_kinds(selling, scale)
+    dev_probabilities = [_probabilities(bias, weights, item.features) for item in items_dev]
     # How often a run of a text that is not selling reaches each probability (dev): the
     # check raises its cutoff for texts with more runs than an item (``model.cutoff_for``).
     negatives = sorted(
@@ -402,35 +454,68 @@ def train(folder: Path = CORPUS) -> tuple[dict, dict[str, Report]]:
     )
     exceedance = [
         [x / 1000, round(sum(1 for p in negatives if p >= x / 1000) / len(negatives), 6)]
-        for x in range(int(best["cutoff"] * 1000), 1000, 5)
+        for x in range(int(cutoff * 1000), 1000, 5)
     ]
-    cv, dev, both = best["cv"], best["dev"], best["both"]
     data = {
-        "about": {
-            "trained_on": len(rows),
-            "learned_from": list(LEARN_FROM),
-            "folds": FOLDS,
-            "precision_floor": PRECISION_FLOOR,
-            "c": best["c"],
-            "seed": SEED,
-            "cv_precision": round(cv.overall.precision, 4),
-            "cv_recall": round(cv.overall.recall, 4),
-            "cv_soft_recall": round(cv.soft.recall, 4),
-            "dev_precision": round(dev.overall.precision, 4),
-            "dev_recall": round(dev.overall.recall, 4),
-            "dev_soft_recall": round(dev.soft.recall, 4),
-            "both_precision": round(both.overall.precision, 4),
-            "both_recall": round(both.overall.recall, 4),
-            "both_soft_recall": round(both.soft.recall, 4),
-        },
         "bias": bias,
-        "cutoff": best["cutoff"],
+        "cutoff": cutoff,
         "exceedance": exceedance,
         "negative_runs": len(negatives),
         "weights": dict(sorted(weights.items())),
         "kinds": kinds,
     }
-    return data, {"cv": cv, "dev": dev, "both": both}
+    return data, dev_probabilities
+
+
+def rebuild(committed: dict) -> dict:
+    """What ``build`` gives for the settings ``committed`` (a model.json) records, with its
+    ``about``: the reproducibility check, without the search over settings."""
+    about = committed["about"]
+    items, items_dev = _loaded()
+    data, _dev = build(items, items_dev, about["c"], about["embedding_scale"], committed["cutoff"])
+    return {**data, "about": about}
+
+
+def _figures(name: str, found: Report) -> dict[str, float]:
+    return {
+        f"{name}_precision": round(found.overall.precision, 4),
+        f"{name}_recall": round(found.overall.recall, 4),
+        f"{name}_soft_recall": round(found.soft.recall, 4),
+    }
+
+
+def train(folder: Path = CORPUS, log=None, grid=None) -> tuple[dict, dict[str, Report]]:
+    """The model as ``model.json`` holds it, and its scores out of sample: ``writers`` (each
+    item of ``LEARN_FROM`` by the model learned without its writer's batch: what C, the
+    embedding's scale and the cutoff are chosen on), ``cv`` (the same by ordinary stratified
+    folds), ``dev`` (learned from by no model)."""
+    items, items_dev = _loaded(folder)
+    best = tune(items, log, grid)
+    c, scale, cutoff = best["c"], best["scale"], best["cutoff"]
+    data, dev_probabilities = build(items, items_dev, c, scale, cutoff)
+    cv = report(at_cutoff(items, out_of_fold(items, c, scale), cutoff))
+    dev = report(at_cutoff(items_dev, dev_probabilities, cutoff))
+    per_writer: dict[str, list] = {}
+    for row, hit in best["flagged"]:
+        per_writer.setdefault(row["source"], []).append((row, hit))
+    data["about"] = {
+        "trained_on": len(items),
+        "learned_from": list(LEARN_FROM),
+        "sources": sorted({item.row["source"] for item in items}),
+        "folds": FOLDS,
+        "precision_floor": PRECISION_FLOOR,
+        "c": c,
+        "embedding_scale": scale,
+        "seed": SEED,
+        "tried": best["tried"],
+        **_figures("writers", best["writers"]),
+        **_figures("cv", cv),
+        **_figures("dev", dev),
+    }
+    found = {"writers": best["writers"], "cv": cv, "dev": dev}
+    for source, flagged in sorted(per_writer.items()):
+        found[source] = report(flagged)
+    return data, found
 
 
 def write_model(data: dict, path: Path = MODEL_PATH) -> None:

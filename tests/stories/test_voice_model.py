@@ -56,19 +56,84 @@ def test_bad_corpus_lines_are_refused_with_where_they_are(tmp_path):
 
 
 def test_the_committed_model_is_what_training_builds():
-    """Reproducible: the same corpus and seed give the committed weights, cutoff and kinds."""
+    """Reproducible: the same corpus, seed and settings give the committed weights, cutoff,
+    long-text correction and kinds. The settings (C, the embedding's scale, the cutoff) are
+    those ``train_voice`` chose on the writer-held-out folds and recorded in the file; the
+    search over them takes minutes and is not repeated here."""
     pytest.importorskip("sklearn", reason="training needs scikit-learn (the test extra)")
-    built, _dev = training.train()
     committed = json.loads(model.MODEL_PATH.read_text(encoding="utf-8"))
-    assert built == committed
+    assert training.rebuild(committed) == committed
+    assert committed["about"]["embedding_scale"] in training.EMBED_SCALES
+    assert committed["about"]["c"] in training.C_GRID
+
+
+def test_writer_held_out_folds_are_the_raw_batches(splits):
+    rows = [row for name in training.LEARN_FROM for row in splits[name]]
+    fold = training.writers(rows)
+    by_source = {}
+    for f, row in zip(fold, rows, strict=True):
+        by_source.setdefault(row["source"], set()).add(f)
+    assert all(len(folds) == 1 for folds in by_source.values())
+    assert len(set(fold)) == len(by_source) >= 6
+    assert {"batch-f", "batch-a"} <= set(by_source)
+
+
+def test_the_embedding_table_is_small_and_read_without_torch():
+    import sys
+
+    table = model.embeddings()
+    assert table is not None and table.table.dtype.name == "float16"
+    assert model.TABLE_PATH.stat().st_size <= 8 * 1024 * 1024
+    assert 64 <= table.dims <= 128
+    assert "torch" not in sys.modules
+    # WordPiece as BERT splits lower-cased words.
+    vocab = model.VOCAB_PATH.read_text(encoding="utf-8").splitlines()
+    assert [vocab[i] for i in table.pieces("don't")] == ["don", "'", "t"]
+    assert [vocab[i] for i in table.pieces("unaffordable")][0] == "una"
+    # Meaning, not words: two soft calls to act sit closer than one and a story.
+    low = [
+        "talk to our friendly team about which plan suits your household.",
+        "speak to one of our advisers to find the right policy for you.",
+        "the river flooded the bakery on mill lane in the spring of 2019.",
+    ]
+    a, b, c = (model.unit(table.sums(t, [model.tokens(t)])[0]) for t in low)
+    assert float(a @ b) > float(a @ c) + 0.2
+
+
+def test_without_the_embedding_table_a_model_that_reads_it_is_not_loaded(monkeypatch, tmp_path):
+    """A model whose weights read the embedding is not used without its table: the rules
+    work alone (a model of words alone needs no table)."""
+    data = {
+        "bias": -1.0,
+        "weights": {"w:team": 1.0, "e:0": 0.5},
+        "cutoff": 0.5,
+        "kinds": {"labels": ["soft-cta"], "bias": [0.0], "weights": {}},
+    }
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert model.load(path).dense is not None
+    model.load.cache_clear()
+    monkeypatch.setattr(model, "embeddings", lambda *a: None)
+    try:
+        assert model.load(path) is None
+        words_only = tmp_path / "words.json"
+        words_only.write_text(json.dumps({**data, "weights": {"w:team": 1.0}}), encoding="utf-8")
+        assert model.load(words_only).dense is None
+        monkeypatch.setattr(model, "load", lambda path=None: None)
+        report = check("Book now and save 40% on every policy — this offer ends Friday!")
+        assert report.is_salesy
+        assert all(f.rule != "soft-pitch" for f in report.findings)
+    finally:
+        monkeypatch.undo()
+        model.load.cache_clear()
 
 
 def test_the_model_keeps_precision_on_dev(splits):
     found = training.evaluate(splits["dev"]).overall
-    # What training reached on dev, learned from by no model (precision 0.970, recall 0.792
-    # at the 0.98 floor), less a little.
+    # What training reached on dev, learned from by no model (precision 0.972, recall 0.695
+    # with the cutoff chosen on the writer-held-out folds at 0.98), less a little.
     assert found.precision >= 0.96, found.line()
-    assert found.recall >= 0.77, found.line()
+    assert found.recall >= 0.68, found.line()
 
 
 def test_every_model_finding_names_its_words_and_suggests_a_rewrite(splits):
@@ -151,16 +216,64 @@ def test_features_read_words_numbers_and_skip_addresses():
     ],
 )
 def test_the_fast_scorer_gives_what_the_features_give(text):
-    """``RunScorer`` (prefix sums) and ``features`` (what training learns from) agree."""
-    found_model = model.load()
+    """``RunScorer`` (prefix sums) and ``features`` (what training learns from) agree, for
+    the committed model and for one that reads the embedding."""
+    _agree(model.load(), text)
+    _agree(_meaning_model(), text)
+
+
+def _meaning_model(**extra) -> model.Model:
+    """A made-up model that reads mostly the embedding: selling is what lies near a soft
+    call to act."""
+    table = model.embeddings()
+    low = SOFT.lower()
+    direction = model.unit(table.sums(low, [model.tokens(low)])[0])
+    weights = {f"e:{j}": round(float(w) * 12, 4) for j, w in enumerate(direction)}
+    weights.update({"w:the": -0.2, "b:our team": 0.3}, **extra)
+    return model.Model(
+        {
+            "bias": -8.0,
+            "weights": weights,
+            "cutoff": 0.5,
+            "kinds": {"labels": ["soft-cta"], "bias": [0.0], "weights": {}},
+        }
+    )
+
+
+def test_a_finding_the_embedding_makes_names_words_and_suggests_a_rewrite(monkeypatch):
+    found_model = _meaning_model()
+    monkeypatch.setattr(model, "load", lambda path=None: found_model)
+    text = "The ferry was late again. Speak to one of our advisers about the right policy for you."
+    report = check(text)
+    assert report.is_salesy
+    (finding,) = [f for f in report.findings if f.rule == "soft-pitch"]
+    phrase = text[finding.start : finding.end]
+    assert phrase.strip() and text.index("Speak") <= finding.start
+    assert finding.message.startswith(f'"{phrase}"') and finding.suggestion
+    # The shares of the embedding's push add up to its part of the run's score.
     doc = engine._analyse(text, (), (), use_model=False)
     words = engine._sentence_words(doc)
-    scorer = model.RunScorer(found_model, words)
-    for first, last in engine._windows(len(doc.sentences)):
-        found = engine._window_features(doc, first, last, words)
+    shares = found_model.contributions(doc.low, words[1])
+    scorer = model.RunScorer(found_model, words, doc.low)
+    assert sum(shares.values()) == pytest.approx(
+        float(scorer.vector(1, 1) @ found_model.dense), abs=1e-4
+    )
+    assert not check("The ferry was late again; the harbour master blamed the fog.").is_salesy
+
+
+def _agree(found_model, text):
+    doc = engine._analyse(text, (), (), use_model=False)
+    words = engine._sentence_words(doc)
+    scorer = model.RunScorer(found_model, words, doc.low)
+    inputs = engine.model_inputs(text)
+    assert [(first, last) for first, last, _f in inputs] == list(
+        engine._windows(len(doc.sentences))
+    )
+    for first, last, found in inputs:
         signals = {n: v for n, (v, s, e) in found.items() if n.startswith("rule")}
         fast = scorer.probability(first, last, signals)
-        assert fast == pytest.approx(found_model.probability(found), abs=1e-9)
+        # The embedding is summed in float32 at run time: the same to a few millionths.
+        assert fast == pytest.approx(found_model.probability(found), abs=1e-5)
 
 
 # --- The held-out set: read by the command, never by a test -----------------------------------

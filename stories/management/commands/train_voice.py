@@ -1,9 +1,9 @@
 """``manage.py train_voice``: split the voice corpus, learn the model, score it.
 
     manage.py train_voice --split            # (re)write corpus/train|dev|test.jsonl from raw/
-    manage.py train_voice                    # learn from train+test, C and cutoff chosen out
-                                             # of sample (cross-validation and dev), write
-                                             # model.json
+    manage.py train_voice                    # learn from train+test; C, the embedding's
+                                             # scale and the cutoff chosen on the
+                                             # writer-held-out folds; write model.json
     manage.py train_voice --evaluate dev     # score the committed model through the real check
     manage.py train_voice --evaluate heldout # the held-out set (heldout/*.jsonl): once, at the end
 
@@ -42,23 +42,31 @@ class Command(BaseCommand):
         if evaluate:
             self._evaluate(evaluate, folder)
             return
+        if training.model.embeddings() is None:
+            raise CommandError(
+                "The embedding table is missing: python -m stories.voice.distil "
+                "(pip install -e '.[voice-build]')"
+            )
         try:
-            data, found = training.train()
+            data, found = training.train(log=self.stdout.write)
         except ImportError as error:
             raise CommandError("Training needs scikit-learn: pip install -e '.[test]'") from error
         training.write_model(data)
+        about = data["about"]
         self.stdout.write(
             f"model.json: {len(data['weights'])} weights, cutoff {data['cutoff']}, "
-            f"C {data['about']['c']}, learned from {' + '.join(training.LEARN_FROM)} "
-            f"({data['about']['trained_on']} items)"
+            f"C {about['c']}, embedding x{about['embedding_scale']}, learned from "
+            f"{' + '.join(training.LEARN_FROM)} ({about['trained_on']} items)"
         )
         for name, title in (
+            ("writers", "writer-held-out (each batch by the model learned without it)"),
             ("cv", f"cross-validation ({training.FOLDS} folds, out of fold)"),
             ("dev", "dev (learned from by no model)"),
-            ("both", "both together (what the cutoff was chosen on)"),
         ):
             for line in found[name].lines(title):
                 self.stdout.write(line)
+        for name in about["sources"]:
+            self.stdout.write(f"writer-held-out, {name}: {found[name].overall.line()}")
 
     def _evaluate(self, name: str, folder: Path | None) -> None:
         if name == "heldout":
