@@ -17,6 +17,7 @@ import pytest
 from stories.demo.loader import DEMO_PASSWORD
 from stories.models import StoryLink, StoryPage
 from syndication import states
+from syndication.conversation.models import ConversationItem, StoryConversation
 from syndication.models import SyndicationPost
 from tests.browser.conftest import sign_in, worker_and_beat
 
@@ -100,9 +101,17 @@ def test_a_newcomer_reads_a_story_then_sees_the_product_at_work(
             assert row.get_by_role("link", name="View post").count() == 1
         assert drawn > 0
 
-        # A story that went out shows where its conversation is.
-        post = posts[0]
+        # A story that went out shows its conversation: where it is, and what people
+        # said there once the social manager approved it.
+        shown = set(
+            StoryConversation.objects.filter(show_on_page=True).values_list("story", flat=True)
+        )
+        post = next((p for p in posts if p.story_id in shown), posts[0])
         page.goto(url + post.story.url)
         region = page.get_by_role("region", name="Join the conversation")
         link = region.get_by_role("link", name=re.compile("Discuss on Mastodon"))
         assert link.get_attribute("href") == post.remote_url
+        assert shown, "the demo shows no story's conversation"
+        said = page.get_by_role("region", name="What people said").locator("li")
+        approved = ConversationItem.objects.filter(post__story=post.story, approved=True)
+        assert 0 < said.count() <= approved.count()
