@@ -5,12 +5,14 @@ BENCH_DATABASE_URL names another database), starts the Mastodon test server on
 127.0.0.1 with a handful of accounts, schedules N posts due now, then starts a real
 Celery beat and worker on Redis (REDIS_URL, default redis://127.0.0.1:6379/0, on
 queues of its own) and waits until every post is published. It reports posts per
-second and checks the server for duplicates and the database for losses.
+second and checks the server for duplicates and the database for losses, and the CPU
+the worker and beat processes spent per post (read from /proc for their sessions: from
+the first post published to the last, so start-up is left out; also in total).
 
     .venv/bin/python bench/syndication.py [--posts N] [--accounts A] [--concurrency C (2)]
 
 Progress goes to stderr. Stdout carries a table, then, as its last line, one JSON
-object: {"posts", "posts_per_s", "duplicates", "lost", ...}.
+object: {"posts", "posts_per_s", "duplicates", "lost", "cpu_ms_per_post", ...}.
 """
 
 import argparse
@@ -51,8 +53,11 @@ def site_env(tmp: Path, broker: str, tag: str, concurrency: int) -> dict[str, st
         CELERY_RESULT_BACKEND=broker,
         CELERY_DEFAULT_QUEUE=f"{tag}-default",
         SYNDICATION_QUEUE=f"{tag}-publishing",
-        # Beat's engagement tasks go to the default queue the bench's worker consumes.
-        ENGAGEMENT_QUEUE=f"{tag}-default",
+        # Beat's engagement and conversation tasks go to a queue of their own that no
+        # worker here consumes (dropped at the end), as in production, where the
+        # ingestion queue has its own process type (docs/deploy.md, "Queues"): reading
+        # back every fresh post's conversation is not publishing's CPU.
+        ENGAGEMENT_QUEUE=f"{tag}-ingestion",
         NEWSLETTER_QUEUE=f"{tag}-default",
         SYNDICATION_DISPATCH_EVERY_SECONDS="1",
         SYNDICATION_SWEEP_EVERY_SECONDS="5",
@@ -122,6 +127,27 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def session_cpu(*sessions: int) -> float:
+    """CPU seconds (user + system) of every live process in these sessions: a Celery
+    process started with ``start_new_session`` and its pool children."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        # After the command: state, ppid, pgrp, session, …, utime (14th), stime (15th).
+        if int(fields[3]) in sessions:
+            total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
 def published_count() -> int:
     from django.db import connection
 
@@ -167,10 +193,16 @@ def run(options) -> dict:
                 start(["beat", "-s", str(tmp / "beat"), "-l", "WARNING"], env, tmp / "beat.log")
             )
             deadline = started + options.timeout
+            sessions = tuple(process.pid for process in processes)
+            own_cpu = time.process_time()
             done = 0
             samples = []
+            first_cpu = None
             while time.monotonic() < deadline:
                 done = published_count()
+                cpu = session_cpu(*sessions)
+                if done and first_cpu is None:
+                    first_cpu = (cpu, done)
                 samples.append((time.monotonic() - started, done, len(server.statuses)))
                 if done >= options.posts:
                     break
@@ -178,6 +210,7 @@ def run(options) -> dict:
                     raise BenchError("a Celery process exited early; see " + str(tmp))
                 time.sleep(0.5)
             elapsed = time.monotonic() - started
+            own_cpu = time.process_time() - own_cpu
             statuses = server.statuses
             moments = [
                 datetime.datetime.fromisoformat(s["created_at"].replace("Z", "+00:00")).timestamp()
@@ -201,6 +234,11 @@ def run(options) -> dict:
                 if b[0] > a[0] and b[1] > a[1]
             ]
         steady = (len(statuses) - 1) / (last - first) if len(statuses) > 1 and last > first else 0
+        steady_cpu = (
+            (cpu - first_cpu[0]) / (done - first_cpu[1])
+            if first_cpu and done > first_cpu[1]
+            else 0.0
+        )
         return {
             "posts": options.posts,
             "posts_per_s": round(steady, 1),
@@ -209,6 +247,10 @@ def run(options) -> dict:
             "wall_s": round(elapsed, 2),
             "posts_per_s_wall": round(len(published_ids) / elapsed, 1) if elapsed else 0,
             "median_sample_rate": round(statistics.median(rates), 1) if rates else 0,
+            "cpu_ms_per_post": round(steady_cpu * 1000, 2),
+            "cpu_ms_per_post_total": round(cpu * 1000 / max(done, 1), 2),
+            "test_server_cpu_ms_per_post": round(own_cpu * 1000 / max(done, 1), 2),
+            "load_average": round(os.getloadavg()[0], 2),
             "accounts": options.accounts,
             "concurrency": options.concurrency,
             "database": "postgresql" if "postgres" in env["DATABASE_URL"] else "sqlite",
@@ -251,6 +293,13 @@ def main() -> int:
         ("wall time, s", figures["wall_s"]),
         ("duplicates on the server", figures["duplicates"]),
         ("lost (not published exactly once)", figures["lost"]),
+        ("CPU per post, worker and beat, ms (first to last post)", figures["cpu_ms_per_post"]),
+        ("CPU per post, worker and beat, ms (incl. start-up)", figures["cpu_ms_per_post_total"]),
+        (
+            "CPU per post, bench and Mastodon test server, ms",
+            figures["test_server_cpu_ms_per_post"],
+        ),
+        ("load average (1 min) at the end", figures["load_average"]),
         ("database", figures["database"]),
         ("worker processes", figures["concurrency"]),
     ]

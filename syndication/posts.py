@@ -62,13 +62,17 @@ def render(template: str, story, network: str, post_id, related=()) -> tuple[str
     return links.render_text(template, link, related_urls), link
 
 
-def render_post(post: SyndicationPost) -> tuple[str, str]:
+def render_post(post: SyndicationPost, *, story=None, related=None) -> tuple[str, str]:
+    """The post's text and link; ``story`` and ``related`` may be given already read
+    (anything with ``full_url``, ``url`` and ``slug``: the engine passes its cached
+    ``publishing.StoryFacts``)."""
     if post.reply_to_ref:
         # An answer in a conversation goes out as written: no story link, no UTM tags,
         # no placeholders filled.
         return post.text, ""
-    related = list(post.related_stories.order_by("pk")[:2])
-    return render(post.text, post.story, post.account.network, post.pk, related)
+    if related is None:
+        related = list(post.related_stories.order_by("pk")[:2])
+    return render(post.text, story or post.story, post.account.network, post.pk, related)
 
 
 def check_text(template: str, story, account, related=()) -> dict:

@@ -35,12 +35,13 @@ import dataclasses
 import datetime
 import logging
 import random
+import time
 import uuid
 from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from . import states, tokens, uploads
@@ -56,7 +57,7 @@ from .channels.base import (
     Unconfirmed,
 )
 from .links import web_url
-from .models import ChannelAccount, PostAttempt, SyndicationPost
+from .models import ChannelAccount, PostAttempt, PostPicture, SyndicationPost
 from .posts import missed_window, render_post
 
 logger = logging.getLogger(__name__)
@@ -234,13 +235,93 @@ def start(post_id: int, claim: str, now=None) -> bool:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class StoryFacts:
+    """What publishing reads of a story: as ``render_post`` and the link card need it."""
+
+    pk: int
+    live: bool
+    title: str
+    intro: str
+    slug: str
+    url: str
+    full_url: str
+
+
+#: Per worker process: story id → (what makes the facts current, when read, facts).
+_story_facts: dict = {}
+#: How long a story's address may be reused before it is worked out again (a Site's
+#: host name changing is the one thing the version below does not see).
+STORY_FACTS_SECONDS = 60.0
+
+
+def story_facts(story_id: int) -> StoryFacts | None:
+    """The story's facts, read fresh where it matters and cached where it cannot change.
+
+    Every call asks the database whether the story is live and which revision and path
+    are live (one small query on the page row); title, intro, slug and the full address
+    follow from those, so they are worked out again only when one changed, or after
+    ``STORY_FACTS_SECONDS``. Building a story page and its address was most of a
+    publish's CPU when done for every post.
+    """
+    from wagtail.models import Page
+
+    version = (
+        Page.objects.filter(pk=story_id)
+        .values_list("live", "live_revision_id", "url_path", "last_published_at")
+        .first()
+    )
+    if version is None:
+        return None
+    cached = _story_facts.get(story_id)
+    now = time.monotonic()
+    if cached and cached[0] == version and now - cached[1] < STORY_FACTS_SECONDS:
+        return cached[2]
+    from stories.models import StoryPage
+
+    story = StoryPage.objects.get(pk=story_id)
+    facts = StoryFacts(
+        pk=story.pk,
+        live=story.live,
+        title=story.title,
+        intro=story.intro,
+        slug=story.slug,
+        url=story.url or "",
+        full_url=story.full_url or "",
+    )
+    if len(_story_facts) > 2000:
+        _story_facts.clear()
+    _story_facts[story_id] = (version, now, facts)
+    return facts
+
+
+def _related_facts(post) -> list[StoryFacts]:
+    if not post.has_related:
+        return []
+    through = SyndicationPost.related_stories.through
+    ids = through.objects.filter(syndicationpost_id=post.pk).order_by("storypage_id")
+    found = (story_facts(pk) for pk in ids.values_list("storypage_id", flat=True)[:2])
+    return [facts for facts in found if facts is not None]
+
+
 def publish_post(post_id: int, claim: str) -> str:
     """Publish one claimed post; return what happened, in one word, for the task result."""
     if not start(post_id, claim):
         return "stale"
     try:
-        post = SyndicationPost.objects.select_related("account", "story", "in_reply_to").get(
-            pk=post_id
+        # The story, its related stories and the pictures are read apart (story_facts,
+        # uploads.prepare), and only when there are any.
+        post = (
+            SyndicationPost.objects.select_related("account")
+            .annotate(
+                has_pictures=Exists(PostPicture.objects.filter(post=OuterRef("pk"))),
+                has_related=Exists(
+                    SyndicationPost.related_stories.through.objects.filter(
+                        syndicationpost_id=OuterRef("pk")
+                    )
+                ),
+            )
+            .get(pk=post_id)
         )
     except SyndicationPost.DoesNotExist:
         return "stale"
@@ -259,7 +340,8 @@ def _publish(post: SyndicationPost, claim: str) -> str:
     # An answer (to a reply in the conversation) links to nothing: only the others need
     # their story live.
     answer = bool(post.reply_to_ref)
-    if not post.story.live and not answer:
+    story = story_facts(post.story_id)
+    if (story is None or not story.live) and not answer:
         return _fail(post, claim, "The story is not live any more, so there is nothing to link.")
     adapter = account.adapter(timeout=settings.SYNDICATION_HTTP_TIMEOUT)
     if answer and not adapter.answers_items:
@@ -279,7 +361,7 @@ def _publish(post: SyndicationPost, claim: str) -> str:
                 due=timezone.now() + THREAD_WAIT,
             )
 
-    text, link = render_post(post)
+    text, link = render_post(post, story=story, related=_related_facts(post))
     request = PublishRequest(
         post_id=post.pk,
         text=text,
@@ -288,8 +370,8 @@ def _publish(post: SyndicationPost, claim: str) -> str:
         reply_to=reply_to,
         # An answer carries no marker: the adapter knows it by what it replies to.
         marker="" if answer else f"utm_content={post.pk}",
-        link_title=post.story.title,
-        link_description=post.story.intro,
+        link_title=story.title if story else "",
+        link_description=story.intro if story else "",
         sent_at=post.request_sent_at,
         reply_ref=dict(post.reply_to_ref) if answer else None,
     )
@@ -408,14 +490,16 @@ def _published(post, claim, remote: RemotePost, *, confirmed=False) -> str:
         "last_error": "",
         "due_at": None,
     }
-    # The remote id is the truth: store it even if this task's claim was swept meanwhile.
-    if not post.move(states.PUBLISHED, claim=claim, **fields) and not post.move(
-        states.PUBLISHED, **fields
-    ):
-        logger.warning("post %s published as %s but was already settled", post.pk, remote.id)
-        return "stale"
-    outcome = Outcome.CONFIRMED if confirmed else Outcome.PUBLISHED
-    post.log(outcome, remote.url, sent=True, claim=claim)
+    # The state, the remote id and the log line in one commit.
+    with transaction.atomic():
+        # The remote id is the truth: store it even if this task's claim was swept meanwhile.
+        if not post.move(states.PUBLISHED, claim=claim, **fields) and not post.move(
+            states.PUBLISHED, **fields
+        ):
+            logger.warning("post %s published as %s but was already settled", post.pk, remote.id)
+            return "stale"
+        outcome = Outcome.CONFIRMED if confirmed else Outcome.PUBLISHED
+        post.log(outcome, remote.url, sent=True, claim=claim)
     # What a person running the site wants to see go by (INFO; task chatter is DEBUG).
     logger.info("post %s of story %s published: %s", post.pk, post.story_id, remote.url)
     transaction.on_commit(partial(refresh_story_page, post.story_id))

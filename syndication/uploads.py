@@ -54,6 +54,9 @@ def prepare(
     """The post's pictures uploaded (or the recorded uploads reused) and ready: the
     attachments in order, and, for a post that links (``link``, as rendered) without
     pictures, the link card's thumbnail where the network takes one."""
+    if getattr(post, "has_pictures", True) is False and not (adapter.takes_card_thumb and link):
+        # The engine read that the post has none (``has_pictures``), and no card is due.
+        return (), None
     rows = list(post.pictures.select_related("image").order_by("role", "position", "pk"))
     attachments = [row for row in rows if row.role == ATTACHMENT]
     card = None

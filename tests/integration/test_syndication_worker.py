@@ -50,6 +50,8 @@ def engine_env(redis_url: str, tag: str) -> dict[str, str]:
         "SYNDICATION_SWEEP_EVERY_SECONDS": "1",
         "SYNDICATION_TASK_TIME_LIMIT_SECONDS": "8",
         "SYNDICATION_STUCK_AFTER_SECONDS": "10",
+        # A message a killed worker had prefetched comes back this soon, not in 10 min.
+        "SYNDICATION_UNSTARTED_AFTER_SECONDS": "20",
         "SYNDICATION_HTTP_TIMEOUT_SECONDS": "2",
         "SYNDICATION_RETRY_BASE_SECONDS": "1",
         "SYNDICATION_RETRY_CAP_SECONDS": "3",

@@ -392,3 +392,24 @@ def test_tokens_ending_within_hours_are_refreshed_ahead_of_time(monkeypatch):
     assert seen == [account.pk]
     assert ChannelAccount.objects.get(pk=account.pk).tokens["refresh_token"] == "r2"
     assert far.pk not in seen
+
+
+def test_the_engine_sees_a_story_retitled_or_unpublished_since_its_last_post(
+    schedule, make_story, mastodon_server
+):
+    """The story's facts are kept per worker between posts (publishing.story_facts):
+    a new live revision, or the story taken offline, shows at the next post."""
+    story = make_story(title="The first title")
+    schedule(story)
+    assert run_due() == ["published"]
+    assert publishing.story_facts(story.pk).title == "The first title"
+    story.title = "A better title"
+    story.save_revision().publish()
+    schedule(story, text="{story_url}")
+    assert run_due() == ["published"]
+    assert publishing.story_facts(story.pk).title == "A better title"
+    story.unpublish()
+    post = schedule(story)
+    assert run_due() == ["failed"]
+    assert "not live" in reload(post).last_error
+    assert len(mastodon_server.statuses) == 2
