@@ -154,16 +154,16 @@ def _with_hub_urls(interests, story_index, request):
     return interests
 
 
-def _newest_among(through, ordered_ids, ids_query=None):
+def _newest_among(through, ordered_ids):
     """{interest id: the first few of ``ordered_ids`` (newest first) that carry it}.
 
     One query on the interest links by story id: the order is already known, so there
-    is nothing to join or rank in the database. ``ids_query`` (the query that chose
-    ``ordered_ids``) is sent as a subquery instead of hundreds of parameters, which
-    cost Django more to prepare than the database to run.
+    is nothing to join or rank in the database. The ids go as parameters, not as the
+    subquery that chose them: with ``IN (SELECT … ORDER BY … LIMIT)`` PostgreSQL read
+    the whole link table (tests/integration/test_query_discipline.py).
     """
     interests_of = defaultdict(list)
-    links = through.objects.filter(storypage_id__in=ordered_ids if ids_query is None else ids_query)
+    links = through.objects.filter(storypage_id__in=ordered_ids)
     for story_id, interest_id in links.values_list("storypage_id", "audienceinterest_id"):
         interests_of[story_id].append(interest_id)
     by_interest = defaultdict(list)
@@ -194,7 +194,7 @@ def _newest_per_interest(through, interest_ids):
     return by_interest
 
 
-def _home_sections(through, recent, interests, recent_query=None):
+def _home_sections(through, recent, interests):
     """{interest id: newest story ids} for the ``SECTIONS_ON_HOME`` liveliest interests.
 
     Interests are ranked by their newest story among the ``recent`` ids (newest first);
@@ -202,7 +202,7 @@ def _home_sections(through, recent, interests, recent_query=None):
     fewer than ``SECTIONS_ON_HOME`` interests appear among them, quiet ones fill the
     rest (one windowed query either way, only when needed).
     """
-    by_interest = _newest_among(through, recent, recent_query)
+    by_interest = _newest_among(through, recent)
     chosen = list(by_interest)[:SECTIONS_ON_HOME]  # in order of each one's newest story
     if len(recent) < RECENT_POOL:
         return {i: by_interest[i] for i in chosen}
@@ -224,7 +224,7 @@ def home_context(request, *, story_index, interests, stories):
     newest = stories.order_by("-first_published_at", "-pk")
     recent = list(newest.values_list("pk", flat=True)[:RECENT_POOL])
     latest_ids = recent[:LATEST_ON_HOME]
-    by_interest = _home_sections(through, recent, interests, newest.values("pk")[:RECENT_POOL])
+    by_interest = _home_sections(through, recent, interests)
     # Cards show no interests: none are loaded for them.
     shown = latest_ids + [sid for ids in by_interest.values() for sid in ids]
     cards = _cards_by_id(stories, shown, with_interests=False)
