@@ -14,6 +14,7 @@ import base64
 import contextlib
 import itertools
 import json
+import logging
 import os
 import socket
 from collections import defaultdict
@@ -27,6 +28,8 @@ LABEL = "Demo network (local, not a real server)"
 DEFAULT_PORT = 8020
 BRAND = "larkspur"
 BRAND_NAME = f"Larkspur Mutual · {LABEL}"
+
+logger = logging.getLogger(__name__)
 
 
 def port() -> int:
@@ -66,7 +69,7 @@ class DemoNetwork(MastodonTestServer):
         self.path = Path(path or state_path()) if bind or path else None
         super().__init__(title=LABEL, usernames=(), port=bind)
         if self.path is not None and self.path.exists():
-            self._load(json.loads(self.path.read_text()))
+            self._restore()
         if not any(a["username"] == BRAND for a in self._accounts.values()):
             self.create_account(BRAND, BRAND_NAME)
         # Connecting from the admin signs in as the brand, no consent page to click.
@@ -88,6 +91,20 @@ class DemoNetwork(MastodonTestServer):
         partial = self.path.with_suffix(".tmp")
         partial.write_text(json.dumps(self.snapshot()))
         partial.replace(self.path)
+
+    def _restore(self) -> None:
+        """Load the kept state; an unreadable file (cut short, edited by hand, another
+        version's shape) is set aside as ``*.unreadable`` and the network starts empty,
+        rather than stopping ``make run`` at every start."""
+        try:
+            self._load(json.loads(self.path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+            kept = self.path.with_suffix(".unreadable")
+            self.path.replace(kept)
+            logger.warning(
+                "demo network: %s was unreadable (%s); set aside as %s", self.path, exc, kept
+            )
+            self._load({})
 
     def _load(self, state: dict) -> None:
         with self.lock:

@@ -6,6 +6,7 @@ Runs on SQLite, and on PostgreSQL when DATABASE_URL names one (as CI does).
 """
 
 import datetime
+import json
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -172,3 +173,16 @@ def test_the_demo_network_keeps_its_state_across_restarts(tmp_path):
         assert again.title == LABEL
     finally:
         again.stop()
+
+
+@pytest.mark.parametrize("kept", ['{"_accounts": {"1": ', '["not", "a", "state"]', "\x00\xff"])
+def test_an_unreadable_kept_state_is_set_aside_and_the_network_starts_empty(tmp_path, kept):
+    path = tmp_path / "demo-network.json"
+    path.write_bytes(kept.encode("latin-1"))
+    network = DemoNetwork(path, bind=0).start()
+    try:
+        assert network.account_id(BRAND) is not None
+        assert (tmp_path / "demo-network.unreadable").read_bytes() == kept.encode("latin-1")
+        assert json.loads(path.read_text())["_accounts"]
+    finally:
+        network.stop()
