@@ -11,6 +11,7 @@ import random
 import signal
 import time
 import uuid
+from functools import partial
 
 from django.utils import timezone
 
@@ -23,6 +24,7 @@ from syndication.testing.mastodon_server import FaultPlan, MastodonTestServer
 from tests.integration.conftest import celery_process, database_url_for_child, wait_for
 from tests.integration.workloads import (
     assert_exactly_once,
+    engine_state,
     leftover_queues_removed,
     make_posts,
     published,
@@ -109,6 +111,7 @@ def test_a_worker_killed_again_and_again_still_publishes_each_post_once(
         posts = make_posts(server, make_story, accounts=5, per_account=60)
         env = engine_env(redis_server, f"kill-{uuid.uuid4().hex[:6]}")
         beat_log = tmp_path / "beat.log"
+        state = partial(engine_state, redis_server, env["SYNDICATION_QUEUE"])
         kills = 0
         with celery_process("beat", "-s", str(tmp_path / "beat"), env=env, log=beat_log):
             for round_number in range(6):
@@ -119,13 +122,18 @@ def test_a_worker_killed_again_and_again_still_publishes_each_post_once(
                         break
                     if round_number % 2:
                         held = server.hold_next_create()
-                        wait_for(held.is_set, 120, "a post to reach the server", worker_log)
+                        wait_for(
+                            held.is_set,
+                            120,
+                            lambda: f"a post to reach the server\n{state()}",
+                            worker_log,
+                        )
                     else:
                         before = len(server.statuses)
                         wait_for(
                             lambda before=before: len(server.statuses) > before + 5,
                             120,
-                            "the worker to publish a few posts",
+                            lambda: f"the worker to publish a few posts\n{state()}",
                             worker_log,
                         )
                         time.sleep(rng.uniform(0.1, 1.5))
@@ -319,11 +327,16 @@ def test_a_backlog_past_the_stuck_window_and_a_worker_killed_with_prefetched_mes
     redis_server, make_story, tmp_path
 ):
     """Liveness (issue 18) in real processes. 60 posts due at once to a slow server
-    (each create takes 0.4 s), one worker process prefetching 4 messages: the last post waits
+    (each create takes 0.4 s), one worker process that fetches ahead: the last post waits
     in the queue two or three times the 10 s stuck window. Waiting is not dying: no post
-    is taken back before its task started. Then the worker is SIGKILLed twice — once
-    with prefetched messages that Redis keeps for its one-hour visibility timeout, once
-    while the server holds the answer to a post it made. Every post goes out once."""
+    is taken back before its task started. Then the worker is SIGKILLed twice, each time
+    while the server holds the answer to a post it made *and* with a message fetched
+    ahead that Redis keeps for its one-hour visibility timeout. Every post goes out once.
+
+    When to kill is decided by what the test sees, not by timing: Celery's prefork
+    worker here keeps one message ahead of the one it runs (whatever
+    ``--prefetch-multiplier`` says), so the moment is "a create held and two messages
+    unacknowledged", never "more than N prefetched"."""
     with MastodonTestServer() as server:
         server.latency = {"create_status": 0.4}
         posts = make_posts(server, make_story, accounts=3, per_account=20)
@@ -333,6 +346,8 @@ def test_a_backlog_past_the_stuck_window_and_a_worker_killed_with_prefetched_mes
         # cannot: it fetches only between tasks).
         args = [*worker_args(env), "-P", "prefork", "-c", "1", "--prefetch-multiplier", "4"]
         beat_log = tmp_path / "beat.log"
+        queue = env["SYNDICATION_QUEUE"]
+        state = partial(engine_state, redis_server, queue)
         with (
             leftover_queues_removed(redis_server, tag),
             celery_process("beat", "-s", str(tmp_path / "beat"), env=env, log=beat_log),
@@ -341,24 +356,35 @@ def test_a_backlog_past_the_stuck_window_and_a_worker_killed_with_prefetched_mes
                 worker_log = tmp_path / f"worker-{round_number}.log"
                 with celery_process(*args, env=env, log=worker_log) as worker:
                     if round_number == 2:
-                        wait_for(lambda: published(60), 240, "every post published", worker_log)
-                        break
-                    if round_number == 0:
                         wait_for(
-                            lambda: (
-                                len(server.statuses) >= 5
-                                and unacked_for(redis_server, env["SYNDICATION_QUEUE"]) >= 3
-                            ),
-                            120,
-                            "the worker to publish a few posts with more prefetched",
+                            lambda: published(60),
+                            240,
+                            lambda: f"every post published\n{state()}",
                             worker_log,
                         )
-                    else:
-                        held = server.hold_next_create()
-                        wait_for(held.is_set, 120, "a post to reach the server", worker_log)
+                        break
+                    before = len(server.statuses)
+                    wait_for(
+                        lambda before=before: len(server.statuses) >= before + 5,
+                        120,
+                        lambda: f"a few posts published\n{state()}",
+                        worker_log,
+                    )
+                    held = server.hold_next_create()
+                    wait_for(held.is_set, 60, lambda: f"a post to reach the server\n{state()}")
+                    # The held task and one fetched ahead; well inside the worker's 2 s
+                    # read timeout, so the held post's answer is lost with the worker.
+                    wait_for(
+                        lambda: unacked_for(redis_server, queue) >= 2,
+                        1.5,
+                        lambda: f"a message fetched ahead\n{state()}",
+                        worker_log,
+                    )
                     os.killpg(worker.pid, signal.SIGKILL)
                     worker.wait()
                     server.release_holds()
+                    # Posts left for the next worker, or the test proves less than it says.
+                    assert len(server.statuses) < 45, state()
         assert_exactly_once(server, posts)
         assert SyndicationPost.objects.exclude(state=states.PUBLISHED).count() == 0
         assert len(server.statuses) == 60

@@ -61,6 +61,35 @@ def published(count: int) -> bool:
     return SyndicationPost.objects.filter(state=states.PUBLISHED).count() >= count
 
 
+def engine_state(redis_url: str | None = None, queue: str | None = None) -> str:
+    """What the posts and the queue look like now: said when a wait times out, so a
+    failure in CI tells whether posts wait in the queue, hold a claim with no message,
+    or were taken by a worker that died."""
+    from collections import Counter
+
+    now = timezone.now()
+    lines = []
+    by_state = Counter(SyndicationPost.objects.values_list("state", flat=True))
+    lines.append(f"posts by state: {dict(by_state)}")
+    for post in SyndicationPost.objects.exclude(state=states.PUBLISHED).order_by("pk")[:12]:
+        due = f"{(post.due_at - now).total_seconds():+.1f}s" if post.due_at else "-"
+        started = f"{(post.started_at - now).total_seconds():+.1f}s" if post.started_at else "-"
+        claimed = f"{(post.claimed_at - now).total_seconds():+.1f}s" if post.claimed_at else "-"
+        lines.append(
+            f"  post {post.pk} {post.state} claimed {claimed} started {started} due {due} "
+            f"sent {post.request_sent_at is not None}"
+        )
+    if redis_url and queue:
+        import redis
+
+        client = redis.Redis.from_url(redis_url)
+        waiting = client.llen(queue)
+        unacked = sum(1 for body in client.hvals("unacked") if queue.encode() in body)
+        bindings = client.smembers(f"_kombu.binding.{queue}")
+        lines.append(f"queue {queue}: {waiting} waiting, {unacked} unacked, bindings {bindings}")
+    return "\n".join(lines)
+
+
 def assert_exactly_once(server, posts):
     for post in SyndicationPost.objects.filter(pk__in=[p.pk for p in posts]):
         seen = server.count_with(f"utm_content={post.pk}")
