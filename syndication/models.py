@@ -16,6 +16,8 @@ class Network(models.TextChoices):
     BLUESKY = "bluesky", "Bluesky"
     LINKEDIN = "linkedin", "LinkedIn"
     X = "x", "X"
+    FACEBOOK = "facebook", "Facebook Page"
+    THREADS = "threads", "Threads"
 
 
 class MastodonApp(models.Model):

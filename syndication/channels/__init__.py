@@ -7,6 +7,8 @@ ADAPTERS = {
     "bluesky": "syndication.channels.bluesky.BlueskyAdapter",
     "linkedin": "syndication.channels.linkedin.LinkedInAdapter",
     "x": "syndication.channels.x.XAdapter",
+    "facebook": "syndication.channels.facebook.FacebookAdapter",
+    "threads": "syndication.channels.threads.ThreadsAdapter",
 }
 
 
