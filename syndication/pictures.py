@@ -131,6 +131,20 @@ LINKEDIN = Limits(
     "altText up to 4086 characters; no byte limit is documented, 5 MB is ours",
 )
 
+FACEBOOK = Limits(
+    network="facebook",
+    label="Facebook",
+    count=4,
+    max_bytes=4 * MB,
+    max_pixels=None,
+    formats=("image/jpeg", "image/png", "image/gif", "image/webp"),
+    alt_required=False,
+    alt_max=1000,
+    source="Graph API page/photos reference: photos under 4 MB, JPEG, PNG, GIF, WebP among "
+    "others, alt text in alt_text_custom (no length documented, 1000 is ours); a feed post "
+    "takes several unpublished photos in attached_media, Storyloom sends up to 4",
+)
+
 
 def limits_for(account) -> Limits:
     """The limits of ``account``'s network; for Mastodon, its server's own."""
@@ -141,6 +155,8 @@ def limits_for(account) -> Limits:
         return X
     if network == "linkedin":
         return LINKEDIN
+    if network == "facebook":
+        return FACEBOOK
     if network == "mastodon":
         return mastodon_limits(account)
     raise ValueError(f"No picture limits for network {network!r}.")

@@ -96,6 +96,13 @@ ENGAGEMENT_SHARES_PER_ADDRESS = (env_int("ENGAGEMENT_SHARES_PER_ADDRESS_PER_HOUR
 NEWSLETTER_REQUESTS_PER_ADDRESS = (env_int("NEWSLETTER_REQUESTS_PER_ADDRESS_PER_HOUR", 10), 3600)
 X_CONSUMER_KEY = env_str("X_CONSUMER_KEY")
 X_CONSUMER_SECRET = env_str("X_CONSUMER_SECRET")
+# Facebook Pages (Facebook Login and the Graph API); offered only when the app is set.
+# The two addresses are Meta's unless a test server stands in for them.
+FACEBOOK_APP_ID = env_str("FACEBOOK_APP_ID")
+FACEBOOK_APP_SECRET = env_str("FACEBOOK_APP_SECRET")
+FACEBOOK_GRAPH_URL = env_str("FACEBOOK_GRAPH_URL", "https://graph.facebook.com")
+FACEBOOK_DIALOG_URL = env_str("FACEBOOK_DIALOG_URL", "https://www.facebook.com")
+FACEBOOK_API_VERSION = env_str("FACEBOOK_API_VERSION", "v25.0")
 # Newsletter: signed links in emails expire (days); sends go out in chunks of subscribers.
 NEWSLETTER_CLICK_MAX_AGE_DAYS = env_int("NEWSLETTER_CLICK_MAX_AGE_DAYS", 90)
 NEWSLETTER_CONFIRM_MAX_AGE_DAYS = env_int("NEWSLETTER_CONFIRM_MAX_AGE_DAYS", 3)
