@@ -2,7 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import DataError
+from django.db import DataError, transaction
 from django.utils import timezone
 
 from wagtail.admin.widgets import AdminDateTimeInput, AdminPageChooser
@@ -12,10 +12,10 @@ from wagtail.images.widgets import AdminImageChooser
 from cms.admin_ui import IdChoiceField
 from stories.models import AudienceInterest, StoryPage
 
-from . import links, pictures, posts, story_pictures
+from . import links, pictures, posts, slots, story_pictures
 from .channels.base import NotAChannel
 from .channels.mastodon import normalise_instance_url
-from .models import ChannelAccount, PostPicture
+from .models import ChannelAccount, PostingSlot, PostPicture
 
 
 def _time_help() -> str:
@@ -547,3 +547,50 @@ def check_summary(result, template="", related=()) -> dict:
             ],
         },
     }
+
+
+class PostingSlotsForm(forms.Form):
+    """An account's weekly posting slots: a line of times per weekday, in the site's
+    time zone ("08:30, 12:00"). Saving replaces the account's slots with these."""
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
+        current: dict[int, list[str]] = {}
+        for slot in PostingSlot.objects.filter(account=account):
+            current.setdefault(slot.weekday, []).append(f"{slot.time:%H:%M}")
+        for weekday, name in PostingSlot.WEEKDAYS:
+            self.fields[self.field_name(weekday)] = forms.CharField(
+                label=name,
+                required=False,
+                max_length=400,
+                initial=", ".join(current.get(weekday, [])),
+                widget=forms.TextInput(attrs={"placeholder": "e.g. 08:30, 17:45"}),
+            )
+
+    @staticmethod
+    def field_name(weekday: int) -> str:
+        return f"weekday_{weekday}"
+
+    def clean(self):
+        cleaned = super().clean()
+        self.times = {}
+        for weekday, _ in PostingSlot.WEEKDAYS:
+            name = self.field_name(weekday)
+            if name not in cleaned:
+                continue  # already refused (too long)
+            try:
+                self.times[weekday] = slots.parse_times(cleaned[name])
+            except ValueError as error:
+                self.add_error(name, str(error))
+        return cleaned
+
+    def save(self) -> int:
+        with transaction.atomic():
+            PostingSlot.objects.filter(account=self.account).delete()
+            created = PostingSlot.objects.bulk_create(
+                PostingSlot(account=self.account, weekday=weekday, time=at)
+                for weekday, times in self.times.items()
+                for at in times
+            )
+        return len(created)

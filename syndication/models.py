@@ -381,3 +381,42 @@ class PostAttempt(models.Model):
 
     def __str__(self):
         return f"{self.get_outcome_display()} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class PostingSlot(models.Model):
+    """One weekly time an account likes to post at: "Tuesdays 08:30".
+
+    In the site's time zone (``TIME_ZONE``), so a slot stays at 08:30 on the clock
+    across a change to or from summer time. "Add to the queue" in compose takes the
+    account's next slot that no post of it holds yet (``syndication.slots``).
+    """
+
+    WEEKDAYS = [
+        (0, "Monday"),
+        (1, "Tuesday"),
+        (2, "Wednesday"),
+        (3, "Thursday"),
+        (4, "Friday"),
+        (5, "Saturday"),
+        (6, "Sunday"),
+    ]
+
+    account = models.ForeignKey(
+        ChannelAccount, on_delete=models.CASCADE, related_name="posting_slots"
+    )
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS)
+    time = models.TimeField()
+
+    class Meta:
+        ordering = ["account", "weekday", "time"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "weekday", "time"], name="one_slot_per_account_time"
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6), name="slot_weekday_in_week"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.time:%H:%M} for {self.account}"

@@ -13,6 +13,7 @@ from .models import ChannelAccount, SyndicationPost
 from .views.accounts import (
     AccountAudienceView,
     AccountServerView,
+    AccountSlotsView,
     ChannelAccountIndexView,
     DisconnectView,
     ReconnectView,
@@ -46,6 +47,7 @@ class ChannelAccountViewSet(ListOnlyViewSetMixin, ModelViewSet):
             path("<int:pk>/reconnect/", ReconnectView.as_view(), name="reconnect"),
             path("<int:pk>/server/", AccountServerView.as_view(), name="server"),
             path("<int:pk>/audience/", AccountAudienceView.as_view(), name="audience"),
+            path("<int:pk>/slots/", AccountSlotsView.as_view(), name="slots"),
         ]
 
     def register_admin_url_finder(self):

@@ -16,8 +16,8 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from cms.admin_ui import LocalTimeColumn
 
-from .. import states
-from ..forms import AccountAudienceForm, BlueskyConnectForm
+from .. import slots, states
+from ..forms import AccountAudienceForm, BlueskyConnectForm, PostingSlotsForm
 from ..models import ChannelAccount, Network
 from .base import ACCOUNTS_INDEX, ACCOUNTS_ONLY, can_manage_accounts, refuse
 from .connect import finish_bluesky, oauth_networks, start_mastodon, start_oauth
@@ -103,6 +103,12 @@ class ChannelAccountIndexView(IndexView):
                 url=reverse("syndication_accounts:audience", args=[instance.pk]),
                 icon_name="group",
                 priority=7,
+            ),
+            MenuItem(
+                "Posting slots",
+                url=reverse("syndication_accounts:slots", args=[instance.pk]),
+                icon_name="time",
+                priority=8,
             ),
             MenuItem(
                 "Reconnect",
@@ -216,6 +222,35 @@ class AccountAudienceView(AccountActionView):
             else f"{self.account} has no particular audience: its posts start with the hero.",
         )
         return redirect(ACCOUNTS_INDEX)
+
+
+class AccountSlotsView(AccountActionView):
+    """The account's weekly posting slots, which "Add to the queue" fills in order."""
+
+    page_title = "Posting slots"
+    header_icon = "time"
+    template_name = "syndication/admin/account_slots.html"
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("form", PostingSlotsForm(account=self.account))
+        return super().get_context_data(
+            zone=slots.site_zone().key, next_slot=slots.next_free_slot(self.account), **kwargs
+        )
+
+    def post(self, request, pk):
+        form = PostingSlotsForm(request.POST, account=self.account)
+        if not form.is_valid():
+            messages.error(request, "The slots were not saved; correct the problems below.")
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        count = form.save()
+        if count:
+            noun = "slot" if count == 1 else "slots"
+            messages.success(request, f"{self.account} has {count} weekly posting {noun}.")
+        else:
+            messages.success(
+                request, f"{self.account} has no posting slots: posts to it need a time."
+            )
+        return redirect(reverse("syndication_accounts:slots", args=[self.account.pk]))
 
 
 class DisconnectView(AccountActionView):

@@ -13,11 +13,13 @@ from wagtail.admin import messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.images import get_image_model
 
+from cms.admin_ui import local_time
 from stories.models import StoryPage
 
-from .. import pictures, posts, story_pictures
+from .. import pictures, posts, slots, story_pictures
 from ..forms import ComposeForm, check_summary, picture_traits, preview, remarks_for
 from ..models import ChannelAccount
+from ..sendtimes import advice_for
 from ..templatetags.syndication_tags import forget_syndicated_stories
 from .base import can_manage_accounts, refuse
 from .queue import queue_url
@@ -73,16 +75,18 @@ class ComposeView(WagtailAdminTemplateMixin, TemplateView):
         )
         if schedule and not self.can_schedule:
             return refuse(request, "Only social managers can schedule posts.")
+        queue = request.POST.get("action") == "queue"
         form = self.form(request.POST)
         if form.is_valid():
-            created = self.save(form, schedule)
+            created = self.save(form, schedule, queue=queue)
             if created:
-                messages.success(request, self.success_message(created, schedule))
+                message = queued_message(created) if queue else None
+                messages.success(request, message or self.success_message(created, schedule))
                 return redirect(queue_url(story=self.story.pk))
         messages.error(request, "Nothing was saved; correct the problems below.")
         return self.render_to_response(self.get_context_data(form=form), status=200)
 
-    def save(self, form, schedule):
+    def save(self, form, schedule, queue=False):
         data = form.cleaned_data
         reason = data.get("override_reason", "").strip()
         salesy = {account.pk for account in form.salesy}
@@ -92,13 +96,15 @@ class ComposeView(WagtailAdminTemplateMixin, TemplateView):
             with transaction.atomic():
                 for account in form.included():
                     try:
+                        # "Add to the queue": the account's next free posting slot.
+                        when = slots.take_next_free(account) if queue else data.get("when")
                         created.append(
                             posts.create_post(
                                 story=self.story,
                                 account=account,
                                 text=data[form.text_name(account)],
                                 user=self.request.user,
-                                when=data.get("when"),
+                                when=when,
                                 schedule=schedule,
                                 related=related,
                                 thread_with_previous=data.get("thread_with_previous", False),
@@ -137,8 +143,16 @@ class ComposeView(WagtailAdminTemplateMixin, TemplateView):
             picture_preview_url=reverse("syndication_admin:picture_preview"),
             queue_url=queue_url(story=self.story.pk),
             can_manage_accounts=can_manage_accounts(self.request.user),
+            send_time_advice=advice_for(self.accounts),
         )
         return context
+
+
+def queued_message(created) -> str:
+    """Where each post landed in its account's queue."""
+    where = "; ".join(f"{post.account} at {local_time(post.scheduled_at)}" for post in created)
+    noun = "post" if len(created) == 1 else "posts"
+    return f"{len(created)} {noun} added to the queue: {where}."
 
 
 @require_POST
