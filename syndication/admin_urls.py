@@ -6,7 +6,7 @@ so Wagtail's admin access check applies to every one of them.
 
 from django.urls import path
 
-from .views import compose, connect, pick_story
+from .views import compose, connect, connect_facebook, pick_story
 
 app_name = "syndication_admin"
 
@@ -18,6 +18,11 @@ urlpatterns = [
     path("connect/", connect.ConnectView.as_view(), name="connect"),
     path("connect/mastodon/", connect.ConnectMastodonView.as_view(), name="connect_mastodon"),
     path("connect/bluesky/", connect.ConnectBlueskyView.as_view(), name="connect_bluesky"),
+    path(
+        "connect/facebook/pages/",
+        connect_facebook.FacebookPagesView.as_view(),
+        name="connect_facebook_pages",
+    ),
     path("connect/<str:network>/start/", connect.connect_oauth, name="connect_oauth"),
     path("connect/<str:network>/callback/", connect.connect_callback, name="connect_callback"),
 ]

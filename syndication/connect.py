@@ -358,6 +358,11 @@ def oauth_start(network: str, redirect_uri: str) -> tuple[str, dict]:
         if network == Network.X:
             url, flow = x.request_token(redirect_uri)
             return url, {"network": network, **flow}
+        if network == Network.FACEBOOK:
+            from .channels import facebook
+
+            url, state = facebook.authorization(redirect_uri)
+            return url, {"network": network, "state": state, "redirect_uri": redirect_uri}
     except ImproperlyConfigured as exc:
         raise ConnectError(str(exc)) from exc
     except ChannelError as exc:
@@ -397,3 +402,58 @@ def oauth_finish(network: str, flow: dict, params: dict, user=None) -> ChannelAc
         user=user,
         token_expires_at=expires_at(tokens),
     )
+
+
+# --- Facebook Pages ---------------------------------------------------------------------
+def facebook_pages(flow: dict, params: dict) -> list:
+    """The Pages the person granted in Facebook's dialog, each with its Page token
+    (``channels.facebook.PageGrant``), from the callback's query; none is saved yet."""
+    from .channels import facebook
+
+    if params.get("error"):
+        raise ConnectError("Access was not granted on Facebook, so nothing was connected.")
+    state = str(params.get("state") or "")
+    if not state or not hmac.compare_digest(state, str(flow.get("state") or "")):
+        raise ConnectError("This answer does not belong to the connection you started.")
+    if not params.get("code"):
+        raise ConnectError("Facebook sent no authorisation code; start again.")
+    try:
+        grants = facebook.finish(flow["redirect_uri"], str(params["code"]))
+    except ChannelError as exc:
+        raise ConnectError(f"Could not finish connecting: {exc.message}") from exc
+    if not grants:
+        raise ConnectError(
+            "Facebook gave Storyloom no Page: choose at least one Page in Facebook's dialog "
+            "(you must be able to create content on it) and connect again."
+        )
+    return grants
+
+
+def facebook_connect_pages(grants: list, chosen, user=None) -> list[ChannelAccount]:
+    """Save the ``chosen`` Pages (ids) of ``grants`` as accounts, each with its own
+    Page token, encrypted; its expiry is what ``/debug_token`` said (none: never)."""
+    from .tokens import expires_at
+
+    wanted = {str(page_id) for page_id in chosen}
+    picked = [grant for grant in grants if grant.profile.remote_id in wanted]
+    if not picked or len(picked) != len(wanted):
+        raise ConnectError("Choose one or more of the Pages Facebook listed.")
+    refused = [grant.profile.display_name for grant in picked if not grant.can_post]
+    if refused:
+        raise ConnectError(
+            f"Storyloom cannot post to {', '.join(refused)}: Facebook says you may not "
+            "create content there, or the posting permission was not granted."
+        )
+    with transaction.atomic():
+        return [
+            save_account(
+                network=Network.FACEBOOK,
+                instance_url="",
+                profile=grant.profile,
+                tokens=grant.tokens,
+                scopes=" ".join(grant.scopes),
+                user=user,
+                token_expires_at=expires_at(grant.tokens),
+            )
+            for grant in picked
+        ]

@@ -30,6 +30,8 @@ def oauth_networks() -> list[tuple[str, str]]:
         offered.append((Network.LINKEDIN.value, Network.LINKEDIN.label))
     if settings.X_CONSUMER_KEY:
         offered.append((Network.X.value, Network.X.label))
+    if settings.FACEBOOK_APP_ID:
+        offered.append((Network.FACEBOOK.value, Network.FACEBOOK.label))
     return offered
 
 
@@ -175,6 +177,11 @@ def connect_callback(request, network):
 
     from .. import connect
 
+    if network == Network.FACEBOOK:
+        # Facebook grants Pages, not one account: the person picks which to connect.
+        from .connect_facebook import after_consent
+
+        return after_consent(request, flow, params)
     try:
         if network == Network.MASTODON:
             account = connect.mastodon_finish(flow, params, request.user)
