@@ -41,7 +41,7 @@ install-test: $(TEST_STAMP)
 
 run: $(RUN_STAMP)
 	$(PY) manage.py migrate --noinput -v 0
-	STORYLOOM_DEMO_NETWORK_PORT=$(DEMO_NETWORK_PORT) $(PY) manage.py load_demo --skip-checks
+	STORYLOOM_DEMO_NETWORK_PORT=$(DEMO_NETWORK_PORT) $(PY) manage.py load_demo --skip-checks --site-address $(HOST):$(PORT)
 	@echo
 	@echo "  Storyloom is starting on http://$(HOST):$(PORT)/"
 	@echo "    Reading site : http://$(HOST):$(PORT)/"

@@ -11,6 +11,31 @@ from stories.demo.loader import DEMO_PASSWORD, DEMO_USERS, load
 
 #: The loader reports "story 3/46: …" and "1500/10000 generated stories".
 COUNTED = re.compile(r"(?:story )?(\d+)/(\d+)")
+#: ``host:port`` as ``make run`` serves the site: a name or IPv4 address, and a port.
+ADDRESS = re.compile(r"([A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?):([0-9]{1,5})")
+#: What the first migration gives the default site, before anyone set its address.
+FIRST_ADDRESS = ("localhost", 80)
+
+
+def point_default_site(address: str) -> bool:
+    """Give the default site the address the site is served at (``make run``'s
+    ``HOST:PORT``), so full links — a post's link back to its story, an edition's links —
+    open the running site, not ``http://localhost/``. Only a site still at the first
+    migration's address is changed: one its owner has set is left alone. Returns whether
+    it changed."""
+    from wagtail.models import Site
+
+    found = ADDRESS.fullmatch(address)
+    if found is None or not 1 <= int(found[2]) <= 65535:
+        raise CommandError(
+            f"--site-address must be host:port (e.g. 127.0.0.1:8000), not {address!r}."
+        )
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None or (site.hostname, site.port) != FIRST_ADDRESS:
+        return False
+    site.hostname, site.port = found[1], int(found[2])
+    site.save(update_fields=["hostname", "port"])
+    return True
 
 
 class Command(BaseCommand):
@@ -40,8 +65,16 @@ class Command(BaseCommand):
             help="Only the stories, users and interests: no demo network, posts, readers' "
             "history, subscribers or edition (benchmarks).",
         )
+        parser.add_argument(
+            "--site-address",
+            default=None,
+            help="host:port the site is served at (make run passes its own); the default "
+            "site takes it while it still has the first migration's localhost:80.",
+        )
 
-    def handle(self, *args, stories=None, interests=None, stories_only=False, **options):
+    def handle(
+        self, *args, stories=None, interests=None, stories_only=False, site_address=None, **options
+    ):
         if settings.SETTINGS_MODULE.endswith(".production"):
             raise CommandError("load_demo creates users with a known password; not in production.")
         if stories is not None and not 1 <= stories <= 200_000:
@@ -50,6 +83,8 @@ class Command(BaseCommand):
             raise CommandError("--interests must be between 1 and 10000.")
         started = time.monotonic()
         verbose = options["verbosity"] > 1
+        if site_address is not None and point_default_site(site_address):
+            self.stdout.write(f"The default site's address is now {site_address}.")
 
         bars = {}
 
