@@ -352,6 +352,11 @@ def oauth_start(network: str, redirect_uri: str) -> tuple[str, dict]:
     from .channels import linkedin, x
 
     try:
+        if network == Network.THREADS:
+            from .channels import threads
+
+            url, state = threads.authorization(redirect_uri)
+            return url, {"network": network, "state": state, "redirect_uri": redirect_uri}
         if network == Network.LINKEDIN:
             url, state = linkedin.authorization(redirect_uri)
             return url, {"network": network, "state": state, "redirect_uri": redirect_uri}
@@ -389,6 +394,16 @@ def oauth_finish(network: str, flow: dict, params: dict, user=None) -> ChannelAc
                 raise ConnectError("This answer does not belong to the connection you started.")
             profile, tokens = x.finish(flow, params.get("oauth_verifier", ""))
             scopes = "oauth1"
+        elif network == Network.THREADS:
+            from .channels import threads
+
+            state = str(params.get("state") or "")
+            if not state or not hmac.compare_digest(state, str(flow.get("state") or "")):
+                raise ConnectError("This answer does not belong to the connection you started.")
+            if not params.get("code"):
+                raise ConnectError("Threads sent no authorisation code; start again.")
+            profile, tokens = threads.finish(flow["redirect_uri"], str(params["code"]))
+            scopes = " ".join(threads.SCOPES)
         else:
             raise ConnectError(f"{network} accounts are not connected through OAuth here.")
     except ChannelError as exc:

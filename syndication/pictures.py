@@ -105,6 +105,19 @@ BLUESKY = Limits(
     "image/*; alt is a required field (Storyloom requires it non-empty); Bluesky's app "
     "limits alt text to 2000 characters (social-app MAX_ALT_TEXT)",
 )
+THREADS = Limits(
+    network="threads",
+    label="Threads",
+    count=1,
+    max_bytes=8 * MB,
+    max_pixels=None,
+    formats=("image/jpeg", "image/png"),
+    alt_required=False,
+    alt_max=1000,
+    source="Threads API media specifications: JPEG or PNG, 8 MB at most, 1440 px wide at "
+    "most (larger is scaled); alt_text on an IMAGE container, up to 1000 characters; "
+    "one picture per post (a carousel is another post type, not used)",
+)
 X = Limits(
     network="x",
     label="X",
@@ -151,6 +164,8 @@ def limits_for(account) -> Limits:
     network = getattr(account, "network", "")
     if network == "bluesky":
         return BLUESKY
+    if network == "threads":
+        return THREADS
     if network == "x":
         return X
     if network == "linkedin":

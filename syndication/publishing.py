@@ -374,6 +374,10 @@ def _publish(post: SyndicationPost, claim: str) -> str:
         link_description=story.intro if story else "",
         sent_at=post.request_sent_at,
         reply_ref=dict(post.reply_to_ref) if answer else None,
+        # Made on an earlier try and kept on the post until it is published (a Threads
+        # container): the adapter reuses it rather than making another.
+        prepared=post.remote_id,
+        remember=partial(_remember, post, claim),
     )
     sent = False
     try:
@@ -467,6 +471,18 @@ def _settled_by(post, adapter):
         timezone.now() + reconcile_delay(),
         post.request_sent_at + settle_delay(adapter) + datetime.timedelta(seconds=1),
     )
+
+
+def _remember(post, claim, prepared: str) -> None:
+    """Keep what an adapter made on the way to the post (a Threads container id) in the
+    post's ``remote_id``, committed at once and only under this task's claim, so a retry
+    after a lost answer reuses it; publishing replaces it with the post's own id."""
+    updated = SyndicationPost.objects.filter(
+        pk=post.pk, state=states.PUBLISHING, claim=claim
+    ).update(remote_id=prepared[:255])
+    if not updated:
+        raise uploads.StaleClaim
+    post.remote_id = prepared[:255]
 
 
 def _mark_sending(post, claim) -> None:

@@ -4,6 +4,7 @@ import dataclasses
 import json
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from django.apps import apps
 from django.conf import settings
@@ -131,3 +132,45 @@ def test_the_engagement_report_csv_has_no_follower_column(client, django_user_mo
         heading = body.splitlines()[0].split(",")
         assert "Views" in heading
         assert offending(heading) == []
+
+
+@pytest.mark.django_db
+def test_the_threads_adapter_asks_for_and_hears_no_follower_count(settings):
+    """Every request the Threads adapter sends while connecting, publishing, reading back,
+    measuring and refreshing, and every answer it reads: no count of people in them."""
+    import time
+    from types import SimpleNamespace
+
+    import requests
+
+    from syndication.channels import threads
+    from syndication.testing.threads import ThreadsTestServer
+
+    with ThreadsTestServer() as server:
+        settings.THREADS_GRAPH_URL = server.url
+        settings.THREADS_AUTHORIZE_URL = server.authorize_url
+        settings.THREADS_APP_ID, settings.THREADS_APP_SECRET = server.app_id, server.app_secret
+        server.auto_approve = True
+        url, _state = threads.authorization("http://localhost/back/", state="s")
+        back = requests.get(url, allow_redirects=False, timeout=5).headers["Location"]
+        code = parse_qs(urlsplit(back).query)["code"][0]
+        profile, tokens = threads.finish("http://localhost/back/", code)
+        account = SimpleNamespace(
+            remote_id=profile.remote_id, handle=profile.handle, max_characters=None, tokens=tokens
+        )
+        adapter = threads.ThreadsAdapter(account, timeout=2)
+        link = "https://s.example/?utm_content=1"
+        request = base.PublishRequest(
+            post_id=1, text=f"Hi {link}", link=link, idempotency_key="k", marker="utm_content=1"
+        )
+        posted = adapter.publish(request)
+        adapter.find_published(request)
+        adapter.fetch_metrics([posted.id])
+        server.clock = lambda: time.time() + 2 * 86400
+        adapter.refresh(tokens)
+        assert len(server.log) >= 9
+        for _method, path, params, answer in server.log:
+            asked = [path, *params, *(v for values in params.values() for v in values)]
+            assert offending(word for item in asked for word in re.split(r"[,/&=?]", item)) == []
+            if answer.startswith(b"{"):
+                assert offending(keys_of(json.loads(answer))) == []

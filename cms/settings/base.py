@@ -75,6 +75,13 @@ SYNDICATION_OUTBOUND_MAX_BYTES = env_int("SYNDICATION_OUTBOUND_MAX_BYTES", 5 * 1
 # handles that DNS and https cannot (a test network's .test handles); empty in production.
 BLUESKY_PLC_URL = env_str("BLUESKY_PLC_URL", "https://plc.directory")
 BLUESKY_HANDLE_RESOLVER = env_str("BLUESKY_HANDLE_RESOLVER")
+# Threads (Meta's Threads API, OAuth 2); offered only when the Threads app ID is set.
+# The two addresses are Meta's unless a test server stands in for them.
+THREADS_APP_ID = env_str("THREADS_APP_ID")
+THREADS_APP_SECRET = env_str("THREADS_APP_SECRET")
+THREADS_GRAPH_URL = env_str("THREADS_GRAPH_URL", "https://graph.threads.net")
+THREADS_AUTHORIZE_URL = env_str("THREADS_AUTHORIZE_URL", "https://threads.net/oauth/authorize")
+THREADS_API_VERSION = env_str("THREADS_API_VERSION", "v1.0")
 LINKEDIN_CLIENT_ID = env_str("LINKEDIN_CLIENT_ID")
 LINKEDIN_CLIENT_SECRET = env_str("LINKEDIN_CLIENT_SECRET")
 LINKEDIN_API_VERSION = env_str("LINKEDIN_API_VERSION", "202510")

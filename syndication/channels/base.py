@@ -156,6 +156,13 @@ class PublishRequest:
     #: The link card's thumbnail where the network takes one (Bluesky), when the post
     #: has no pictures.
     card_thumb: Attachment | None = None
+    #: What the adapter made on the network on the way to this post in an earlier try
+    #: and recorded (a Threads container: ``remember``), "" when nothing.
+    prepared: str = ""
+    #: Records such a thing the moment it exists, before anything else is sent, so a
+    #: retry after a lost answer reuses it (the engine stores it on the post under its
+    #: claim). None where nobody records (a check, a test).
+    remember: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass

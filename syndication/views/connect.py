@@ -24,8 +24,10 @@ CONNECT_SESSION_KEY = "syndication_connect"
 
 
 def oauth_networks() -> list[tuple[str, str]]:
-    """LinkedIn and X, offered only when the site has its own app keys for them."""
+    """Threads, LinkedIn and X, offered only when the site has its own app keys for them."""
     offered = []
+    if settings.THREADS_APP_ID:
+        offered.append((Network.THREADS.value, Network.THREADS.label))
     if settings.LINKEDIN_CLIENT_ID:
         offered.append((Network.LINKEDIN.value, Network.LINKEDIN.label))
     if settings.X_CONSUMER_KEY:
