@@ -275,13 +275,18 @@ class SyndicationPost(models.Model):
     def actions(self) -> list[str]:
         return states.actions_for(self.state)
 
-    def move(self, target: str, *, claim=None, **fields) -> bool:
+    def move(self, target: str, *, claim=None, expected=None, **fields) -> bool:
         """Change state if the row is still in a state that may lead to ``target``.
 
         One conditional UPDATE: whoever loses a race gets ``False`` and changes nothing.
-        With ``claim`` the row must also still be held by that claim.
+        With ``claim`` the row must also still be held by that claim; with ``expected``
+        (states) it must still be in one of them: a person's action never takes a post
+        back from a worker that claimed it meanwhile.
         """
-        query = SyndicationPost.objects.filter(pk=self.pk, state__in=states.sources_for(target))
+        sources = states.sources_for(target)
+        if expected is not None:
+            sources = sources & frozenset(expected)
+        query = SyndicationPost.objects.filter(pk=self.pk, state__in=sources)
         if claim is not None:
             query = query.filter(claim=claim)
         fields = {"state": target, "updated_at": timezone.now(), **fields}

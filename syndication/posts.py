@@ -255,7 +255,9 @@ def apply_action(post: SyndicationPost, action: str, user, when=None) -> bool:
         fields = {"scheduled_at": due, "due_at": due, "failure_count": 0, "last_error": ""}
         if not post.account.is_usable:
             raise ValidationError(f"{post.account} needs reconnecting first.")
-    moved = post.move(target, **fields)
+    # Only from the states the action starts from: a worker may have claimed the post
+    # (publishing) since it was read, and that claim must not be undone.
+    moved = post.move(target, expected=sources, **fields)
     if moved:
         outcome = (
             PostAttempt.Outcome.CANCELLED
@@ -266,6 +268,31 @@ def apply_action(post: SyndicationPost, action: str, user, when=None) -> bool:
             f" for {timezone.localtime(fields['due_at']):%Y-%m-%d %H:%M %Z}" if fields else ""
         )
         post.log(outcome, f"{action.capitalize()} by {user}{when_text}")
+    return moved
+
+
+def move_scheduled(post: SyndicationPost, user, when: datetime.datetime | None) -> bool:
+    """Move a post that is still scheduled to ``when`` (the calendar's drag and Move).
+
+    The queue's rules: social managers only, a time from now on; and only a scheduled
+    post, whose row must still be scheduled when it is changed. False if it moved on
+    (a worker claimed it) meanwhile.
+    """
+    if not can_schedule(user):
+        raise PermissionDenied("Only social managers can change scheduled posts.")
+    if post.state != states.SCHEDULED:
+        raise ValidationError(
+            f"This post is {post.state_label.lower()}; only a scheduled post can be moved."
+        )
+    if when is None:
+        raise ValidationError("Choose the new time.")
+    due = validate_schedule_time(when)
+    if not post.account.is_usable:
+        raise ValidationError(f"{post.account} needs reconnecting first.")
+    moved = post.move(states.SCHEDULED, expected={states.SCHEDULED}, scheduled_at=due, due_at=due)
+    if moved:
+        shown = timezone.localtime(due).strftime("%Y-%m-%d %H:%M %Z")
+        post.log(PostAttempt.Outcome.SCHEDULED, f"Moved on the calendar by {user} to {shown}")
     return moved
 
 

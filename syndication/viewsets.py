@@ -2,9 +2,11 @@
 Syndication in the menu. The screens themselves are in ``syndication/views/``."""
 
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 
 from wagtail.admin.admin_url_finder import ModelAdminURLFinder, register_admin_url_finder
-from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from cms.admin_ui import ListOnlyViewSetMixin
@@ -19,6 +21,7 @@ from .views.accounts import (
     ReconnectView,
 )
 from .views.base import ACCOUNTS_INDEX
+from .views.calendar import CalendarView, RescheduleView, can_view
 from .views.queue import PostActionView, PostFilterSet, PostIndexView, PostInspectView
 
 
@@ -112,8 +115,32 @@ class SyndicationPostViewSet(ListOnlyViewSetMixin, ModelViewSet):
         )
 
 
+class CalendarMenuItem(MenuItem):
+    def is_shown(self, request):
+        return can_view(request.user)
+
+
+class CalendarViewSet(ViewSet):
+    """The posting calendar beside the queue: weeks and months of posts, dragged to move."""
+
+    name = "syndication_calendar"
+    url_prefix = "syndication/calendar"
+    icon = "date"
+    menu_label = "Calendar"
+
+    @cached_property
+    def menu_item_class(self):
+        return CalendarMenuItem
+
+    def get_urlpatterns(self):
+        return [
+            path("", CalendarView.as_view(), name="index"),
+            path("<int:pk>/reschedule/", RescheduleView.as_view(), name="reschedule"),
+        ]
+
+
 class SyndicationViewSetGroup(ViewSetGroup):
     menu_label = "Syndication"
     menu_icon = "globe"
     menu_order = 170
-    items = (SyndicationPostViewSet, ChannelAccountViewSet)
+    items = (SyndicationPostViewSet, CalendarViewSet, ChannelAccountViewSet)

@@ -52,7 +52,7 @@ CHANGES = re.compile(
     r"|lock|unlock|convert_alias|revisions_revert|revisions_unschedule|set_privacy|enable"
     r"|disable|enable_task|disable_task|remove|workflow_action|action|resend|disconnect"
     r"|reconnect|connect_\w+|create|bulk_action|process_import|compose|state|moderate|show"
-    r"|acknowledge|answer|forget)$"
+    r"|acknowledge|answer|forget|reschedule)$"
 )
 #: Of those, the forms: people who may use them get an empty POST only where they are
 #: refused (Wagtail's page and chooser forms read their formset counts unchecked).
@@ -66,10 +66,12 @@ AREAS = [
     # Syndication that editors take part in: the queue (read), composing, the voice check.
     ("proposing", r"^syndication_posts:(index|index_results|inspect)$"),
     ("proposing", r"^syndication_admin:(pick_story|compose|check|picture_preview)$"),
+    ("proposing", r"^syndication_calendar:index$"),
     # Channel accounts, queue actions, the newsletter, operations reports.
     ("syndication", r"^syndication_accounts:"),
     ("syndication", r"^syndication_admin:connect"),
     ("syndication", r"^syndication_posts:action$"),
+    ("syndication", r"^syndication_calendar:reschedule$"),
     ("syndication", r"^newsletter_"),
     ("syndication", r"^(task_failures|quarantined_messages):"),
     ("engagement", r"^syndication_engagement_"),
@@ -120,6 +122,7 @@ SCREENS = {
         "wagtailadmin_pages:edit",
         "wagtailadmin_pages:add",
         "syndication_posts:index",
+        "syndication_calendar:index",
         "syndication_admin:compose",
         "syndication_engagement_report",
         "conversation_inbox:index",
@@ -129,6 +132,8 @@ SCREENS = {
         "syndication_accounts:index",
         "syndication_admin:connect",
         "syndication_posts:index",
+        "syndication_calendar:index",
+        "syndication_accounts:slots",
         "newsletter_editions:index",
         "newsletter_subscribers:index",
         "task_failures:index",
@@ -263,6 +268,7 @@ class World:
         by_namespace = {
             "syndication_accounts": self.account,
             "syndication_posts": self.post,
+            "syndication_calendar": self.post,
             "newsletter_editions": self.edition,
             "newsletter_subscribers": self.subscriber,
             "wagtailusers_users": self.victim,
