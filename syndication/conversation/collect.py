@@ -38,6 +38,7 @@ from syndication.models import ChannelAccount, SyndicationPost
 
 from . import schedule, tone
 from .bluesky import BlueskyConversationReader
+from .facebook import FacebookConversationReader
 from .linkedin import LinkedInConversationReader
 from .mastodon import ConversationReader, Harvest, Item, ServerTrouble
 from .models import (
@@ -55,7 +56,7 @@ logger = logging.getLogger(__name__)
 
 #: Networks collected (docs/conversation.md says what each allows); X only when
 #: ``CONVERSATION_X_ENABLED`` (``networks()``).
-NETWORKS = ("mastodon", "bluesky", "linkedin", "x")
+NETWORKS = ("mastodon", "bluesky", "linkedin", "x", "facebook")
 #: The reader of each network: ``read(remote_id, cursor, others) -> Harvest``, and
 #: optionally ``refusal() -> (why, for good) | None``, asked before any request.
 READERS = {
@@ -63,6 +64,7 @@ READERS = {
     "bluesky": BlueskyConversationReader,
     "linkedin": LinkedInConversationReader,
     "x": XConversationReader,
+    "facebook": FacebookConversationReader,
 }
 #: Networks whose conversation is read for less than ``schedule.WINDOW``: X's recent
 #: search covers the last 7 days only.

@@ -37,6 +37,7 @@ SOURCE_LABELS = {
     "bluesky": "Bluesky",
     "linkedin": "LinkedIn",
     "x": "X",
+    "facebook": "Facebook",
     metrics.OTHER_SOURCES: "Other sites",
 }
 LINK_KIND_LABELS = {

@@ -65,6 +65,8 @@ def public_handle(account) -> str:
         return f"@{name}@{account.instance_host}"
     if account.network == Network.LINKEDIN:
         return account.display_name or name
+    if account.network == Network.FACEBOOK:
+        return account.display_name or name  # a Page is known by its name
     return f"@{name}"
 
 

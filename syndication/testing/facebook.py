@@ -345,7 +345,7 @@ _ROUTES = [
     ("POST", rf"/{_ID}/photos", "create_photo"),
     ("GET", rf"/{_ID}/(?P<edge>feed|published_posts|posts)", "read_feed"),
     ("GET", r"/(?P<post_id>\d+_\d+)", "post"),
-    ("GET", r"/(?P<post_id>\d+_\d+)/comments", "comments"),
+    ("GET", r"/(?P<post_id>\d+_\d+)/comments", "read_comments"),
     ("GET", r"/(?P<post_id>\d+_\d+)/reactions", "reactions"),
     ("POST", r"/(?P<comment_id>\d+_\d+)/comments", "reply"),
     ("GET", rf"/{_ID}", "node"),
@@ -573,6 +573,22 @@ class FacebookTestServer:
         """A comment by someone on a post (or a reply to a comment); returns its id."""
         with self.lock:
             return self._add_comment(parent_id, message, name, user_id or "700000000000001")
+
+    def delete_comment(self, comment_id: str) -> None:
+        """Delete a comment and the replies under it, as Facebook does."""
+        with self.lock:
+            doomed = {comment_id}
+            while True:
+                more = {c for c, row in self._comments.items() if row["parent_id"] in doomed}
+                if more <= doomed:
+                    break
+                doomed |= more
+            for gone in doomed:
+                self._comments.pop(gone, None)
+
+    def delete_post(self, post_id: str) -> None:
+        with self.lock:
+            del self._posts[post_id]
 
     def _add_comment(self, parent_id, message, name, user_id) -> str:
         post_id = parent_id if parent_id in self._posts else self._comments[parent_id]["post_id"]
@@ -1229,7 +1245,7 @@ class FacebookTestServer:
             total = sum(post["reactions"].values())
             return _json(200, {"data": [], "summary": {"total_count": total}})
 
-    def _comments(self, request: _Request, post_id: str) -> _Reply:
+    def _read_comments(self, request: _Request, post_id: str) -> _Reply:
         """A post's comments: top level (default) or every one (``filter=stream``)."""
         with self.lock:
             _token, error = self._check_token(request, "pages_read_engagement")
