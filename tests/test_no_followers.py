@@ -174,3 +174,49 @@ def test_the_threads_adapter_asks_for_and_hears_no_follower_count(settings):
             assert offending(word for item in asked for word in re.split(r"[,/&=?]", item)) == []
             if answer.startswith(b"{"):
                 assert offending(keys_of(json.loads(answer))) == []
+
+
+def _code_strings(module) -> list[str]:
+    """Every string literal of ``module``'s source that is not a docstring: the field
+    names, parameters and paths it can send to a network."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(module))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+    ]
+
+
+def test_no_adapter_or_conversation_reader_asks_a_network_for_followers():
+    """Every network's adapter and reader, new ones included as they are registered:
+    no field, parameter or path they can send names a count of people (Facebook's
+    ``fan_count``/``followers_count``/``page_follows``, Threads' ``followers_count``…)."""
+    import importlib
+    import importlib.util
+
+    from syndication.channels import ADAPTERS
+    from syndication.conversation.collect import READERS
+
+    # A network registered before its module lands is another test's failure.
+    paths = {path.rsplit(".", 1)[0] for path in ADAPTERS.values()}
+    modules = {importlib.import_module(p) for p in paths if importlib.util.find_spec(p)}
+    modules |= {importlib.import_module(reader.__module__) for reader in READERS.values()}
+    names = {module.__name__ for module in modules}
+    assert {"syndication.channels.facebook", "syndication.conversation.facebook"} <= names
+    for module in modules:
+        asked = _code_strings(module)
+        assert asked, module.__name__
+        assert [text for text in asked if COUNT_OF_PEOPLE.search(text)] == [], module.__name__
