@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import transaction
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -31,15 +32,17 @@ import requests
 
 from stories.demo import marks
 from stories.models import AudienceInterest, StoryLink, StoryPage
-from syndication import connect, publishing, states
+from syndication import connect, publishing, sendtimes, states
 from syndication.engagement import collect as metrics_collect
 from syndication.engagement import events, flush
 from syndication.engagement.buffer import entry_for
-from syndication.engagement.models import EngagementRollup, FlushedBatch
+from syndication.engagement.models import ChannelMetricSnapshot, EngagementRollup, FlushedBatch
 from syndication.models import ChannelAccount, MastodonApp, Network, SyndicationPost
 from syndication.newsletter import lifecycle, sending, subscriptions
 from syndication.newsletter.models import Edition, Subscriber
 from syndication.posts import create_post, default_text
+
+from . import send_history
 
 #: The stories the brand posts about, and what the audience says under each post.
 POSTED = [
@@ -298,6 +301,96 @@ def ensure_history(stories: list[StoryPage], posts, batch: int = 5000) -> int:
     return counted
 
 
+# --- Two months of past posts, for send times -----------------------------------------
+def _past_stories(stories: list[StoryPage]) -> list[StoryPage]:
+    rng = random.Random(18)  # noqa: S311 - a reproducible simulation, not a secret
+    shuffled = list(stories)
+    rng.shuffle(shuffled)
+    return shuffled
+
+
+def ensure_past_posts(account, user, stories: list[StoryPage]) -> list[SyndicationPost]:
+    """The brand's posts of the two months before the demo began (``send_history``),
+    so compose has send times to suggest. Once: a step.
+
+    Each is written as the social manager writes a post (``create_post``: text, the
+    story link with the post's UTM marker, the voice check), then goes through the
+    state machine to published at its past time. It has no remote id (it never reached
+    the demo network), so metrics and conversation collection leave it alone; its
+    replies are the snapshot collection would have taken then.
+    """
+    made = SyndicationPost.objects.filter(pk__in=marks.int_ids("past post")).order_by(
+        "published_at", "pk"
+    )
+    if marks.done("past posts") or account is None or user is None or not stories:
+        return list(made)
+    zone = sendtimes.site_zone()
+    planned = send_history.plan(timezone.localdate(), zone)
+    chosen = _past_stories(stories)
+    created = []
+    snapshots = []
+    with transaction.atomic():
+        for number, past in enumerate(planned):
+            story = chosen[number % len(chosen)]
+            post = create_post(
+                story=story, account=account, text=default_text(story), user=user, schedule=False
+            )
+            moments = {"scheduled_at": past.published_at, "due_at": past.published_at}
+            post.move(states.SCHEDULED, **moments)
+            post.move(states.PUBLISHING, started_at=past.published_at)
+            post.move(states.PUBLISHED, published_at=past.published_at, due_at=None)
+            created.append(post)
+            snapshots.append(
+                ChannelMetricSnapshot(
+                    post=post,
+                    taken_at=past.published_at + datetime.timedelta(days=1),
+                    replies=past.replies,
+                    reposts=past.replies // 2,
+                    likes=past.engaged_reads // 2,
+                )
+            )
+        ChannelMetricSnapshot.objects.bulk_create(snapshots)
+        marks.mark("past post", created)
+        entries = past_post_entries(created, planned)
+        stream = f"{HISTORY_STREAM}:past:{uuid.uuid4().hex}"
+        for start in range(0, len(entries), 5000):
+            chunk = entries[start : start + 5000]
+            flush.count_batch(stream, chunk)
+            key = flush.batch_id(stream, [entry_id for entry_id, _ in chunk])
+            marks.mark("history batch", FlushedBatch.objects.filter(batch_id=key))
+        marks.record_step("past posts")
+    return created
+
+
+def past_post_entries(posts: list[SyndicationPost], planned=None):
+    """Stream entries of the readers who came through each past post's link, on the day
+    it went out: its planned views, engaged reads and some reads to the end."""
+    if planned is None:
+        planned = send_history.plan(timezone.localdate(), sendtimes.site_zone())
+    rng = random.Random(19)  # noqa: S311 - a reproducible simulation, not a secret
+    host = "localhost"
+    entries = []
+    for post, past in zip(posts, planned, strict=False):
+        day = timezone.localtime(post.published_at).date()
+        utm = {"source": post.account.network, "medium": "social", "content": str(post.pk)}
+        stamp = int(post.published_at.timestamp() * 1000)
+        for number in range(past.views):
+            visitor = hashlib.sha256(f"past:{post.pk}:{number}".encode()).hexdigest()[:32]
+            seen = [{"t": "view", "s": post.story_id}]
+            if number < past.engaged_reads:
+                seen.append(
+                    {"t": "engaged_read", "s": post.story_id, "ms": rng.randint(20_000, 400_000)}
+                )
+                if rng.random() < 0.5:
+                    seen.append({"t": "read_through", "s": post.story_id, "sd": 100})
+            for event in seen:
+                came_from = events.attribution(utm, None, None, host, event)
+                entry = entry_for(event["t"], post.story_id, came_from, visitor)
+                entry["day"] = day.isoformat()
+                entries.append((f"{stamp}-{len(entries)}", entry))
+    return entries
+
+
 def rollup_total(stories) -> int:
     return EngagementRollup.objects.filter(story__in=stories).aggregate(n=Sum("count"))["n"] or 0
 
@@ -376,6 +469,8 @@ def ensure(progress=lambda message: None) -> dict:
     stories = stories[:60]
     progress("readers: 60 days of engagement through the flusher's counting")
     summary["events"] = ensure_history(stories, posts)
+    progress("past posts: two months of the brand's posts and their readers, for send times")
+    summary["past posts"] = len(ensure_past_posts(demo_account(), social_manager(), stories))
     progress("newsletter: subscribers and one edition")
     summary["subscribers"] = len(ensure_subscribers())
     edition = ensure_edition()

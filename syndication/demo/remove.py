@@ -29,6 +29,7 @@ ORDER = [
     ("edition", Edition),
     ("subscriber", Subscriber),
     ("post", SyndicationPost),
+    ("past post", SyndicationPost),
 ]
 
 

@@ -22,7 +22,7 @@ import requests
 from cms.models import DemoRecord
 from stories.demo import marks
 from stories.models import StoryPage
-from syndication import states
+from syndication import sendtimes, states
 from syndication.conversation.models import ConversationAlert, ConversationItem, ItemKind, Tone
 from syndication.demo import living
 from syndication.demo.network import BRAND, LABEL, DemoNetwork
@@ -53,7 +53,8 @@ def test_load_demo_twice_makes_a_living_site_once(tree, client):
     assert account.status == ChannelAccount.Status.ACTIVE
     assert LABEL in account.display_name and account.handle.startswith(f"@{BRAND}")
     assert account.tokens["access_token"]
-    posts = SyndicationPost.objects.filter(account=account)
+    past = SyndicationPost.objects.filter(pk__in=marks.int_ids("past post"))
+    posts = SyndicationPost.objects.filter(account=account).exclude(pk__in=past)
     assert posts.count() == len(living.POSTED)
     assert set(posts.values_list("state", flat=True)) == {states.PUBLISHED}
     assert all(posts.values_list("remote_id", flat=True))
@@ -103,6 +104,11 @@ def test_load_demo_twice_makes_a_living_site_once(tree, client):
         answer = client.get(url)
         assert answer.status_code == 200, url
         assert text in answer.content.decode(), url
+    # Compose suggests send times for the brand, learned from its two months of posts.
+    assert len(marks.int_ids("past post")) >= sendtimes.MIN_POSTS
+    answer = client.get(reverse("syndication_admin:compose", args=[storm.pk])).content.decode()
+    assert answer.count("data-send-time=") == sendtimes.SUGGESTIONS
+    assert "your Mastodon posts led to" in answer
     signed_in(client, "admin")
     answer = client.get(reverse("newsletter_subscribers:index"))
     assert answer.status_code == 200 and "priya@example.com" in answer.content.decode()
@@ -113,6 +119,10 @@ def test_the_history_went_through_the_flushers_counting(tree):
     stories = list(StoryPage.objects.live().filter(pk__in=marks.int_ids("story")).order_by("pk"))
     posts = list(SyndicationPost.objects.filter(pk__in=marks.int_ids("post")))
     simulated = living.simulated_entries(stories, posts, timezone.localdate())
+    past = SyndicationPost.objects.filter(pk__in=marks.int_ids("past post")).select_related(
+        "account"
+    )
+    simulated += living.past_post_entries(list(past.order_by("published_at", "pk")))
     rolled = EngagementRollup.objects.aggregate(n=Sum("count"))["n"]
     batches = FlushedBatch.objects.filter(pk__in=marks.int_ids("history batch"))
     # Each raw event was counted once, by batches the flusher recorded as its own.
@@ -138,7 +148,8 @@ def test_remove_demo_leaves_an_empty_working_site_that_can_load_again(tree, clie
 
     call_command("load_demo", verbosity=0)
     assert StoryPage.objects.live().count() == 47
-    assert SyndicationPost.objects.filter(state=states.PUBLISHED).count() == len(living.POSTED)
+    published = SyndicationPost.objects.filter(state=states.PUBLISHED)
+    assert published.count() == len(living.POSTED) + len(marks.int_ids("past post"))
 
 
 def test_the_demo_network_keeps_its_state_across_restarts(tmp_path):
