@@ -105,6 +105,7 @@ BLUESKY = Limits(
     "image/*; alt is a required field (Storyloom requires it non-empty); Bluesky's app "
     "limits alt text to 2000 characters (social-app MAX_ALT_TEXT)",
 )
+
 THREADS = Limits(
     network="threads",
     label="Threads",
@@ -118,6 +119,7 @@ THREADS = Limits(
     "most (larger is scaled); alt_text on an IMAGE container, up to 1000 characters; "
     "one picture per post (a carousel is another post type, not used)",
 )
+
 X = Limits(
     network="x",
     label="X",

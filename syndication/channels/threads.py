@@ -102,7 +102,7 @@ TEXT_LIMIT = 500
 LINK_LIMIT = 5
 ALT_LIMIT = 1000
 #: Graph API error codes, as Meta's error-handling guide lists them.
-TOKEN_CODES = {190, 102, 463, 467}
+TOKEN_CODES = {190, 102}
 THROTTLE_CODES = {4, 17, 32, 613, 80001}
 TRANSIENT_CODES = {1, 2}
 PUBLISHING_LIMIT_SUBCODE = 2207042
@@ -239,8 +239,10 @@ class ThreadsAdapter(ChannelAdapter):
                 reason = getattr(self, "_container_error", "") or "no reason given"
                 raise Rejected(f"Threads could not prepare the post ({reason}).")
             if status == "EXPIRED":
-                raise NotSent("The Threads container expired before it was published; "
-                              "a new one is made on the next try.")  # fmt: skip
+                raise NotSent(
+                    "The Threads container expired before it was published; "
+                    "a new one is made on the next try."
+                )
             if time.monotonic() + pause > deadline:
                 break
             time.sleep(pause)
@@ -383,40 +385,36 @@ class ThreadsAdapter(ChannelAdapter):
         code, subcode = error.get("code"), error.get("error_subcode")
         message = " ".join(str(error.get("message") or "").split())[:DETAIL_LENGTH]
         detail = f"{message} (code {code}{f', subcode {subcode}' if subcode else ''})"
-        common = {"status": response.status_code, "body": response.text[:BODY_EXCERPT]}
-        if code in TOKEN_CODES or error.get("type") == "OAuthException" and code == 190:
-            raise _coded(AuthExpired(
-                f"Threads no longer accepts this account's token: {detail}; reconnect the account.",
-                **common,
-            ), code, subcode)  # fmt: skip
-        if code == 10 and subcode == ALREADY_PUBLISHED_SUBCODE:
-            raise _coded(Rejected(f"Threads refused: {detail}.", **common), code, subcode)
-        if code == 10 or (isinstance(code, int) and 200 <= code <= 299):
-            raise _coded(AuthExpired(
+        extra = {}
+        if code in TOKEN_CODES:
+            cls = AuthExpired
+            said = f"Threads no longer accepts this account's token: {detail}; reconnect it."
+        elif code == 10 and subcode == ALREADY_PUBLISHED_SUBCODE:
+            cls, said = Rejected, f"Threads refused: {detail}."
+        elif code == 10 or (isinstance(code, int) and 200 <= code <= 299):
+            cls = AuthExpired
+            said = (
                 f"Threads refused for want of a permission: {detail}; reconnect the account "
-                "and allow everything Storyloom asks for.",
-                **common,
-            ), code, subcode)  # fmt: skip
-        if code in THROTTLE_CODES or subcode == PUBLISHING_LIMIT_SUBCODE:
+                "and allow everything Storyloom asks for."
+            )
+        elif code in THROTTLE_CODES or subcode == PUBLISHING_LIMIT_SUBCODE:
             wait = retry_after_seconds(response.headers)
             if subcode == PUBLISHING_LIMIT_SUBCODE:
                 wait = wait or LIMIT_PAUSE
-            raise _coded(RateLimited(
-                f"Threads rate limit reached: {detail}.", retry_after=wait, **common
-            ), code, subcode)  # fmt: skip
-        if code in TRANSIENT_CODES or response.status_code >= 500:
+            cls, said, extra = (
+                RateLimited,
+                f"Threads rate limit reached: {detail}.",
+                {"retry_after": wait},
+            )
+        elif code in TRANSIENT_CODES or response.status_code >= 500:
             cls = Unconfirmed if creates else NotSent
             suffix = "; checking whether the post was published." if creates else "."
-            raise _coded(
-                cls(f"Threads had a server error: {detail}{suffix}", **common), code, subcode
-            )
-        raise _coded(Rejected(f"Threads refused the request: {detail}.", **common), code, subcode)
-
-
-def _coded(error: ChannelError, code, subcode) -> ChannelError:
-    """The error with the Graph ``code`` and ``error_subcode`` it came with."""
-    error.code, error.subcode = code, subcode
-    return error
+            said = f"Threads had a server error: {detail}{suffix}"
+        else:
+            cls, said = Rejected, f"Threads refused the request: {detail}."
+        raised = cls(said, status=response.status_code, body=response.text[:BODY_EXCERPT], **extra)
+        raised.code, raised.subcode = code, subcode
+        raise raised
 
 
 def _graph_error(response: requests.Response) -> dict | None:

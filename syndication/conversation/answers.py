@@ -79,6 +79,10 @@ def reference_problem(network: str, ref) -> str:
         uri, cid = ref.get("uri"), ref.get("cid")
         ok = isinstance(uri, str) and uri.startswith("at://") and isinstance(cid, str) and cid
         return "" if ok else "no URI and CID"
+    if network == "threads":
+        value = ref.get("id")
+        ok = isinstance(value, str) and re.fullmatch(r"\d{1,30}", value)
+        return "" if ok else "no media id"
     return "unknown network"
 
 

@@ -49,6 +49,7 @@ from .models import (
     ItemKind,
     Tone,
 )
+from .threads import ThreadsConversationReader
 from .x import XConversationReader
 from .x import enabled as x_enabled
 
@@ -56,7 +57,7 @@ logger = logging.getLogger(__name__)
 
 #: Networks collected (docs/conversation.md says what each allows); X only when
 #: ``CONVERSATION_X_ENABLED`` (``networks()``).
-NETWORKS = ("mastodon", "bluesky", "linkedin", "x", "facebook")
+NETWORKS = ("mastodon", "bluesky", "linkedin", "x", "facebook", "threads")
 #: The reader of each network: ``read(remote_id, cursor, others) -> Harvest``, and
 #: optionally ``refusal() -> (why, for good) | None``, asked before any request.
 READERS = {
@@ -65,6 +66,7 @@ READERS = {
     "linkedin": LinkedInConversationReader,
     "x": XConversationReader,
     "facebook": FacebookConversationReader,
+    "threads": ThreadsConversationReader,
 }
 #: Networks whose conversation is read for less than ``schedule.WINDOW``: X's recent
 #: search covers the last 7 days only.

@@ -576,20 +576,27 @@ class ThreadsTestServer:
         token = self._tokens.get(request.token)
         if token is None or token["revoked"]:
             return None, _graph_error(
-                400, 190, "Invalid OAuth access token - Cannot parse access token",
+                400,
+                190,
+                "Invalid OAuth access token - Cannot parse access token",
                 kind="OAuthException",
-            )  # fmt: skip
+            )
         if self.clock() >= token["expires_at"]:
             return None, _graph_error(
-                400, 190, "Error validating access token: Session has expired.",
-                subcode=463, kind="OAuthException",
-            )  # fmt: skip
+                400,
+                190,
+                "Error validating access token: Session has expired.",
+                subcode=463,
+                kind="OAuthException",
+            )
         for needed in ("threads_basic", permission):
             if needed not in token["scope"]:
                 return None, _graph_error(
-                    403, 10, f"Application does not have permission for this action ({needed})",
+                    403,
+                    10,
+                    f"Application does not have permission for this action ({needed})",
                     kind="OAuthException",
-                )  # fmt: skip
+                )
         calls = self._calls.setdefault(request.token, [])
         now = self.clock()
         calls[:] = [moment for moment in calls if moment > now - 3600]
@@ -668,9 +675,12 @@ class ThreadsTestServer:
                 or code["redirect_uri"] != request.one("redirect_uri")
             ):
                 return _graph_error(
-                    400, 100, "Invalid verification code format.", subcode=36008,
+                    400,
+                    100,
+                    "Invalid verification code format.",
+                    subcode=36008,
                     kind="OAuthException",
-                )  # fmt: skip
+                )
             token = self._issue(code["user_id"], code["scope"], long_lived=False)
         return _json(200, {"access_token": token["access_token"], "user_id": int(code["user_id"])})
 
@@ -731,10 +741,13 @@ class ThreadsTestServer:
             return None, error
         if user_id != token["user_id"]:
             return None, _graph_error(
-                400, 100, f"Object with ID '{user_id}' does not exist, cannot be loaded due to "
+                400,
+                100,
+                f"Object with ID '{user_id}' does not exist, cannot be loaded due to "
                 "missing permissions, or does not support this operation",
-                subcode=33, kind="GraphMethodException",
-            )  # fmt: skip
+                subcode=33,
+                kind="GraphMethodException",
+            )
         return token, None
 
     def _create_container(self, request: _Request, user_id: str) -> _Reply:
@@ -820,14 +833,19 @@ class ThreadsTestServer:
                 )
             if status != "FINISHED":
                 return _graph_error(
-                    400, 9007, f"The media is not ready for publishing (status {status}).",
+                    400,
+                    9007,
+                    f"The media is not ready for publishing (status {status}).",
                     subcode=2207027,
-                )  # fmt: skip
+                )
             if not container["reply_to_id"] and self._quota_used(user_id) >= QUOTA_TOTAL:
                 return _graph_error(
-                    400, 9, "You have reached the maximum number of posts that can be "
-                    "published in 24 hours.", subcode=2207042,
-                )  # fmt: skip
+                    400,
+                    9,
+                    "You have reached the maximum number of posts that can be "
+                    "published in 24 hours.",
+                    subcode=2207042,
+                )
             media_id = str(next(self._ids))
             parent = self._media.get(container["reply_to_id"])
             record = self._media_record(
@@ -867,9 +885,10 @@ class ThreadsTestServer:
         return sum(
             1
             for media in self._media.values()
-            if media["user_id"] == user_id and not media["replied_to_id"]
+            if media["user_id"] == user_id
+            and not media["replied_to_id"]
             and media["timestamp"] > since
-        )  # fmt: skip
+        )
 
     def _publishing_limit(self, request: _Request, user_id: str) -> _Reply:
         with self.lock:
@@ -921,9 +940,10 @@ class ThreadsTestServer:
             mine = [
                 media
                 for media in self._media.values()
-                if media["user_id"] == user_id and not media["replied_to_id"]
+                if media["user_id"] == user_id
+                and not media["replied_to_id"]
                 and since <= media["timestamp"] <= until
-            ]  # fmt: skip
+            ]
             mine.sort(key=lambda media: (media["timestamp"], int(media["id"])), reverse=True)
             after = request.one("after")
             if after:
@@ -954,9 +974,12 @@ class ThreadsTestServer:
             if node_id in self._users:
                 return _json(200, self._user_node(node_id, fields))
         return _graph_error(
-            400, 100, f"Object with ID '{node_id}' does not exist", subcode=33,
+            400,
+            100,
+            f"Object with ID '{node_id}' does not exist",
+            subcode=33,
             kind="GraphMethodException",
-        )  # fmt: skip
+        )
 
     def _insights(self, request: _Request, node_id: str) -> _Reply:
         with self.lock:

@@ -189,8 +189,14 @@ def test_an_expired_container_is_replaced(server, adapter):
 
 
 def test_read_back_finds_the_post_by_its_marker_in_the_text_or_the_card(server, adapter):
-    adapter.publish(make_request(text="No link in the words", post_id=12, marker="utm_content=12",
-                                 link=LINK.replace("=5", "=12")))  # fmt: skip
+    adapter.publish(
+        make_request(
+            text="No link in the words",
+            post_id=12,
+            marker="utm_content=12",
+            link=LINK.replace("=5", "=12"),
+        )
+    )
     adapter.publish(make_request())
     sent = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=1)
     found = adapter.find_published(make_request(marker="utm_content=12", sent_at=sent))
@@ -304,9 +310,12 @@ def threads_post(db, server, make_story, settings):
     settings.SYNDICATION_INFLIGHT_MARGIN = 0
     user_id, token = server.create_user("brand")
     account = ChannelAccountFactory(
-        network=Network.THREADS, instance_url="", remote_id=user_id, handle="@brand",
+        network=Network.THREADS,
+        instance_url="",
+        remote_id=user_id,
+        handle="@brand",
         tokens={"access_token": token},
-    )  # fmt: skip
+    )
     now = timezone.now()
     return SyndicationPost.objects.create(
         story=make_story(),
@@ -377,3 +386,76 @@ def test_the_engine_publishes_a_recorded_container_the_read_back_misses(server, 
     assert CONTAINER_PREFIX + published["container_id"] == recorded
     assert len(server.containers) == 1
     assert SyndicationPost.objects.get(pk=threads_post.pk).state == states.PUBLISHED
+
+
+# --- The conversation: replies join the inbox -----------------------------------------------
+def test_replies_at_any_depth_join_the_inbox_once_without_our_own_answers(
+    server, threads_post, settings
+):
+    from syndication.conversation.models import ConversationItem
+    from tests.conversation.test_collect import run
+
+    settings.SYNDICATION_HTTP_TIMEOUT = 2
+    assert run_due() == ["published"]
+    threads_post.refresh_from_db()
+    root = threads_post.remote_id
+    first = server.reply(root, "Lovely story!", as_user="alice")
+    second = server.reply(root, "Is part two coming?", as_user="bob")
+    nested = server.reply(first, "Agreed <b>& more</b>", as_user="carol")
+    # Our own answer under alice's reply is not the public's conversation.
+    adapter = ThreadsAdapter(threads_post.account, timeout=2)
+    ours = adapter.publish(
+        make_request(text="Thank you!", marker="", link="", reply_ref={"id": first})
+    )
+
+    outcome = run(threads_post)
+
+    assert (outcome["outcome"], outcome["added"]) == ("collected", 3)
+    replies = {row.remote_id: row for row in ConversationItem.objects.filter(post=threads_post)}
+    assert set(replies) == {first, second, nested}
+    assert ours.id not in replies
+    assert (replies[first].parent_remote_id, replies[nested].parent_remote_id) == ("", first)
+    alice = replies[first]
+    assert (alice.network, alice.kind, alice.text) == ("threads", "reply", "Lovely story!")
+    assert (alice.author_handle, alice.author_url) == ("@alice", "https://www.threads.com/@alice")
+    assert alice.url.startswith("https://www.threads.com/@alice/post/")
+    assert alice.remote_ref == {"id": first}
+    assert alice.created_at is not None
+    assert "<b>" not in replies[nested].html  # sanitised, never the raw text as HTML
+    assert server.hits["conversation"] == 1
+
+    again = run(threads_post)
+    assert (again["added"], again["updated"], again["deleted"]) == (0, 0, 0)
+    assert ConversationItem.objects.count() == 3
+
+
+def test_an_answer_from_the_inbox_goes_out_as_a_threads_reply_once(
+    server, threads_post, social_manager
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from syndication import states
+    from syndication.conversation import answers
+    from syndication.conversation.models import ConversationItem
+    from tests.conversation.test_collect import run
+
+    assert run_due() == ["published"]
+    threads_post.refresh_from_db()
+    asked = server.reply(threads_post.remote_id, "How long is the walk?", as_user="walker")
+    run(threads_post)
+    item = ConversationItem.objects.get(remote_id=asked)
+    assert answers.refusal(item) == ""
+
+    server.fail_next("drop_after_create")  # the answer's publish answer is lost
+    answer = answers.answer(item, "About an hour, with a stop for tea.", user=social_manager)
+    later = timezone.now() + dt.timedelta(seconds=5)
+    assert run_due(later) == ["unconfirmed"]
+    assert run_due(later + dt.timedelta(seconds=5)) == ["published"]
+
+    [reply] = [post for post in server.posts if post["replied_to_id"] == asked]
+    assert reply["text"] == "About an hour, with a stop for tea."
+    assert reply["root_id"] == threads_post.remote_id
+    answer.post.refresh_from_db()
+    assert answer.post.state == states.PUBLISHED and answer.post.remote_id == reply["id"]
