@@ -1,8 +1,9 @@
 """Syndication's admin screens, one module per screen.
 
-* ``accounts``: Channel accounts (the listing, reconnect, disconnect).
+* ``accounts``: Channel accounts (the listing, posting slots, reconnect, disconnect).
 * ``connect``: Connect an account (Mastodon, Bluesky, LinkedIn, X) and the way back.
 * ``queue``: the Post queue (listing, a post in full, schedule/retry/reschedule/cancel).
+* ``calendar``: the Calendar (a week or a month of posts; moving a scheduled one).
 * ``compose``: Syndicate a story (one post per account) and the live check as people type.
 * ``pick_story``: Syndicate a story, picking the story first.
 
