@@ -422,7 +422,7 @@ def _add(inputs: Inputs, row: dict) -> None:
 
 
 #: Networks posts go to: as a channel, they have both arrivals and channel metrics.
-CHANNEL_NETWORKS = ("mastodon", "bluesky", "linkedin", "x", "facebook")
+CHANNEL_NETWORKS = ("mastodon", "bluesky", "linkedin", "x", "facebook", "threads")
 #: Arrival sources with a name of their own; any other source is another site's host.
 KNOWN_SOURCES = ("direct", "internal", "search", "newsletter", SHARE_SOURCE, *CHANNEL_NETWORKS)
 OTHER_SOURCES = "other"

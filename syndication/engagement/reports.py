@@ -38,6 +38,7 @@ SOURCE_LABELS = {
     "linkedin": "LinkedIn",
     "x": "X",
     "facebook": "Facebook",
+    "threads": "Threads",
     metrics.OTHER_SOURCES: "Other sites",
 }
 LINK_KIND_LABELS = {

@@ -459,3 +459,18 @@ def test_an_answer_from_the_inbox_goes_out_as_a_threads_reply_once(
     assert reply["root_id"] == threads_post.remote_id
     answer.post.refresh_from_db()
     assert answer.post.state == states.PUBLISHED and answer.post.remote_id == reply["id"]
+
+
+def test_readers_arriving_from_threads_are_their_own_channel_in_the_report(
+    client, social_manager, make_story
+):
+    from tests.engagement.test_engagement_admin import REPORT, csv_rows, engaged
+
+    story = make_story()
+    engaged(story, 100, 40, source="threads")
+    client.force_login(social_manager)
+    response = client.get(REPORT, {"group": "channel", "export": "csv"})
+    by_channel = {row["Channel"]: row for row in csv_rows(response)}
+    assert set(by_channel) == {"Threads"}
+    assert by_channel["Threads"]["Engaged reads"] == "40"
+    assert client.get(REPORT, {"channel": "threads"}).status_code == 200
