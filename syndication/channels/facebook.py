@@ -38,6 +38,11 @@ and 2 (transient) → NotSent, or Unconfirmed on a create; 10 and 200-299 (a per
 or Page task missing) → AuthExpired, since only reconnecting can grant it; anything
 else → Rejected.
 
+Answering a comment from the conversation inbox (``pages_manage_engagement``): ``POST
+/{comment-id}/comments`` as the Page, under the thread's top comment (Facebook's
+comments are two levels deep). After a lost answer, the replies under that comment are
+read for the Page's own with the same text.
+
 Metrics per post (``GET /{post-id}``): reactions → likes, comments → replies, shares →
 reposts. Link clicks need Page Insights (``post_clicks``), which this adapter does not
 read: clicks come from our own UTM-tagged arrivals.
@@ -49,6 +54,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import re
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -113,6 +119,8 @@ THROTTLE_CODES = {4, 17, 32, 613, 80001, 341}
 TRANSIENT_CODES = {1, 2}
 #: The post does not exist (deleted), or cannot be loaded with this token.
 GONE_SUBCODES = {33}
+#: A Page post's or a comment's id: ``{page or post id}_{id}``.
+_COMMENT_ID = re.compile(r"\d{1,30}_\d{1,30}")
 
 
 class FacebookAdapter(ChannelAdapter):
@@ -122,6 +130,7 @@ class FacebookAdapter(ChannelAdapter):
     refreshes_tokens = False
     default_limit = MESSAGE_LIMIT
     max_media = 4
+    answers_items = True
     empty_message = "Write something: a Facebook Page post needs a message."
     duplicate_message = (
         "Facebook refused this post as a duplicate of the Page's previous post (error 506); "
@@ -148,6 +157,8 @@ class FacebookAdapter(ChannelAdapter):
         return text
 
     def publish(self, request: PublishRequest) -> RemotePost:
+        if request.reply_ref:
+            return self._answer(request)
         data = {"message": self.message(request), "fields": POST_FIELDS}
         if request.media:
             for number, picture in enumerate(request.media):
@@ -195,6 +206,8 @@ class FacebookAdapter(ChannelAdapter):
     def find_published(self, request: PublishRequest) -> RemotePost | None:
         """The Page's post carrying ``request``'s marker, read back newest first from
         shortly before the create was sent; None once read to there without it."""
+        if request.reply_ref:
+            return self._answer_under(request)
         if not request.marker:
             return None
         params = {"fields": "id,message,created_time,permalink_url", "limit": READ_BACK}
@@ -220,6 +233,46 @@ class FacebookAdapter(ChannelAdapter):
         raise Unconfirmed(
             f"Read back {seen} posts of the Page without reaching the time the post was "
             "sent; it cannot be settled safely by reading back."
+        )
+
+    # --- Answering a comment (the conversation inbox) ---------------------------------
+    def _answer(self, request: PublishRequest) -> RemotePost:
+        """A reply, as the Page, under the comment being answered (under its thread's
+        top comment for a reply: Facebook's comments are two levels deep)."""
+        thread = answer_thread(request.reply_ref)
+        response = self._graph(
+            "POST", f"{thread}/comments", data={"message": request.text}, creates=True
+        )
+        comment_id = str(_json(response).get("id") or "")
+        if not _COMMENT_ID.fullmatch(comment_id):
+            raise Unconfirmed(
+                "Facebook accepted the answer without saying its id; looking it up.",
+                status=response.status_code,
+            )
+        return comment_post(comment_id, request.reply_ref)
+
+    def _answer_under(self, request: PublishRequest) -> RemotePost | None:
+        """Our answer among the replies under the comment: the Page's, saying the same."""
+        thread = answer_thread(request.reply_ref)
+        params = {"fields": "id,message,from{id}", "limit": READ_BACK, "filter": "toplevel"}
+        url = self.graph(f"{thread}/comments")
+        for _ in range(READ_BACK_PAGES):
+            answer = _json(self._graph("GET", url, params=params, absolute=True))
+            for comment in answer.get("data") or []:
+                if not isinstance(comment, dict):
+                    continue
+                author = comment.get("from") if isinstance(comment.get("from"), dict) else {}
+                said = str(comment.get("message") or "").strip()
+                if str(author.get("id") or "") == self.page_id and said == request.text.strip():
+                    return comment_post(str(comment.get("id") or ""), request.reply_ref)
+            following = (answer.get("paging") or {}).get("next") or ""
+            if not following:
+                return None
+            if not _same_graph(following):
+                raise Unconfirmed("Facebook's next page of replies points elsewhere; not followed.")
+            url, params = following, None
+        raise Unconfirmed(
+            "Too many replies under the comment to settle the answer by reading back."
         )
 
     # --- Metrics -----------------------------------------------------------------------
@@ -307,6 +360,26 @@ def remote_post(post_id: str, permalink: str = "") -> RemotePost:
     if not (isinstance(permalink, str) and permalink.startswith("https://www.facebook.com/")):
         permalink = f"https://www.facebook.com/{post_id}"
     return RemotePost(id=post_id, url=permalink)
+
+
+def answer_thread(ref: dict | None) -> str:
+    """The comment an answer goes under: the thread's top comment (``thread``), else the
+    comment itself; Rejected when the reference holds neither."""
+    ref = ref or {}
+    for name in ("thread", "id"):
+        value = ref.get(name)
+        if isinstance(value, str) and _COMMENT_ID.fullmatch(value):
+            return value
+    raise Rejected("Storyloom does not have this comment's id on Facebook; it cannot answer it.")
+
+
+def comment_post(comment_id: str, ref: dict | None) -> RemotePost:
+    post_id = (ref or {}).get("object")
+    if isinstance(post_id, str) and _COMMENT_ID.fullmatch(post_id):
+        return RemotePost(
+            id=comment_id, url=f"https://www.facebook.com/{post_id}?comment_id={comment_id}"
+        )
+    return RemotePost(id=comment_id, url=f"https://www.facebook.com/{comment_id}")
 
 
 def graph_error_of(response: requests.Response) -> dict | None:

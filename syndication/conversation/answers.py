@@ -83,6 +83,10 @@ def reference_problem(network: str, ref) -> str:
         value = ref.get("id")
         ok = isinstance(value, str) and re.fullmatch(r"\d{1,30}", value)
         return "" if ok else "no media id"
+    if network == "facebook":
+        value = ref.get("thread") or ref.get("id")
+        ok = isinstance(value, str) and re.fullmatch(r"\d{1,30}_\d{1,30}", value)
+        return "" if ok else "no comment id"
     return "unknown network"
 
 

@@ -17,9 +17,10 @@ What Graph allows (``/work/shared/research/meta-networks.md`` §1.5):
 
 Our own Page's comments (its answers) are not collected; those under them are. Keys:
 the comment's own id (``{post}_{comment}``, unique on Facebook); ``ref``: ``{"id":
-comment id, "object": post id}``. A listing read whole makes the comments missing from
-it tombstones; a post Facebook says does not exist any more (error 100, subcode 33) is
-``gone``.
+comment id, "object": post id, "thread": the top comment it is under, or itself}``, the
+thread being where an answer goes (comments are two levels deep). A listing read whole
+makes the comments missing from it tombstones; a post Facebook says does not exist any
+more (error 100, subcode 33) is ``gone``.
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ class FacebookConversationReader(FacebookAdapter):
             return  # the Page's own answers
         parent = comment.get("parent") if isinstance(comment.get("parent"), dict) else {}
         parent_id = str(parent.get("id") or "")
+        thread = parent_id if _COMMENT_ID.fullmatch(parent_id) else ""
         safe, text, cut = rich_text(comment.get("message"), None)
         permalink = comment.get("permalink_url")
         url = permalink if _is_facebook(permalink) else f"https://www.facebook.com/{post_id}"
@@ -127,7 +129,8 @@ class FacebookConversationReader(FacebookAdapter):
                 truncated=cut,
                 url=sanitise.web_url(url),
                 created_at=_time(comment.get("created_time")),
-                ref={"id": comment["id"], "object": post_id},
+                # ``thread``: the top comment an answer goes under (two levels deep).
+                ref={"id": comment["id"], "object": post_id, "thread": thread or comment["id"]},
             )
         )
 

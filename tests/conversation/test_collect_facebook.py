@@ -1,6 +1,10 @@
 """Collecting the comments under a published Facebook Page post: real HTTP to the Graph
 test server, the real collector, the test database."""
 
+import datetime
+
+from django.utils import timezone
+
 import pytest
 
 from cms.models import QuarantinedMessage
@@ -76,7 +80,9 @@ def test_comments_and_replies_are_collected_once(graph, post):
     assert rows[under].parent_remote_id == first
     assert alice.url == f"https://www.facebook.com/{post.remote_id}?comment_id={first}"
     assert alice.created_at is not None
-    assert alice.remote_ref == {"id": first, "object": post.remote_id}
+    assert alice.remote_ref == {"id": first, "object": post.remote_id, "thread": first}
+    # An answer to Carol goes under the thread's top comment: two levels deep.
+    assert rows[under].remote_ref["thread"] == first
     assert (alice.state, alice.deleted) == (InboxState.UNREAD, False)
     [(route, fields)] = [pair for pair in graph.requested_fields if pair[0] == "read_comments"]
     assert "from{id,name}" in fields and graph.refused_fields == []
@@ -156,3 +162,38 @@ def test_a_post_deleted_on_facebook_is_gone(graph, post):
 
     assert outcome["outcome"] == "gone", outcome
     assert items(post).visible().count() == 0  # its comments went with it
+
+
+@pytest.mark.parametrize("fault", [None, "drop_after_create"])
+def test_a_collected_comment_is_answered_once_as_the_page(graph, post, django_user_model, fault):
+    """From the inbox to Facebook through the engine (in-process): the answer goes under
+    the comment as the Page; a lost answer is found again by reading the replies."""
+    from syndication import states
+    from syndication.conversation import answers
+    from tests.syndication.conftest import make_user
+
+    from .answering import reload, run_due
+
+    manager = make_user(django_user_model, "sam", "Social managers")
+    question = graph.comment(post.remote_id, "How long does it take?", user_id="104")
+    run(post)
+    [item] = items(post)
+    assert answers.refusal(item) == ""
+    assert answers.reference_problem("facebook", {"id": "nope"}) == "no comment id"
+    answer = answers.answer(item, "About ten minutes, with the heating off.", user=manager).post
+    if fault:
+        graph.fail_next(fault, route="reply")
+        assert run_due() == ["unconfirmed"]
+        post_reply_calls = graph.hits["reply"]
+        answer.__class__.objects.filter(pk=answer.pk).update(due_at=timezone.now())
+
+    assert run_due(timezone.now() + datetime.timedelta(seconds=1)) == ["published"]
+
+    ours = [c for c in graph._comments.values() if c["parent_id"] == question]
+    assert len(ours) == 1
+    assert ours[0]["from"]["id"] == graph.page_ids[0]
+    answer = reload(answer)
+    assert answer.state == states.PUBLISHED and answer.remote_id == ours[0]["id"]
+    if fault:
+        assert graph.hits["reply"] == post_reply_calls  # found, not sent again
+    assert len(graph.posts) == 1

@@ -305,3 +305,67 @@ def test_validate_counts_characters_and_needs_a_message(adapter):
     assert adapter.validate("a" * 63206).ok
     assert not adapter.validate("a" * 63207).ok
     assert adapter.validate("").errors == ["Write something: a Facebook Page post needs a message."]
+
+
+# --- answering a comment (the conversation inbox) ----------------------------------------
+def answer_request(graph, comment_id, text="Ten minutes, with the heating off.", **ref):
+    ref = {"id": comment_id, **ref}
+    return PublishRequest(
+        post_id=9, text=text, link="", idempotency_key="k-9", marker="", reply_ref=ref
+    )
+
+
+@pytest.fixture
+def commented(graph, adapter):
+    remote = adapter.publish(make_request())
+    top = graph.comment(remote.id, "How long does it take?", name="Dan Example")
+    return remote.id, top
+
+
+def test_an_answer_is_a_reply_by_the_page_under_the_comment(graph, adapter, commented):
+    post_id, top = commented
+    request = answer_request(graph, top, object=post_id)
+
+    remote = adapter.publish(request)
+
+    answer = graph._comments[remote.id]
+    assert answer["parent_id"] == top and answer["post_id"] == post_id
+    assert answer["from"] == {"name": "Storyloom Stories", "id": graph.page_ids[0]}
+    assert answer["message"] == "Ten minutes, with the heating off."
+    assert remote.url == f"https://www.facebook.com/{post_id}?comment_id={remote.id}"
+    assert len(graph.posts) == 1  # an answer is not a Page post
+
+
+def test_an_answer_to_a_reply_goes_under_its_threads_top_comment(graph, adapter, commented):
+    post_id, top = commented
+    reply = graph.comment(top, "Same question", name="Eve Example")
+
+    remote = adapter.publish(answer_request(graph, reply, object=post_id, thread=top))
+
+    assert graph._comments[remote.id]["parent_id"] == top
+
+
+def test_a_lost_answer_is_found_again_by_reading_the_replies(graph, adapter, commented):
+    post_id, top = commented
+    request = answer_request(graph, top, object=post_id)
+    assert adapter.find_published(request) is None
+    graph.fail_next("drop_after_create", route="reply")
+
+    with pytest.raises(Unconfirmed):
+        adapter.publish(request)
+
+    found = adapter.find_published(request)
+    [answer] = [c for c in graph._comments.values() if c["parent_id"] == top]
+    assert found is not None and found.id == answer["id"]
+    # Someone else saying the same is not our answer.
+    graph.comment(top, "Other words", name="Fay Example")
+    assert adapter.find_published(answer_request(graph, top, "Other words")) is None
+
+
+def test_an_answer_without_a_comment_id_is_refused(adapter):
+    with pytest.raises(Rejected, match="comment's id"):
+        adapter.publish(
+            PublishRequest(
+                post_id=9, text="Hi", link="", idempotency_key="k", reply_ref={"id": "x"}
+            )
+        )
