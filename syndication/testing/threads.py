@@ -318,6 +318,8 @@ class ThreadsTestServer:
         self.slow_seconds = slow_seconds
         self.image_processing_seconds = image_processing_seconds
         self.call_limit = call_limit
+        #: Posts a profile may publish per rolling 24 hours (Meta's is 250).
+        self.quota_total = QUOTA_TOTAL
         self.bind_port = port
         self.clock = time.time
         self.latency: dict[str, float] = {}
@@ -838,7 +840,7 @@ class ThreadsTestServer:
                     f"The media is not ready for publishing (status {status}).",
                     subcode=2207027,
                 )
-            if not container["reply_to_id"] and self._quota_used(user_id) >= QUOTA_TOTAL:
+            if not container["reply_to_id"] and self._quota_used(user_id) >= self.quota_total:
                 return _graph_error(
                     400,
                     9,
@@ -896,7 +898,7 @@ class ThreadsTestServer:
             if error:
                 return error
             usage = self._quota_used(user_id)
-        config = {"quota_total": QUOTA_TOTAL, "quota_duration": QUOTA_SECONDS}
+        config = {"quota_total": self.quota_total, "quota_duration": QUOTA_SECONDS}
         return _json(200, {"data": [{"quota_usage": usage, "config": config}]})
 
     # --- Routes: reading ---------------------------------------------------------------

@@ -474,3 +474,28 @@ def test_readers_arriving_from_threads_are_their_own_channel_in_the_report(
     assert set(by_channel) == {"Threads"}
     assert by_channel["Threads"]["Engaged reads"] == "40"
     assert client.get(REPORT, {"channel": "threads"}).status_code == 200
+
+
+def test_the_daily_publishing_limit_pauses_the_account_and_is_readable(server, adapter, account):
+    import requests
+
+    server.quota_total = 2
+    for number in (1, 2):
+        adapter.publish(make_request(post_id=number, marker=f"utm_content={number}"))
+    with pytest.raises(RateLimited, match="subcode 2207042") as raised:
+        adapter.publish(make_request(post_id=3, marker="utm_content=3"))
+    assert raised.value.retry_after == 3600
+    assert len(server.posts) == 2
+    limit = requests.get(
+        f"{server.url}/v1.0/{account.remote_id}/threads_publishing_limit",
+        params={"fields": "quota_usage,config"},
+        headers={"Authorization": f"Bearer {account.tokens['access_token']}"},
+        timeout=5,
+    ).json()
+    assert limit == {
+        "data": [{"quota_usage": 2, "config": {"quota_total": 2, "quota_duration": 86400}}]
+    }
+    # A day later the window has moved on.
+    server.clock = lambda: time.time() + 86401
+    adapter.publish(make_request(post_id=3, marker="utm_content=3"))
+    assert len(server.posts) == 3
