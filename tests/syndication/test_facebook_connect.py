@@ -204,3 +204,34 @@ def test_facebook_is_not_offered_without_an_app(client, social_manager, settings
     assert b"Facebook" not in client.get(reverse("syndication_admin:connect")).content
     response = client.post(reverse("syndication_admin:connect_oauth", args=["facebook"]))
     assert response.status_code == 404
+
+
+def test_the_development_server_command_says_how_to_point_storyloom_at_it(monkeypatch):
+    import io
+    import socket
+
+    from django.core.management import call_command
+
+    seen = {}
+
+    def stop(_seconds):
+        # While it runs, the dialog answers on the port it printed.
+        seen["dialog"] = requests.get(
+            f"http://127.0.0.1:{port}/v25.0/dialog/oauth",
+            params={"client_id": "42", "redirect_uri": "http://localhost/back/", "state": "s"},
+            timeout=5,
+        )
+        raise KeyboardInterrupt
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setattr("time.sleep", stop)
+    out = io.StringIO()
+    call_command("facebook_test_server", "--port", str(port), "--app-id", "42", stdout=out)
+
+    said = out.getvalue()
+    assert f"FACEBOOK_GRAPH_URL=http://127.0.0.1:{port}" in said
+    assert "FACEBOOK_APP_ID=42 FACEBOOK_APP_SECRET=storyloom-dev-secret" in said
+    assert said.rstrip().endswith("Stopped.")
+    assert seen["dialog"].status_code == 200 and "Storyloom Recipes" in seen["dialog"].text
