@@ -437,6 +437,25 @@ def ensure_edition() -> Edition | None:
 
 
 # --- All of it ------------------------------------------------------------------------
+#: The brand's weekly posting slots (site time): weekday mornings and evenings, when the
+#: simulated readers answer best, so "Add to the queue" works in the demo.
+SLOTS = [(weekday, datetime.time(hour)) for weekday in range(5) for hour in (8, 19)]
+
+
+def ensure_slots(account) -> int:
+    """The demo account's posting slots, once (they go with the account on removal)."""
+    from syndication.models import PostingSlot
+
+    if account is None or marks.done("slots"):
+        return 0
+    made = PostingSlot.objects.bulk_create(
+        [PostingSlot(account=account, weekday=day, time=time) for day, time in SLOTS],
+        ignore_conflicts=True,
+    )
+    marks.record_step("slots")
+    return len(made)
+
+
 def channel_complete() -> bool:
     """Whether the parts that need the demo network are all there already."""
     account = demo_account()
@@ -471,6 +490,7 @@ def ensure(progress=lambda message: None) -> dict:
     summary["events"] = ensure_history(stories, posts)
     progress("past posts: two months of the brand's posts and their readers, for send times")
     summary["past posts"] = len(ensure_past_posts(demo_account(), social_manager(), stories))
+    summary["slots"] = ensure_slots(demo_account())
     progress("newsletter: subscribers and one edition")
     summary["subscribers"] = len(ensure_subscribers())
     edition = ensure_edition()

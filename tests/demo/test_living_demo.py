@@ -22,7 +22,7 @@ import requests
 from cms.models import DemoRecord
 from stories.demo import marks
 from stories.models import StoryPage
-from syndication import sendtimes, states
+from syndication import sendtimes, slots, states
 from syndication.conversation.models import ConversationAlert, ConversationItem, ItemKind, Tone
 from syndication.demo import living
 from syndication.demo.network import BRAND, LABEL, DemoNetwork
@@ -53,6 +53,10 @@ def test_load_demo_twice_makes_a_living_site_once(tree, client):
     assert account.status == ChannelAccount.Status.ACTIVE
     assert LABEL in account.display_name and account.handle.startswith(f"@{BRAND}")
     assert account.tokens["access_token"]
+    # Its weekly slots, once however often the demo loads: "Add to the queue" works.
+    assert sorted(account.posting_slots.values_list("weekday", "time")) == sorted(living.SLOTS)
+    free = slots.next_free_slot(account)
+    assert free is not None and free > timezone.now()
     past = SyndicationPost.objects.filter(pk__in=marks.int_ids("past post"))
     posts = SyndicationPost.objects.filter(account=account).exclude(pk__in=past)
     assert posts.count() == len(living.POSTED)
