@@ -189,7 +189,7 @@ class FacebookAdapter(ChannelAdapter):
 
     def upload_media(self, upload: MediaUpload) -> Attachment:
         """An unpublished Page photo, for the feed post's ``attached_media``."""
-        data = {"published": "false", "temporary": "true"}
+        data = {"published": "false"}
         if upload.alt:
             data["alt_text_custom"] = upload.alt
         response = self._graph(
@@ -303,8 +303,9 @@ class FacebookAdapter(ChannelAdapter):
         if proof:
             target = "params" if method == "GET" else "data"
             if target == "params" and kwargs.get("params") is None and absolute:
-                # A paging.next address carries its own query; add the proof to it.
-                path = f"{path}&appsecret_proof={proof}"
+                # A paging.next address carries its own query, the proof usually in it.
+                if "appsecret_proof=" not in path:
+                    path = f"{path}{'&' if '?' in path else '?'}appsecret_proof={proof}"
             else:
                 kwargs[target] = {**(kwargs.get(target) or {}), "appsecret_proof": proof}
         url = path if absolute else self.graph(path)

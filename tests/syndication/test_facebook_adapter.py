@@ -142,6 +142,7 @@ def test_a_lost_answer_is_unconfirmed_and_read_back_finds_the_one_post(graph, ad
 
 
 def test_read_back_pages_through_to_the_time_it_was_sent(graph, adapter):
+    graph.require_appsecret_proof = True  # the next page's address keeps the proof
     sent_at = datetime.datetime.now(datetime.UTC)
     adapter.publish(make_request(post_id=7))
     for number in range(1000, 1150):
