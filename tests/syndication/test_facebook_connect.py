@@ -235,3 +235,22 @@ def test_the_development_server_command_says_how_to_point_storyloom_at_it(monkey
     assert "FACEBOOK_APP_ID=42 FACEBOOK_APP_SECRET=storyloom-dev-secret" in said
     assert said.rstrip().endswith("Stopped.")
     assert seen["dialog"].status_code == 200 and "Storyloom Recipes" in seen["dialog"].text
+
+
+def test_connecting_a_page_again_brings_its_account_back_with_a_new_token(graph):
+    def connect_all():
+        url, flow = connect.oauth_start(Network.FACEBOOK, CALLBACK)
+        params = {k: v[0] for k, v in parse_qs(urlsplit(consent(url)).query).items()}
+        grants = connect.facebook_pages(flow, params)
+        return connect.facebook_connect_pages(grants, [graph.page_ids[0]])
+
+    [first] = connect_all()
+    old_token = first.tokens["access_token"]
+    first.mark_needs_reconnect("Facebook no longer accepts this Page's token")
+
+    [again] = connect_all()
+
+    assert again.pk == first.pk and ChannelAccount.objects.count() == 1
+    again.refresh_from_db()
+    assert again.status == ChannelAccount.Status.ACTIVE and again.status_reason == ""
+    assert again.tokens["access_token"] not in ("", old_token)
