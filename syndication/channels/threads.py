@@ -147,7 +147,8 @@ class ThreadsAdapter(ChannelAdapter):
 
     # --- Publishing --------------------------------------------------------------------
     def publish(self, request: PublishRequest) -> RemotePost:
-        container = _container_id(request.prepared)
+        body = self.container_body(request)
+        container, made_for = _container_id(request.prepared)
         if container:
             status = self.container_status(container)
             if status == "PUBLISHED":
@@ -158,12 +159,14 @@ class ThreadsAdapter(ChannelAdapter):
                     "Threads says this post's container was published, but the post is not "
                     "among the profile's newest threads yet; looking again later."
                 )
-            if status in ("EXPIRED", "ERROR"):
+            if status in ("EXPIRED", "ERROR") or (made_for and made_for != _digest(body)):
+                # Never published: expired, failed, or made for words since edited (a
+                # person changed a failed post and retried it).
                 container = ""
         if not container:
             container = self.create_container(request)
             if request.remember is not None:
-                request.remember(CONTAINER_PREFIX + container)
+                request.remember(f"{CONTAINER_PREFIX}{container}:{_digest(body)}")
         self.wait_until_finished(container)
         try:
             response = self._graph(
@@ -426,9 +429,18 @@ def _graph_error(response: requests.Response) -> dict | None:
     return error if isinstance(error, dict) and "code" in error else None
 
 
-def _container_id(prepared: str) -> str:
+def _container_id(prepared: str) -> tuple[str, str]:
+    """The kept container's id and the digest of what it was made with, or ``("", "")``."""
     prepared = prepared or ""
-    return prepared[len(CONTAINER_PREFIX) :] if prepared.startswith(CONTAINER_PREFIX) else ""
+    if not prepared.startswith(CONTAINER_PREFIX):
+        return "", ""
+    container, _, made_for = prepared[len(CONTAINER_PREFIX) :].partition(":")
+    return container, made_for
+
+
+def _digest(body: dict) -> str:
+    """What a container was made with, in 12 hex digits."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def token_dict(answer: dict, previous: dict | None = None) -> dict:

@@ -87,7 +87,7 @@ def test_a_text_post_with_a_link_card_is_published_once_and_recorded(server, ada
     assert post["link_attachment_url"] == LINK
     assert post["media_type"] == "TEXT"
     # The container was recorded before it was published, and it is this post's.
-    assert recorder.value == CONTAINER_PREFIX + post["container_id"]
+    assert recorder.value.startswith(f"{CONTAINER_PREFIX}{post['container_id']}:")
     assert server.hits["create_container"] == 1
     assert server.hits["threads_publish"] == 1
 
@@ -186,6 +186,30 @@ def test_an_expired_container_is_replaced(server, adapter):
     adapter.publish(make_request(remember=recorder, prepared=first))
     assert recorder.value != first
     assert server.count_with("utm_content=5") == 1
+
+
+def test_a_container_made_for_words_since_edited_is_not_published(server, adapter):
+    recorder = Recorder()
+    # Refused at publishing (the post fails, its container is kept, never published).
+    server.error_next("threads_publish", 400, 100, "Param creation_id is not valid")
+    with pytest.raises(Rejected):
+        adapter.publish(make_request(remember=recorder))
+    first = recorder.value
+    # A person edits the failed post and retries it: the new words go out.
+    edited = make_request(text=f"Edited: a new story {LINK}", remember=recorder, prepared=first)
+    adapter.publish(edited)
+    [post] = server.posts
+    assert post["text"] == f"Edited: a new story {LINK}"
+    assert len(server.containers) == 2 and recorder.value != first
+    # Unedited, the kept container itself is what goes out.
+    server.error_next("threads_publish", 400, 100, "Param creation_id is not valid")
+    again = make_request(post_id=7, marker="utm_content=7", remember=recorder)
+    with pytest.raises(Rejected):
+        adapter.publish(again)
+    kept = recorder.value
+    adapter.publish(dataclasses.replace(again, prepared=kept))
+    assert len(server.containers) == 3
+    assert server.posts[-1]["container_id"] == kept.split(":")[1]
 
 
 def test_read_back_finds_the_post_by_its_marker_in_the_text_or_the_card(server, adapter):
@@ -347,7 +371,7 @@ def test_the_engine_keeps_the_container_and_settles_a_lost_answer_on_it(server, 
     assert run_due() == ["unconfirmed"]
     post = SyndicationPost.objects.get(pk=threads_post.pk)
     [container] = server.containers
-    assert post.remote_id == CONTAINER_PREFIX + container["id"]
+    assert post.remote_id.startswith(f"{CONTAINER_PREFIX}{container['id']}:")
     # The next look finds it by its marker: confirmed, the post's own id replaces the
     # container's, nothing published again.
     later = timezone.now() + dt.timedelta(seconds=5)
@@ -383,7 +407,7 @@ def test_the_engine_publishes_a_recorded_container_the_read_back_misses(server, 
     assert run_due(later) == ["published"]
     [published] = server.posts
     # The same container went out: not a second one.
-    assert CONTAINER_PREFIX + published["container_id"] == recorded
+    assert recorded.startswith(f"{CONTAINER_PREFIX}{published['container_id']}:")
     assert len(server.containers) == 1
     assert SyndicationPost.objects.get(pk=threads_post.pk).state == states.PUBLISHED
 
