@@ -46,27 +46,35 @@ import hashlib
 import html
 import itertools
 import json
-import random
 import re
 import secrets
-import socket
-import sys
 import threading
 import time
-from collections import Counter, defaultdict, deque
-from dataclasses import dataclass, field
+from collections import defaultdict, deque
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlencode, urlsplit
+from typing import ClassVar
+from urllib.parse import parse_qs
 
 import regex
 
+from .. import http
+from ..http import (
+    AFTER_KINDS,
+    LATE_KINDS,
+    Handler,
+    Reply,
+    Request,
+    TestServer,
+    contains_marker,
+    html_page,
+    json_reply,
+    redirect,
+    with_params,
+)
 from .media import MediaRoutes, parse_multipart
 from .profiles import CODE_POINTS, GRAPHEMES, MASTODON_4, ServerFamily
 
-AFTER_KINDS = ("500_after_create", "timeout_after_create", "drop_after_create")
-LATE_KINDS = ("create_after_timeout",)
 FAULT_KINDS = (
     "429",
     "500",
@@ -135,100 +143,42 @@ def _link_html(url: str) -> str:
     )
 
 
-def _contains(text: str, marker: str) -> bool:
-    """True when ``marker`` occurs whole: ``utm_content=12`` is not in ``utm_content=123``."""
-    return bool(re.search(rf"(?<![\w.~-]){re.escape(marker)}(?![\w.~-])", text))
-
-
 def _now_iso(epoch: float | None = None) -> str:
     moment = datetime.fromtimestamp(time.time() if epoch is None else epoch, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass
-class FaultPlan:
+class FaultPlan(http.FaultPlan):
     """Faults chosen at random, ``rate`` of the time, reproducibly from ``seed``."""
 
-    rate: float = 0.3
+    known: ClassVar[tuple[str, ...]] = FAULT_KINDS
+
     kinds: tuple[str, ...] = FAULT_KINDS
-    seed: int | None = None
     routes: tuple[str, ...] = ("create_status",)
-    _random: random.Random = field(init=False, repr=False)
-
-    def __post_init__(self):
-        unknown = set(self.kinds) - set(FAULT_KINDS)
-        if unknown:
-            raise ValueError(f"Unknown fault kinds {sorted(unknown)}; known: {FAULT_KINDS}")
-        # Reproducible fault sequences, not secrets: a seeded PRNG is the point.
-        self._random = random.Random(self.seed)  # noqa: S311
-
-    def pick(self) -> str | None:
-        if self._random.random() < self.rate:
-            return self._random.choice(self.kinds)
-        return None
 
 
-@dataclass
-class _Reply:
-    status: int
-    body: bytes = b""
-    headers: dict = field(default_factory=dict)
-    delay: float = 0.0
-    drop: bool = False
+_Reply = Reply
+_Request = Request
+_contains = contains_marker
+_redirect = redirect
+_with_params = with_params
 
 
-def _json(status: int, data, **headers) -> _Reply:
-    headers = {"Content-Type": "application/json; charset=utf-8", **headers}
-    return _Reply(status, json.dumps(data).encode(), headers)
+def _json(status: int, data, **headers) -> Reply:
+    return json_reply(status, data, content_type="application/json; charset=utf-8", **headers)
 
 
-def _error(status: int, message: str, **headers) -> _Reply:
+def _error(status: int, message: str, **headers) -> Reply:
     return _json(status, {"error": message}, **headers)
 
 
-def _page(status: int, title: str, body: str) -> _Reply:
-    document = (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)} - Mastodon</title></head><body><main>{body}</main>"
-        "</body></html>"
-    )
-    return _Reply(status, document.encode(), {"Content-Type": "text/html; charset=utf-8"})
+def _page(status: int, title: str, body: str) -> Reply:
+    return html_page(status, title, body, site=" - Mastodon")
 
 
-def _redirect(location: str) -> _Reply:
-    return _Reply(302, b"", {"Location": location})
-
-
-def _oauth_error(status: int, error: str, description: str) -> _Reply:
+def _oauth_error(status: int, error: str, description: str) -> Reply:
     return _json(status, {"error": error, "error_description": description})
-
-
-def _with_params(uri: str, params: dict) -> str:
-    return uri + ("&" if "?" in uri else "?") + urlencode(params)
-
-
-@dataclass
-class _Request:
-    method: str
-    path: str
-    query: dict
-    form: dict
-    headers: Message
-    client: str
-    #: Multipart uploads: ``{name: (filename, content_type, bytes)}``.
-    files: dict = field(default_factory=dict)
-
-    def one(self, name: str, default: str = "") -> str:
-        values = self.form.get(name) or self.query.get(name)
-        return values[0] if values else default
-
-    def many(self, name: str) -> list[str]:
-        return self.form.get(name) or self.query.get(name) or []
-
-    @property
-    def bearer(self) -> str:
-        value = self.headers.get("Authorization", "")
-        return value[7:].strip() if value.lower().startswith("bearer ") else ""
 
 
 def _params(pairs: dict) -> dict[str, list[str]]:
@@ -240,71 +190,8 @@ def _params(pairs: dict) -> dict[str, list[str]]:
     return params
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(Handler):
     server_version = "Mastodon"
-    sys_version = ""
-
-    def log_message(self, format, *args):
-        """Quiet: tests read the server's counters, not its access log."""
-
-    def do_GET(self):
-        self._serve()
-
-    def do_POST(self):
-        self._serve()
-
-    def _serve(self):
-        mastodon = self.server.mastodon
-        parts = urlsplit(self.path)
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        files = {}
-        try:
-            content_type = self.headers.get("Content-Type", "")
-            if "json" in content_type:
-                form = _params(json.loads(raw or b"{}"))
-            elif content_type.startswith("multipart/form-data"):
-                form, files = parse_multipart(content_type, raw)
-            else:
-                form = _params(parse_qs(raw.decode(), keep_blank_values=True))
-        except (ValueError, AttributeError):
-            self._send(_error(400, "The request body could not be parsed"))
-            return
-        query = _params(parse_qs(parts.query, keep_blank_values=True))
-        client = self.client_address[0]
-        request = _Request(self.command, parts.path, query, form, self.headers, client, files)
-        reply = mastodon.handle(request)
-        if reply.delay:
-            # An Event rather than sleep, so that stop() releases slow answers at once.
-            mastodon._stopping.wait(reply.delay)
-        if reply.drop:
-            # Close without a status line: the client sees the connection drop.
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self._send(reply)
-
-    def _send(self, reply: _Reply):
-        try:
-            self.send_response(reply.status)
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            self.wfile.write(reply.body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # The client gave up waiting, which is what a timeout fault is for.
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    # Bursts of concurrent publishes must queue, not be refused at the socket.
-    request_queue_size = 128
-
-    def handle_error(self, request, client_address):
-        """Clients that hang up mid-answer are expected here; anything else is a bug."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
 
 
 _ROUTES = [
@@ -341,8 +228,14 @@ def _route(request: _Request) -> tuple[str, dict]:
     return "not_found", {}
 
 
-class MastodonTestServer(MediaRoutes):
+class MastodonTestServer(MediaRoutes, TestServer):
     """One Mastodon instance on 127.0.0.1; every piece of state behind one lock."""
+
+    server_name = "Mastodon"
+    handler = _Handler
+    fault_kinds = FAULT_KINDS
+    create_route = "create_status"
+    create_routes = ("create_status",)
 
     def __init__(
         self,
@@ -356,27 +249,18 @@ class MastodonTestServer(MediaRoutes):
         port: int = 0,
         media_processing_polls: int = 0,
     ):
-        self.lock = threading.Lock()
+        # Also ``clock``: what statuses' ``created_at`` and the rate windows read.
+        self._init_http(port=port, slow_seconds=slow_seconds)
         self._init_media()
         self.media_processing_polls = media_processing_polls
         self.profile = profile
         self.max_characters = max_characters or profile.max_characters
         self.title = title
-        self.slow_seconds = slow_seconds
-        #: Seconds every answer on a route takes (``{"create_status": 0.05}``).
-        self.latency: dict[str, float] = {}
-        #: The server's wall clock, epoch seconds: statuses' ``created_at``, rate windows.
-        self.clock = time.time
         self.rate_limit = rate_limit
-        self.bind_port = port
         self.auto_approve = False
         self.approve_as: str | None = None
-        self.faults: FaultPlan | None = None
-        self.fault_counts: Counter = Counter()
-        self.hits: Counter = Counter()
         self.app_registrations = 0
         self.create_calls = 0
-        self._forced: dict[str, deque] = defaultdict(deque)
         self._canned: dict[str, deque] = defaultdict(deque)
         # Who favourited / boosted each status, oldest first: [(ordinal, account_id)].
         self._favourites: dict[str, list] = defaultdict(list)
@@ -391,51 +275,24 @@ class MastodonTestServer(MediaRoutes):
         self._windows: dict[str, list] = {}
         self._account_ids = itertools.count(1)
         self._status_ids = itertools.count(113_000_000_000_000_001)
-        self._stopping = threading.Event()
-        self._holds: deque = deque()
         self._route_holds: dict[str, deque] = defaultdict(deque)
-        self._released = threading.Event()
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
         for username in usernames:
             self.create_account(username)
 
-    # --- Lifecycle ---------------------------------------------------------------------
-    def start(self) -> MastodonTestServer:
-        self._stopping.clear()
-        self._httpd = _HTTPServer(("127.0.0.1", self.bind_port), _Handler)
-        self._httpd.mastodon = self
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
+    # --- Reading requests --------------------------------------------------------------
+    def parse_body(self, content_type: str, raw: bytes) -> tuple[dict, dict]:
+        if "json" in content_type:
+            return _params(json.loads(raw or b"{}")), {}
+        if content_type.startswith("multipart/form-data"):
+            return parse_multipart(content_type, raw)
+        return _params(parse_qs(raw.decode(), keep_blank_values=True)), {}
 
-    def stop(self) -> None:
-        if self._httpd is None:
-            return
-        self._stopping.set()
-        self._released.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-        self._httpd = self._thread = None
+    def make_request(self, method, path, query, form, headers, client) -> Request:
+        query = _params(parse_qs(query, keep_blank_values=True))
+        return Request(method, path, query, form, headers, client)
 
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._httpd is None:
-            raise RuntimeError("The Mastodon test server is not running; call start() first.")
-        return self._httpd.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def unparsable_body(self) -> Reply:
+        return _error(400, "The request body could not be parsed")
 
     @property
     def domain(self) -> str:
@@ -462,25 +319,6 @@ class MastodonTestServer(MediaRoutes):
         with self.lock:
             self._tokens[token]["revoked"] = True
 
-    def fail_next(self, *kinds: str, route: str = "create_status") -> None:
-        """Force these faults, in order, on the next requests to ``route``."""
-        unknown = set(kinds) - set(FAULT_KINDS)
-        if unknown:
-            raise ValueError(f"Unknown fault kinds {sorted(unknown)}; known: {FAULT_KINDS}")
-        with self.lock:
-            self._forced[route].extend(kinds)
-
-    def hold_next_create(self) -> threading.Event:
-        """Hold the answer to the next successful create until ``release_holds()``.
-
-        Returns an Event set once that status exists: the moment to kill a client that
-        has sent its post and not yet heard back.
-        """
-        arrived = threading.Event()
-        with self.lock:
-            self._holds.append(arrived)
-        return arrived
-
     def hold_next(self, route: str) -> threading.Event:
         """Hold the answer to the next request to ``route`` (any route, e.g.
         ``favourited_by``) until ``release_holds()``; the Event is set when it arrives:
@@ -489,17 +327,6 @@ class MastodonTestServer(MediaRoutes):
         with self.lock:
             self._route_holds[route].append(arrived)
         return arrived
-
-    def release_holds(self) -> None:
-        self._released.set()
-
-    def _hold_if_asked(self) -> None:
-        with self.lock:
-            arrived = self._holds.popleft() if self._holds else None
-        if arrived is not None:
-            self._released.clear()
-            arrived.set()
-            self._released.wait(30)
 
     def set_counts(self, status_id: str, **counts: int) -> None:
         """``set_counts(id, reblogs=2, favourites=5)`` (or the full ``*_count`` names)."""
@@ -649,8 +476,7 @@ class MastodonTestServer(MediaRoutes):
             fault = self._next_fault(name)
             rate_headers = self._rate(request)
             canned = self._canned[name].popleft() if self._canned[name] else None
-        if self.latency.get(name):
-            self._stopping.wait(self.latency[name])
+        self._wait_latency(name)
         if canned is not None:
             reply = copy.deepcopy(canned)
         elif name == "not_found":
@@ -658,14 +484,7 @@ class MastodonTestServer(MediaRoutes):
         elif fault and fault not in AFTER_KINDS + LATE_KINDS:
             reply = self._fault_reply(fault)
         else:
-            if fault in LATE_KINDS:
-                # Still on its way in: the status is made only after the client gave up.
-                self._stopping.wait(self.slow_seconds)
-            reply = getattr(self, f"_{name}")(request, **arguments)
-            if fault in AFTER_KINDS and reply.status < 400:
-                reply = self._lose_answer(fault, reply)
-            if name == "create_status" and reply.status < 400:
-                self._hold_if_asked()
+            reply = self._answer(name, request, arguments, fault)
         with self.lock:
             held = self._route_holds[name].popleft() if self._route_holds[name] else None
         if held is not None:
@@ -676,16 +495,6 @@ class MastodonTestServer(MediaRoutes):
             reply.headers.update(rate_headers)
         return reply
 
-    def _next_fault(self, route: str) -> str | None:
-        fault = None
-        if self._forced[route]:
-            fault = self._forced[route].popleft()
-        elif self.faults is not None and route in self.faults.routes:
-            fault = self.faults.pick()
-        if fault and fault not in AFTER_KINDS:
-            self.fault_counts[fault] += 1
-        return fault
-
     def _fault_reply(self, fault: str) -> _Reply:
         if fault == "429":
             return _error(429, "Too many requests", **{"Retry-After": "1"})
@@ -693,19 +502,7 @@ class MastodonTestServer(MediaRoutes):
             return _error(500, "We're sorry, but something went wrong on our end.")
         if fault == "502":
             return _page(502, "502 Bad Gateway", "<h1>502 Bad Gateway</h1>")
-        if fault == "drop_before_create":
-            return _Reply(0, drop=True)
-        return _Reply(504, b"Gateway Time-out", {"Content-Type": "text/plain"}, self.slow_seconds)
-
-    def _lose_answer(self, fault: str, reply: _Reply) -> _Reply:
-        with self.lock:
-            self.fault_counts[fault] += 1
-        if fault == "500_after_create":
-            return _error(500, "We're sorry, but something went wrong on our end.")
-        if fault == "drop_after_create":
-            return _Reply(0, drop=True)
-        reply.delay = self.slow_seconds
-        return reply
+        return self._transport_fault(fault)
 
     def _rate(self, request: _Request) -> dict:
         """Mastodon's headers for a 5-minute window per account (or address); not enforced."""
