@@ -65,28 +65,35 @@ No pytest here: ``with FacebookTestServer() as server:`` works from any script.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
 import hmac
 import html
 import itertools
 import json
-import random
 import re
 import secrets
-import socket
-import sys
-import threading
 import time
-from collections import Counter, defaultdict, deque
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlencode, urlsplit
+from typing import ClassVar
+from urllib.parse import parse_qs, urlencode
 
-from .mastodon.media import parse_multipart
+from . import http
+from .http import (
+    AFTER_KINDS,
+    LATE_KINDS,
+    Handler,
+    Reply,
+    Request,
+    TestServer,
+    contains_marker,
+    html_page,
+    json_reply,
+    redirect,
+    with_params,
+)
 
 VERSION = "v25.0"
 SUPPORTED_VERSIONS = ("v24.0", "v25.0", "v26.0", "v27.0")
@@ -106,8 +113,6 @@ MAX_PAGE_SIZE = 100
 
 THROTTLE_KINDS = ("throttle_4", "throttle_17", "throttle_32", "throttle_613")
 TOKEN_KINDS = ("token_expired", "token_invalid", "password_changed")
-AFTER_KINDS = ("500_after_create", "timeout_after_create", "drop_after_create")
-LATE_KINDS = ("create_after_timeout",)
 FAULT_KINDS = (
     *THROTTLE_KINDS,
     "500",
@@ -146,21 +151,17 @@ TOKEN_FAULTS = {
 }
 
 
-def _contains(text: str, marker: str) -> bool:
-    """True when ``marker`` occurs whole: ``utm_content=12`` is not in ``utm_content=123``."""
-    return bool(re.search(rf"(?<![\w.~-]){re.escape(marker)}(?![\w.~-])", text or ""))
-
-
 def _iso(epoch: float) -> str:
     """Graph's time format: ``2026-12-07T00:31:32+0000``."""
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
 @dataclass
-class FaultPlan:
+class FaultPlan(http.FaultPlan):
     """Faults chosen at random, ``rate`` of the time, reproducibly from ``seed``."""
 
-    rate: float = 0.3
+    known: ClassVar[tuple[str, ...]] = FAULT_KINDS
+
     kinds: tuple[str, ...] = (
         "throttle_4",
         "throttle_32",
@@ -169,34 +170,18 @@ class FaultPlan:
         "drop_before_create",
         *AFTER_KINDS,
     )
-    seed: int | None = None
     routes: tuple[str, ...] = ("create_post",)
-    _random: random.Random = field(init=False, repr=False)
-
-    def __post_init__(self):
-        unknown = set(self.kinds) - set(FAULT_KINDS)
-        if unknown:
-            raise ValueError(f"Unknown fault kinds {sorted(unknown)}; known: {FAULT_KINDS}")
-        self._random = random.Random(self.seed)  # noqa: S311 (reproducible, not secret)
-
-    def pick(self) -> str | None:
-        if self._random.random() < self.rate:
-            return self._random.choice(self.kinds)
-        return None
 
 
-@dataclass
-class _Reply:
-    status: int
-    body: bytes = b""
-    headers: dict = field(default_factory=dict)
-    delay: float = 0.0
-    drop: bool = False
+_Reply = Reply
+_Request = Request
+_contains = contains_marker
+_redirect = redirect
+_with_params = with_params
 
 
-def _json(status: int, data, **headers) -> _Reply:
-    headers = {"Content-Type": "application/json; charset=UTF-8", **headers}
-    return _Reply(status, json.dumps(data).encode(), headers)
+def _json(status: int, data, **headers) -> Reply:
+    return json_reply(status, data, content_type="application/json; charset=UTF-8", **headers)
 
 
 def graph_error(
@@ -219,116 +204,15 @@ def _trace() -> str:
     return secrets.token_urlsafe(8)
 
 
-def _page(status: int, title: str, body: str) -> _Reply:
-    document = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)} | Facebook</title></head><body><main>{body}</main>"
-        "</body></html>"
-    )
-    return _Reply(status, document.encode(), {"Content-Type": "text/html; charset=utf-8"})
+def _page(status: int, title: str, body: str) -> Reply:
+    return html_page(status, title, body, site=" | Facebook")
 
 
-def _redirect(location: str) -> _Reply:
-    return _Reply(302, b"", {"Location": location})
-
-
-def _with_params(uri: str, params: dict) -> str:
-    return uri + ("&" if "?" in uri else "?") + urlencode(params)
-
-
-@dataclass
-class _Request:
-    method: str
-    path: str
-    version: str
-    query: dict
-    form: dict
-    headers: Message
-    files: dict = field(default_factory=dict)
-
-    def one(self, name: str, default: str = "") -> str:
-        values = self.form.get(name) or self.query.get(name)
-        return values[0] if values else default
-
-    def many(self, name: str) -> list[str]:
-        return self.form.get(name) or self.query.get(name) or []
-
-    @property
-    def token(self) -> str:
-        value = self.headers.get("Authorization", "")
-        for scheme in ("bearer ", "oauth "):
-            if value.lower().startswith(scheme):
-                return value[len(scheme) :].strip()
-        return self.one("access_token")
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(Handler):
     server_version = "Facebook"
-    sys_version = ""
-
-    def log_message(self, format, *args):
-        """Quiet: tests read the server's counters, not its access log."""
-
-    def do_GET(self):
-        self._serve()
-
-    def do_POST(self):
-        self._serve()
 
     def do_DELETE(self):
         self._serve()
-
-    def _serve(self):
-        graph = self.server.graph
-        parts = urlsplit(self.path)
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        files = {}
-        try:
-            content_type = self.headers.get("Content-Type", "")
-            if "json" in content_type:
-                form = {k: [str(v)] for k, v in json.loads(raw or b"{}").items()}
-            elif content_type.startswith("multipart/form-data"):
-                form, files = parse_multipart(content_type, raw)
-            else:
-                form = parse_qs(raw.decode(), keep_blank_values=True)
-        except (ValueError, AttributeError):
-            self._send(graph_error(400, 100, "(#100) The request body could not be parsed"))
-            return
-        path, version = parts.path, graph.version
-        found = re.match(r"/(v\d+\.\d+)(/.*)?$", path)
-        if found:
-            version, path = found.group(1), found.group(2) or "/"
-        query = parse_qs(parts.query, keep_blank_values=True)
-        request = _Request(self.command, path, version, query, form, self.headers, files)
-        reply = graph.handle(request)
-        if reply.delay:
-            graph._stopping.wait(reply.delay)
-        if reply.drop:
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self._send(reply)
-
-    def _send(self, reply: _Reply):
-        try:
-            self.send_response(reply.status)
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            self.wfile.write(reply.body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # The client gave up waiting, which is what a timeout fault is for.
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-    def handle_error(self, request, client_address):
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
 
 
 _ID = r"(?P<node>\d+)"
@@ -382,8 +266,14 @@ def _field_name(spec: str) -> str:
     return re.split(r"[.{(]", spec, maxsplit=1)[0]
 
 
-class FacebookTestServer:
+class FacebookTestServer(TestServer):
     """One Graph API on 127.0.0.1: one app, one person, their Pages; state behind one lock."""
+
+    server_name = "Facebook"
+    handler = _Handler
+    fault_kinds = FAULT_KINDS
+    create_route = "create_post"
+    create_routes = ("create_post", "create_photo")
 
     def __init__(
         self,
@@ -398,30 +288,22 @@ class FacebookTestServer:
         require_appsecret_proof: bool = False,
         port: int = 0,
     ):
-        self.lock = threading.Lock()
+        self._init_http(port=port, slow_seconds=slow_seconds)
         self.app_id = app_id
         self.app_secret = app_secret or secrets.token_hex(16)
         self.version = version
-        self.slow_seconds = slow_seconds
         #: Seconds a Page token lives; None: it never expires (``expires_at`` 0).
         self.page_token_lifetime = page_token_lifetime
         self.require_appsecret_proof = require_appsecret_proof
         #: Minutes ``estimated_time_to_regain_access`` says after a throttle fault.
         self.throttle_minutes = 0
-        self.latency: dict[str, float] = {}
-        self.clock = time.time
-        self.bind_port = port
         self.auto_approve = False
-        self.faults: FaultPlan | None = None
-        self.fault_counts: Counter = Counter()
-        self.hits: Counter = Counter()
         self.create_calls = 0
         self.versions_seen: Counter = Counter()
         #: Every field a client asked for that is a count of people (never answered).
         self.refused_fields: list[str] = []
         #: Every ``fields`` parameter clients sent, by route (for tests).
         self.requested_fields: list[tuple[str, str]] = []
-        self._forced: dict[str, deque] = defaultdict(deque)
         self._ids = itertools.count(100_000_000_000_001)
         self.user_id = str(next(self._ids))
         self.person = person
@@ -431,50 +313,21 @@ class FacebookTestServer:
         self._posts: dict[str, dict] = {}
         self._photos: dict[str, dict] = {}
         self._comments: dict[str, dict] = {}
-        self._stopping = threading.Event()
-        self._holds: deque = deque()
-        self._released = threading.Event()
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
         for name in pages:
             self.add_page(name)
 
-    # --- Lifecycle ---------------------------------------------------------------------
-    def start(self) -> FacebookTestServer:
-        self._stopping.clear()
-        self._httpd = _HTTPServer(("127.0.0.1", self.bind_port), _Handler)
-        self._httpd.graph = self
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
+    # --- Reading requests --------------------------------------------------------------
+    def make_request(self, method, path, query, form, headers, client) -> Request:
+        """Graph's version is the path's ``/vNN.0/`` prefix, else the server's own."""
+        version = self.version
+        found = re.match(r"/(v\d+\.\d+)(/.*)?$", path)
+        if found:
+            version, path = found.group(1), found.group(2) or "/"
+        query = parse_qs(query, keep_blank_values=True)
+        return Request(method, path, query, form, headers, client, version=version)
 
-    def stop(self) -> None:
-        if self._httpd is None:
-            return
-        self._stopping.set()
-        self._released.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-        self._httpd = self._thread = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._httpd is None:
-            raise RuntimeError("The Facebook test server is not running; call start() first.")
-        return self._httpd.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def unparsable_body(self) -> Reply:
+        return graph_error(400, 100, "(#100) The request body could not be parsed")
 
     # --- Seeding and inspection (for tests) --------------------------------------------
     def add_page(self, name: str, tasks=("ADVERTISE", "ANALYZE", "CREATE_CONTENT", "MODERATE")):
@@ -507,33 +360,6 @@ class FacebookTestServer:
         """The person changed their password (460) or removed the app (458)."""
         with self.lock:
             self._tokens[token]["invalid_subcode"] = subcode
-
-    def fail_next(self, *kinds: str, route: str = "create_post") -> None:
-        """Force these faults, in order, on the next requests to ``route``."""
-        unknown = set(kinds) - set(FAULT_KINDS)
-        if unknown:
-            raise ValueError(f"Unknown fault kinds {sorted(unknown)}; known: {FAULT_KINDS}")
-        with self.lock:
-            self._forced[route].extend(kinds)
-
-    def hold_next_create(self) -> threading.Event:
-        """Hold the answer to the next successful post until ``release_holds()``; the
-        Event is set once the post exists."""
-        arrived = threading.Event()
-        with self.lock:
-            self._holds.append(arrived)
-        return arrived
-
-    def release_holds(self) -> None:
-        self._released.set()
-
-    def _hold_if_asked(self) -> None:
-        with self.lock:
-            arrived = self._holds.popleft() if self._holds else None
-        if arrived is not None:
-            self._released.clear()
-            arrived.set()
-            self._released.wait(30)
 
     @property
     def posts(self) -> list[dict]:
@@ -632,8 +458,7 @@ class FacebookTestServer:
             fault = self._next_fault(name)
             if request.one("fields"):
                 self.requested_fields.append((name, request.one("fields")))
-        if self.latency.get(name):
-            self._stopping.wait(self.latency[name])
+        self._wait_latency(name)
         if request.version not in SUPPORTED_VERSIONS:
             return graph_error(
                 400,
@@ -652,26 +477,10 @@ class FacebookTestServer:
         if fault and fault not in AFTER_KINDS + LATE_KINDS:
             reply = self._fault_reply(fault)
         else:
-            if fault in LATE_KINDS:
-                self._stopping.wait(self.slow_seconds)
-            reply = getattr(self, f"_{name}")(request, **arguments)
-            if fault in AFTER_KINDS and reply.status < 400:
-                reply = self._lose_answer(fault, reply)
-            if name in ("create_post", "create_photo") and reply.status < 400:
-                self._hold_if_asked()
+            reply = self._answer(name, request, arguments, fault)
         for name, value in self._usage_headers(request).items():
             reply.headers.setdefault(name, value)
         return reply
-
-    def _next_fault(self, route: str) -> str | None:
-        fault = None
-        if self._forced[route]:
-            fault = self._forced[route].popleft()
-        elif self.faults is not None and route in self.faults.routes:
-            fault = self.faults.pick()
-        if fault and fault not in AFTER_KINDS:
-            self.fault_counts[fault] += 1
-        return fault
 
     def _fault_reply(self, fault: str) -> _Reply:
         if fault in THROTTLES:
@@ -698,22 +507,7 @@ class FacebookTestServer:
                 "(#200) If posting to a page, requires both pages_read_engagement and "
                 "pages_manage_posts permission with page token",
             )
-        if fault == "drop_before_create":
-            return _Reply(0, drop=True)
-        # timeout_before_create: nothing is made; the answer comes too late to matter.
-        return _Reply(
-            504, b"Gateway Time-out", {"Content-Type": "text/plain"}, delay=self.slow_seconds
-        )
-
-    def _lose_answer(self, fault: str, reply: _Reply) -> _Reply:
-        with self.lock:
-            self.fault_counts[fault] += 1
-        if fault == "500_after_create":
-            return graph_error(500, 1, "An unknown error has occurred.")
-        if fault == "drop_after_create":
-            return _Reply(0, drop=True)
-        reply.delay = self.slow_seconds
-        return reply
+        return self._transport_fault(fault)
 
     def _usage_headers(self, request: _Request) -> dict:
         """Graph's usage headers: percentages of the app's and the Page's limits."""
