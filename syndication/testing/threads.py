@@ -60,25 +60,31 @@ No pytest here: ``with ThreadsTestServer() as server:`` works from any script.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import itertools
-import json
 import random
 import re
 import secrets
-import socket
-import sys
-import threading
-import time
-from collections import Counter, defaultdict, deque
-from dataclasses import dataclass, field
+from collections import defaultdict, deque
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlencode, urlsplit
+from typing import ClassVar
 
 import regex
+
+from . import http
+from .http import (
+    AFTER_KINDS,
+    Handler,
+    Reply,
+    Request,
+    TestServer,
+    contains_marker,
+    html_page,
+    json_reply,
+    redirect,
+    with_params,
+)
 
 API_VERSION = "v1.0"
 PERMISSIONS = (
@@ -100,7 +106,6 @@ LINK_LIMIT = 5
 INSIGHT_METRICS = ("views", "likes", "replies", "reposts", "quotes", "shares")
 ALREADY_PUBLISHED = 4279009
 
-AFTER_KINDS = ("500_after_create", "timeout_after_create", "drop_after_create")
 FAULT_KINDS = (
     "throttle",
     "500",
@@ -120,48 +125,29 @@ def threads_length(text: str) -> int:
     return sum(len(char.encode()) if _EMOJI.match(char) else 1 for char in text)
 
 
-def _contains(text: str, marker: str) -> bool:
-    """``marker`` whole: ``utm_content=12`` is not in ``utm_content=123``."""
-    return bool(re.search(rf"(?<![\w.~-]){re.escape(marker)}(?![\w.~-])", text or ""))
-
-
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
 @dataclass
-class FaultPlan:
+class FaultPlan(http.FaultPlan):
     """Faults chosen at random, ``rate`` of the time, reproducibly from ``seed``."""
 
-    rate: float = 0.3
+    known: ClassVar[tuple[str, ...]] = FAULT_KINDS
+
     kinds: tuple[str, ...] = FAULT_KINDS
-    seed: int | None = None
     routes: tuple[str, ...] = ("threads_publish",)
-    _random: random.Random = field(init=False, repr=False)
-
-    def __post_init__(self):
-        unknown = set(self.kinds) - set(FAULT_KINDS)
-        if unknown:
-            raise ValueError(f"Unknown fault kinds {sorted(unknown)}; known: {FAULT_KINDS}")
-        self._random = random.Random(self.seed)  # noqa: S311 (reproducible faults)
-
-    def pick(self) -> str | None:
-        if self._random.random() < self.rate:
-            return self._random.choice(self.kinds)
-        return None
 
 
-@dataclass
-class _Reply:
-    status: int
-    body: bytes = b""
-    headers: dict = field(default_factory=dict)
-    delay: float = 0.0
-    drop: bool = False
+_Reply = Reply
+_Request = Request
+_contains = contains_marker
+_redirect = redirect
+_with_params = with_params
 
 
-def _json(status: int, data) -> _Reply:
-    return _Reply(status, json.dumps(data).encode(), {"Content-Type": "application/json"})
+def _json(status: int, data) -> Reply:
+    return json_reply(status, data, content_type="application/json")
 
 
 def _graph_error(
@@ -177,98 +163,12 @@ def _bad_parameter(message: str) -> _Reply:
     return _graph_error(400, 100, message, kind="OAuthException")
 
 
-def _page(status: int, title: str, body: str) -> _Reply:
-    document = (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>'
-        f"{html.escape(title)} • Threads</title></head><body><main>{body}</main></body></html>"
-    )
-    return _Reply(status, document.encode(), {"Content-Type": "text/html; charset=utf-8"})
+def _page(status: int, title: str, body: str) -> Reply:
+    return html_page(status, title, body, site=" • Threads")
 
 
-def _redirect(location: str) -> _Reply:
-    return _Reply(302, b"", {"Location": location})
-
-
-def _with_params(uri: str, params: dict) -> str:
-    return uri + ("&" if "?" in uri else "?") + urlencode(params)
-
-
-@dataclass
-class _Request:
-    method: str
-    path: str
-    query: dict
-    form: dict
-    headers: Message
-
-    def one(self, name: str, default: str = "") -> str:
-        values = self.form.get(name) or self.query.get(name)
-        return values[0] if values else default
-
-    @property
-    def token(self) -> str:
-        value = self.headers.get("Authorization", "")
-        if value.lower().startswith(("bearer ", "oauth ")):
-            return value.split(" ", 1)[1].strip()
-        return self.one("access_token")
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(Handler):
     server_version = "Threads"
-    sys_version = ""
-
-    def log_message(self, format, *args):
-        """Quiet: tests read the server's counters, not its access log."""
-
-    def do_GET(self):
-        self._serve()
-
-    def do_POST(self):
-        self._serve()
-
-    def _serve(self):
-        threads = self.server.threads
-        parts = urlsplit(self.path)
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        try:
-            if "json" in self.headers.get("Content-Type", ""):
-                form = {k: [str(v)] for k, v in json.loads(raw or b"{}").items()}
-            else:
-                form = parse_qs(raw.decode(), keep_blank_values=True)
-        except (ValueError, AttributeError):
-            self._send(_bad_parameter("The request body could not be parsed."))
-            return
-        query = parse_qs(parts.query, keep_blank_values=True)
-        request = _Request(self.command, parts.path, query, form, self.headers)
-        reply = threads.handle(request)
-        if reply.delay:
-            threads._stopping.wait(reply.delay)
-        if reply.drop:
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self._send(reply)
-
-    def _send(self, reply: _Reply):
-        try:
-            self.send_response(reply.status)
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            self.wfile.write(reply.body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-    def handle_error(self, request, client_address):
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
 
 
 _ROUTES = [
@@ -299,8 +199,16 @@ def _route(method: str, path: str) -> tuple[str, dict]:
     return "not_found", {}
 
 
-class ThreadsTestServer:
+class ThreadsTestServer(TestServer):
     """One Threads API host (graph and OAuth) on 127.0.0.1; all state behind one lock."""
+
+    server_name = "Threads"
+    handler = _Handler
+    fault_kinds = FAULT_KINDS
+    create_route = "threads_publish"
+    create_routes = ("threads_publish",)
+    #: Threads takes no uploads: pictures come by ``image_url``.
+    multipart = False
 
     def __init__(
         self,
@@ -313,23 +221,15 @@ class ThreadsTestServer:
         call_limit: int = 100_000,
         port: int = 0,
     ):
-        self.lock = threading.Lock()
+        self._init_http(port=port, slow_seconds=slow_seconds)
         self.app_id, self.app_secret = app_id, app_secret
-        self.slow_seconds = slow_seconds
         self.image_processing_seconds = image_processing_seconds
         self.call_limit = call_limit
         #: Posts a profile may publish per rolling 24 hours (Meta's is 250).
         self.quota_total = QUOTA_TOTAL
-        self.bind_port = port
-        self.clock = time.time
-        self.latency: dict[str, float] = {}
-        self.faults: FaultPlan | None = None
-        self.fault_counts: Counter = Counter()
-        self.hits: Counter = Counter()
         #: Every request and answer, newest last: ``(method, path, params, answer bytes)``.
         self.log: deque = deque(maxlen=2000)
         self.auto_approve = False
-        self._forced: dict[str, deque] = defaultdict(deque)
         self._users: dict[str, dict] = {}
         self._tokens: dict[str, dict] = {}
         self._codes: dict[str, dict] = {}
@@ -339,46 +239,11 @@ class ThreadsTestServer:
         self._next_error: deque = deque()
         self._ids = itertools.count(17_841_400_000_000_001)
         self._user_ids = itertools.count(25_000_000_000_001)
-        self._stopping = threading.Event()
-        self._holds: deque = deque()
-        self._released = threading.Event()
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
         for username in usernames:
             self.create_user(username)
 
-    # --- Lifecycle ---------------------------------------------------------------------
-    def start(self) -> ThreadsTestServer:
-        self._stopping.clear()
-        self._httpd = _HTTPServer(("127.0.0.1", self.bind_port), _Handler)
-        self._httpd.threads = self
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is None:
-            return
-        self._stopping.set()
-        self._released.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-        self._httpd = self._thread = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._httpd is None:
-            raise RuntimeError("The Threads test server is not running; call start() first.")
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+    def unparsable_body(self) -> Reply:
+        return _bad_parameter("The request body could not be parsed.")
 
     @property
     def authorize_url(self) -> str:
@@ -407,29 +272,10 @@ class ThreadsTestServer:
         with self.lock:
             return dict(self._tokens[token])
 
-    def fail_next(self, *kinds: str, route: str = "threads_publish") -> None:
-        """Force these faults, in order, on the next requests to ``route``."""
-        unknown = set(kinds) - set(FAULT_KINDS)
-        if unknown:
-            raise ValueError(f"Unknown fault kinds {sorted(unknown)}; known: {FAULT_KINDS}")
-        with self.lock:
-            self._forced[route].extend(kinds)
-
     def error_next(self, route: str, status: int, code: int, message: str, subcode=None):
         """Answer the next request to ``route`` with this Graph error (nothing is made)."""
         with self.lock:
             self._next_error.append((route, status, code, message, subcode))
-
-    def hold_next_create(self) -> threading.Event:
-        """Hold the answer of the next successful ``threads_publish`` (the post exists)
-        until ``release_holds()``; the Event is set when it is held."""
-        arrived = threading.Event()
-        with self.lock:
-            self._holds.append(arrived)
-        return arrived
-
-    def release_holds(self) -> None:
-        self._released.set()
 
     def set_counts(self, media_id: str, **counts: int) -> None:
         """``set_counts(id, likes=3, reposts=1)``: the post's insight values."""
@@ -492,8 +338,7 @@ class ThreadsTestServer:
                     canned = entry
                     del self._next_error[index]
                     break
-        if self.latency.get(name):
-            self._stopping.wait(self.latency[name])
+        self._wait_latency(name)
         if canned is not None:
             _, status, code, message, subcode = canned
             return _graph_error(status, code, message, subcode=subcode)
@@ -503,24 +348,10 @@ class ThreadsTestServer:
             return _graph_error(
                 400, 100, "Unsupported request - method type: " + request.method.lower()
             )
-        reply = getattr(self, f"_{name}")(request, **arguments)
-        if fault in AFTER_KINDS and reply.status < 400:
-            reply = self._lose_answer(fault, reply)
-        if name == "threads_publish" and reply.status < 400:
-            self._hold_if_asked()
+        reply = self._answer(name, request, arguments, fault)
         params = {**request.query, **request.form}
         self.log.append((request.method, request.path, params, reply.body))
         return reply
-
-    def _next_fault(self, route: str) -> str | None:
-        fault = None
-        if self._forced[route]:
-            fault = self._forced[route].popleft()
-        elif self.faults is not None and route in self.faults.routes:
-            fault = self.faults.pick()
-        if fault and fault not in AFTER_KINDS:
-            self.fault_counts[fault] += 1
-        return fault
 
     def _fault_reply(self, fault: str) -> _Reply:
         if fault == "throttle":
@@ -536,27 +367,7 @@ class ThreadsTestServer:
             return _graph_error(500, 1, "An unknown error occurred", kind="OAuthException")
         if fault == "503":
             return _graph_error(503, 2, "An unexpected error has occurred. Please retry.")
-        if fault == "drop_before_create":
-            return _Reply(0, drop=True)
-        return _Reply(504, b"Gateway Time-out", {"Content-Type": "text/plain"}, self.slow_seconds)
-
-    def _lose_answer(self, fault: str, reply: _Reply) -> _Reply:
-        with self.lock:
-            self.fault_counts[fault] += 1
-        if fault == "500_after_create":
-            return _graph_error(500, 1, "An unknown error occurred", kind="OAuthException")
-        if fault == "drop_after_create":
-            return _Reply(0, drop=True)
-        reply.delay = self.slow_seconds
-        return reply
-
-    def _hold_if_asked(self) -> None:
-        with self.lock:
-            arrived = self._holds.popleft() if self._holds else None
-        if arrived is not None:
-            self._released.clear()
-            arrived.set()
-            self._released.wait(30)
+        return self._transport_fault(fault)
 
     # --- Tokens ------------------------------------------------------------------------
     def _issue(self, user_id: str, scope: str, *, long_lived: bool) -> dict:
