@@ -7,8 +7,6 @@ happens only after a read-back that began once the first request could no longer
 flight. The server counts how many times each marker was published.
 """
 
-import os
-import signal
 import uuid
 
 import pytest
@@ -17,16 +15,23 @@ from syndication import states
 from syndication.models import PostAttempt, SyndicationPost
 from syndication.testing.facebook import FacebookTestServer, FaultPlan
 from tests.factories import ChannelAccountFactory
-from tests.integration.conftest import celery_process, wait_for
-from tests.integration.test_syndication_worker import SETTLED, engine_env, worker_args
-from tests.integration.workloads import assert_exactly_once, published, schedule_posts
+from tests.integration.conftest import wait_for
+from tests.integration.workloads import (
+    assert_exactly_once,
+    engine_env,
+    kill_workers_holding_creates,
+    nothing_left_to_do,
+    published,
+    schedule_posts,
+    settled,
+    swept_after_sending,
+    worker_and_beat,
+)
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-UNSETTLED = (states.UNCONFIRMED, states.SCHEDULED, states.PUBLISHING)
 
 
 def facebook_env(server, redis_url: str, tag: str) -> dict[str, str]:
@@ -64,22 +69,11 @@ def make_posts(server, make_story, *, pages: int, per_page: int) -> list[Syndica
     return schedule_posts(page_accounts(server, pages), [make_story() for _ in range(per_page)])
 
 
-def settled_with_nothing_left(count: int) -> bool:
-    return (
-        SyndicationPost.objects.filter(state__in=SETTLED).count() >= count
-        and not SyndicationPost.objects.filter(state__in=UNSETTLED, due_at__isnull=False).exists()
-    )
-
-
 def test_thirty_posts_go_to_their_pages_exactly_once(redis_server, make_story, tmp_path):
     with FacebookTestServer() as server:
         posts = make_posts(server, make_story, pages=2, per_page=15)
         env = facebook_env(server, redis_server, f"fb-once-{uuid.uuid4().hex[:6]}")
-        worker_log, beat_log = tmp_path / "worker.log", tmp_path / "beat.log"
-        with (
-            celery_process(*worker_args(env), env=env, log=worker_log),
-            celery_process("beat", "-s", str(tmp_path / "beat"), env=env, log=beat_log),
-        ):
+        with worker_and_beat(env, tmp_path) as worker_log:
             wait_for(lambda: published(30), 120, "30 posts published", worker_log)
         assert_exactly_once(server, posts)
         assert len(server.posts) == 30
@@ -100,26 +94,16 @@ def test_a_worker_killed_while_facebook_holds_the_answer_publishes_once(
     with FacebookTestServer() as server:
         posts = make_posts(server, make_story, pages=2, per_page=10)
         env = facebook_env(server, redis_server, f"fb-kill-{uuid.uuid4().hex[:6]}")
-        beat_log = tmp_path / "beat.log"
-        with celery_process("beat", "-s", str(tmp_path / "beat"), env=env, log=beat_log):
-            for round_number in range(3):
-                worker_log = tmp_path / f"worker-{round_number}.log"
-                with celery_process(*worker_args(env), env=env, log=worker_log) as worker:
-                    if round_number == 2:
-                        wait_for(lambda: published(20), 120, "every post published", worker_log)
-                        break
-                    held = server.hold_next_create()
-                    wait_for(held.is_set, 60, "a post to reach the server", worker_log)
-                    os.killpg(worker.pid, signal.SIGKILL)
-                    worker.wait()
-                    server.release_holds()
+        kill_workers_holding_creates(
+            server,
+            env,
+            tmp_path,
+            kills=2,
+            finish=lambda log: wait_for(lambda: published(20), 120, "every post published", log),
+        )
         assert_exactly_once(server, posts)
         assert len(server.posts) == 20
-        swept = set(
-            PostAttempt.objects.filter(
-                message__startswith="The worker stopped after sending"
-            ).values_list("post_id", flat=True)
-        )
+        swept = swept_after_sending()
         assert len(swept) == 2
         for post in SyndicationPost.objects.filter(pk__in=swept):
             # Settled by finding it on the Page, not by sending it again.
@@ -151,13 +135,9 @@ def test_thirty_percent_graph_faults_end_settled_with_reasons_and_no_duplicates(
         )
         posts = make_posts(server, make_story, pages=3, per_page=10)
         env = facebook_env(server, redis_server, f"fb-faults-{uuid.uuid4().hex[:6]}")
-        worker_log, beat_log = tmp_path / "worker.log", tmp_path / "beat.log"
-        with (
-            celery_process(*worker_args(env), env=env, log=worker_log),
-            celery_process("beat", "-s", str(tmp_path / "beat"), env=env, log=beat_log),
-        ):
+        with worker_and_beat(env, tmp_path) as worker_log:
             wait_for(
-                lambda: settled_with_nothing_left(30),
+                lambda: settled(30) and nothing_left_to_do(),
                 240,
                 "every post settled, none left to retry or confirm",
                 worker_log,

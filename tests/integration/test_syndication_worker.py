@@ -21,13 +21,20 @@ from syndication import states
 from syndication.models import PostAttempt, SyndicationPost
 from syndication.testing.mastodon import profiles
 from syndication.testing.mastodon_server import FaultPlan, MastodonTestServer
-from tests.integration.conftest import celery_process, database_url_for_child, wait_for
+from tests.integration.conftest import celery_process, wait_for
 from tests.integration.workloads import (
     assert_exactly_once,
+    engine_env,
     engine_state,
+    kill_workers_holding_creates,
     leftover_queues_removed,
     make_posts,
+    nothing_left_to_do,
     published,
+    settled,
+    swept_after_sending,
+    worker_and_beat,
+    worker_args,
 )
 
 pytestmark = [
@@ -35,62 +42,12 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-SETTLED = (states.PUBLISHED, states.FAILED, states.UNCONFIRMED, states.MISSED)
-
-
-def engine_env(redis_url: str, tag: str) -> dict[str, str]:
-    """Child-process settings: a fast engine clock and queues of this test's own."""
-    return {
-        "CELERY_BROKER_URL": redis_url,
-        "CELERY_RESULT_BACKEND": redis_url,
-        "DATABASE_URL": database_url_for_child(),
-        "CELERY_DEFAULT_QUEUE": f"{tag}-default",
-        "SYNDICATION_QUEUE": f"{tag}-publishing",
-        # Beat's engagement tasks go to the worker's default queue, not a shared "ingestion".
-        "ENGAGEMENT_QUEUE": f"{tag}-default",
-        "SYNDICATION_DISPATCH_EVERY_SECONDS": "1",
-        "SYNDICATION_SWEEP_EVERY_SECONDS": "1",
-        "SYNDICATION_TASK_TIME_LIMIT_SECONDS": "8",
-        "SYNDICATION_STUCK_AFTER_SECONDS": "10",
-        # A message a killed worker had prefetched comes back this soon, not in 10 min.
-        "SYNDICATION_UNSTARTED_AFTER_SECONDS": "20",
-        "SYNDICATION_HTTP_TIMEOUT_SECONDS": "2",
-        "SYNDICATION_RETRY_BASE_SECONDS": "1",
-        "SYNDICATION_RETRY_CAP_SECONDS": "3",
-        "SYNDICATION_RECONCILE_AFTER_SECONDS": "1",
-        "SYNDICATION_MAX_FAILURES": "12",
-        "PUBLISH_SCHEDULED_EVERY_SECONDS": "3600",
-    }
-
-
-def worker_args(env):
-    queues = f"{env['CELERY_DEFAULT_QUEUE']},{env['SYNDICATION_QUEUE']}"
-    return [
-        "worker",
-        "-P",
-        "solo",
-        "-Q",
-        queues,
-        "--without-gossip",
-        "--without-mingle",
-        "-l",
-        "INFO",
-    ]
-
-
-def settled(count: int) -> bool:
-    return SyndicationPost.objects.filter(state__in=SETTLED).count() >= count
-
 
 def test_three_hundred_posts_go_out_exactly_once(redis_server, make_story, tmp_path):
     with MastodonTestServer() as server:
         posts = make_posts(server, make_story, accounts=5, per_account=60)
         env = engine_env(redis_server, f"once-{uuid.uuid4().hex[:6]}")
-        worker_log, beat_log = tmp_path / "worker.log", tmp_path / "beat.log"
-        with (
-            celery_process(*worker_args(env), env=env, log=worker_log),
-            celery_process("beat", "-s", str(tmp_path / "beat"), env=env, log=beat_log),
-        ):
+        with worker_and_beat(env, tmp_path) as worker_log:
             wait_for(lambda: published(300), 240, "300 posts published", worker_log)
         assert_exactly_once(server, posts)
         assert len(server.statuses) == 300
@@ -150,11 +107,7 @@ def test_a_worker_killed_again_and_again_still_publishes_each_post_once(
         # held, without a second post: found by reading back the account's newest 40
         # (confirmed) or, once newer posts pushed it out of those, resent under the same
         # Idempotency-Key, which the server answers with the status it already made.
-        swept_sent = set(
-            PostAttempt.objects.filter(
-                message__startswith="The worker stopped after sending"
-            ).values_list("post_id", flat=True)
-        )
+        swept_sent = swept_after_sending()
         assert len(swept_sent) >= 2
         settled_by = {PostAttempt.Outcome.CONFIRMED, PostAttempt.Outcome.PUBLISHED}
         for post in SyndicationPost.objects.filter(pk__in=swept_sent):
@@ -186,24 +139,10 @@ def test_thirty_percent_faults_end_settled_with_reasons_and_no_duplicates(
         )
         posts = make_posts(server, make_story, accounts=5, per_account=20)
         env = engine_env(redis_server, f"faults-{uuid.uuid4().hex[:6]}")
-        worker_log, beat_log = tmp_path / "worker.log", tmp_path / "beat.log"
-        with (
-            celery_process(*worker_args(env), env=env, log=worker_log),
-            celery_process("beat", "-s", str(tmp_path / "beat"), env=env, log=beat_log),
-        ):
+        with worker_and_beat(env, tmp_path) as worker_log:
             wait_for(lambda: settled(100), 300, "every post settled", worker_log)
             # Unconfirmed posts are looked at again; give them time to settle.
-            wait_for(
-                lambda: (
-                    not SyndicationPost.objects.filter(
-                        state__in=(states.UNCONFIRMED, states.SCHEDULED, states.PUBLISHING),
-                        due_at__isnull=False,
-                    ).exists()
-                ),
-                180,
-                "no post left to retry or confirm",
-                worker_log,
-            )
+            wait_for(nothing_left_to_do, 180, "no post left to retry or confirm", worker_log)
         assert sum(server.fault_counts.values()) >= 20, server.fault_counts
         assert_exactly_once(server, posts)
         for post in SyndicationPost.objects.exclude(state=states.PUBLISHED):
@@ -244,34 +183,14 @@ def test_a_server_that_ignores_idempotency_keys_still_gets_each_post_once(
             # The first request cannot be in flight 2 s (timeout) + 5 s after it left.
             "SYNDICATION_INFLIGHT_MARGIN_SECONDS": "5",
         }
-        beat_log = tmp_path / "beat.log"
-        with celery_process("beat", "-s", str(tmp_path / "beat"), env=env, log=beat_log):
-            for round_number in range(3):
-                worker_log = tmp_path / f"worker-{round_number}.log"
-                with celery_process(*worker_args(env), env=env, log=worker_log) as worker:
-                    if round_number == 2:
-                        wait_for(lambda: settled(60), 300, "every post settled", worker_log)
-                        wait_for(
-                            lambda: (
-                                not SyndicationPost.objects.filter(
-                                    state__in=(
-                                        states.UNCONFIRMED,
-                                        states.SCHEDULED,
-                                        states.PUBLISHING,
-                                    ),
-                                    due_at__isnull=False,
-                                ).exists()
-                            ),
-                            240,
-                            "no post left to retry or confirm",
-                            worker_log,
-                        )
-                        break
-                    held = server.hold_next_create()
-                    wait_for(held.is_set, 120, "a post to reach the server", worker_log)
-                    os.killpg(worker.pid, signal.SIGKILL)
-                    worker.wait()
-                    server.release_holds()
+
+        def finish(worker_log):
+            wait_for(lambda: settled(60), 300, "every post settled", worker_log)
+            wait_for(nothing_left_to_do, 240, "no post left to retry or confirm", worker_log)
+
+        kill_workers_holding_creates(
+            server, env, tmp_path, kills=2, finish=finish, hold_timeout=120
+        )
         assert sum(server.fault_counts.values()) >= 8, server.fault_counts
         assert server.fault_counts["create_after_timeout"] >= 1, server.fault_counts
         assert_exactly_once(server, posts)
@@ -298,11 +217,7 @@ def test_a_post_overdue_beyond_the_window_is_missed_not_sent_late(
         long_ago = timezone.now() - datetime.timedelta(days=1)
         SyndicationPost.objects.filter(pk=post.pk).update(scheduled_at=long_ago, due_at=long_ago)
         env = engine_env(redis_server, f"missed-{uuid.uuid4().hex[:6]}")
-        worker_log, beat_log = tmp_path / "worker.log", tmp_path / "beat.log"
-        with (
-            celery_process(*worker_args(env), env=env, log=worker_log),
-            celery_process("beat", "-s", str(tmp_path / "beat"), env=env, log=beat_log),
-        ):
+        with worker_and_beat(env, tmp_path) as worker_log:
             wait_for(
                 lambda: SyndicationPost.objects.get(pk=post.pk).state == states.MISSED,
                 60,

@@ -3,8 +3,6 @@ test server. Every post carries its own ``utm_content=<id>`` marker, so the serv
 tell how many times each post was published; the container each post was published
 from says whether a retry made a second one."""
 
-import os
-import signal
 import uuid
 from collections import Counter
 
@@ -14,9 +12,18 @@ from syndication import states
 from syndication.models import Network, PostAttempt, SyndicationPost
 from syndication.testing.threads import FaultPlan, ThreadsTestServer
 from tests.factories import ChannelAccountFactory
-from tests.integration.conftest import celery_process, wait_for
-from tests.integration.test_syndication_worker import SETTLED, engine_env, worker_args
-from tests.integration.workloads import assert_exactly_once, published, schedule_posts
+from tests.integration.conftest import wait_for
+from tests.integration.workloads import (
+    assert_exactly_once,
+    engine_env,
+    kill_workers_holding_creates,
+    nothing_left_to_do,
+    published,
+    schedule_posts,
+    settled,
+    swept_after_sending,
+    worker_and_beat,
+)
 
 pytestmark = [
     pytest.mark.integration,
@@ -62,22 +69,11 @@ def one_container_each(server, posts) -> None:
             assert post.remote_url == seen["permalink"]
 
 
-def nothing_left_to_do() -> bool:
-    return not SyndicationPost.objects.filter(
-        state__in=(states.UNCONFIRMED, states.SCHEDULED, states.PUBLISHING),
-        due_at__isnull=False,
-    ).exists()
-
-
 def test_thirty_posts_go_out_to_threads_exactly_once(redis_server, make_story, tmp_path):
     with ThreadsTestServer(usernames=()) as server:
         posts = threads_posts(server, make_story, accounts=3, per_account=10)
         env = threads_env(redis_server, server, f"th-once-{uuid.uuid4().hex[:6]}")
-        worker_log, beat_log = tmp_path / "worker.log", tmp_path / "beat.log"
-        with (
-            celery_process(*worker_args(env), env=env, log=worker_log),
-            celery_process("beat", "-s", str(tmp_path / "beat"), env=env, log=beat_log),
-        ):
+        with worker_and_beat(env, tmp_path) as worker_log:
             wait_for(lambda: published(30), 120, "30 posts published", worker_log)
         assert_exactly_once(server, posts)
         one_container_each(server, posts)
@@ -96,28 +92,19 @@ def test_a_worker_killed_while_threads_holds_a_publish_answer(redis_server, make
     with ThreadsTestServer(usernames=()) as server:
         posts = threads_posts(server, make_story, accounts=2, per_account=15)
         env = threads_env(redis_server, server, f"th-kill-{uuid.uuid4().hex[:6]}")
-        beat_log = tmp_path / "beat.log"
-        with celery_process("beat", "-s", str(tmp_path / "beat"), env=env, log=beat_log):
-            for round_number in range(3):
-                worker_log = tmp_path / f"worker-{round_number}.log"
-                with celery_process(*worker_args(env), env=env, log=worker_log) as worker:
-                    if round_number == 2:
-                        wait_for(lambda: published(30), 180, "every post published", worker_log)
-                        break
-                    held = server.hold_next_create()
-                    wait_for(held.is_set, 120, "a publish to reach the server", worker_log)
-                    os.killpg(worker.pid, signal.SIGKILL)
-                    worker.wait()
-                    server.release_holds()
+        kill_workers_holding_creates(
+            server,
+            env,
+            tmp_path,
+            kills=2,
+            finish=lambda log: wait_for(lambda: published(30), 180, "every post published", log),
+            hold_timeout=120,
+        )
         assert_exactly_once(server, posts)
         one_container_each(server, posts)
         assert len(server.posts) == 30
         assert SyndicationPost.objects.exclude(state=states.PUBLISHED).count() == 0
-        swept = set(
-            PostAttempt.objects.filter(
-                message__startswith="The worker stopped after sending"
-            ).values_list("post_id", flat=True)
-        )
+        swept = swept_after_sending()
         assert len(swept) == 2, swept
         for post in SyndicationPost.objects.filter(pk__in=swept):
             # Found by reading back (or through its kept container), never sent again.
@@ -135,17 +122,8 @@ def test_thirty_percent_threads_faults_end_settled_with_no_duplicates(
         server.faults = FaultPlan(rate=0.3, seed=17, routes=("create_container", "threads_publish"))
         posts = threads_posts(server, make_story, accounts=3, per_account=10)
         env = threads_env(redis_server, server, f"th-faults-{uuid.uuid4().hex[:6]}")
-        worker_log, beat_log = tmp_path / "worker.log", tmp_path / "beat.log"
-        with (
-            celery_process(*worker_args(env), env=env, log=worker_log),
-            celery_process("beat", "-s", str(tmp_path / "beat"), env=env, log=beat_log),
-        ):
-            wait_for(
-                lambda: SyndicationPost.objects.filter(state__in=SETTLED).count() >= 30,
-                240,
-                "every post settled",
-                worker_log,
-            )
+        with worker_and_beat(env, tmp_path) as worker_log:
+            wait_for(lambda: settled(30), 240, "every post settled", worker_log)
             wait_for(nothing_left_to_do, 180, "no post left to retry or confirm", worker_log)
         assert sum(server.fault_counts.values()) >= 10, server.fault_counts
         assert_exactly_once(server, posts)

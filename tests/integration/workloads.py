@@ -5,16 +5,114 @@ audience, engagement events sent through the collector."""
 import datetime
 import io
 import json
+import os
 import random
+import signal
 from contextlib import contextmanager
 
 from django.utils import timezone
 
 from stories.models import AudienceInterest
 from syndication import states
-from syndication.models import SyndicationPost
+from syndication.models import PostAttempt, SyndicationPost
 from syndication.newsletter.models import Delivery, Subscriber
 from tests.factories import AudienceInterestFactory, ChannelAccountFactory
+from tests.integration.conftest import celery_process, database_url_for_child, wait_for
+
+# --- The engine in child processes ----------------------------------------------------------
+
+SETTLED = (states.PUBLISHED, states.FAILED, states.UNCONFIRMED, states.MISSED)
+#: States a due post is still worked on in: to send, to retry or to confirm.
+UNSETTLED = (states.UNCONFIRMED, states.SCHEDULED, states.PUBLISHING)
+
+
+def engine_env(redis_url: str, tag: str) -> dict[str, str]:
+    """Child-process settings: a fast engine clock and queues of this test's own."""
+    return {
+        "CELERY_BROKER_URL": redis_url,
+        "CELERY_RESULT_BACKEND": redis_url,
+        "DATABASE_URL": database_url_for_child(),
+        "CELERY_DEFAULT_QUEUE": f"{tag}-default",
+        "SYNDICATION_QUEUE": f"{tag}-publishing",
+        # Beat's engagement tasks go to the worker's default queue, not a shared "ingestion".
+        "ENGAGEMENT_QUEUE": f"{tag}-default",
+        "SYNDICATION_DISPATCH_EVERY_SECONDS": "1",
+        "SYNDICATION_SWEEP_EVERY_SECONDS": "1",
+        "SYNDICATION_TASK_TIME_LIMIT_SECONDS": "8",
+        "SYNDICATION_STUCK_AFTER_SECONDS": "10",
+        # A message a killed worker had prefetched comes back this soon, not in 10 min.
+        "SYNDICATION_UNSTARTED_AFTER_SECONDS": "20",
+        "SYNDICATION_HTTP_TIMEOUT_SECONDS": "2",
+        "SYNDICATION_RETRY_BASE_SECONDS": "1",
+        "SYNDICATION_RETRY_CAP_SECONDS": "3",
+        "SYNDICATION_RECONCILE_AFTER_SECONDS": "1",
+        "SYNDICATION_MAX_FAILURES": "12",
+        "PUBLISH_SCHEDULED_EVERY_SECONDS": "3600",
+    }
+
+
+def worker_args(env):
+    queues = f"{env['CELERY_DEFAULT_QUEUE']},{env['SYNDICATION_QUEUE']}"
+    return [
+        "worker",
+        "-P",
+        "solo",
+        "-Q",
+        queues,
+        "--without-gossip",
+        "--without-mingle",
+        "-l",
+        "INFO",
+    ]
+
+
+@contextmanager
+def worker_and_beat(env, tmp_path):
+    """A worker and beat running for the block; yields the worker's log."""
+    worker_log, beat_log = tmp_path / "worker.log", tmp_path / "beat.log"
+    with (
+        celery_process(*worker_args(env), env=env, log=worker_log),
+        celery_process("beat", "-s", str(tmp_path / "beat"), env=env, log=beat_log),
+    ):
+        yield worker_log
+
+
+def kill_workers_holding_creates(server, env, tmp_path, *, kills: int, finish, hold_timeout=60):
+    """Beat, and a worker SIGKILLed ``kills`` times while the server holds the answer to a
+    post it has just made (sent, not heard); then a last worker runs while
+    ``finish(worker_log)`` waits for the work to end."""
+    beat_log = tmp_path / "beat.log"
+    with celery_process("beat", "-s", str(tmp_path / "beat"), env=env, log=beat_log):
+        for round_number in range(kills + 1):
+            worker_log = tmp_path / f"worker-{round_number}.log"
+            with celery_process(*worker_args(env), env=env, log=worker_log) as worker:
+                if round_number == kills:
+                    finish(worker_log)
+                    return
+                held = server.hold_next_create()
+                wait_for(held.is_set, hold_timeout, "a post to reach the server", worker_log)
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
+                server.release_holds()
+
+
+def settled(count: int) -> bool:
+    return SyndicationPost.objects.filter(state__in=SETTLED).count() >= count
+
+
+def nothing_left_to_do() -> bool:
+    """No due post is left to send, retry or confirm."""
+    return not SyndicationPost.objects.filter(state__in=UNSETTLED, due_at__isnull=False).exists()
+
+
+def swept_after_sending() -> set[int]:
+    """Posts the sweeper took back from a worker that died after sending them."""
+    return set(
+        PostAttempt.objects.filter(
+            message__startswith="The worker stopped after sending"
+        ).values_list("post_id", flat=True)
+    )
+
 
 # --- Scheduled posts ----------------------------------------------------------------------
 
