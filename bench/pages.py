@@ -12,8 +12,11 @@ epoll load generator in this process (after a short warm-up that is not counted)
   answer must say ``X-Cache: hit``.
 * ``*_uncached``: the same URL with a header that only this benchmark's settings
   honour (``PAGE_CACHE_FORCE_MISS_HEADER``): the lookup is made and ignored, Django
-  renders the page from the database and it is stored again. That is what the first
-  reader after a change pays. Every answer must say ``X-Cache: miss``.
+  renders the page and it is stored again. The content version does not move
+  between requests, so the process renders from its copies for that version
+  (``stories.render_cache``): what a page purged on its own costs. The first reader
+  after a publish pays more (docs/architecture.md, "Reading pages in a fixed number of
+  queries"). Every answer must say ``X-Cache: miss``.
 * ``floor``: a minimal Django view returning the cached story page's bytes from
   memory, through the same middleware, settings and gunicorn (a URL of the
   benchmark's own urlconf, dispatched straight to Django: no page-cache lookup).

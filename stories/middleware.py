@@ -1,32 +1,71 @@
+import copy
+
 from django.core.cache import cache
 from django.http.request import split_domain_port
 
 from wagtail.models import Site
 
-from stories.render_cache import PAGE_TIMEOUT, content_version
+from stories.render_cache import PAGE_TIMEOUT, content_version, per_version, request_version
 
 
 class CachedSiteMiddleware:
-    """Find the request's Wagtail site (and its specific root page) from the cache.
+    """Find the request's Wagtail site (and its specific root page) once per process.
 
     Wagtail looks the site up with a query on every request, then loads the root
-    page's specific row; both change only when a site or page is saved, which moves
-    the content version on (``stories.signals``). The result is put where Wagtail's
-    own ``Site.find_for_request`` looks first (``request._wagtail_site``).
+    page's specific row, and reads the sites' root paths from the cache to build
+    every page URL; all of these change only when a site or page is saved, which
+    moves the content version on (``stories.signals``). They are kept per process for
+    the version (``stories.render_cache.per_version``; the site also in the shared
+    cache, for the other processes) and put where Wagtail looks
+    first (``request._wagtail_site``, ``request._wagtail_cached_site_root_paths``).
+    The content version itself is read once for the whole request.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path_info.startswith(("/admin/", "/django-admin/", "/static/")):
+        if request.path_info.startswith(("/admin/", "/django-admin/", "/static/")):
+            return self.get_response(request)
+        with request_version():
             hostname = split_domain_port(request._get_raw_host())[0]
-            key = f"storyloom:site:{content_version()}:{hostname}:{request.get_port()}"
-            site = cache.get(key)
-            if site is None:
-                site = Site.find_for_request(request)
-                if site is not None:
-                    _ = site.root_page.specific  # evaluated now, so it is cached with the site
-                    cache.set(key, site, PAGE_TIMEOUT)
-            request._wagtail_site = site
-        return self.get_response(request)
+            port = request.get_port()
+            site = per_version(
+                ("site", hostname, port), lambda: _shared_site(request, hostname, port)
+            )
+            request._wagtail_site = _own_copy(site)
+            request._wagtail_cached_site_root_paths = per_version(
+                "site root paths", Site.get_site_root_paths
+            )
+            return self.get_response(request)
+
+
+def _shared_site(request, hostname, port):
+    """The site from the shared cache (one read instead of two queries for the first
+    render of each process after a change), else from the database."""
+    key = f"storyloom:site:{content_version()}:{hostname}:{port}"
+    site = cache.get(key)
+    if site is None:
+        site = _find_site(request)
+        if site is not None:
+            cache.set(key, site, PAGE_TIMEOUT)
+    return site
+
+
+def _find_site(request):
+    site = Site._find_for_request(request)
+    if site is not None:
+        site.root_page = site.root_page.specific  # loaded now, so it is kept with the site
+    return site
+
+
+def _own_copy(site):
+    """A copy of the shared site and its root page, for one request to use (and change)."""
+    if site is None:
+        return None
+    root_page = copy.copy(site.root_page)
+    site = copy.copy(site)
+    site._state = copy.copy(site._state)
+    site._state.fields_cache = {}
+    site.root_page = root_page
+    return site

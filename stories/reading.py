@@ -21,6 +21,7 @@ from wagtail.images import get_image_model
 from wagtail.images.models import Filter
 
 from stories.linking import CONTINUES
+from stories.render_cache import VersionedLRU
 
 CARD_RENDITION = "fill-640x360"
 HERO_RENDITION = "fill-1280x640"
@@ -333,11 +334,27 @@ def _text_story_ids(page) -> set[int]:
     return found
 
 
+# A live story's context, per process, for the content version (which every change a
+# story page shows moves on: stories.render_cache). Values are shared: read only.
+STORY_CONTEXTS = VersionedLRU(500)
+# The home page's and listings' contexts, the same way.
+LISTINGS = VersionedLRU(300)
+
+
 def story_context(page, request):
     """A story page: what it links to, what comes next, more on its interests, its meta.
 
-    Other stories are found among the live stories of the page's own class.
+    Other stories are found among the live stories of the page's own class. A live
+    story read on the site is worked out once per process for the content version,
+    address (the site's host and scheme) and live revision; previews every time.
     """
+    if getattr(request, "is_preview", False) or not page.live_revision_id:
+        return _story_context(page, request)
+    key = (page.pk, page.live_revision_id, request.get_host(), request.scheme)
+    return dict(STORY_CONTEXTS.get_or_load(key, lambda: _story_context(page, request)))
+
+
+def _story_context(page, request):
     stories = type(page).objects.live()
     breadcrumbs = _breadcrumbs(page)
     story_index = breadcrumbs[-1] if breadcrumbs else None

@@ -147,6 +147,24 @@ def _remember_story(sender, instance, raw=False, update_fields=None, **kwargs):
         instance._page_cache_before = story_state(instance.pk)
 
 
+def _live_page_written(sender, instance, raw=False, update_fields=None, **kwargs):
+    """A live page's row written in full outside publishing (a new page added live, a
+    script or a fixture): the per-process copies keyed by the content version
+    (routing, listings, story pages) are read again once it commits. Saving a draft
+    writes only revision bookkeeping (``update_fields``) and moves nothing."""
+    if raw or update_fields is not None or not isinstance(instance, Page) or not instance.live:
+        return
+    _bump_now_and_after_commit()
+
+
+def _bump_now_and_after_commit() -> None:
+    """Move the content version on now (this connection's next read sees the change) and
+    again once the change commits (a render by another process in between read the
+    old rows under the first new version)."""
+    bump_content_version()
+    transaction.on_commit(bump_content_version, robust=True)
+
+
 def _published(sender, instance, **kwargs):
     bump_content_version()
     if not isinstance(instance, StoryPage):
@@ -227,6 +245,8 @@ def _site_changed(sender, raw=False, **kwargs):
 def _interest_changed(sender, instance, raw=False, **kwargs):
     if raw:
         return
+    # Story pages and listings are kept per process by content version (stories.reading).
+    _bump_now_and_after_commit()
     tags = {interest_tag(instance.pk), interest_stories_tag(instance.pk), INTERESTS}
     _after_commit(tags, _listing_urls(interest_slugs=[instance.slug]))
 
@@ -234,6 +254,7 @@ def _interest_changed(sender, instance, raw=False, **kwargs):
 def _series_changed(sender, instance, raw=False, **kwargs):
     if raw:
         return
+    _bump_now_and_after_commit()
     urls = []
     if page_cache.frontend_cache_configured():
         urls = [story.get_full_url() for story in StoryPage.objects.live().filter(series=instance)]
@@ -243,6 +264,7 @@ def _series_changed(sender, instance, raw=False, **kwargs):
 def _image_changed(sender, instance, raw=False, update_fields=None, **kwargs):
     if raw or (update_fields is not None and set(update_fields) <= IMAGE_BOOKKEEPING):
         return
+    _bump_now_and_after_commit()
     urls = []
     if page_cache.frontend_cache_configured():
         urls = [
@@ -321,6 +343,7 @@ def _urls_of_path(url_path: str) -> list[str]:
 
 def connect():
     pre_save.connect(_remember_story, sender=StoryPage, dispatch_uid="page-cache-story-before")
+    post_save.connect(_live_page_written, dispatch_uid="render-cache-live-page-written")
     page_published.connect(_published, dispatch_uid="page-cache-published")
     page_unpublished.connect(_unpublished, dispatch_uid="page-cache-unpublished")
     post_page_move.connect(_moved, dispatch_uid="page-cache-moved")

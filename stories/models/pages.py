@@ -36,7 +36,7 @@ from stories.page_cache import (
 )
 from stories.panels import VoiceCheckPanel
 from stories.reading_stats import count_words, reading_minutes
-from stories.render_cache import content_version
+from stories.render_cache import VersionedLRU, per_version
 
 from .snippets import AudienceInterest, StorySeries
 from .voice import check_with_site_options, options_for, publication_block
@@ -71,19 +71,12 @@ def _route_to_child(parent, model, request, path_components):
 
 
 # Per-process copies of slow-changing facts, valid for one content version (moved on by
-# every publish, unpublish, move or delete of a page, a site change and a change of
-# view restrictions: stories.signals), so the first render after a change reloads them.
-_process_cache = {"version": None}
-
-
-def _per_version(key, load):
-    version = content_version()
-    if _process_cache["version"] != version:
-        _process_cache.clear()
-        _process_cache["version"] = version
-    if key not in _process_cache:
-        _process_cache[key] = load()
-    return _process_cache[key]
+# every publish, unpublish, move or delete of a page, a site change, a change of view
+# restrictions, interests, series or pictures: stories.signals), so the first render
+# after a change reloads them (stories.render_cache).
+_per_version = per_version
+# Live stories as routing finds them (with picture and series), by index and slug.
+ROUTED_STORIES = VersionedLRU(500)
 
 
 class ReadingPageMixin:
@@ -131,14 +124,22 @@ class HomePage(ReadingPageMixin, CachedPageMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context.update(
-            reading.home_context(
+
+        def load():
+            return reading.home_context(
                 request,
                 story_index=StoryIndexPage.objects.live().child_of(self).first(),
                 interests=AudienceInterest.objects.all(),
                 stories=StoryPage.objects.live(),
             )
-        )
+
+        if getattr(request, "is_preview", False):
+            context.update(load())
+        else:
+            # What it lists changes only with the content version (publishing, interests,
+            # pictures: stories.signals); kept per process for it and the site's address.
+            key = ("home", self.pk, request.get_host(), request.scheme)
+            context.update(reading.LISTINGS.get_or_load(key, load))
         return context
 
 
@@ -151,14 +152,21 @@ class StoryIndexPage(ReadingPageMixin, CachedPageMixin, RoutablePageMixin, Page)
 
     def route(self, request, path_components):
         if len(path_components) == 1:
-            story = (
-                StoryPage.objects.live()
-                .child_of(self)
-                .filter(slug=path_components[0])
-                .select_related("hero_image", "series")
-                .first()
+            slug = path_components[0]
+            # Kept per process for the content version (publishing, moves, pictures and
+            # series move it on); each request renders its own copy.
+            story = ROUTED_STORIES.get_or_load(
+                (self.pk, slug),
+                lambda: (
+                    StoryPage.objects.live()
+                    .child_of(self)
+                    .filter(slug=slug)
+                    .select_related("hero_image", "series")
+                    .first()
+                ),
             )
             if story is not None:
+                story = copy.copy(story)
                 story._cached_parent_obj = self
                 return RouteResult(story)
         return super().route(request, path_components)
@@ -176,33 +184,47 @@ class StoryIndexPage(ReadingPageMixin, CachedPageMixin, RoutablePageMixin, Page)
     def hub_url(self, interest_slug: str, request=None) -> str:
         return self.get_url(request) + self.reverse_subpage("interest_hub", args=[interest_slug])
 
+    def _listing(self, request, what, load):
+        """``load()``, kept per process for the content version (a listing changes only
+        when stories are published, moved or taken down, or an interest or picture
+        changes: stories.signals), the site's address and the page of the listing."""
+        if getattr(request, "is_preview", False):
+            return load()
+        key = (what, self.pk, request.GET.get("page", "1"), request.get_host(), request.scheme)
+        return reading.LISTINGS.get_or_load(key, load)
+
     @path("")
     def all_stories(self, request):
-        stories = reading.story_cards(
-            self.stories().order_by("-first_published_at", "-pk"), with_interests=False
-        )
-        return self.render(
-            request,
-            context_overrides={
+        def load():
+            stories = reading.story_cards(
+                self.stories().order_by("-first_published_at", "-pk"), with_interests=False
+            )
+            return {
                 "stories": reading.cards_ready(paginate(request, stories)),
-                "interests": AudienceInterest.objects.all(),
-            },
-        )
+                "interests": list(AudienceInterest.objects.all()),
+            }
+
+        return self.render(request, context_overrides=dict(self._listing(request, "all", load)))
 
     @path("interest/<slug:slug>/", name="interest_hub")
     def interest_hub(self, request, slug):
-        interest = get_object_or_404(AudienceInterest, slug=slug.lower())
-        stories = reading.story_cards(
-            reading.with_interest(self.stories(), interest).order_by("-first_published_at", "-pk"),
-            with_interests=False,
-        )
+        def load():
+            interest = get_object_or_404(AudienceInterest, slug=slug.lower())
+            stories = reading.story_cards(
+                reading.with_interest(self.stories(), interest).order_by(
+                    "-first_published_at", "-pk"
+                ),
+                with_interests=False,
+            )
+            return {
+                "interest": interest,
+                "stories": reading.cards_ready(paginate(request, stories)),
+            }
+
         return self.render(
             request,
             template="stories/interest_hub.html",
-            context_overrides={
-                "interest": interest,
-                "stories": reading.cards_ready(paginate(request, stories)),
-            },
+            context_overrides=dict(self._listing(request, ("hub", slug.lower()), load)),
         )
 
     def stories(self):

@@ -12,6 +12,9 @@ import threading
 from collections import OrderedDict
 
 from django import template
+from django.utils.html import conditional_escape
+
+from stories.render_cache import VersionedLRU
 
 register = template.Library()
 
@@ -74,3 +77,30 @@ def story_card(context, story, wide=False, label="", follow=""):
         while len(_cards) > MAX_CARDS:
             _cards.popitem(last=False)
     return html
+
+
+# A live story's text as HTML, per process, for the content version: the text is the
+# live revision's, and what it shows of other things (linked stories' titles, pictures,
+# interests' names, page addresses) moves the version on when it changes
+# (stories.signals). Bounded: a story's text is a few to a few dozen kilobytes.
+STORY_TEXTS = VersionedLRU(300)
+
+
+@register.simple_tag(takes_context=True)
+def story_text(context, page):
+    """``{% include_block page.body %}``, kept for a live story read on the site.
+
+    The text's blocks see only their values and the request (page addresses are
+    relative to the request's site; an editor's preview picks an audience variant),
+    so the HTML is the same for every reader of a site: previews render afresh.
+    """
+    request = context.get("request")
+
+    def render():
+        return conditional_escape(page.body.render_as_block(context=context.flatten()))
+
+    if request is None or getattr(request, "is_preview", False) or not page.live_revision_id:
+        return render()
+    site = getattr(request, "_wagtail_site", None)
+    key = (page.pk, page.live_revision_id, getattr(site, "pk", None))
+    return STORY_TEXTS.get_or_load(key, render)

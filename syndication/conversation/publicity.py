@@ -35,6 +35,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from stories.models import StoryPage
 from stories.page_cache import purge_conversation
+from stories.render_cache import KeptForVersion
 from syndication import states
 from syndication.models import Network, SyndicationPost
 
@@ -228,6 +229,15 @@ def shown_story_ids() -> frozenset:
     if version is None:
         cache.add(SHOWN_VERSION_KEY, uuid.uuid4().hex, None)
         version = cache.get(SHOWN_VERSION_KEY)
+    return _shown_kept.get(version, lambda: _shown_story_ids(version))
+
+
+# The list for the version last read, kept in this process: a story page then reads only
+# the version from the shared cache. A minute at most, like the list's own safety net.
+_shown_kept = KeptForVersion(60)
+
+
+def _shown_story_ids(version) -> frozenset:
     key = f"storyloom:conversation-shown-stories:{version}"
     ids = cache.get(key)
     if ids is None:

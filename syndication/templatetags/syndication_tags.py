@@ -9,6 +9,7 @@ from django.db.models import F
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from stories.render_cache import KeptForVersion
 from syndication import states
 from syndication.links import web_url
 from syndication.models import Network, SyndicationPost
@@ -21,6 +22,9 @@ SYNDICATED_VERSION_KEY = "storyloom:syndicated-stories:version"
 #: A safety net for posts made where the signal below is not connected: the list is
 #: read again from the database at least this often.
 SYNDICATED_TIMEOUT = 10 * 60
+# The list for the version last read, kept in this process (a page then reads only the
+# version from the shared cache); a minute at most, within the safety net above.
+_syndicated_kept = KeptForVersion(60)
 
 
 def syndicated_story_ids() -> frozenset:
@@ -34,6 +38,10 @@ def syndicated_story_ids() -> frozenset:
     if version is None:
         cache.add(SYNDICATED_VERSION_KEY, uuid.uuid4().hex, None)
         version = cache.get(SYNDICATED_VERSION_KEY)
+    return _syndicated_kept.get(version, lambda: _syndicated_story_ids(version))
+
+
+def _syndicated_story_ids(version) -> frozenset:
     key = f"storyloom:syndicated-stories:{version}"
     ids = cache.get(key)
     if ids is None:

@@ -363,13 +363,15 @@ def test_query_counts_stay_constant_however_much_a_page_shows(client, make_story
 
 # What an uncached render costs, exactly: a regression fails here. After a change the
 # process reloads its copies of the site, the story index and whether any page has a view
-# restriction (``after_change``: the first render after a publish); other pages purged by
-# the same change, and pages purged on their own, cost ``warm``. Renditions come from
-# the process's renditions cache once Wagtail has handed them out (no query).
+# restriction, and works the page out again (``after_change``: the first render after a
+# publish). A page purged on its own while nothing changed (``warm``) is rendered from
+# the process's copies for the content version (stories.render_cache): routing, the
+# story's context and text, the listings. Renditions come from the process's renditions
+# cache once Wagtail has handed them out (no query).
 QUERIES = {
-    "story": {"warm": 5, "after_change": 9},
-    "home": {"warm": 5, "after_change": 8},
-    "hub": {"warm": 3, "after_change": 7},
+    "story": {"warm": 0, "after_change": 9},
+    "home": {"warm": 0, "after_change": 8},
+    "hub": {"warm": 0, "after_change": 7},
 }
 
 
@@ -389,6 +391,7 @@ def test_uncached_reading_pages_cost_exactly_their_queries(client, make_story):
     image = ImageFactory()
     pool = [make_story(interests=interests[n % 3 :], hero_image=image) for n in range(12)]
     story = rich_story(make_story, interests, pool[:4])
+    story.save_revision().publish()  # a live revision, as every published story has
     hub = "/stories/interest/interest-1/"
 
     found = {
