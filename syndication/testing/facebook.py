@@ -173,20 +173,13 @@ class FaultPlan(http.FaultPlan):
     routes: tuple[str, ...] = ("create_post",)
 
 
-_Reply = Reply
-_Request = Request
-_contains = contains_marker
-_redirect = redirect
-_with_params = with_params
-
-
 def _json(status: int, data, **headers) -> Reply:
     return json_reply(status, data, content_type="application/json; charset=UTF-8", **headers)
 
 
 def graph_error(
     status: int, code: int, message: str, *, subcode: int | None = None, kind="OAuthException"
-) -> _Reply:
+) -> Reply:
     """An error in Graph's shape (docs/graph-api/guides/error-handling)."""
     error = {"message": message, "type": kind, "code": code, "fbtrace_id": _trace()}
     if subcode is not None:
@@ -196,7 +189,7 @@ def graph_error(
     return _json(status, {"error": error}, **{"WWW-Authenticate": 'OAuth "Facebook Platform"'})
 
 
-def _missing(node: str) -> _Reply:
+def _missing(node: str) -> Reply:
     return graph_error(400, 100, f"Object with ID '{node}' does not exist", subcode=33)
 
 
@@ -237,7 +230,7 @@ _ROUTES = [
 _ROUTES = [(method, re.compile(pattern), name) for method, pattern, name in _ROUTES]
 
 
-def _route(request: _Request) -> tuple[str, dict]:
+def _route(request: Request) -> tuple[str, dict]:
     for method, pattern, name in _ROUTES:
         found = pattern.fullmatch(request.path.rstrip("/") or "/")
         if found and method == request.method:
@@ -368,7 +361,7 @@ class FacebookTestServer(TestServer):
             return [copy.deepcopy(post) for post in self._posts.values()]
 
     def posts_with(self, marker: str) -> list[dict]:
-        return [post for post in self.posts if _contains(post["message"], marker)]
+        return [post for post in self.posts if contains_marker(post["message"], marker)]
 
     def count_with(self, marker: str) -> int:
         return len(self.posts_with(marker))
@@ -448,7 +441,7 @@ class FacebookTestServer(TestServer):
             ]
 
     # --- Dispatch ----------------------------------------------------------------------
-    def handle(self, request: _Request) -> _Reply:
+    def handle(self, request: Request) -> Reply:
         name, arguments = _route(request)
         with self.lock:
             self.hits[name] += 1
@@ -482,7 +475,7 @@ class FacebookTestServer(TestServer):
             reply.headers.setdefault(name, value)
         return reply
 
-    def _fault_reply(self, fault: str) -> _Reply:
+    def _fault_reply(self, fault: str) -> Reply:
         if fault in THROTTLES:
             status, code, message = THROTTLES[fault]
             reply = graph_error(status, code, message)
@@ -509,7 +502,7 @@ class FacebookTestServer(TestServer):
             )
         return self._transport_fault(fault)
 
-    def _usage_headers(self, request: _Request) -> dict:
+    def _usage_headers(self, request: Request) -> dict:
         """Graph's usage headers: percentages of the app's and the Page's limits."""
         with self.lock:
             token = self._tokens.get(request.token) or {}
@@ -555,7 +548,7 @@ class FacebookTestServer(TestServer):
             answer["expires_in"] = lifetime
         return answer
 
-    def _check_token(self, request: _Request, *scopes: str, page_id: str | None = None):
+    def _check_token(self, request: Request, *scopes: str, page_id: str | None = None):
         """``(token record, None)`` or ``(None, Graph's error)``."""
         value = request.token
         if not value:
@@ -608,7 +601,7 @@ class FacebookTestServer(TestServer):
         return bool(token and token["kind"] == "app")
 
     # --- Routes: login -----------------------------------------------------------------
-    def _dialog(self, request: _Request) -> _Reply:
+    def _dialog(self, request: Request) -> Reply:
         """Facebook Login's consent dialog: the person picks the Pages to grant."""
         client_id, redirect_uri = request.one("client_id"), request.one("redirect_uri")
         state = request.one("state")
@@ -632,7 +625,7 @@ class FacebookTestServer(TestServer):
                 "error_reason": "user_denied",
                 "state": state,
             }
-            return _redirect(_with_params(redirect_uri, denied) + "#_=_")
+            return redirect(with_params(redirect_uri, denied) + "#_=_")
         if request.method == "POST" or self.auto_approve:
             chosen = request.many("pages") if request.method == "POST" else [p["id"] for p in pages]
             with self.lock:
@@ -643,7 +636,7 @@ class FacebookTestServer(TestServer):
                     "pages": [pid for pid in chosen if pid in self._pages],
                     "at": time.monotonic(),
                 }
-            return _redirect(_with_params(redirect_uri, {"code": code, "state": state}) + "#_=_")
+            return redirect(with_params(redirect_uri, {"code": code, "state": state}) + "#_=_")
         hidden = "".join(
             f'<input type="hidden" name="{name}" value="{html.escape(value)}">'
             for name, value in (
@@ -668,7 +661,7 @@ class FacebookTestServer(TestServer):
         )
         return _page(200, "Log in with Facebook", body)
 
-    def _access_token(self, request: _Request) -> _Reply:
+    def _access_token(self, request: Request) -> Reply:
         client_id, secret = request.one("client_id"), request.one("client_secret")
         if client_id != self.app_id:
             return graph_error(400, 101, "Error validating application. Invalid application ID.")
@@ -704,7 +697,7 @@ class FacebookTestServer(TestServer):
             self._tokens[answer["access_token"]]["granted_pages"] = code["pages"]
             return _json(200, answer)
 
-    def _debug_token(self, request: _Request) -> _Reply:
+    def _debug_token(self, request: Request) -> Reply:
         with self.lock:
             if not self._app_token_ok(request.token):
                 return graph_error(400, 190, "Invalid OAuth access token signature.", subcode=467)
@@ -738,7 +731,7 @@ class FacebookTestServer(TestServer):
                 data["profile_id"] = token["page_id"]
             return _json(200, {"data": data})
 
-    def _me(self, request: _Request) -> _Reply:
+    def _me(self, request: Request) -> Reply:
         with self.lock:
             token, error = self._check_token(request)
             if error:
@@ -748,7 +741,7 @@ class FacebookTestServer(TestServer):
                 return _json(200, {"id": page["id"], "name": page["name"]})
             return _json(200, {"id": self.user_id, "name": self.person})
 
-    def _refuse_people_counts(self, request: _Request) -> _Reply | None:
+    def _refuse_people_counts(self, request: Request) -> Reply | None:
         names = [_field_name(spec) for spec in _fields(request.one("fields"))]
         counted = [name for name in names if PEOPLE_COUNTS.search(name)]
         if counted:
@@ -760,7 +753,7 @@ class FacebookTestServer(TestServer):
             )
         return None
 
-    def _accounts(self, request: _Request, user_id: str = "") -> _Reply:
+    def _accounts(self, request: Request, user_id: str = "") -> Reply:
         with self.lock:
             token, error = self._check_token(request, "pages_show_list")
             if error or (refused := self._refuse_people_counts(request)):
@@ -792,7 +785,7 @@ class FacebookTestServer(TestServer):
                 rows.append({name: entry[name] for name in wanted if name in entry})
         return self._paged(request, rows, lambda row: row.get("id", ""))
 
-    def _paged(self, request: _Request, rows: list[dict], key, *, since_key=None) -> _Reply:
+    def _paged(self, request: Request, rows: list[dict], key, *, since_key=None) -> Reply:
         """``data`` and cursor ``paging``: ``limit`` (≤ 100), ``after``, ``paging.next``."""
         limit = request.one("limit", str(DEFAULT_PAGE_SIZE))
         limit = max(1, min(MAX_PAGE_SIZE, int(limit))) if limit.isdigit() else DEFAULT_PAGE_SIZE
@@ -818,7 +811,7 @@ class FacebookTestServer(TestServer):
         return _json(200, body)
 
     # --- Routes: publishing ------------------------------------------------------------
-    def _page_for(self, request: _Request, node: str, *scopes: str):
+    def _page_for(self, request: Request, node: str, *scopes: str):
         token, error = self._check_token(request, *scopes, page_id=node)
         if error:
             return None, error
@@ -845,7 +838,7 @@ class FacebookTestServer(TestServer):
             )
         return page, None
 
-    def _create_post(self, request: _Request, node: str) -> _Reply:
+    def _create_post(self, request: Request, node: str) -> Reply:
         message, link = request.one("message"), request.one("link")
         with self.lock:
             page, error = self._page_for(request, node, "pages_manage_posts")
@@ -892,7 +885,7 @@ class FacebookTestServer(TestServer):
         self._posts[post_id] = post
         return post
 
-    def _created(self, request: _Request, post: dict, **extra) -> _Reply:
+    def _created(self, request: Request, post: dict, **extra) -> Reply:
         """``{"id": …}``, with read-after-write ``fields`` when asked (since v2.9)."""
         body = {"id": post["id"], **extra}
         wanted = _fields(request.one("fields"))
@@ -900,7 +893,7 @@ class FacebookTestServer(TestServer):
             body.update(self._post_entity(post, wanted))
         return _json(200, body)
 
-    def _create_photo(self, request: _Request, node: str) -> _Reply:
+    def _create_photo(self, request: Request, node: str) -> Reply:
         published = request.one("published", "true").lower() != "false"
         with self.lock:
             page, error = self._page_for(request, node, "pages_manage_posts")
@@ -977,7 +970,7 @@ class FacebookTestServer(TestServer):
                 entity["is_published"] = True
         return entity
 
-    def _read_feed(self, request: _Request, node: str, edge: str) -> _Reply:
+    def _read_feed(self, request: Request, node: str, edge: str) -> Reply:
         with self.lock:
             _token, error = self._check_token(request, "pages_read_engagement")
             if error or (refused := self._refuse_people_counts(request)):
@@ -997,7 +990,7 @@ class FacebookTestServer(TestServer):
                 rows.append(self._post_entity(post, [*wanted, "id"]))
         return self._paged(request, rows, lambda row: row["id"])
 
-    def _post(self, request: _Request, post_id: str) -> _Reply:
+    def _post(self, request: Request, post_id: str) -> Reply:
         with self.lock:
             _token, error = self._check_token(request, "pages_read_engagement")
             if error or (refused := self._refuse_people_counts(request)):
@@ -1016,7 +1009,7 @@ class FacebookTestServer(TestServer):
             wanted = _fields(request.one("fields")) or ["created_time", "message", "id"]
             return _json(200, self._post_entity(post, [*wanted, "id"]))
 
-    def _node(self, request: _Request, node: str) -> _Reply:
+    def _node(self, request: Request, node: str) -> Reply:
         with self.lock:
             _token, error = self._check_token(request)
             if error or (refused := self._refuse_people_counts(request)):
@@ -1026,7 +1019,7 @@ class FacebookTestServer(TestServer):
                 return _missing(node)
             return _json(200, {"id": page["id"], "name": page["name"]})
 
-    def _reactions(self, request: _Request, post_id: str) -> _Reply:
+    def _reactions(self, request: Request, post_id: str) -> Reply:
         with self.lock:
             _token, error = self._check_token(request, "pages_read_engagement")
             if error:
@@ -1039,7 +1032,7 @@ class FacebookTestServer(TestServer):
             total = sum(post["reactions"].values())
             return _json(200, {"data": [], "summary": {"total_count": total}})
 
-    def _read_comments(self, request: _Request, post_id: str) -> _Reply:
+    def _read_comments(self, request: Request, post_id: str) -> Reply:
         """A post's comments: top level (default) or every one (``filter=stream``)."""
         with self.lock:
             _token, error = self._check_token(request, "pages_read_engagement")
@@ -1083,7 +1076,7 @@ class FacebookTestServer(TestServer):
             reply.body = json.dumps(body).encode()
         return reply
 
-    def _reply(self, request: _Request, comment_id: str) -> _Reply:
+    def _reply(self, request: Request, comment_id: str) -> Reply:
         with self.lock:
             token, error = self._check_token(request, "pages_manage_engagement")
             if error:

@@ -139,27 +139,20 @@ class FaultPlan(http.FaultPlan):
     routes: tuple[str, ...] = ("threads_publish",)
 
 
-_Reply = Reply
-_Request = Request
-_contains = contains_marker
-_redirect = redirect
-_with_params = with_params
-
-
 def _json(status: int, data) -> Reply:
     return json_reply(status, data, content_type="application/json")
 
 
 def _graph_error(
     status: int, code: int, message: str, *, subcode: int | None = None, kind="THApiException"
-) -> _Reply:
+) -> Reply:
     error = {"message": message, "type": kind, "code": code, "fbtrace_id": secrets.token_hex(8)}
     if subcode is not None:
         error["error_subcode"] = subcode
     return _json(status, {"error": error})
 
 
-def _bad_parameter(message: str) -> _Reply:
+def _bad_parameter(message: str) -> Reply:
     return _graph_error(400, 100, message, kind="OAuthException")
 
 
@@ -312,7 +305,8 @@ class ThreadsTestServer(TestServer):
         return [
             post
             for post in self.posts
-            if _contains(post["text"], marker) or _contains(post["link_attachment_url"], marker)
+            if contains_marker(post["text"], marker)
+            or contains_marker(post["link_attachment_url"], marker)
         ]
 
     def count_with(self, marker: str) -> int:
@@ -327,7 +321,7 @@ class ThreadsTestServer(TestServer):
         return {marker: ids for marker, ids in seen.items() if len(ids) > 1}
 
     # --- Dispatch ----------------------------------------------------------------------
-    def handle(self, request: _Request) -> _Reply:
+    def handle(self, request: Request) -> Reply:
         name, arguments = _route(request.method, request.path)
         with self.lock:
             self.hits[name] += 1
@@ -353,7 +347,7 @@ class ThreadsTestServer(TestServer):
         self.log.append((request.method, request.path, params, reply.body))
         return reply
 
-    def _fault_reply(self, fault: str) -> _Reply:
+    def _fault_reply(self, fault: str) -> Reply:
         if fault == "throttle":
             code, message = random.choice(  # noqa: S311 (which of Meta's three)
                 (
@@ -384,7 +378,7 @@ class ThreadsTestServer(TestServer):
         }
         return {"access_token": token, "token_type": "bearer", "expires_in": seconds}
 
-    def _authorize(self, request: _Request, permission: str = "threads_basic"):
+    def _authorize(self, request: Request, permission: str = "threads_basic"):
         """The token's record, or the Graph error a bad token or permission gets."""
         token = self._tokens.get(request.token)
         if token is None or token["revoked"]:
@@ -419,7 +413,7 @@ class ThreadsTestServer(TestServer):
         return token, None
 
     # --- Routes: OAuth -----------------------------------------------------------------
-    def _authorize_page(self, request: _Request) -> _Reply:
+    def _authorize_page(self, request: Request) -> Reply:
         names = ("client_id", "redirect_uri", "scope", "response_type", "state")
         params = {name: request.one(name) for name in names}
         if params["client_id"] != self.app_id:
@@ -437,7 +431,7 @@ class ThreadsTestServer(TestServer):
                 "error_reason": "user_denied",
                 "error_description": "Permissions error",
             }
-            return _redirect(_with_params(params["redirect_uri"], {**denied, **state}))
+            return redirect(with_params(params["redirect_uri"], {**denied, **state}))
         with self.lock:
             users = list(self._users.values())
         if request.method == "POST" or self.auto_approve:
@@ -451,7 +445,7 @@ class ThreadsTestServer(TestServer):
                     "user_id": user["id"],
                     "at": self.clock(),
                 }
-            return _redirect(_with_params(params["redirect_uri"], {"code": code, **state}))
+            return redirect(with_params(params["redirect_uri"], {"code": code, **state}))
         hidden = "".join(
             f'<input type="hidden" name="{name}" value="{html.escape(value)}">'
             for name, value in params.items()
@@ -471,7 +465,7 @@ class ThreadsTestServer(TestServer):
         )
         return _page(200, "Allow access", body)
 
-    def _code_token(self, request: _Request) -> _Reply:
+    def _code_token(self, request: Request) -> Reply:
         with self.lock:
             if request.one("client_id") != self.app_id or not secrets.compare_digest(
                 request.one("client_secret"), self.app_secret
@@ -497,7 +491,7 @@ class ThreadsTestServer(TestServer):
             token = self._issue(code["user_id"], code["scope"], long_lived=False)
         return _json(200, {"access_token": token["access_token"], "user_id": int(code["user_id"])})
 
-    def _exchange_token(self, request: _Request) -> _Reply:
+    def _exchange_token(self, request: Request) -> Reply:
         with self.lock:
             if request.one("grant_type") != "th_exchange_token":
                 return _bad_parameter("grant_type must be th_exchange_token")
@@ -513,7 +507,7 @@ class ThreadsTestServer(TestServer):
             new = self._issue(old["user_id"], " ".join(old["scope"]), long_lived=True)
         return _json(200, new)
 
-    def _refresh_token(self, request: _Request) -> _Reply:
+    def _refresh_token(self, request: Request) -> Reply:
         with self.lock:
             if request.one("grant_type") != "th_refresh_token":
                 return _bad_parameter("grant_type must be th_refresh_token")
@@ -529,7 +523,7 @@ class ThreadsTestServer(TestServer):
         return _json(200, new)
 
     # --- Routes: profile and publishing ------------------------------------------------
-    def _me(self, request: _Request) -> _Reply:
+    def _me(self, request: Request) -> Reply:
         with self.lock:
             token, error = self._authorize(request)
             if error:
@@ -548,7 +542,7 @@ class ThreadsTestServer(TestServer):
         wanted = [name for name in fields.split(",") if name] or ["id"]
         return {name: node[name] for name in wanted if name in node} | {"id": user["id"]}
 
-    def _own(self, request: _Request, user_id: str, permission: str = "threads_basic"):
+    def _own(self, request: Request, user_id: str, permission: str = "threads_basic"):
         token, error = self._authorize(request, permission)
         if error:
             return None, error
@@ -563,7 +557,7 @@ class ThreadsTestServer(TestServer):
             )
         return token, None
 
-    def _create_container(self, request: _Request, user_id: str) -> _Reply:
+    def _create_container(self, request: Request, user_id: str) -> Reply:
         media_type = request.one("media_type").upper()
         text, image_url = request.one("text"), request.one("image_url")
         link, reply_to = request.one("link_attachment"), request.one("reply_to_id")
@@ -629,7 +623,7 @@ class ThreadsTestServer(TestServer):
             return "IN_PROGRESS"
         return status
 
-    def _threads_publish(self, request: _Request, user_id: str) -> _Reply:
+    def _threads_publish(self, request: Request, user_id: str) -> Reply:
         creation_id = request.one("creation_id")
         with self.lock:
             _, error = self._own(request, user_id, "threads_content_publish")
@@ -703,7 +697,7 @@ class ThreadsTestServer(TestServer):
             and media["timestamp"] > since
         )
 
-    def _publishing_limit(self, request: _Request, user_id: str) -> _Reply:
+    def _publishing_limit(self, request: Request, user_id: str) -> Reply:
         with self.lock:
             _, error = self._own(request, user_id)
             if error:
@@ -739,7 +733,7 @@ class ThreadsTestServer(TestServer):
         wanted = [name for name in fields.split(",") if name] or ["id"]
         return {name: node[name] for name in wanted if name in node} | {"id": media["id"]}
 
-    def _user_threads(self, request: _Request, user_id: str) -> _Reply:
+    def _user_threads(self, request: Request, user_id: str) -> Reply:
         with self.lock:
             _, error = self._own(request, user_id)
             if error:
@@ -769,7 +763,7 @@ class ThreadsTestServer(TestServer):
             paging = {"cursors": {"before": page[0]["id"], "after": page[-1]["id"]}}
         return _json(200, {"data": data, "paging": paging})
 
-    def _node(self, request: _Request, node_id: str) -> _Reply:
+    def _node(self, request: Request, node_id: str) -> Reply:
         with self.lock:
             token, error = self._authorize(request)
             if error:
@@ -794,7 +788,7 @@ class ThreadsTestServer(TestServer):
             kind="GraphMethodException",
         )
 
-    def _insights(self, request: _Request, node_id: str) -> _Reply:
+    def _insights(self, request: Request, node_id: str) -> Reply:
         with self.lock:
             _, error = self._authorize(request, "threads_manage_insights")
             if error:
@@ -821,13 +815,13 @@ class ThreadsTestServer(TestServer):
             ]
         return _json(200, {"data": data})
 
-    def _replies(self, request: _Request, node_id: str) -> _Reply:
+    def _replies(self, request: Request, node_id: str) -> Reply:
         return self._reply_list(request, node_id, nested=False)
 
-    def _conversation(self, request: _Request, node_id: str) -> _Reply:
+    def _conversation(self, request: Request, node_id: str) -> Reply:
         return self._reply_list(request, node_id, nested=True)
 
-    def _reply_list(self, request: _Request, node_id: str, *, nested: bool) -> _Reply:
+    def _reply_list(self, request: Request, node_id: str, *, nested: bool) -> Reply:
         with self.lock:
             _, error = self._authorize(request, "threads_read_replies")
             if error:

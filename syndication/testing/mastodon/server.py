@@ -158,13 +158,6 @@ class FaultPlan(http.FaultPlan):
     routes: tuple[str, ...] = ("create_status",)
 
 
-_Reply = Reply
-_Request = Request
-_contains = contains_marker
-_redirect = redirect
-_with_params = with_params
-
-
 def _json(status: int, data, **headers) -> Reply:
     return json_reply(status, data, content_type="application/json; charset=utf-8", **headers)
 
@@ -220,7 +213,7 @@ _ROUTES = [
 _ROUTES = [(method, re.compile(pattern), name) for method, pattern, name in _ROUTES]
 
 
-def _route(request: _Request) -> tuple[str, dict]:
+def _route(request: Request) -> tuple[str, dict]:
     for method, pattern, name in _ROUTES:
         found = pattern.fullmatch(request.path)
         if found and method == request.method:
@@ -345,8 +338,8 @@ class MastodonTestServer(MediaRoutes, TestServer):
             return [self._status_record(record) for record in self._statuses.values()]
 
     def statuses_with(self, marker: str) -> list[dict]:
-        """Statuses whose source text contains ``marker`` whole (see ``_contains``)."""
-        return [status for status in self.statuses if _contains(status["text"], marker)]
+        """Statuses whose source text contains ``marker`` whole (see ``contains_marker``)."""
+        return [status for status in self.statuses if contains_marker(status["text"], marker)]
 
     def count_with(self, marker: str) -> int:
         return len(self.statuses_with(marker))
@@ -455,7 +448,7 @@ class MastodonTestServer(MediaRoutes, TestServer):
         body = body.encode() if isinstance(body, str) else body
         headers = {"Content-Type": content_type, **headers} if content_type else headers
         with self.lock:
-            self._canned[route].append(_Reply(status, body, headers))
+            self._canned[route].append(Reply(status, body, headers))
 
     def account_entity(self, username: str) -> dict:
         with self.lock:
@@ -467,7 +460,7 @@ class MastodonTestServer(MediaRoutes, TestServer):
     _reply_error = staticmethod(_error)
 
     # --- Dispatch ----------------------------------------------------------------------
-    def handle(self, request: _Request) -> _Reply:
+    def handle(self, request: Request) -> Reply:
         name, arguments = _route(request)
         with self.lock:
             self.hits[name] += 1
@@ -495,7 +488,7 @@ class MastodonTestServer(MediaRoutes, TestServer):
             reply.headers.update(rate_headers)
         return reply
 
-    def _fault_reply(self, fault: str) -> _Reply:
+    def _fault_reply(self, fault: str) -> Reply:
         if fault == "429":
             return _error(429, "Too many requests", **{"Retry-After": "1"})
         if fault == "500":
@@ -504,7 +497,7 @@ class MastodonTestServer(MediaRoutes, TestServer):
             return _page(502, "502 Bad Gateway", "<h1>502 Bad Gateway</h1>")
         return self._transport_fault(fault)
 
-    def _rate(self, request: _Request) -> dict:
+    def _rate(self, request: Request) -> dict:
         """Mastodon's headers for a 5-minute window per account (or address); not enforced."""
         token = self._tokens.get(request.bearer)
         who = token["account_id"] if token else request.client
@@ -569,7 +562,7 @@ class MastodonTestServer(MediaRoutes, TestServer):
         }
 
     def _authorize(
-        self, request: _Request, *scopes: str, required: bool = True, exact: bool = False
+        self, request: Request, *scopes: str, required: bool = True, exact: bool = False
     ):
         """``(account, None)`` or ``(None, error reply)``, as the profile's server decides:
         a scope opens a call when granted exactly or (unless ``exact``) by its top level."""
@@ -581,7 +574,7 @@ class MastodonTestServer(MediaRoutes, TestServer):
                 reason = "was revoked" if token else "is invalid"
                 return None, _error(401, f"The access token {reason}")
             status, body, content_type = self.profile.bad_token
-            return None, _Reply(status, body.encode(), {"Content-Type": content_type})
+            return None, Reply(status, body.encode(), {"Content-Type": content_type})
         granted = token["scopes"]
         if not any(
             scope in granted or (not exact and scope.split(":")[0] in granted) for scope in scopes
@@ -590,7 +583,7 @@ class MastodonTestServer(MediaRoutes, TestServer):
             return None, _json(status, body)
         return self._accounts[token["account_id"]], None
 
-    def _client(self, request: _Request) -> dict | None:
+    def _client(self, request: Request) -> dict | None:
         """The app a token request authenticates as, by HTTP Basic or form fields."""
         client_id, secret = request.one("client_id"), request.one("client_secret")
         basic = request.headers.get("Authorization", "")
@@ -601,7 +594,7 @@ class MastodonTestServer(MediaRoutes, TestServer):
         return app if app and secrets.compare_digest(app["client_secret"], secret) else None
 
     # --- Routes: apps and OAuth --------------------------------------------------------
-    def _register_app(self, request: _Request) -> _Reply:
+    def _register_app(self, request: Request) -> Reply:
         name = request.one("client_name").strip()
         uris = [uri for value in request.many("redirect_uris") for uri in value.split()]
         if not name or not uris:
@@ -641,7 +634,7 @@ class MastodonTestServer(MediaRoutes, TestServer):
             return "The code challenge method must be S256."
         return "" if self._accounts else "This server has no accounts to sign in with."
 
-    def _authorize_page(self, request: _Request) -> _Reply:
+    def _authorize_page(self, request: Request) -> Reply:
         """GET shows the consent page (or approves at once); POST is the person's answer."""
         names = ("response_type", "client_id", "redirect_uri", "state", "code_challenge")
         params = {name: request.one(name) for name in names}
@@ -658,11 +651,11 @@ class MastodonTestServer(MediaRoutes, TestServer):
                     "error_description": "The requested scope is invalid, unknown, or malformed",
                 }
                 state = {"state": params["state"]} if params["state"] else {}
-                return _redirect(_with_params(params["redirect_uri"], {**refused, **state}))
+                return redirect(with_params(params["redirect_uri"], {**refused, **state}))
             if request.method == "POST" and request.one("decision") != "approve":
                 denied = {"error": "access_denied", "error_description": "Access was denied."}
                 state = {"state": params["state"]} if params["state"] else {}
-                return _redirect(_with_params(params["redirect_uri"], {**denied, **state}))
+                return redirect(with_params(params["redirect_uri"], {**denied, **state}))
             if request.method == "POST" or self.auto_approve:
                 return self._grant(params, request.one("account") or self.approve_as)
             app_name = html.escape(self._apps[params["client_id"]]["name"])
@@ -689,15 +682,15 @@ class MastodonTestServer(MediaRoutes, TestServer):
         )
         return _page(200, "Authorization required", body)
 
-    def _grant(self, params: dict, username: str | None) -> _Reply:
+    def _grant(self, params: dict, username: str | None) -> Reply:
         accounts = list(self._accounts.values())
         account = next((a for a in accounts if a["username"] == username), accounts[0])
         code = secrets.token_urlsafe(32)
         self._codes[code] = {**params, "account_id": account["id"], "at": time.monotonic()}
         state = {"state": params["state"]} if params["state"] else {}
-        return _redirect(_with_params(params["redirect_uri"], {"code": code, **state}))
+        return redirect(with_params(params["redirect_uri"], {"code": code, **state}))
 
-    def _token(self, request: _Request) -> _Reply:
+    def _token(self, request: Request) -> Reply:
         with self.lock:
             app = self._client(request)
             if app is None:
@@ -718,7 +711,7 @@ class MastodonTestServer(MediaRoutes, TestServer):
                 200, self._issue_token(code["account_id"], code["scope"], app["client_id"])
             )
 
-    def _revoke_token(self, request: _Request) -> _Reply:
+    def _revoke_token(self, request: Request) -> Reply:
         with self.lock:
             app = self._client(request)
             if app is None:
@@ -729,14 +722,14 @@ class MastodonTestServer(MediaRoutes, TestServer):
         return _json(200, {})
 
     # --- Routes: API -------------------------------------------------------------------
-    def _verify_credentials(self, request: _Request) -> _Reply:
+    def _verify_credentials(self, request: Request) -> Reply:
         with self.lock:
             account, error = self._authorize(
                 request, *self.profile.verify_scopes, exact=self.profile.verify_needs_exact
             )
             return error or _json(200, {**self._account_entity(account), "source": {"note": ""}})
 
-    def _instance(self, request: _Request) -> _Reply:
+    def _instance(self, request: Request) -> Reply:
         if not self.profile.instance_v2:
             return self._not_found(request)
         document = {"domain": self.domain, **self._instance_common()}
@@ -744,7 +737,7 @@ class MastodonTestServer(MediaRoutes, TestServer):
             document["api_versions"] = self.profile.api_versions
         return _json(200, document)
 
-    def _instance_v1(self, request: _Request) -> _Reply:
+    def _instance_v1(self, request: Request) -> Reply:
         return _json(200, {"uri": self.domain, **self._instance_common()})
 
     def _instance_common(self) -> dict:
@@ -770,7 +763,7 @@ class MastodonTestServer(MediaRoutes, TestServer):
             document["description_limit"] = profile.description_limit
         return document
 
-    def _nodeinfo_links(self, request: _Request) -> _Reply:
+    def _nodeinfo_links(self, request: Request) -> Reply:
         if self.profile.software is None:
             return self._not_found(request)
         # Servers write their public address here: https:// for Takahē even over http.
@@ -778,7 +771,7 @@ class MastodonTestServer(MediaRoutes, TestServer):
         rel = "http://nodeinfo.diaspora.software/ns/schema/2.0"
         return _json(200, {"links": [{"rel": rel, "href": href}]})
 
-    def _nodeinfo(self, request: _Request) -> _Reply:
+    def _nodeinfo(self, request: Request) -> Reply:
         if self.profile.software is None:
             return self._not_found(request)
         return _json(
@@ -792,12 +785,12 @@ class MastodonTestServer(MediaRoutes, TestServer):
             },
         )
 
-    def _not_found(self, request: _Request) -> _Reply:
+    def _not_found(self, request: Request) -> Reply:
         if request.path.startswith("/api/"):
             return _error(404, "Record not found")
         return _page(404, "Not found", "<h1>The page you are looking for isn't here.</h1>")
 
-    def _create_status(self, request: _Request) -> _Reply:
+    def _create_status(self, request: Request) -> Reply:
         text, reply_to = request.one("status"), request.one("in_reply_to_id") or None
         key = request.headers.get("Idempotency-Key", "")
         visibility = request.one("visibility", "public")
@@ -847,7 +840,7 @@ class MastodonTestServer(MediaRoutes, TestServer):
                 self._idempotency[(scope, key)] = (record["id"], time.monotonic())
             return _json(200, self._status_entity(record))
 
-    def _status(self, request: _Request, status_id: str) -> _Reply:
+    def _status(self, request: Request, status_id: str) -> Reply:
         with self.lock:
             _, error = self._authorize(request, "read", "read:statuses", required=False)
             record = self._statuses.get(status_id)
@@ -855,10 +848,10 @@ class MastodonTestServer(MediaRoutes, TestServer):
                 return error or _error(404, "Record not found")
             return _json(200, self._status_entity(record))
 
-    def _statuses_batch(self, request: _Request) -> _Reply:
+    def _statuses_batch(self, request: Request) -> Reply:
         if self.profile.batch_refusal is not None:
             status, body, content_type = self.profile.batch_refusal
-            return _Reply(status, body.encode(), {"Content-Type": content_type})
+            return Reply(status, body.encode(), {"Content-Type": content_type})
         ids = [i for name in self.profile.batch_params for i in request.many(name)]
         if len(ids) > self.profile.batch_max:
             return _error(422, f"Too many ids: at most {self.profile.batch_max}")
@@ -867,7 +860,7 @@ class MastodonTestServer(MediaRoutes, TestServer):
             found = [self._statuses[i] for i in dict.fromkeys(ids) if i in self._statuses]
             return error or _json(200, [self._status_entity(record) for record in found])
 
-    def _public_page(self, request: _Request, username: str, status_id: str | None) -> _Reply:
+    def _public_page(self, request: Request, username: str, status_id: str | None) -> Reply:
         """What a reader sees following a post's link: the account's posts, or one post."""
         with self.lock:
             account = next((a for a in self._accounts.values() if a["username"] == username), None)
@@ -882,7 +875,7 @@ class MastodonTestServer(MediaRoutes, TestServer):
             return _page(404, "Not found", "<h1>No such post.</h1>")
         return _page(200, f"@{username}", _public_page_body(username, records, self.url))
 
-    def _account_statuses(self, request: _Request, account_id: str) -> _Reply:
+    def _account_statuses(self, request: Request, account_id: str) -> Reply:
         limit = request.one("limit", "20")
         limit = max(1, min(40, int(limit))) if limit.isdigit() else 20
         with self.lock:
@@ -897,13 +890,13 @@ class MastodonTestServer(MediaRoutes, TestServer):
             headers = {}
             if len(mine) > limit:
                 # Mastodon's paging: the next (older) page by max_id, on the public address.
-                following = _with_params(
+                following = with_params(
                     f"{self.public_url}{request.path}", {"limit": limit, "max_id": page[-1]["id"]}
                 )
                 headers["Link"] = f'<{following}>; rel="next"'
             return _json(200, [self._status_entity(record) for record in page], **headers)
 
-    def _status_context(self, request: _Request, status_id: str) -> _Reply:
+    def _status_context(self, request: Request, status_id: str) -> Reply:
         """Ancestors and every descendant (depth first, oldest first), as Mastodon."""
         with self.lock:
             _, error = self._authorize(request, "read", "read:statuses", required=False)
@@ -931,13 +924,13 @@ class MastodonTestServer(MediaRoutes, TestServer):
                 },
             )
 
-    def _reblogged_by(self, request: _Request, status_id: str) -> _Reply:
+    def _reblogged_by(self, request: Request, status_id: str) -> Reply:
         return self._accounts_page(request, status_id, self._reblogs)
 
-    def _favourited_by(self, request: _Request, status_id: str) -> _Reply:
+    def _favourited_by(self, request: Request, status_id: str) -> Reply:
         return self._accounts_page(request, status_id, self._favourites)
 
-    def _accounts_page(self, request: _Request, status_id: str, table) -> _Reply:
+    def _accounts_page(self, request: Request, status_id: str, table) -> Reply:
         """Accounts newest first, ``limit`` (40, at most 80) a page, ``Link: rel=next``."""
         limit = request.one("limit", "40")
         limit = max(1, min(80, int(limit))) if limit.isdigit() else 40
@@ -952,14 +945,14 @@ class MastodonTestServer(MediaRoutes, TestServer):
             page = rows[:limit]
             headers = {}
             if len(rows) > limit:
-                following = _with_params(
+                following = with_params(
                     f"{self.public_url}{request.path}", {"limit": limit, "max_id": page[-1][0]}
                 )
                 headers["Link"] = f'<{following}>; rel="next"'
             accounts = [self._account_entity(self._accounts[row[1]]) for row in page]
             return _json(200, accounts, **headers)
 
-    def _status_quotes(self, request: _Request, status_id: str) -> _Reply:
+    def _status_quotes(self, request: Request, status_id: str) -> Reply:
         """Mastodon 4.5's quotes of a status (for its author); older servers have none."""
         if self.profile.software != "mastodon" or self.profile.version < "4.5":
             return self._not_found(request)
