@@ -283,27 +283,37 @@ class SyndicationPost(models.Model):
         (states) it must still be in one of them: a person's action never takes a post
         back from a worker that claimed it meanwhile.
         """
+        from . import statements
+
         sources = states.sources_for(target)
         if expected is not None:
             sources = sources & frozenset(expected)
-        query = SyndicationPost.objects.filter(pk=self.pk, state__in=sources)
+        if not sources:
+            return False
+        where = {"state": tuple(sorted(sources))}
         if claim is not None:
-            query = query.filter(claim=claim)
+            where["claim"] = claim
         fields = {"state": target, "updated_at": timezone.now(), **fields}
-        moved = bool(query.update(**fields))
+        # The statement's SQL is written once per process (``syndication.statements``):
+        # the engine moves posts often enough for the ORM's query building to show.
+        moved = bool(statements.update(SyndicationPost, self.pk, where=where, values=fields))
         if moved:
             for name, value in fields.items():
                 setattr(self, name, value)
         return moved
 
     def log(self, outcome: str, message: str = "", *, status=None, sent=False, claim=None):
-        return PostAttempt.objects.create(
-            post=self,
-            outcome=outcome,
-            message=message[:2000],
-            http_status=status,
-            request_sent=sent,
-            claim=claim,
+        from . import statements
+
+        return statements.insert(
+            PostAttempt(
+                post=self,
+                outcome=outcome,
+                message=message[:2000],
+                http_status=status,
+                request_sent=sent,
+                claim=claim,
+            )
         )
 
 

@@ -42,6 +42,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import logging
+import os
 import socket
 import time
 from urllib.parse import urlsplit
@@ -295,11 +296,47 @@ class _GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
     pass
 
 
-class _GuardedHTTPPool(HTTPConnectionPool):
+class _GuardedPoolMixin:
+    """A connection taken from the pool again is checked again: still allowed where it
+    leads (the policy as it is now, against the address it is connected to) and not
+    idle past ``KEEP_IDLE_SECONDS``; otherwise it is closed, and the request opens a new
+    one through ``_new_conn`` and its checks."""
+
+    def _get_conn(self, timeout=None):
+        conn = super()._get_conn(timeout)
+        if conn is not None and getattr(conn, "sock", None) is not None and not _reusable(conn):
+            conn.close()
+        return conn
+
+    def _put_conn(self, conn) -> None:
+        if conn is not None:
+            conn.guard_idle_since = time.monotonic()
+        super()._put_conn(conn)
+
+
+def _reusable(conn) -> bool:
+    idle_since = getattr(conn, "guard_idle_since", None)
+    if idle_since is None or time.monotonic() - idle_since > KEEP_IDLE_SECONDS:
+        return False
+    try:
+        address = ipaddress.ip_address(conn.sock.getpeername()[0].split("%", 1)[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    ports = allowed_ports()
+    if ports is not None and conn.port not in ports:
+        logger.warning("Kept connection closed (port %s no longer allowed)", conn.port)
+        return False
+    if not permitted(address):
+        logger.warning("Kept connection closed (%s no longer allowed)", address)
+        return False
+    return True
+
+
+class _GuardedHTTPPool(_GuardedPoolMixin, HTTPConnectionPool):
     ConnectionCls = _GuardedHTTPConnection
 
 
-class _GuardedHTTPSPool(HTTPSConnectionPool):
+class _GuardedHTTPSPool(_GuardedPoolMixin, HTTPSConnectionPool):
     ConnectionCls = _GuardedHTTPSConnection
 
 
@@ -374,6 +411,18 @@ def _read_bounded(response: requests.Response, timeout) -> None:
 
 
 # --- Sessions --------------------------------------------------------------------------
+#: A kept connection idle longer than this is closed instead of reused: shorter than
+#: common servers' keep-alive timeouts (Apache's is 5 s, nginx's 75 s), so a request
+#: seldom meets a connection the server is closing at that moment.
+KEEP_IDLE_SECONDS = 4.0
+#: Servers (scheme, host, port) whose connections one process keeps, and connections
+#: kept per server.
+KEEP_SERVERS = 32
+KEEP_PER_SERVER = 4
+#: Per process (a forked child makes its own): the transport ``keep_connections`` mounts.
+_kept: dict[int, GuardedAdapter] = {}
+
+
 def guard(session: requests.Session | None = None) -> requests.Session:
     """``session`` (a plain ``requests.Session`` by default, or an OAuth session) with
     every request going through the guard. Returns the same object."""
@@ -387,4 +436,31 @@ def guard(session: requests.Session | None = None) -> requests.Session:
     session.mount("http://", adapter)
     session.trust_env = False
     session.max_redirects = MAX_REDIRECTS
+    return session
+
+
+def keep_connections(session: requests.Session) -> requests.Session:
+    """``guard(session)``, with the process's shared transport: its connections stay
+    open after a request, for the next request to the same server from any session in
+    this process (one TCP and TLS handshake per server and worker process, not one per
+    post). Used by publishing, where one process sends post after post to the same few
+    servers.
+
+    Nothing about the guard changes: every request is checked (``check_url``), every
+    new connection resolves, checks and connects to the checked address, and a kept
+    connection is checked again each time it is taken (``_GuardedPoolMixin``). A
+    connection carries nothing of an account: tokens are headers of each request and
+    cookies stay in the caller's session. Returns the same session.
+    """
+    guard(session)
+    pid = os.getpid()
+    adapter = _kept.get(pid)
+    if adapter is None:
+        _kept.clear()  # a parent's transport: its sockets are the parent's to use
+        adapter = _kept[pid] = GuardedAdapter(
+            max_retries=0, pool_connections=KEEP_SERVERS, pool_maxsize=KEEP_PER_SERVER
+        )
+    session.adapters.clear()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
     return session

@@ -41,10 +41,10 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from . import states, tokens, uploads
+from . import outbound, statements, states, tokens, uploads
 from .channels.base import (
     AuthExpired,
     ChannelError,
@@ -266,10 +266,8 @@ def story_facts(story_id: int) -> StoryFacts | None:
     """
     from wagtail.models import Page
 
-    version = (
-        Page.objects.filter(pk=story_id)
-        .values_list("live", "live_revision_id", "url_path", "last_published_at")
-        .first()
+    version = statements.values(
+        Page, story_id, ("live", "live_revision_id", "url_path", "last_published_at")
     )
     if version is None:
         return None
@@ -306,14 +304,34 @@ def _related_facts(post) -> list[StoryFacts]:
 
 def publish_post(post_id: int, claim: str) -> str:
     """Publish one claimed post; return what happened, in one word, for the task result."""
-    if not start(post_id, claim):
+    post = take(post_id, claim)
+    if post is None:
         return "stale"
     try:
-        # The story, its related stories and the pictures are read apart (story_facts,
-        # uploads.prepare), and only when there are any.
+        return _publish(post, claim)
+    except Stale:
+        return "stale"
+
+
+def take(post_id: int, claim: str, now=None) -> SyndicationPost | None:
+    """``start`` the claimed post and read it with its account; None when this task does
+    not get it.
+
+    One ``UPDATE … RETURNING`` where the database has it (``statements.start_post``),
+    else ``start`` and a read. Either way the post comes back only to the one task whose
+    UPDATE stamped ``started_at``. The story, its related stories and the pictures are
+    read apart (``story_facts``, ``uploads.prepare``), and only when there are any.
+    """
+    now = now or timezone.now()
+    if statements.returns_rows(SyndicationPost):
+        post = statements.start_post(post_id, claim, now)
+        if post is None:
+            return None
+    else:
+        if not start(post_id, claim, now):
+            return None
         post = (
-            SyndicationPost.objects.select_related("account")
-            .annotate(
+            SyndicationPost.objects.annotate(
                 has_pictures=Exists(PostPicture.objects.filter(post=OuterRef("pk"))),
                 has_related=Exists(
                     SyndicationPost.related_stories.through.objects.filter(
@@ -321,16 +339,16 @@ def publish_post(post_id: int, claim: str) -> str:
                     )
                 ),
             )
-            .get(pk=post_id)
+            .filter(pk=post_id)
+            .first()
         )
-    except SyndicationPost.DoesNotExist:
-        return "stale"
-    if post.state != states.PUBLISHING or str(post.claim) != str(claim):
-        return "stale"
-    try:
-        return _publish(post, claim)
-    except Stale:
-        return "stale"
+        if post is None or post.state != states.PUBLISHING or str(post.claim) != str(claim):
+            return None
+    account = statements.read(ChannelAccount, post.account_id)
+    if account is None:  # pragma: no cover - accounts with posts cannot be deleted (PROTECT)
+        return None
+    post.account = account
+    return post
 
 
 def _publish(post: SyndicationPost, claim: str) -> str:
@@ -344,6 +362,8 @@ def _publish(post: SyndicationPost, claim: str) -> str:
     if (story is None or not story.live) and not answer:
         return _fail(post, claim, "The story is not live any more, so there is nothing to link.")
     adapter = account.adapter(timeout=settings.SYNDICATION_HTTP_TIMEOUT)
+    # Post after post goes to the same few servers: their connections stay open.
+    outbound.keep_connections(adapter.session)
     if answer and not adapter.answers_items:
         label = account.get_network_display()
         return _fail(post, claim, f"Storyloom cannot answer replies on {label}.")
@@ -487,9 +507,13 @@ def _remember(post, claim, prepared: str) -> None:
 
 def _mark_sending(post, claim) -> None:
     now = timezone.now()
-    updated = SyndicationPost.objects.filter(
-        pk=post.pk, state=states.PUBLISHING, claim=claim
-    ).update(request_sent_at=now, send_count=F("send_count") + 1, updated_at=now)
+    updated = statements.update(
+        SyndicationPost,
+        post.pk,
+        where={"state": states.PUBLISHING, "claim": claim},
+        values={"request_sent_at": now, "updated_at": now},
+        increment=("send_count",),
+    )
     if not updated:
         raise Stale
     post.request_sent_at = now

@@ -683,3 +683,38 @@ def test_https_is_never_redirected_down_to_http_in_production(guarded, tls_outsi
     refused(lambda: guard().get(url, timeout=2, verify=tls_outside.ca))
     assert len(tls_outside.requests) == 1
     assert internal.connections() == 0
+
+
+# --- Connections kept between requests (publishing) -----------------------------------
+def kept_session():
+    from syndication.outbound import keep_connections
+
+    return keep_connections(requests.Session())
+
+
+def test_kept_connections_serve_the_next_session_and_are_checked_again(guarded, outside, dns):
+    """Publishing keeps its connections open across posts; each reuse is checked against
+    the policy as it is now, so a connection the policy no longer allows is never used."""
+    dns.answers["social.example"] = [["127.0.0.2"]]
+    url = f"http://social.example:{outside.port}/api/v1/statuses"
+    for _ in range(3):
+        assert kept_session().get(url, timeout=5).content == SECRET
+    assert (len(outside.requests), outside.connections) == (3, 1)
+    guarded.SYNDICATION_OUTBOUND_ALLOW_PRIVATE = []
+    refused(lambda: kept_session().get(url, timeout=5))
+    assert (len(outside.requests), outside.connections) == (3, 1)
+
+
+def test_a_kept_connection_idle_too_long_is_not_reused(guarded, outside, monkeypatch):
+    from syndication import outbound
+
+    monkeypatch.setattr(outbound, "KEEP_IDLE_SECONDS", 0.0)
+    for _ in range(2):
+        assert kept_session().get(outside.url, timeout=5).content == SECRET
+    assert (len(outside.requests), outside.connections) == (2, 2)
+
+
+def test_a_guarded_session_alone_keeps_nothing_between_sessions(guarded, outside):
+    for _ in range(2):
+        assert guard(requests.Session()).get(outside.url, timeout=5).content == SECRET
+    assert outside.connections == 2
