@@ -324,7 +324,9 @@ def take(post_id: int, claim: str, now=None) -> SyndicationPost | None:
     """
     now = now or timezone.now()
     if statements.returns_rows(SyndicationPost):
-        post = statements.start_post(post_id, claim, now)
+        post = statements.start_post(
+            SyndicationPost, PostPicture, post_id, claim, now, states.PUBLISHING
+        )
         if post is None:
             return None
     else:

@@ -154,19 +154,18 @@ def insert(obj: Model) -> Model:
     return obj
 
 
-def start_post(post_id: int, claim, now):
+def start_post(model, picture_model, post_id: int, claim, now, publishing: str):
     """Take a claimed post for the task holding ``claim`` and read it, in one statement:
-    ``started_at`` stamped only if the post is still ``publishing`` under that claim and
-    not started yet (``publishing.start``), the row as it now is returned with whether
-    it has pictures and related stories (``has_pictures``, ``has_related``).
+    ``started_at`` stamped only if the post is still in the ``publishing`` state under
+    that claim and not started yet (``publishing.start``), the row as it now is returned
+    with whether it has pictures and related stories (``has_pictures``, ``has_related``).
+
+    ``model`` is ``SyndicationPost`` and ``picture_model`` ``PostPicture``, passed in: the
+    models use this module, so it does not import them.
 
     None when the task does not get the post (another copy started it, the claim moved
     on, the post is gone). The caller reads the account apart.
     """
-    from syndication import states
-    from syndication.models import PostPicture, SyndicationPost
-
-    model = SyndicationPost
     connection = _connection(model)
     key = (connection.vendor, model, "start")
     sql = _sql.get(key)
@@ -176,7 +175,7 @@ def start_post(post_id: int, claim, now):
         pk = f"{table}.{quote(model._meta.pk.column)}"
         through = model.related_stories.through
         owner = through._meta.get_field("syndicationpost").column
-        pictures = PostPicture._meta.get_field("post").column
+        pictures = picture_model._meta.get_field("post").column
         columns = ", ".join(
             f"{table}.{quote(field.column)}" for field in model._meta.concrete_fields
         )
@@ -186,7 +185,7 @@ def start_post(post_id: int, claim, now):
             f"AND {quote(_column(model, 'claim')[1])} = %s "
             f"AND {quote(_column(model, 'started_at')[1])} IS NULL "
             f"RETURNING {columns}, "
-            f"EXISTS (SELECT 1 FROM {quote(PostPicture._meta.db_table)} "
+            f"EXISTS (SELECT 1 FROM {quote(picture_model._meta.db_table)} "
             f"WHERE {quote(pictures)} = {pk}) AS has_pictures, "
             f"EXISTS (SELECT 1 FROM {quote(through._meta.db_table)} "
             f"WHERE {quote(owner)} = {pk}) AS has_related"
@@ -194,7 +193,7 @@ def start_post(post_id: int, claim, now):
     params = [
         _column(model, "started_at")[0].get_db_prep_save(now, connection),
         model._meta.pk.get_db_prep_value(post_id, connection),
-        states.PUBLISHING,
+        publishing,
         _column(model, "claim")[0].get_db_prep_value(claim, connection, prepared=False),
     ]
     rows = _fetch(connection, sql, params)
