@@ -68,6 +68,7 @@ from requests_oauthlib import OAuth2Session
 
 from syndication.outbound import UNREACHABLE, guard
 
+from . import meta_graph
 from .base import (
     Attachment,
     AuthExpired,
@@ -79,12 +80,12 @@ from .base import (
     PostMetrics,
     Profile,
     PublishRequest,
-    RateLimited,
     Rejected,
     RemotePost,
     Unconfirmed,
     retry_after_seconds,
 )
+from .meta_graph import graph_error, raise_graph_error
 from .text import contains_marker
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
@@ -115,8 +116,18 @@ METRIC_FIELDS = ",".join(
         "shares",
     )
 )
-THROTTLE_CODES = {4, 17, 32, 613, 80001, 341}
-TRANSIENT_CODES = {1, 2}
+#: Graph's throttling codes and 341 (a Page's own posting limit).
+THROTTLE_CODES = meta_graph.THROTTLE_CODES | {341}
+WORDING = meta_graph.Wording(
+    expired="Facebook no longer accepts this Page's token: {detail}; reconnect the Page.",
+    permission=(
+        "Facebook refused: {detail}. The Page's token lacks a permission or the person who "
+        "connected it lost the Page task; reconnect the Page."
+    ),
+    throttled="Facebook rate limit reached: {detail}.",
+    transient="Facebook had a temporary error: {detail}{checking}",
+    refused="Facebook refused the request: {detail}.",
+)
 #: The post does not exist (deleted), or cannot be loaded with this token.
 GONE_SUBCODES = {33}
 #: A Page post's or a comment's id: ``{page or post id}_{id}``.
@@ -312,48 +323,20 @@ class FacebookAdapter(ChannelAdapter):
         return self.request(method, url, creates=creates, headers=headers, **kwargs)
 
     def check(self, response: requests.Response, *, creates: bool = False):
-        """Graph's error body decides, not the HTTP status (see the module docstring)."""
+        """Graph's error body decides, not the HTTP status (``meta_graph``)."""
         if response.status_code < 400:
             return response
-        error = graph_error_of(response)
+        error = graph_error(response)
         if error is None:
             return super().check(response, creates=creates)
-        code, subcode = error.get("code"), error.get("error_subcode")
-        detail = " ".join(str(error.get("message") or "").split())[:200]
-        status, body = response.status_code, response.text
-        said = f"{detail} (code {code}{f', subcode {subcode}' if subcode else ''})"
-        if code == 190 or code == 102:
-            exc = AuthExpired(
-                f"Facebook no longer accepts this Page's token: {said}; reconnect the Page.",
-                status=status,
-                body=body,
-            )
-        elif code in THROTTLE_CODES:
-            exc = RateLimited(
-                f"Facebook rate limit reached: {said}.",
-                retry_after=regain_seconds(response, self.page_id),
-                status=status,
-                body=body,
-            )
-        elif code in TRANSIENT_CODES or error.get("is_transient") or status >= 500:
-            lost = Unconfirmed if creates else NotSent
-            exc = lost(
-                f"Facebook had a temporary error: {said}"
-                + ("; checking whether the post was published." if creates else "."),
-                status=status,
-                body=body,
-            )
-        elif code == 10 or (isinstance(code, int) and 200 <= code <= 299):
-            exc = AuthExpired(
-                f"Facebook refused: {said}. The Page's token lacks a permission or the "
-                "person who connected it lost the Page task; reconnect the Page.",
-                status=status,
-                body=body,
-            )
-        else:
-            exc = Rejected(f"Facebook refused the request: {said}.", status=status, body=body)
-        exc.graph_code, exc.graph_subcode = code, subcode
-        raise exc
+        raise_graph_error(
+            response,
+            error,
+            WORDING,
+            creates=creates,
+            throttle_codes=THROTTLE_CODES,
+            retry_after=regain_seconds(response, self.page_id),
+        )
 
 
 # --- Helpers ---------------------------------------------------------------------------
@@ -381,15 +364,6 @@ def comment_post(comment_id: str, ref: dict | None) -> RemotePost:
             id=comment_id, url=f"https://www.facebook.com/{post_id}?comment_id={comment_id}"
         )
     return RemotePost(id=comment_id, url=f"https://www.facebook.com/{comment_id}")
-
-
-def graph_error_of(response: requests.Response) -> dict | None:
-    try:
-        data = response.json()
-    except ValueError:
-        return None
-    error = data.get("error") if isinstance(data, dict) else None
-    return error if isinstance(error, dict) and "code" in error else None
 
 
 def regain_seconds(response: requests.Response, page_id: str = "") -> float | None:

@@ -61,8 +61,8 @@ from requests_oauthlib import OAuth2Session
 
 from syndication.outbound import UNREACHABLE, guard
 
+from . import meta_graph
 from .base import (
-    BODY_EXCERPT,
     DETAIL_LENGTH,
     Attachment,
     AuthExpired,
@@ -80,6 +80,7 @@ from .base import (
     Unconfirmed,
     retry_after_seconds,
 )
+from .meta_graph import describe, graph_error, raise_graph_error, refusal
 from .text import contains_marker, find_urls
 
 DEFAULT_GRAPH_URL = "https://graph.threads.net"
@@ -101,14 +102,21 @@ CONTAINER_PREFIX = "threads-container:"
 TEXT_LIMIT = 500
 LINK_LIMIT = 5
 ALT_LIMIT = 1000
-#: Graph API error codes, as Meta's error-handling guide lists them.
-TOKEN_CODES = {190, 102}
-THROTTLE_CODES = {4, 17, 32, 613, 80001}
-TRANSIENT_CODES = {1, 2}
+#: Threads' own Graph errors (the shared ones are ``meta_graph``'s).
 PUBLISHING_LIMIT_SUBCODE = 2207042
 ALREADY_PUBLISHED_SUBCODE = 4279009
 #: A day, when the 24-hour publishing limit is reached and Meta says no more.
 LIMIT_PAUSE = 3600.0
+WORDING = meta_graph.Wording(
+    expired="Threads no longer accepts this account's token: {detail}; reconnect it.",
+    permission=(
+        "Threads refused for want of a permission: {detail}; reconnect the account "
+        "and allow everything Storyloom asks for."
+    ),
+    throttled="Threads rate limit reached: {detail}.",
+    transient="Threads had a server error: {detail}{checking}",
+    refused="Threads refused the request: {detail}.",
+)
 
 _EMOJI = regex.compile(r"[\p{Emoji_Presentation}\p{Extended_Pictographic}\uFE0F\u200D]")
 
@@ -176,7 +184,7 @@ class ThreadsAdapter(ChannelAdapter):
                 creates=True,
             )
         except Rejected as error:
-            if getattr(error, "subcode", None) == ALREADY_PUBLISHED_SUBCODE:
+            if getattr(error, "graph_subcode", None) == ALREADY_PUBLISHED_SUBCODE:
                 found = self.find_published(request) if request.marker else None
                 if found is not None:
                     return found
@@ -335,7 +343,7 @@ class ThreadsAdapter(ChannelAdapter):
                     "GET", f"/{media_id}/insights", params={"metric": ",".join(METRICS)}
                 )
             except Rejected as error:
-                if getattr(error, "code", None) == 100:  # deleted, or not ours any more
+                if getattr(error, "graph_code", None) == 100:  # deleted, or not ours any more
                     continue
                 raise
             values = {}
@@ -379,54 +387,20 @@ class ThreadsAdapter(ChannelAdapter):
         return self.request(method, url, creates=creates, headers=headers, **kwargs)
 
     def check(self, response: requests.Response, *, creates: bool = False):
-        """Graph errors by their code, whatever HTTP status carries them."""
+        """Graph errors by their code, whatever HTTP status carries them (``meta_graph``)."""
         if response.status_code < 400:
             return response
-        error = _graph_error(response)
+        error = graph_error(response)
         if error is None:
             return super().check(response, creates=creates)
         code, subcode = error.get("code"), error.get("error_subcode")
-        message = " ".join(str(error.get("message") or "").split())[:DETAIL_LENGTH]
-        detail = f"{message} (code {code}{f', subcode {subcode}' if subcode else ''})"
-        extra = {}
-        if code in TOKEN_CODES:
-            cls = AuthExpired
-            said = f"Threads no longer accepts this account's token: {detail}; reconnect it."
-        elif code == 10 and subcode == ALREADY_PUBLISHED_SUBCODE:
-            cls, said = Rejected, f"Threads refused: {detail}."
-        elif code == 10 or (isinstance(code, int) and 200 <= code <= 299):
-            cls = AuthExpired
-            said = (
-                f"Threads refused for want of a permission: {detail}; reconnect the account "
-                "and allow everything Storyloom asks for."
-            )
-        elif code in THROTTLE_CODES or subcode == PUBLISHING_LIMIT_SUBCODE:
-            wait = retry_after_seconds(response.headers)
-            if subcode == PUBLISHING_LIMIT_SUBCODE:
-                wait = wait or LIMIT_PAUSE
-            cls, said, extra = (
-                RateLimited,
-                f"Threads rate limit reached: {detail}.",
-                {"retry_after": wait},
-            )
-        elif code in TRANSIENT_CODES or response.status_code >= 500:
-            cls = Unconfirmed if creates else NotSent
-            suffix = "; checking whether the post was published." if creates else "."
-            said = f"Threads had a server error: {detail}{suffix}"
-        else:
-            cls, said = Rejected, f"Threads refused the request: {detail}."
-        raised = cls(said, status=response.status_code, body=response.text[:BODY_EXCERPT], **extra)
-        raised.code, raised.subcode = code, subcode
-        raise raised
-
-
-def _graph_error(response: requests.Response) -> dict | None:
-    try:
-        data = response.json()
-    except ValueError:
-        return None
-    error = data.get("error") if isinstance(data, dict) else None
-    return error if isinstance(error, dict) and "code" in error else None
+        if code == 10 and subcode == ALREADY_PUBLISHED_SUBCODE:
+            raise refusal(Rejected, f"Threads refused: {describe(error)}.", response, error)
+        wait = retry_after_seconds(response.headers)
+        if subcode == PUBLISHING_LIMIT_SUBCODE:
+            message = f"Threads' daily publishing limit reached: {describe(error)}."
+            raise refusal(RateLimited, message, response, error, retry_after=wait or LIMIT_PAUSE)
+        raise_graph_error(response, error, WORDING, creates=creates, retry_after=wait)
 
 
 def _container_id(prepared: str) -> tuple[str, str]:

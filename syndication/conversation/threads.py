@@ -70,7 +70,7 @@ class ThreadsConversationReader(ThreadsAdapter):
                     break
                 params = {**params, "after": after}
         except Rejected as error:
-            if getattr(error, "code", None) == 100:
+            if getattr(error, "graph_code", None) == 100:
                 return Harvest(cursor=dict(cursor), gone=True)
             raise
         harvest = Harvest(cursor={})
