@@ -17,6 +17,10 @@ epoll load generator in this process (after a short warm-up that is not counted)
   (``stories.render_cache``): what a page purged on its own costs. The first reader
   after a publish pays more (docs/architecture.md, "Reading pages in a fixed number of
   queries"). Every answer must say ``X-Cache: miss``.
+* ``*_after_publish``: a forced miss as above, and the content version moved on before
+  each request (by the benchmark's WSGI wrapper, before its clock starts), as publishing
+  a story moves it: each render is the first after a change, what the first reader
+  after a publish pays.
 * ``floor``: a minimal Django view returning the cached story page's bytes from
   memory, through the same middleware, settings and gunicorn (a URL of the
   benchmark's own urlconf, dispatched straight to Django: no page-cache lookup).
@@ -38,8 +42,8 @@ demo's own and generated topics shared out among the generated stories).
         [--storm-seconds S] [--storm-only]
 
 Progress goes to stderr. Stdout carries a table, then, as its last line, one JSON
-object with ``story_cached``, ``story_uncached``, ``hub_cached``, ``hub_uncached``,
-``home_cached``, ``home_uncached`` and ``floor``, each
+object with ``story_cached``, ``story_uncached``, ``story_after_publish``, the same three
+for ``hub`` and ``home``, and ``floor``, each
 ``{"render_ms", "rps", "p50_ms", "p99_ms", "requests"}``, and ``ratios``, ``targets``,
 ``machine``, ``stories``, ``interests`` and ``purge_storm`` (bench/purge_storm.py:
 ``renders_per_purge``, ``p99_ms``, ``max_stale_s``; null with ``--storm-seconds 0``).
@@ -80,13 +84,18 @@ from common import (
 HUB_INTEREST = "pets"
 FLOOR_PATH = "/__bench__/floor/"
 MISS_HEADER = "X-Bench-Miss"
+#: The header's value for a render as the first after a story is published.
+AFTER_PUBLISH = "publish"
 ROWS = (
     ("story_cached", "story", False),
     ("story_uncached", "story", True),
+    ("story_after_publish", "story", AFTER_PUBLISH),
     ("hub_cached", "hub", False),
     ("hub_uncached", "hub", True),
+    ("hub_after_publish", "hub", AFTER_PUBLISH),
     ("home_cached", "home", False),
     ("home_uncached", "home", True),
+    ("home_after_publish", "home", AFTER_PUBLISH),
     ("floor", "floor", False),
 )
 # Inherited variables that would point the throw-away site at something else.
@@ -158,6 +167,12 @@ def _record(seconds):
 
 
 def application(environ, start_response):
+    if environ.get({move_header!r}) == {after_publish!r}:
+        # As publishing a story does, before the clock starts: every process's copies
+        # for the content version are out of date, so this render is a first one.
+        from stories.render_cache import bump_content_version
+
+        bump_content_version(structure=False)
     started = time.thread_time()
     app = django_only if environ.get("PATH_INFO") == {floor_path!r} else site
     body = app(environ, start_response)
@@ -198,7 +213,12 @@ def write_modules(tmp: Path, prefix: str) -> Path:
     (folder / "bench_urls.py").write_text(URLCONF_MODULE.format(floor_route=FLOOR_PATH[1:]))
     (folder / "cpu").mkdir()
     (folder / "bench_wsgi.py").write_text(
-        WSGI_MODULE.format(floor_path=FLOOR_PATH, cpu_dir=str(folder / "cpu"))
+        WSGI_MODULE.format(
+            floor_path=FLOOR_PATH,
+            cpu_dir=str(folder / "cpu"),
+            move_header="HTTP_" + MISS_HEADER.upper().replace("-", "_"),
+            after_publish=AFTER_PUBLISH,
+        )
     )
     return folder
 
@@ -347,14 +367,14 @@ def wait_until_serving(process: subprocess.Popen, port: int, log_path: Path, sec
 # --- Load ------------------------------------------------------------------------------
 
 
-def request_bytes(port: int, url: str, miss: bool) -> bytes:
+def request_bytes(port: int, url: str, miss: bool | str) -> bytes:
     head = (
         f"GET {url} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
         "User-Agent: storyloom-bench/1\r\nAccept: text/html\r\n"
         "X-Forwarded-Proto: https\r\n"
     )
     if miss:
-        head += f"{MISS_HEADER}: 1\r\n"
+        head += f"{MISS_HEADER}: {AFTER_PUBLISH if miss == AFTER_PUBLISH else 1}\r\n"
     return (head + "\r\n").encode()
 
 
@@ -567,7 +587,8 @@ def run(args: argparse.Namespace) -> None:
         for name, page, miss in () if args.storm_only else ROWS:
             url = FLOOR_PATH if page == "floor" else urls[page]
             request = request_bytes(port, url, miss)
-            status, headers, body = fetch(port, url, {MISS_HEADER: "1"} if miss else None)
+            extra = {MISS_HEADER: "1" if miss is True else miss} if miss else None
+            status, headers, body = fetch(port, url, extra)
             if status != 200:
                 raise BenchError(f"{url} answered HTTP {status}")
             if page == "floor" and body != story_body:

@@ -5,7 +5,7 @@ from django.http.request import split_domain_port
 
 from wagtail.models import Site
 
-from stories.render_cache import PAGE_TIMEOUT, content_version, per_version, request_version
+from stories.render_cache import PAGE_TIMEOUT, per_structure, request_version, structure_version
 
 
 class CachedSiteMiddleware:
@@ -13,12 +13,12 @@ class CachedSiteMiddleware:
 
     Wagtail looks the site up with a query on every request, then loads the root
     page's specific row, and reads the sites' root paths from the cache to build
-    every page URL; all of these change only when a site or page is saved, which
-    moves the content version on (``stories.signals``). They are kept per process for
-    the version (``stories.render_cache.per_version``; the site also in the shared
-    cache, for the other processes) and put where Wagtail looks
-    first (``request._wagtail_site``, ``request._wagtail_cached_site_root_paths``).
-    The content version itself is read once for the whole request.
+    every page URL; all of these change only when a site or a page other than a story
+    is saved, which moves the structure version on (``stories.signals``). They are kept
+    per process for that version (``stories.render_cache.per_structure``; the site also
+    in the shared cache, for the other processes) and put where Wagtail looks first
+    (``request._wagtail_site``, ``request._wagtail_cached_site_root_paths``). The
+    versions themselves are read once for the whole request.
     """
 
     def __init__(self, get_response):
@@ -30,11 +30,11 @@ class CachedSiteMiddleware:
         with request_version():
             hostname = split_domain_port(request._get_raw_host())[0]
             port = request.get_port()
-            site = per_version(
+            site = per_structure(
                 ("site", hostname, port), lambda: _shared_site(request, hostname, port)
             )
             request._wagtail_site = _own_copy(site)
-            request._wagtail_cached_site_root_paths = per_version(
+            request._wagtail_cached_site_root_paths = per_structure(
                 "site root paths", Site.get_site_root_paths
             )
             return self.get_response(request)
@@ -43,7 +43,7 @@ class CachedSiteMiddleware:
 def _shared_site(request, hostname, port):
     """The site from the shared cache (one read instead of two queries for the first
     render of each process after a change), else from the database."""
-    key = f"storyloom:site:{content_version()}:{hostname}:{port}"
+    key = f"storyloom:site:{structure_version()}:{hostname}:{port}"
     site = cache.get(key)
     if site is None:
         site = _find_site(request)

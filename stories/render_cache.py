@@ -3,17 +3,24 @@
 Publishing, unpublishing, moving or deleting a page, a site change, a change of an
 interest, a series or a picture, and bulk writes (``stories.page_cache.purge_all``)
 move it on (``stories.signals``). Per-process copies of slow-changing facts are keyed
-by it (``per_version``): the request's site with its root page and the sites' root
-paths (``stories.middleware.CachedSiteMiddleware``), routing and a story's rendered
-parts (``stories.models.pages``, ``stories.reading``) and the collector's set of live
-stories (``syndication.engagement.buffer``).
+by it (``per_version``): routing to a story and a story's rendered parts
+(``stories.models.pages``, ``stories.reading``) and the collector's set of live stories
+(``syndication.engagement.buffer``).
 
-Cached pages are not keyed by it: they are invalidated exactly, by what they show
+Beside it, the *structure version* moves on with every change but those to stories,
+interests, series and pictures: a site, a view restriction, any page that is not a
+story (the home, the index, an interest's hub). What routing and every request need
+before a page is found (the site and its root page, the sites' root paths, whether
+any page is restricted, the story index) are kept by it (``per_structure``), so the
+first render after a story is published does not look them up again.
+
+Cached pages are not keyed by either: they are invalidated exactly, by what they show
 (``stories.page_cache``).
 
-The version lives in the shared cache, so a change made by a Celery worker (a
-scheduled publish) is seen by every web process. A reading request reads it once
-(``request_version``); a change made during the request is seen by the rest of it.
+The versions live in the shared cache, so a change made by a Celery worker (a
+scheduled publish) is seen by every web process. A reading request reads both once, in
+one round trip (``request_version``); a change made during the request is seen by the
+rest of it.
 """
 
 import contextlib
@@ -26,66 +33,100 @@ from collections import OrderedDict
 from django.core.cache import cache
 
 VERSION_KEY = "storyloom:content-version"
+STRUCTURE_KEY = "storyloom:structure-version"
 PAGE_TIMEOUT = 24 * 60 * 60
 
-# The version read at the start of the request being handled, if any.
+# The versions read at the start of the request being handled, if any: (content, structure).
 _request_version: contextvars.ContextVar = contextvars.ContextVar(
     "storyloom_content_version", default=None
 )
 
 
-def _read_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(VERSION_KEY)
-    return version
+def _read_versions() -> tuple[str, str]:
+    """Both versions in one read of the shared cache (each made on first use)."""
+    found = cache.get_many([VERSION_KEY, STRUCTURE_KEY])
+    versions = []
+    for key in (VERSION_KEY, STRUCTURE_KEY):
+        version = found.get(key)
+        if version is None:
+            cache.add(key, uuid.uuid4().hex, None)
+            version = cache.get(key)
+        versions.append(version)
+    return versions[0], versions[1]
 
 
 def content_version() -> str:
-    version = _request_version.get()
-    return version if version is not None else _read_version()
+    versions = _request_version.get()
+    return versions[0] if versions is not None else _read_versions()[0]
+
+
+def structure_version() -> str:
+    """The version of what routing and the site need: sites, view restrictions and every
+    page but stories. Publishing, moving or deleting a story, and changing an interest,
+    series or picture, move the content version only."""
+    versions = _request_version.get()
+    return versions[1] if versions is not None else _read_versions()[1]
 
 
 @contextlib.contextmanager
 def request_version():
-    """Within this block (one request), ``content_version()`` reads the cache once."""
-    token = _request_version.set(_read_version())
+    """Within this block (one request), the versions are read from the cache once."""
+    token = _request_version.set(_read_versions())
     try:
         yield
     finally:
         _request_version.reset(token)
 
 
-def bump_content_version(**kwargs) -> None:
+def bump_content_version(*, structure: bool = True, **kwargs) -> None:
+    """Move the content version on, and the structure version too unless ``structure``
+    is false (a change to stories, interests, series or pictures only)."""
     version = uuid.uuid4().hex
-    cache.set(VERSION_KEY, version, None)
-    if _request_version.get() is not None:
-        _request_version.set(version)
+    values = {VERSION_KEY: version}
+    if structure:
+        values[STRUCTURE_KEY] = uuid.uuid4().hex
+    cache.set_many(values, None)
+    kept = _request_version.get()
+    if kept is not None:
+        _request_version.set((version, values.get(STRUCTURE_KEY, kept[1])))
 
 
-# Per-process copies, valid for one content version: (version, {key: value}), replaced
-# whole when the version moves on, so a load finished late lands in the old dict.
-_memo: tuple = (None, {})
+def bump_story_version(**kwargs) -> None:
+    """``bump_content_version`` for a change that leaves the structure alone."""
+    bump_content_version(structure=False)
 
 
-def per_version(key, load):
-    """``load()``'s result, kept in this process until the content version moves on.
+class _PerVersion:
+    """``load()``'s result, kept in this process until ``version_of()`` moves on.
 
-    For a few small facts (the site, routing): what it returns is shared by every
-    request of the process for that version and must not be changed by its users
-    (copy it first, as routing does). Per-page copies go in a ``VersionedLRU``.
+    For a few small facts: what it returns is shared by every request of the process
+    for that version and must not be changed by its users (copy it first, as routing
+    does). Per-page copies go in a ``VersionedLRU``. The copies are replaced whole when
+    the version moves on, so a load finished late lands in the old dict.
     """
-    global _memo
-    version = content_version()
-    memo = _memo
-    if memo[0] != version:
-        memo = _memo = (version, {})
-    try:
-        return memo[1][key]
-    except KeyError:
-        value = memo[1][key] = load()
-        return value
+
+    def __init__(self, version_of):
+        self.version_of = version_of
+        self._kept = (None, {})
+
+    def __call__(self, key, load):
+        version = self.version_of()
+        kept = self._kept
+        if kept[0] != version:
+            kept = self._kept = (version, {})
+        try:
+            return kept[1][key]
+        except KeyError:
+            value = kept[1][key] = load()
+            return value
+
+
+#: Kept until the content version moves on.
+per_version = _PerVersion(content_version)
+#: Kept until the structure version moves on: the site and its root page, the sites'
+#: root paths, whether any page is restricted, the story index routing goes through. A
+#: story published elsewhere leaves them kept.
+per_structure = _PerVersion(structure_version)
 
 
 class VersionedLRU:

@@ -69,7 +69,7 @@ from stories.page_cache import (
     page_tag,
     series_tag,
 )
-from stories.render_cache import bump_content_version
+from stories.render_cache import bump_content_version, bump_story_version
 from stories.sitemap import SITEMAP
 
 #: Picture fields Wagtail fills in lazily (while rendering): nothing a reader sees changes.
@@ -154,19 +154,31 @@ def _live_page_written(sender, instance, raw=False, update_fields=None, **kwargs
     writes only revision bookkeeping (``update_fields``) and moves nothing."""
     if raw or update_fields is not None or not isinstance(instance, Page) or not instance.live:
         return
-    _bump_now_and_after_commit()
+    _bump_now_and_after_commit(structure=not _is_story(instance))
 
 
-def _bump_now_and_after_commit() -> None:
+def _is_story(page) -> bool:
+    return isinstance(page, StoryPage) or page.specific_class is StoryPage
+
+
+def _bump_now_and_after_commit(*, structure: bool = True) -> None:
     """Move the content version on now (this connection's next read sees the change) and
     again once the change commits (a render by another process in between read the
-    old rows under the first new version)."""
-    bump_content_version()
-    transaction.on_commit(bump_content_version, robust=True)
+    old rows under the first new version). The structure version too, unless the
+    change is to stories, interests, series or pictures only (``structure=False``)."""
+    bump = bump_content_version if structure else bump_story_version
+    bump()
+    transaction.on_commit(bump, robust=True)
+
+
+def _bump_for(page) -> None:
+    """A page published, unpublished, moved or deleted: the structure version moves on
+    too unless it is a story."""
+    bump_content_version(structure=not _is_story(page))
 
 
 def _published(sender, instance, **kwargs):
-    bump_content_version()
+    _bump_for(instance)
     if not isinstance(instance, StoryPage):
         _everything_after_commit()
         return
@@ -179,7 +191,7 @@ def _published(sender, instance, **kwargs):
 
 
 def _unpublished(sender, instance, **kwargs):
-    bump_content_version()
+    _bump_for(instance)
     if not isinstance(instance, StoryPage):
         _everything_after_commit()
         return
@@ -190,7 +202,7 @@ def _unpublished(sender, instance, **kwargs):
 
 
 def _moved(sender, instance, parent_page_before, parent_page_after, url_path_before, **kwargs):
-    bump_content_version()
+    _bump_for(instance)
     if instance.specific_class is not StoryPage:
         _everything_after_commit()
         return
@@ -208,7 +220,7 @@ def _moved(sender, instance, parent_page_before, parent_page_after, url_path_bef
 
 def _deleting(sender, instance, **kwargs):
     # Before the delete: afterwards the story's interests are gone with it.
-    bump_content_version()
+    _bump_for(instance)
     if instance.specific_class is not StoryPage:
         _everything_after_commit()
         return
@@ -246,7 +258,7 @@ def _interest_changed(sender, instance, raw=False, **kwargs):
     if raw:
         return
     # Story pages and listings are kept per process by content version (stories.reading).
-    _bump_now_and_after_commit()
+    _bump_now_and_after_commit(structure=False)
     tags = {interest_tag(instance.pk), interest_stories_tag(instance.pk), INTERESTS}
     _after_commit(tags, _listing_urls(interest_slugs=[instance.slug]))
 
@@ -254,7 +266,7 @@ def _interest_changed(sender, instance, raw=False, **kwargs):
 def _series_changed(sender, instance, raw=False, **kwargs):
     if raw:
         return
-    _bump_now_and_after_commit()
+    _bump_now_and_after_commit(structure=False)
     urls = []
     if page_cache.frontend_cache_configured():
         urls = [story.get_full_url() for story in StoryPage.objects.live().filter(series=instance)]
@@ -264,7 +276,7 @@ def _series_changed(sender, instance, raw=False, **kwargs):
 def _image_changed(sender, instance, raw=False, update_fields=None, **kwargs):
     if raw or (update_fields is not None and set(update_fields) <= IMAGE_BOOKKEEPING):
         return
-    _bump_now_and_after_commit()
+    _bump_now_and_after_commit(structure=False)
     urls = []
     if page_cache.frontend_cache_configured():
         urls = [

@@ -36,7 +36,7 @@ from stories.page_cache import (
 )
 from stories.panels import VoiceCheckPanel
 from stories.reading_stats import count_words, reading_minutes
-from stories.render_cache import VersionedLRU, per_version
+from stories.render_cache import VersionedLRU, per_structure
 
 from .snippets import AudienceInterest, StorySeries
 from .voice import check_with_site_options, options_for, publication_block
@@ -70,12 +70,12 @@ def _route_to_child(parent, model, request, path_components):
     return Page.route(parent, request, path_components)
 
 
-# Per-process copies of slow-changing facts, valid for one content version (moved on by
-# every publish, unpublish, move or delete of a page, a site change, a change of view
-# restrictions, interests, series or pictures: stories.signals), so the first render
-# after a change reloads them (stories.render_cache).
-_per_version = per_version
-# Live stories as routing finds them (with picture and series), by index and slug.
+# Live stories as routing finds them (with picture and series), by index and slug, valid
+# for one content version (moved on by every publish, unpublish, move or delete of a
+# page, a site change, a change of view restrictions, interests, series or pictures:
+# stories.signals), so the first render after a change reloads them. What routing needs
+# before (the site, the index, restrictions) is kept by the structure version
+# (stories.render_cache).
 ROUTED_STORIES = VersionedLRU(500)
 
 
@@ -85,8 +85,8 @@ class ReadingPageMixin:
     def get_view_restrictions(self):
         """Wagtail asks this before serving (two queries: the ancestors, then their
         restrictions). While no page of the site has a view restriction the answer is
-        known to be empty; the check is one ``exists()`` per content version."""
-        if not _per_version("any restriction", PageViewRestriction.objects.exists):
+        known to be empty; the check is one ``exists()`` per structure version."""
+        if not per_structure("any restriction", PageViewRestriction.objects.exists):
             return PageViewRestriction.objects.none()
         return super().get_view_restrictions()
 
@@ -104,9 +104,9 @@ class HomePage(ReadingPageMixin, CachedPageMixin, Page):
 
     def route(self, request, path_components):
         if path_components:
-            # The story index, kept for the content version: a story costs one query.
+            # The story index, kept for the structure version: a story costs one query.
             slug = path_components[0]
-            index = _per_version(
+            index = per_structure(
                 ("index", self.pk, slug),
                 lambda: StoryIndexPage.objects.live().child_of(self).filter(slug=slug).first(),
             )

@@ -10,6 +10,8 @@ page cache in front of it): each ``client.get`` is an uncached render.
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from wagtail.models import PageViewRestriction, Site
+
 import pytest
 
 from stories import render_cache
@@ -137,6 +139,64 @@ def test_each_host_gets_its_own_addresses(client, make_story, settings):
     assert '<meta property="og:image" content="http://127.0.0.1/' in other
 
 
+def test_publishing_a_story_keeps_the_site_and_routing_copies(client, make_story):
+    story = published(make_story(title="One story"))
+    render_twice(client, story.url)
+    structure = render_cache.structure_version()
+    other = published(make_story(title="Another story"))
+    assert render_cache.structure_version() == structure
+    with CaptureQueriesContext(connection) as queries:
+        assert "One story" in html(client, story.url)
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    # The story and what it shows are worked out again; the site, its root page, the
+    # index and the restrictions are not looked up.
+    assert "wagtailcore_site" not in sql and "pageviewrestriction" not in sql
+    assert "Another story" in html(client, other.url)
+
+
+def test_renaming_the_index_or_the_site_shows_on_the_next_render(client, make_story, story_index):
+    story = published(make_story(title="One story"))
+    assert "Stories" in render_twice(client, story.url)  # the breadcrumb: the index's title
+    structure = render_cache.structure_version()
+    story_index.title = "Every story we tell"
+    story_index.save_revision().publish()
+    assert render_cache.structure_version() != structure
+    assert "Every story we tell" in html(client, story.url)
+
+    site = Site.objects.get(is_default_site=True)
+    site.site_name = "The renamed site"
+    site.save()
+    assert "The renamed site" in html(client, story.url)
+
+
+def test_a_view_restriction_added_to_a_story_applies_at_once(
+    client, make_story, django_capture_on_commit_callbacks
+):
+    story = published(make_story(title="Members only"))
+    render_twice(client, story.url)
+    structure = render_cache.structure_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        PageViewRestriction.objects.create(page=story, restriction_type="login")
+    assert render_cache.structure_version() != structure
+    response = client.get(story.url)
+    assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_story_changes_move_the_content_version_only(make_story):
+    story = published(make_story())
+    for change in (
+        lambda: published(story, title="Renamed"),
+        lambda: story.unpublish(),
+        lambda: AudienceInterestFactory(name="Gardening"),
+        lambda: ImageFactory(),
+        lambda: StorySeries.objects.create(name="A series"),
+    ):
+        content, structure = render_cache.content_version(), render_cache.structure_version()
+        change()
+        assert render_cache.content_version() != content
+        assert render_cache.structure_version() == structure
+
+
 # --- The stores themselves -------------------------------------------------------------
 
 
@@ -150,6 +210,30 @@ def test_a_request_reads_the_version_once_and_sees_its_own_changes():
         mine = render_cache.content_version()
         assert mine not in (before, "moved by another process")
     assert render_cache.content_version() == mine
+
+
+def test_both_versions_are_read_in_one_round_trip(monkeypatch):
+    reads = []
+    get_many = render_cache.cache.get_many
+    monkeypatch.setattr(
+        render_cache.cache, "get_many", lambda keys: reads.append(keys) or get_many(keys)
+    )
+    render_cache.bump_content_version()
+    with render_cache.request_version():
+        render_cache.content_version(), render_cache.structure_version()
+        render_cache.per_version("a", lambda: 1), render_cache.per_structure("b", lambda: 2)
+    assert reads == [[render_cache.VERSION_KEY, render_cache.STRUCTURE_KEY]]
+
+
+def test_a_copy_kept_for_the_structure_outlives_a_story_change_only():
+    loads = []
+    load = lambda: loads.append(1) or len(loads)  # noqa: E731
+    assert render_cache.per_structure("site", load) == 1
+    render_cache.bump_content_version(structure=False)
+    assert render_cache.per_structure("site", load) == 1
+    assert render_cache.per_version("routed", load) == 2
+    render_cache.bump_content_version()
+    assert render_cache.per_structure("site", load) == 3
 
 
 def test_the_store_is_bounded_and_forgets_everything_when_the_version_moves():
