@@ -33,6 +33,20 @@ def make_beat_schedule_folder(sender, **kwargs):
     Path(sender.conf.beat_schedule_filename).parent.mkdir(parents=True, exist_ok=True)
 
 
+@signals.task_prerun.connect(weak=False, dispatch_uid="storyloom-drop-unusable-connections")
+def drop_unusable_connections(task=None, **kwargs):
+    """Before each task, as Django does before each request: a database connection that
+    broke or outlived ``CONN_MAX_AGE`` is closed, and one kept is checked before it is
+    used (``CONN_HEALTH_CHECKS``). Celery keeps them between tasks (``CELERY_DB_REUSE_MAX``).
+    A task run eagerly, inside its caller's work, leaves the caller's connection alone
+    (as Celery's own fixup does)."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
 @app.task(name="storyloom.ping")
 def ping(payload):
     """Echo ``payload``: proves a worker is consuming and results come back."""
