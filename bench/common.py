@@ -402,13 +402,20 @@ def add_stories(count: int) -> list:
     return made
 
 
-def run_main(script: str, run: Callable[[], object]) -> int:
-    """Run a bench's main part: SIGTERM still runs its ``finally`` clean-ups; exit codes."""
+def interrupt_on_sigterm() -> None:
+    """SIGTERM raises ``KeyboardInterrupt``, so a bench's ``finally`` still stops what it
+    started (Python's default would end the process at once and leave its servers and
+    workers running, still holding the bench's database)."""
 
     def on_sigterm(signum, frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_sigterm)
+
+
+def run_main(script: str, run: Callable[[], object]) -> int:
+    """Run a bench's main part: SIGTERM still runs its ``finally`` clean-ups; exit codes."""
+    interrupt_on_sigterm()
     try:
         run()
     except BenchError as exc:

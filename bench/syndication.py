@@ -296,11 +296,15 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     options = parser.parse_args()
+    common.interrupt_on_sigterm()
     try:
         figures = run(options)
     except BenchError as exc:
         log(f"error: {exc}")
         return 1
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
     rows = [
         ("posts scheduled", figures["posts"]),
         ("published per second (first to last post)", figures["posts_per_s"]),
