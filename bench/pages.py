@@ -17,10 +17,12 @@ epoll load generator in this process (after a short warm-up that is not counted)
   (``stories.render_cache``): what a page purged on its own costs. The first reader
   after a publish pays more (docs/architecture.md, "Reading pages in a fixed number of
   queries"). Every answer must say ``X-Cache: miss``.
-* ``*_after_publish``: a forced miss as above, and the content version moved on before
-  each request (by the benchmark's WSGI wrapper, before its clock starts), as publishing
-  a story moves it: each render is the first after a change, what the first reader
-  after a publish pays.
+* ``*_after_publish``: a forced miss as above, after what publishing the newest story
+  again (with every interest) does to the caches, made before each request by the
+  benchmark's WSGI wrapper, before its clock starts: the content version moves on and
+  the story's tags, the listings' and every interest's stories' are purged
+  (``stories.signals``). Each render is the first after a publish that touches every
+  listing and every story's "More on…": what the first reader after a publish pays.
 * ``floor``: a minimal Django view returning the cached story page's bytes from
   memory, through the same middleware, settings and gunicorn (a URL of the
   benchmark's own urlconf, dispatched straight to Django: no page-cache lookup).
@@ -107,9 +109,12 @@ STRIPPED_ENV = (
     "PAGE_CACHE_ENABLED",
     "FRONTEND_CACHE_BACKEND",
 )
-TARGET_VS_UNCACHED = 10.0
 TARGET_VS_FLOOR = 0.5
 TARGET_P99_MS = 20.0
+# Server CPU of a render that misses the page cache (issue 18: a third of bakerydemo's
+# blog post and home page or less), both with nothing else changed and after a publish.
+TARGET_STORY_RENDER_MS = 6.0
+TARGET_HOME_RENDER_MS = 15.0
 
 SETTINGS_MODULE = """\
 # Written by bench/pages.py: the production settings, plus what the benchmark needs.
@@ -166,13 +171,33 @@ def _record(seconds):
     _log[pid].write(f"{{seconds * 1e6:.0f}}\\n")
 
 
+_publish_tags = []
+
+
+def _published():
+    # What publishing the newest story again, with every interest, does to the caches,
+    # before the clock starts (stories.signals): the content version moves on (the
+    # listings are worked out again) and the tags are purged: the story, the listings,
+    # and every interest's stories (each story page's "More on..." is worked out again).
+    from stories.page_cache import STORIES, index_tag, interest_stories_tag, page_tag, purge_tags
+    from stories.render_cache import bump_story_version
+    from stories.sitemap import SITEMAP
+
+    if not _publish_tags:
+        from stories.models import AudienceInterest, StoryPage
+
+        newest = StoryPage.objects.live().order_by("-first_published_at", "-pk").first()
+        parent = newest.get_parent()
+        _publish_tags.extend([page_tag(newest.pk), STORIES, SITEMAP, index_tag(parent.pk)])
+        for pk in AudienceInterest.objects.values_list("pk", flat=True):
+            _publish_tags.append(interest_stories_tag(pk))
+    bump_story_version()
+    purge_tags(_publish_tags)
+
+
 def application(environ, start_response):
     if environ.get({move_header!r}) == {after_publish!r}:
-        # As publishing a story does, before the clock starts: every process's copies
-        # for the content version are out of date, so this render is a first one.
-        from stories.render_cache import bump_content_version
-
-        bump_content_version(structure=False)
+        _published()
     started = time.thread_time()
     app = django_only if environ.get("PATH_INFO") == {floor_path!r} else site
     body = app(environ, start_response)
@@ -195,6 +220,37 @@ class Deadline:
         if seconds <= 0:
             raise BenchError("the overall time cap was reached; try fewer --stories or --seconds")
         return seconds
+
+
+def targets(results: dict) -> list[tuple[str, str, bool, str]]:
+    """(JSON key, what was measured, met, the target) for each target of the benchmark."""
+    story, floor = results["story_cached"], results["floor"]["rps"]
+    found = [
+        (
+            "story_cached_vs_floor_at_least_half",
+            f"story cached/floor {ratio(story['rps'], floor):.2f}x",
+            ratio(story["rps"], floor) >= TARGET_VS_FLOOR,
+            f">= {TARGET_VS_FLOOR:g}x",
+        ),
+        (
+            "story_cached_p99_under_20ms",
+            f"story cached p99 {story['p99_ms']:.2f} ms",
+            story["p99_ms"] < TARGET_P99_MS,
+            f"< {TARGET_P99_MS:g} ms",
+        ),
+    ]
+    for page, most in [("story", TARGET_STORY_RENDER_MS), ("home", TARGET_HOME_RENDER_MS)]:
+        uncached = results[f"{page}_uncached"]["render_ms"]
+        after = results[f"{page}_after_publish"]["render_ms"]
+        found.append(
+            (
+                f"{page}_render_at_most_{most:g}ms",
+                f"{page} render uncached/after a publish {uncached:.2f}/{after:.2f} ms",
+                max(uncached, after) <= most,
+                f"<= {most:g} ms",
+            )
+        )
+    return found
 
 
 def machine() -> dict:
@@ -456,24 +512,7 @@ def report(urls, results, args, stories, interests, machines, server_cpu) -> str
                 f"{ratio(figures['rps'], floor):.2f}x",
             )
         )
-    story, uncached = results["story_cached"], results["story_uncached"]
-    checks = [
-        (
-            f"story cached/uncached {ratio(story['rps'], uncached['rps']):.1f}x",
-            ratio(story["rps"], uncached["rps"]) >= TARGET_VS_UNCACHED,
-            f">= {TARGET_VS_UNCACHED:g}x",
-        ),
-        (
-            f"story cached/floor {ratio(story['rps'], floor):.2f}x",
-            ratio(story["rps"], floor) >= TARGET_VS_FLOOR,
-            f">= {TARGET_VS_FLOOR:g}x",
-        ),
-        (
-            f"story cached p99 {story['p99_ms']:.2f} ms",
-            story["p99_ms"] < TARGET_P99_MS,
-            f"< {TARGET_P99_MS:g} ms",
-        ),
-    ]
+    checks = targets(results)
     lines = [
         table(rows),
         "",
@@ -489,7 +528,9 @@ def report(urls, results, args, stories, interests, machines, server_cpu) -> str
         f"{machines[0]['load_1m']} before, {machines[-1]['load_1m']} after; "
         "other processes on the machine share the cores, so figures are noisy",
         "targets: "
-        + "; ".join(f"{text} ({'met' if ok else 'MISSED'}: {want})" for text, ok, want in checks),
+        + "; ".join(
+            f"{text} ({'met' if ok else 'MISSED'}: {want})" for _k, text, ok, want in checks
+        ),
     ]
     return "\n".join(lines)
 
@@ -652,13 +693,7 @@ def run(args: argparse.Namespace) -> None:
             )
             for page in ("story", "hub", "home")
         } | {"story_cached_vs_floor": round(ratio(story["rps"], floor["rps"]), 2)}
-        summary["targets"] = {
-            "story_cached_vs_uncached_at_least_10x": summary["ratios"]["story_cached_vs_uncached"]
-            >= TARGET_VS_UNCACHED,
-            "story_cached_vs_floor_at_least_half": summary["ratios"]["story_cached_vs_floor"]
-            >= TARGET_VS_FLOOR,
-            "story_cached_p99_under_20ms": story["p99_ms"] < TARGET_P99_MS,
-        }
+        summary["targets"] = {key: ok for key, _text, ok, _want in targets(results)}
         summary["machine"] = {
             "cores": machines[0]["cores"],
             "load_1m_before": machines[0]["load_1m"],

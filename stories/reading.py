@@ -21,6 +21,8 @@ from wagtail.images import get_image_model
 from wagtail.images.models import Filter
 
 from stories.linking import CONTINUES
+from stories.page_cache.parts import TaggedLRU
+from stories.page_cache.tags import found_tags, interest_stories_tag, page_tag, series_tag
 from stories.render_cache import VersionedLRU
 
 CARD_RENDITION = "fill-640x360"
@@ -131,14 +133,30 @@ def cards_ready(page_of_stories):
     return page_of_stories
 
 
-def _cards_by_id(stories, ids, *, with_interests=True):
-    """{id: card} for the ``ids`` among ``stories`` (live stories), in one query."""
+# Story cards without their interests (what the home page and a story page show), by
+# story, each kept per process while the story and its picture are unchanged
+# (stories.page_cache.parts), with its picture's card rendition: publishing a story
+# loads its own card again, not the others on a page that shows it. Shared: read only.
+CARDS = TaggedLRU(2000)
+
+
+def _cards_by_id(model, ids):
+    """{id: card} for the ``ids`` among the live stories of ``model``, cards as
+    ``story_cards`` loads them without interests: those kept (``CARDS``) and still
+    current, and the others in one query."""
     if not ids:
         return {}
-    return {
-        story.pk: story
-        for story in story_cards(stories.filter(pk__in=set(ids)), with_interests=with_interests)
-    }
+
+    def load(keys):
+        cards = story_cards(
+            model.objects.live().filter(pk__in=[pk for _m, pk in keys]), with_interests=False
+        )
+        found = {(model, story.pk): story for story in cards}
+        attach_renditions(card_images(found.values()))
+        return found
+
+    keys = [(model, pk) for pk in dict.fromkeys(ids)]
+    return {pk: card for (_m, pk), card in CARDS.get_many_or_load(keys, load, found_tags).items()}
 
 
 def _with_hub_urls(interests, story_index, request):
@@ -228,8 +246,7 @@ def home_context(request, *, story_index, interests, stories):
     by_interest = _home_sections(through, recent, interests)
     # Cards show no interests: none are loaded for them.
     shown = latest_ids + [sid for ids in by_interest.values() for sid in ids]
-    cards = _cards_by_id(stories, shown, with_interests=False)
-    attach_renditions(card_images(cards.values()))
+    cards = _cards_by_id(stories.model, shown)
     sections = [
         {
             "interest": interest,
@@ -334,10 +351,13 @@ def _text_story_ids(page) -> set[int]:
     return found
 
 
-# A live story's context, per process, for the content version (which every change a
-# story page shows moves on: stories.render_cache). Values are shared: read only.
-STORY_CONTEXTS = VersionedLRU(500)
-# The home page's and listings' contexts, the same way.
+# A live story's context, per process, in two parts (stories.page_cache.parts), each
+# kept while the tags of what it shows keep their versions: what the story itself
+# decides (breadcrumbs, interests, its links and their cards, the next in its series,
+# the hero, the meta) and "More on…", which tops up from the newest stories sharing its
+# interests and so changes whenever one of those is published. Values are shared: read only.
+STORY_CONTEXTS = TaggedLRU(500)
+# The home page's and listings' contexts, for the content version (stories.render_cache).
 LISTINGS = VersionedLRU(300)
 
 
@@ -345,16 +365,32 @@ def story_context(page, request):
     """A story page: what it links to, what comes next, more on its interests, its meta.
 
     Other stories are found among the live stories of the page's own class. A live
-    story read on the site is worked out once per process for the content version,
-    address (the site's host and scheme) and live revision; previews every time.
+    story read on the site is worked out once per process for its live revision and
+    address (the site's host and scheme), each part again when what it shows changes;
+    previews every time.
     """
     if getattr(request, "is_preview", False) or not page.live_revision_id:
-        return _story_context(page, request)
+        context = _own_context(page, request)
+        context["related_stories"] = _related(page, context)
+        return _public(context)
     key = (page.pk, page.live_revision_id, request.get_host(), request.scheme)
-    return dict(STORY_CONTEXTS.get_or_load(key, lambda: _story_context(page, request)))
+    own = STORY_CONTEXTS.get_or_load(
+        (*key, "own"), lambda: _own_context(page, request), lambda part: _own_tags(page, part)
+    )
+    related = STORY_CONTEXTS.get_or_load(
+        (*key, "related"),
+        lambda: _related(page, own),
+        lambda cards: _related_tags(page, own, cards),
+    )
+    return {**_public(own), "related_stories": related}
 
 
-def _story_context(page, request):
+def _public(context):
+    """The template's names: without the ids kept for "More on…"."""
+    return {name: value for name, value in context.items() if not name.startswith("_")}
+
+
+def _own_context(page, request):
     stories = type(page).objects.live()
     breadcrumbs = _breadcrumbs(page)
     story_index = breadcrumbs[-1] if breadcrumbs else None
@@ -382,13 +418,10 @@ def _story_context(page, request):
         dict.fromkeys(t for t, kind in links if kind == "related" and t not in above)
     )
     shown = {continues_id, *background_ids, *curated_ids} - {None}
-    topped_up = _more_on_interests(
-        page, [i.pk for i in interests], shown | above, RELATED_STORIES - len(curated_ids)
-    )
-    cards = _cards_by_id(stories, [*shown, *topped_up], with_interests=False)
+    cards = _cards_by_id(stories.model, shown)
 
     hero = page.hero_image if page.hero_image_id else None
-    attach_renditions([*card_images(cards.values()), (hero, [HERO_RENDITION, SOCIAL_RENDITION])])
+    attach_renditions([(hero, [HERO_RENDITION, SOCIAL_RENDITION])])  # cards come with theirs
 
     return {
         "breadcrumbs": breadcrumbs,
@@ -397,12 +430,40 @@ def _story_context(page, request):
         "continue_story": cards.get(continues_id),
         "continue_from_series": from_series,
         "background_stories": [cards[i] for i in background_ids if i in cards],
-        "related_stories": [cards[i] for i in [*curated_ids, *topped_up] if i in cards][
-            :RELATED_STORIES
-        ],
+        "curated_stories": [cards[i] for i in curated_ids if i in cards],
         "hero": hero,
         "social": social_meta(page, request, hero, interests),
+        # For "More on…" (``_related``): what it must not repeat.
+        "_not_again": frozenset(shown | above),
     }
+
+
+def _related(page, own):
+    """ "More on…": the editor's related stories, topped up with the newest stories
+    sharing the most interests."""
+    curated = own["curated_stories"]
+    topped_up = _more_on_interests(
+        page, [i.pk for i in own["interests"]], own["_not_again"], RELATED_STORIES - len(curated)
+    )
+    cards = _cards_by_id(type(page), topped_up)
+    return [*curated, *(cards[i] for i in topped_up if i in cards)][:RELATED_STORIES]
+
+
+def _own_tags(page, own):
+    """What the story's own part shows: the story, its interests, the pages and pictures
+    in it, the series "Continue the story" may come from."""
+    tags = {page_tag(page.pk), *found_tags(own)}
+    if page.series_id:
+        tags.add(series_tag(page.series_id))
+    return tags
+
+
+def _related_tags(page, own, cards):
+    """ "More on…" changes when a story joins or leaves one of the story's interests,
+    and shows its cards' pages and pictures."""
+    tags = {page_tag(page.pk), *found_tags(cards)}
+    tags.update(interest_stories_tag(interest.pk) for interest in own["interests"])
+    return tags
 
 
 def social_meta(page, request, hero, interests):

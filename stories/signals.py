@@ -61,6 +61,7 @@ from wagtail.signals import page_published, page_unpublished, post_page_move
 from stories import page_cache
 from stories.models import AudienceInterest, StoryIndexPage, StoryLink, StoryPage, StorySeries
 from stories.page_cache import (
+    ALL,
     INTERESTS,
     STORIES,
     index_tag,
@@ -130,11 +131,15 @@ def _after_commit(tags, urls=(), stale=True) -> None:
     # robust: a cache that is down must not turn a committed publish into an error.
     # ``stale``: readers may get the previous copy while one of them renders the page
     # again (stories.page_cache.wsgi); not after a change that makes a page private.
+    # The parts kept per process under the tags are loaded again from now on as well
+    # (the purge moves them on again): this request and this connection see the change.
+    page_cache.bump_parts(tags)
     purge = partial(page_cache.purge, frozenset(tags), tuple(urls), stale=stale)
     transaction.on_commit(purge, robust=True)
 
 
 def _everything_after_commit(stale=True) -> None:
+    page_cache.bump_parts([ALL])
     transaction.on_commit(partial(page_cache.purge_all, stale=stale), robust=True)
 
 
@@ -155,6 +160,24 @@ def _live_page_written(sender, instance, raw=False, update_fields=None, **kwargs
     if raw or update_fields is not None or not isinstance(instance, Page) or not instance.live:
         return
     _bump_now_and_after_commit(structure=not _is_story(instance))
+    if _is_story(instance):
+        # The parts kept under what the story shows and the listings it joins
+        # (stories.page_cache.parts); publishing purges them again once it commits.
+        tags = _written_story_tags(instance)
+        page_cache.bump_parts(tags)
+        transaction.on_commit(partial(page_cache.bump_parts, tags), robust=True)
+
+
+def _written_story_tags(instance) -> set[str]:
+    before = instance.__dict__.get("_page_cache_before")
+    tags = {page_tag(instance.pk), STORIES, *listing_tags(before)}
+    series_id = getattr(instance, "series_id", None)
+    if series_id:
+        tags.add(series_tag(series_id))
+    interests = getattr(instance, "interests", None)
+    if interests is not None:
+        tags.update(interest_stories_tag(interest.pk) for interest in interests.all())
+    return tags
 
 
 def _is_story(page) -> bool:

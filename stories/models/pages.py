@@ -12,6 +12,7 @@ from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.api import APIField
+from wagtail.blocks import StreamValue
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page, PageViewRestriction
@@ -27,16 +28,19 @@ from stories.page_cache import (
     INTERESTS,
     STORIES,
     CachedPageMixin,
+    TaggedLRU,
     context_interests,
     conversation_tag,
+    image_tag,
     index_tag,
     interest_stories_tag,
+    page_tag,
     series_tag,
     stream_tags,
 )
 from stories.panels import VoiceCheckPanel
 from stories.reading_stats import count_words, reading_minutes
-from stories.render_cache import VersionedLRU, per_structure
+from stories.render_cache import per_structure
 
 from .snippets import AudienceInterest, StorySeries
 from .voice import check_with_site_options, options_for, publication_block
@@ -70,13 +74,39 @@ def _route_to_child(parent, model, request, path_components):
     return Page.route(parent, request, path_components)
 
 
-# Live stories as routing finds them (with picture and series), by index and slug, valid
-# for one content version (moved on by every publish, unpublish, move or delete of a
-# page, a site change, a change of view restrictions, interests, series or pictures:
-# stories.signals), so the first render after a change reloads them. What routing needs
-# before (the site, the index, restrictions) is kept by the structure version
-# (stories.render_cache).
-ROUTED_STORIES = VersionedLRU(500)
+# Live stories as routing finds them (with picture and series), by index and slug, each
+# kept while the story, its picture and its series are unchanged (their tags'
+# versions: stories.page_cache.parts), so publishing another story leaves it kept.
+# What routing needs before (the site, the index, restrictions) is kept by the
+# structure version (stories.render_cache).
+ROUTED_STORIES = TaggedLRU(500)
+
+
+def _routed_story_tags(story):
+    """What a routed story shows: itself, its picture, its series. Not found: not kept
+    (the story published there next must be found)."""
+    if story is None:
+        return None
+    tags = {page_tag(story.pk)}
+    if story.hero_image_id:
+        tags.add(image_tag(story.hero_image_id))
+    if story.series_id:
+        tags.add(series_tag(story.series_id))
+    return tags
+
+
+def _fresh_text(story):
+    """Give a copy of a kept story a text of its own, read from the stored data.
+
+    The blocks of a text keep what they load when first read (the stories its cards
+    show, its pictures); a kept story is kept while the story itself is unchanged, so
+    a text shared between requests would show a linked story's old title after that
+    story was published again. The rendered text is kept by what it shows
+    (``story_text``).
+    """
+    body = story.__dict__.get("body")
+    if isinstance(body, StreamValue) and body.is_lazy:
+        story.__dict__["body"] = StreamValue(body.stream_block, list(body.raw_data), is_lazy=True)
 
 
 class ReadingPageMixin:
@@ -153,8 +183,8 @@ class StoryIndexPage(ReadingPageMixin, CachedPageMixin, RoutablePageMixin, Page)
     def route(self, request, path_components):
         if len(path_components) == 1:
             slug = path_components[0]
-            # Kept per process for the content version (publishing, moves, pictures and
-            # series move it on); each request renders its own copy.
+            # Kept per process while the story, its picture and series are unchanged;
+            # each request renders its own copy.
             story = ROUTED_STORIES.get_or_load(
                 (self.pk, slug),
                 lambda: (
@@ -164,10 +194,12 @@ class StoryIndexPage(ReadingPageMixin, CachedPageMixin, RoutablePageMixin, Page)
                     .select_related("hero_image", "series")
                     .first()
                 ),
+                _routed_story_tags,
             )
             if story is not None:
                 story = copy.copy(story)
                 story._cached_parent_obj = self
+                _fresh_text(story)
                 return RouteResult(story)
         return super().route(request, path_components)
 
@@ -448,7 +480,12 @@ class StoryPage(ReadingPageMixin, CachedPageMixin, Page):
     def cache_tags(self, context):
         # "Join the conversation", "Next in the series", "More on…" (which tops up from
         # the newest stories sharing its interests) and what its text links and shows.
-        tags = {conversation_tag(self.pk), *stream_tags(self.body)}
+        # What the text shows was found when it was rendered or kept (``story_text``),
+        # without reading its blocks again.
+        text_tags = getattr(self, "_text_tags", None)
+        if text_tags is None:
+            text_tags = stream_tags(self.body)
+        tags = {conversation_tag(self.pk), *text_tags}
         if self.series_id:
             tags.add(series_tag(self.series_id))
         tags.update(interest_stories_tag(i.pk) for i in context_interests(context))

@@ -8,6 +8,8 @@ Three parts, each with one job (docs/architecture.md, "Cached pages"):
 * ``store``: invalidation by tag versions. ``purge_tags`` (and ``purge``, ``purge_all``,
   ``purge_conversation``) give tags new versions and move the purge clock on;
   a stored page is current only while its tags keep the versions it was rendered with.
+* ``parts``: parts of pages kept per process under the tags they show (``TaggedLRU``),
+  loaded again when a purge (or ``bump_parts``) names one of them.
 * ``wsgi``: serving, in front of Django (``with_page_cache``, wired in ``cms.wsgi``):
   a current copy is answered at once with ``ETag``/``Last-Modified``/``304``; a tagged
   response Django renders is stored unless it is private to its reader.
@@ -15,6 +17,7 @@ Three parts, each with one job (docs/architecture.md, "Cached pages"):
 This module is the public API; the names below are what the rest of the site uses.
 """
 
+from stories.page_cache.parts import TaggedLRU, bump_parts
 from stories.page_cache.store import (
     frontend_cache_configured,
     purge,
@@ -30,6 +33,7 @@ from stories.page_cache.tags import (
     CachedPageMixin,
     context_interests,
     conversation_tag,
+    found_tags,
     image_tag,
     index_tag,
     interest_stories_tag,
@@ -54,8 +58,11 @@ __all__ = [
     "STALE",
     "STORIES",
     "CachedPageMixin",
+    "TaggedLRU",
+    "bump_parts",
     "context_interests",
     "conversation_tag",
+    "found_tags",
     "frontend_cache_configured",
     "image_tag",
     "index_tag",

@@ -21,17 +21,16 @@ it has been out of date is then known. A purge that must take effect at once
 made stale is never served.
 """
 
-import logging
 import secrets
 import time
 
 from django.conf import settings
-from django.core.cache import caches
 
+# The store's reads and writes (backend), named here too for serving (wsgi) and the tests.
+from stories.page_cache.backend import PASS_MARK, _Store, _store  # noqa: F401
+from stories.page_cache.parts import part_versions
 from stories.page_cache.tags import ALL, conversation_tag
 from stories.render_cache import bump_content_version
-
-logger = logging.getLogger(__name__)
 
 #: Keys in the cache. The entry format is part of the key: change both together.
 ENTRY_PREFIX = "pc1:page:"
@@ -39,140 +38,6 @@ TAG_PREFIX = "pc1:tag:"
 CLOCK_KEY = "pc1:clock"
 #: One render at a time per page: ``LOCK_PREFIX`` + the entry key's digest.
 LOCK_PREFIX = "pc1:lock:"
-#: The lock's value while a page is known not to be stored (not a reading page, an
-#: error, private): concurrent readers then go to Django at once instead of queueing.
-PASS_MARK = 0
-
-# Compare-and-delete (or compare-and-set to PASS_MARK): only the holder releases a lock.
-_RELEASE_SCRIPT = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-  if ARGV[2] == '' then return redis.call('del', KEYS[1]) end
-  return redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3])
-end
-return 0
-"""
-
-
-class _Store:
-    """The page cache's few reads and writes, on the default cache (any backend)."""
-
-    def __init__(self, cache):
-        self.cache = cache
-
-    def get_many(self, keys) -> dict:
-        """The values found; one that cannot be read (bytes no unpickling takes) is missing."""
-        try:
-            return self.cache.get_many(keys)
-        except Exception:
-            found = {}
-            for key in keys:
-                try:
-                    value = self.cache.get(key)
-                except Exception:
-                    logger.warning("page cache: unreadable value under %s, ignored", key)
-                    continue
-                if value is not None:
-                    found[key] = value
-            return found
-
-    def set_many(self, values: dict, timeout=None) -> None:
-        self.cache.set_many(values, timeout=timeout)
-
-    def add(self, key, value) -> None:
-        self.cache.add(key, value, None)
-
-    def set(self, key, value, timeout) -> None:
-        self.cache.set(key, value, timeout)
-
-    def delete(self, key) -> None:
-        self.cache.delete(key)
-
-    def lock(self, key, token: int, seconds: float) -> bool:
-        """Take ``key`` for ``seconds`` unless someone holds it. Atomic on the local-memory
-        cache (one process); on the file cache two processes may both take it at once."""
-        return self.cache.add(key, token, seconds)
-
-    def release(self, key, token: int, then_pass: float = 0) -> None:
-        """Give ``key`` up if ``token`` still holds it; ``then_pass``: leave ``PASS_MARK``
-        there for that many seconds."""
-        if self.cache.get(key) == token:
-            if then_pass:
-                self.cache.set(key, PASS_MARK, then_pass)
-            else:
-                self.cache.delete(key)
-
-
-class _RedisStore(_Store):
-    """The same on Django's Redis backend, with one redis-py client kept for good.
-
-    Django's backend builds a new client object for every call, which costs more than
-    the round trip itself (about 0.15 ms with redis-py 8), and a hit makes one or two
-    calls. Keys and values keep Django's formats (``make_key``, its serializer), so
-    this and ``caches["default"]`` read and write the same entries.
-    """
-
-    def __init__(self, cache):
-        super().__init__(cache)
-        self.client = cache._cache.get_client(write=True)
-        self.dumps = cache._cache._serializer.dumps
-        self.loads = cache._cache._serializer.loads
-        self.release_script = self.client.register_script(_RELEASE_SCRIPT)
-
-    def get_many(self, keys) -> dict:
-        raw = self.client.mget([self.cache.make_key(key) for key in keys])
-        found = {}
-        for key, value in zip(keys, raw, strict=True):
-            if value is None:
-                continue
-            try:
-                found[key] = self.loads(value)
-            except Exception:
-                # Bytes nothing can read: missing, so the next render writes over them.
-                logger.warning("page cache: unreadable value under %s, ignored", key)
-        return found
-
-    def set_many(self, values: dict, timeout=None) -> None:
-        data = {self.cache.make_key(key): self.dumps(value) for key, value in values.items()}
-        if timeout is None:
-            self.client.mset(data)  # one command: atomic, so the clock moves with the tags
-            return
-        pipeline = self.client.pipeline()
-        pipeline.mset(data)
-        for key in data:
-            pipeline.expire(key, timeout)
-        pipeline.execute()
-
-    def add(self, key, value) -> None:
-        self.client.set(self.cache.make_key(key), self.dumps(value), nx=True)
-
-    def set(self, key, value, timeout) -> None:
-        self.client.set(self.cache.make_key(key), self.dumps(value), ex=timeout)
-
-    def delete(self, key) -> None:
-        self.client.delete(self.cache.make_key(key))
-
-    def lock(self, key, token: int, seconds: float) -> bool:
-        """``SET key token NX PX``: one holder at a time, gone by itself after ``seconds``."""
-        milliseconds = max(1, int(seconds * 1000))
-        return bool(self.client.set(self.cache.make_key(key), token, nx=True, px=milliseconds))
-
-    def release(self, key, token: int, then_pass: float = 0) -> None:
-        args = [token, PASS_MARK if then_pass else "", max(1, int(then_pass * 1000))]
-        self.release_script(keys=[self.cache.make_key(key)], args=args)
-
-
-def _store() -> _Store:
-    """This thread's store on the default cache (Django keeps a cache object per thread)."""
-    from django.core.cache.backends.redis import RedisCache
-
-    cache = caches["default"]
-    store = cache.__dict__.get("_page_cache_store")
-    if store is None:
-        store = _RedisStore(cache) if isinstance(cache, RedisCache) else _Store(cache)
-        cache._page_cache_store = store
-    return store
-
-
 # A version (an int: Django's Redis backend stores it as a plain number, nothing to
 # unpickle) is ``purged_ms << 97 | hard << 96 | previous << 64 | random``: the purge's
 # wall-clock time in milliseconds (0: unknown), whether it allows no stale copy, 32 bits
@@ -232,7 +97,8 @@ def wall_clock() -> float:
 
 
 def purge_tags(tags, *, stale: bool = True) -> None:
-    """Give ``tags`` new versions: every page stored with any of them is stale at once.
+    """Give ``tags`` new versions: every page stored with any of them is stale at once,
+    and every part kept under any of them is loaded again (``parts``).
 
     With ``stale`` (the default) a page one purge behind may still be served for
     ``PAGE_CACHE_STALE_SECONDS`` while one reader renders it again; ``stale=False``
@@ -248,6 +114,8 @@ def purge_tags(tags, *, stale: bool = True) -> None:
     # may both name the same one: the copy is then dated by the later purge.
     previous = store.get_many(keys) if stale else {}
     values = {CLOCK_KEY: _token()}  # first: see the module docstring
+    # The parts kept per process under these tags, in the same command (parts.py).
+    values.update(part_versions(tags))
     for key in keys:
         values[key] = _token(purged_ms, previous.get(key), hard=not stale)
     store.set_many(values)

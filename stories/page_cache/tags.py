@@ -105,6 +105,10 @@ def serve_cached(page, request, render):
     if not is_cacheable(request):
         patch_cache_control(response, private=True, no_store=True)
     elif response.status_code == 200:
+        if not getattr(response, "is_rendered", True):
+            # Rendered first: what the template's tags find while rendering (a story's
+            # kept text names what it shows) is then known, without loading it again.
+            response.render()
         context = getattr(response, "context_data", None) or {}
         try:
             request.META[ENVIRON_TAGS] = frozenset(tags_for(page, context))
@@ -153,6 +157,14 @@ def tags_for(page, context) -> set[str]:
     found.visit(context)
     found.visit(page)
     return {ALL, page_tag(page.pk), *found.tags, *page.cache_tags(context)}
+
+
+def found_tags(value) -> set[str]:
+    """The tags of the pages, interests, series and pictures ``value`` holds (a dict, a
+    list, a page…), as ``tags_for`` finds them in a context. No query."""
+    found = _Found()
+    found.visit(value)
+    return found.tags
 
 
 def context_interests(context) -> list:

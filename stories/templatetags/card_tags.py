@@ -14,7 +14,7 @@ from collections import OrderedDict
 from django import template
 from django.utils.html import conditional_escape
 
-from stories.render_cache import VersionedLRU
+from stories.page_cache import TaggedLRU, stream_tags
 
 register = template.Library()
 
@@ -79,11 +79,11 @@ def story_card(context, story, wide=False, label="", follow=""):
     return html
 
 
-# A live story's text as HTML, per process, for the content version: the text is the
-# live revision's, and what it shows of other things (linked stories' titles, pictures,
-# interests' names, page addresses) moves the version on when it changes
-# (stories.signals). Bounded: a story's text is a few to a few dozen kilobytes.
-STORY_TEXTS = VersionedLRU(300)
+# A live story's text as HTML, per process: the text is the live revision's, kept while
+# what it shows of other things (linked stories' titles, pictures, interests' names,
+# page addresses) keeps its tags' versions (stories.page_cache.parts). Bounded: a
+# story's text is a few to a few dozen kilobytes.
+STORY_TEXTS = TaggedLRU(300)
 
 
 @register.simple_tag(takes_context=True)
@@ -103,4 +103,9 @@ def story_text(context, page):
         return render()
     site = getattr(request, "_wagtail_site", None)
     key = (page.pk, page.live_revision_id, getattr(site, "pk", None))
-    return STORY_TEXTS.get_or_load(key, render)
+    html, tags = STORY_TEXTS.get_or_load(
+        key, lambda: (render(), frozenset(stream_tags(page.body))), lambda kept: kept[1]
+    )
+    # For the page's cache tags (StoryPage.cache_tags): the text's blocks are not read again.
+    page._text_tags = tags
+    return html

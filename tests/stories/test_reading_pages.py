@@ -11,7 +11,13 @@ import pytest
 
 from stories import reading
 from stories.models import StoryLink, StorySeries
-from stories.page_cache import STORIES, interest_stories_tag, page_tag, purge_all, purge_tags
+from stories.page_cache import (
+    STORIES,
+    conversation_tag,
+    interest_stories_tag,
+    purge_all,
+    purge_tags,
+)
 from tests.factories import AudienceInterestFactory, ImageFactory, link
 from tests.stories.test_page_cache import PageCacheClient
 
@@ -361,15 +367,18 @@ def test_query_counts_stay_constant_however_much_a_page_shows(client, make_story
     assert count_queries(client, large.url, cached=True) == 0
 
 
-# What an uncached render costs, exactly: a regression fails here. After a change the
-# process reloads its copies of the site, the story index and whether any page has a view
-# restriction, and works the page out again (``after_change``: the first render after a
-# publish). A page purged on its own while nothing changed (``warm``) is rendered from
-# the process's copies for the content version (stories.render_cache): routing, the
-# story's context and text, the listings. Renditions come from the process's renditions
-# cache once Wagtail has handed them out (no query).
+# What an uncached render costs, exactly: a regression fails here. After a change to
+# everything (``after_change``: ``purge_all``) the process reloads its copies of the site,
+# the story index and whether any page has a view restriction, and works the page out
+# again. A page purged while nothing it keeps changed (``warm``: the conversation under a
+# story, the listings' tags alone) is rendered from the process's copies: routing, the
+# story's parts and text (stories.page_cache.parts), the listings (for the content
+# version, stories.render_cache). After a story sharing its interests was published
+# (``interest_published``) a story page looks up only the candidates for "More on…"
+# (their cards are kept: stories.reading.CARDS). Renditions come from the process's
+# renditions cache once Wagtail has handed them out (no query).
 QUERIES = {
-    "story": {"warm": 0, "after_change": 9},
+    "story": {"warm": 0, "interest_published": 1, "after_change": 10},
     "home": {"warm": 0, "after_change": 8},
     "hub": {"warm": 0, "after_change": 7},
 }
@@ -396,7 +405,10 @@ def test_uncached_reading_pages_cost_exactly_their_queries(client, make_story):
 
     found = {
         "story": {
-            "warm": purged_queries(client, story.url, {page_tag(story.pk)}),
+            "warm": purged_queries(client, story.url, {conversation_tag(story.pk)}),
+            "interest_published": purged_queries(
+                client, story.url, {interest_stories_tag(i.pk) for i in interests}
+            ),
             "after_change": count_queries(client, story.url),
         },
         "home": {

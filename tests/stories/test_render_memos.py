@@ -1,10 +1,12 @@
 """What reading pages keep per process, and that every change still shows on the next render.
 
-A render that misses the page cache reuses the process's copies for the content version
-(stories.render_cache): routing, a story's context and text, the home page and
-listings. Each change a page can show moves the version on (stories.signals), so the
-next render works the page out again. The test client here renders every request (no
-page cache in front of it): each ``client.get`` is an uncached render.
+A render that misses the page cache reuses the process's copies: routing to a story, its
+text, its own part and "More on…", and story cards, each while the tags of what it
+shows keep their versions (stories.page_cache.parts); the home page and listings for the
+content version, the site and routing for the structure version (stories.render_cache).
+Each change a page can show moves them on (stories.signals), so the next render works
+out again what it shows. The test client here renders every request (no page cache in
+front of it): each ``client.get`` is an uncached render.
 """
 
 from django.db import connection
@@ -152,6 +154,53 @@ def test_publishing_a_story_keeps_the_site_and_routing_copies(client, make_story
     # index and the restrictions are not looked up.
     assert "wagtailcore_site" not in sql and "pageviewrestriction" not in sql
     assert "Another story" in html(client, other.url)
+
+
+def test_a_story_published_in_other_interests_leaves_a_story_page_kept(client, make_story):
+    pets, money = AudienceInterestFactory(name="Pets"), AudienceInterestFactory(name="Money")
+    story = published(make_story(title="The kettle that sang", interests=[pets]))
+    render_twice(client, story.url)
+    published(make_story(title="Paying less for power", interests=[money]))
+    with CaptureQueriesContext(connection) as queries:
+        assert "The kettle that sang" in html(client, story.url)
+    # Routing, the text, the links, "More on…": all kept (the other story is in no
+    # interest of this one).
+    assert len(queries) == 0, [q["sql"] for q in queries.captured_queries]
+    assert "Paying less for power" in html(client, "/")
+
+
+def test_a_story_published_in_its_interests_shows_in_more_on(client, make_story):
+    pets = AudienceInterestFactory(name="Pets")
+    story = published(make_story(title="The kettle that sang", interests=[pets]))
+    assert "Where the cat went" not in render_twice(client, story.url)
+    other = published(make_story(title="Where the cat went", interests=[pets]))
+    with CaptureQueriesContext(connection) as queries:
+        page = html(client, story.url)
+    assert "Where the cat went" in page
+    # Only "More on…" is worked out again: its candidates, then the new story's card.
+    assert len(queries) == 2, [q["sql"] for q in queries.captured_queries]
+    other.unpublish()
+    assert "Where the cat went" not in html(client, story.url)
+
+
+def test_a_story_added_live_in_its_interests_shows_in_more_on(client, make_story):
+    pets = AudienceInterestFactory(name="Pets")
+    story = published(make_story(title="The kettle that sang", interests=[pets]))
+    render_twice(client, story.url)
+    make_story(title="Where the cat went", interests=[pets])  # a script or an import
+    assert "Where the cat went" in html(client, story.url)
+
+
+def test_a_picture_changed_on_a_card_shows_on_the_story_that_shows_it(client, make_story):
+    picture = ImageFactory(title="A grey cat")
+    pets = AudienceInterestFactory(name="Pets")
+    published(make_story(title="Where the cat went", interests=[pets], hero_image=picture))
+    story = published(make_story(title="The kettle that sang", interests=[pets]))
+    assert "A grey cat" in render_twice(client, story.url)
+    picture.title = "A ginger cat"
+    picture.save()
+    page = html(client, story.url)
+    assert "A ginger cat" in page and "A grey cat" not in page
 
 
 def test_renaming_the_index_or_the_site_shows_on_the_next_render(client, make_story, story_index):

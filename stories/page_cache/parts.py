@@ -1,0 +1,177 @@
+"""Parts of reading pages kept per process while the tags they show keep their versions.
+
+The page cache keeps whole pages and invalidates them by *dependency tags* (``tags``,
+``store``). A page it has to render again (a story page after another story sharing
+one of its interests was published) is mostly made of parts that did not change:
+routing to the story, its rendered text, its links, hero and breadcrumbs. A
+``TaggedLRU`` keeps such parts in the process, each under the tags it shows, so that
+render re-works only what a purge named ("More on…"). A change anywhere else leaves
+every part kept, which the content version (``stories.render_cache``), moved on by
+every change, cannot do.
+
+Each tag has a *part version* beside the page cache's own. The page cache's versions
+move only after a change commits (a page stored before would otherwise be stored
+again from the old rows); part versions move then too (``purge_tags`` writes both in
+one command) and also at once, inside the change's transaction (``bump_parts``, from
+``stories.signals``), as the content version does: the rest of that request, and a
+test whose transaction never commits, see the change.
+"""
+
+import logging
+import secrets
+import threading
+from collections import OrderedDict
+
+from stories.page_cache.backend import _store
+from stories.page_cache.tags import ALL
+from stories.render_cache import structure_version
+
+logger = logging.getLogger(__name__)
+
+#: Each dependency tag's part version.
+PART_PREFIX = "pc1:part:"
+#: Moved on with every bump of part versions: a part loaded while it moved is not kept.
+PART_CLOCK_KEY = "pc1:part-clock"
+
+
+def part_versions(tags) -> dict:
+    """New part versions for ``tags``, the clock first (caches that write a ``set_many``
+    key by key then move the clock before any tag), for one ``set_many``."""
+    values = {PART_CLOCK_KEY: secrets.randbits(63)}
+    values.update((PART_PREFIX + tag, secrets.randbits(63)) for tag in sorted(set(tags)))
+    return values
+
+
+def bump_parts(tags) -> None:
+    """Every kept part that shows any of ``tags`` is loaded again when next used."""
+    tags = set(tags)
+    if not tags:
+        return
+    try:
+        _store().set_many(part_versions(tags))
+    except Exception:
+        # A change must not fail because the cache is down; the purge after it commits
+        # tries again (and a cache that lost its keys reads as changed: _versions).
+        logger.warning("page cache: could not move the kept parts of %s on", sorted(tags))
+
+
+class TaggedLRU:
+    """A bounded per-process store of parts, each kept while the tags it shows keep
+    their part versions and the structure version stays the same.
+
+    ``get_or_load(key, load, tags_of)`` returns the kept value when every tag it was
+    kept under still has the version it had then (one read of the shared cache), else
+    ``load()``'s, kept under ``tags_of(value)`` and ``all`` (which ``purge_all`` moves
+    on): the tags of what it shows, as the page cache names them. ``tags_of``
+    returning None keeps nothing. ``get_many_or_load`` does the same for many keys at
+    once (story cards). Kept values are shared by every request of the process: read
+    only.
+
+    A value loaded while part versions moved is not kept (the clock read before
+    ``load()`` differs from the one read with the tags after it): it may hold rows
+    from before a change under versions from after it. A tag without a version gets
+    one first, so a version evicted from the cache reads as a change, never as
+    "unchanged".
+    """
+
+    def __init__(self, size):
+        self.size = size
+        self._items = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_load(self, key, load, tags_of):
+        return self.get_many_or_load([key], lambda missing: {key: load()}, tags_of)[key]
+
+    def get_many_or_load(self, keys, load_many, tags_of) -> dict:
+        """{key: value} for ``keys``: the kept values still valid (one read of the shared
+        cache for all of them), and ``load_many(the others)``'s, a dict by key (a key it
+        leaves out is not found: left out here too), each kept under ``tags_of(value)``."""
+        store = _Guarded(_store())
+        version = structure_version()
+        kept = {}
+        with self._lock:
+            for key in keys:
+                entry = self._items.get((version, key))
+                if entry is not None:
+                    self._items.move_to_end((version, key))
+                    kept[key] = entry
+        try:
+            names = {name for versions, _value in kept.values() for name in versions}
+            found = store.get_many([*names, PART_CLOCK_KEY])
+        except _Unavailable:
+            return load_many(list(keys))  # the shared cache is down: nothing is trusted or kept
+        values = {
+            key: value
+            for key, (versions, value) in kept.items()
+            if all(found.get(name) == wanted for name, wanted in versions.items())
+        }
+        missing = [key for key in keys if key not in values]
+        if not missing:
+            return values
+        loaded = load_many(missing)
+        values.update(loaded)
+        tags = {key: tags_of(value) for key, value in loaded.items()}
+        tags = {key: {ALL, *shown} for key, shown in tags.items() if shown is not None}
+        if not tags:
+            return values
+        try:
+            versions = _versions(store, set().union(*tags.values()), found.get(PART_CLOCK_KEY))
+        except _Unavailable:
+            return values
+        if versions is not None:
+            with self._lock:
+                for key, key_tags in tags.items():
+                    names = [PART_PREFIX + tag for tag in key_tags]
+                    self._items[(version, key)] = (
+                        {name: versions[name] for name in names},
+                        loaded[key],
+                    )
+                    self._items.move_to_end((version, key))
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return values
+
+    def clear(self):
+        with self._lock:
+            self._items.clear()
+
+
+def _versions(store, tags, clock) -> dict | None:
+    """{key: part version} of ``tags`` now, or None if the clock moved since ``clock``."""
+    names = [PART_PREFIX + tag for tag in sorted(tags)]
+    found = store.get_many([*names, PART_CLOCK_KEY])
+    if found.get(PART_CLOCK_KEY) != clock:
+        return None
+    missing = [name for name in names if name not in found]
+    if missing:
+        for name in missing:
+            store.add(name, secrets.randbits(63))
+        again = store.get_many([*missing, PART_CLOCK_KEY])
+        if again.get(PART_CLOCK_KEY) != clock or any(name not in again for name in missing):
+            return None
+        found.update(again)
+    return {name: found[name] for name in names}
+
+
+class _Unavailable(Exception):
+    pass
+
+
+class _Guarded:
+    """The store's reads and writes, an error of the cache raised as ``_Unavailable``
+    (and only those: an error of ``load()`` is the caller's)."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def get_many(self, keys):
+        try:
+            return self.store.get_many(keys)
+        except Exception as error:
+            raise _Unavailable from error
+
+    def add(self, key, value):
+        try:
+            self.store.add(key, value)
+        except Exception as error:
+            raise _Unavailable from error
