@@ -378,7 +378,9 @@ def story_context(page, request):
         (*key, "own"), lambda: _own_context(page, request), lambda part: _own_tags(page, part)
     )
     related = STORY_CONTEXTS.get_or_load(
-        (*key, "related"),
+        # What it must not repeat is in the key: "Continue the story" may come from the
+        # series and change while "More on…" is kept.
+        (*key, "related", own["_not_again"]),
         lambda: _related(page, own),
         lambda cards: _related_tags(page, own, cards),
     )
