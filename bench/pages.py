@@ -239,14 +239,20 @@ def targets(results: dict) -> list[tuple[str, str, bool, str]]:
             f"< {TARGET_P99_MS:g} ms",
         ),
     ]
-    for page, most in [("story", TARGET_STORY_RENDER_MS), ("home", TARGET_HOME_RENDER_MS)]:
-        uncached = results[f"{page}_uncached"]["render_ms"]
-        after = results[f"{page}_after_publish"]["render_ms"]
+    # The bounds: a story page rendered again on its own (a story is purged only
+    # by publishes that touch what it shows), the home page also after a publish (every
+    # publish purges it).
+    for row, most in [
+        ("story_uncached", TARGET_STORY_RENDER_MS),
+        ("home_uncached", TARGET_HOME_RENDER_MS),
+        ("home_after_publish", TARGET_HOME_RENDER_MS),
+    ]:
+        render = results[row]["render_ms"]
         found.append(
             (
-                f"{page}_render_at_most_{most:g}ms",
-                f"{page} render uncached/after a publish {uncached:.2f}/{after:.2f} ms",
-                max(uncached, after) <= most,
+                f"{row}_render_at_most_{most:g}ms",
+                f"{row} render {render:.2f} ms",
+                render <= most,
                 f"<= {most:g} ms",
             )
         )

@@ -9,10 +9,11 @@ and querysets it is given (a story's own class, relations and links; the stories
 interests and index the home page lists).
 """
 
+import copy
 import json
 from collections import Counter, defaultdict
 
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Count, Exists, F, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils.html import strip_tags
@@ -160,7 +161,9 @@ def _cards_by_id(model, ids):
 
 
 def _with_hub_urls(interests, story_index, request):
-    """Set ``hub_url`` on each interest: the index's URL is worked out once, not per chip."""
+    """Copies of ``interests`` with their ``hub_url``: the index's URL is worked out once,
+    not per chip. Copies: the interests may be kept per process and shared."""
+    interests = [copy.copy(interest) for interest in interests]
     if story_index is None:
         for interest in interests:
             interest.hub_url = None
@@ -182,8 +185,7 @@ def _newest_among(through, ordered_ids):
     the whole link table (tests/integration/test_query_discipline.py).
     """
     interests_of = defaultdict(list)
-    links = through.objects.filter(storypage_id__in=ordered_ids)
-    for story_id, interest_id in links.values_list("storypage_id", "audienceinterest_id"):
+    for story_id, interest_id in _interest_links(through, ordered_ids):
         interests_of[story_id].append(interest_id)
     by_interest = defaultdict(list)
     for story_id in ordered_ids:
@@ -191,6 +193,31 @@ def _newest_among(through, ordered_ids):
             if len(by_interest[interest_id]) < PER_INTEREST_ON_HOME:
                 by_interest[interest_id].append(story_id)
     return by_interest
+
+
+def _interest_links(through, story_ids):
+    """(story id, interest id) of each interest link of ``story_ids``.
+
+    The same ``SELECT … WHERE storypage_id IN (…)`` the ORM sends, written from the
+    link table's metadata: for the home page's 300 newest stories (some 750 rows) the
+    ORM's compiling and row handling cost twice the query itself, on every render
+    after a publish.
+    """
+    if not story_ids:
+        return []
+    meta = through._meta
+    connection = connections[router.db_for_read(through)]
+    quote = connection.ops.quote_name
+    story, interest = (meta.get_field(name).column for name in ("storypage", "audienceinterest"))
+    marks = ", ".join(["%s"] * len(story_ids))
+    sql = (
+        # Names from the model, values as parameters.
+        f"SELECT {quote(story)}, {quote(interest)} FROM {quote(meta.db_table)} "  # noqa: S608
+        f"WHERE {quote(story)} IN ({marks})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(story_ids))
+        return cursor.fetchall()
 
 
 def _newest_per_interest(through, interest_ids):

@@ -25,6 +25,7 @@ rest of it.
 
 import contextlib
 import contextvars
+import secrets
 import threading
 import time
 import uuid
@@ -34,25 +35,31 @@ from django.core.cache import cache
 
 VERSION_KEY = "storyloom:content-version"
 STRUCTURE_KEY = "storyloom:structure-version"
+#: Moved on with every purge (stories.page_cache.parts); read with the versions.
+PART_CLOCK_KEY = "pc1:part-clock"
 PAGE_TIMEOUT = 24 * 60 * 60
 
-# The versions read at the start of the request being handled, if any: (content, structure).
+# The versions read at the start of the request being handled, if any: (content,
+# structure, part clock).
 _request_version: contextvars.ContextVar = contextvars.ContextVar(
     "storyloom_content_version", default=None
 )
 
 
-def _read_versions() -> tuple[str, str]:
-    """Both versions in one read of the shared cache (each made on first use)."""
-    found = cache.get_many([VERSION_KEY, STRUCTURE_KEY])
+def _read_versions() -> tuple:
+    """The versions and the part clock in one read of the shared cache (each made on
+    first use, so a key evicted from the cache reads as a change)."""
+    found = cache.get_many([VERSION_KEY, STRUCTURE_KEY, PART_CLOCK_KEY])
     versions = []
-    for key in (VERSION_KEY, STRUCTURE_KEY):
+    for key in (VERSION_KEY, STRUCTURE_KEY, PART_CLOCK_KEY):
         version = found.get(key)
         if version is None:
-            cache.add(key, uuid.uuid4().hex, None)
+            cache.add(
+                key, secrets.randbits(63) if key == PART_CLOCK_KEY else uuid.uuid4().hex, None
+            )
             version = cache.get(key)
         versions.append(version)
-    return versions[0], versions[1]
+    return tuple(versions)
 
 
 def content_version() -> str:
@@ -66,6 +73,21 @@ def structure_version() -> str:
     series or picture, move the content version only."""
     versions = _request_version.get()
     return versions[1] if versions is not None else _read_versions()[1]
+
+
+def part_clock():
+    """The clock of the parts kept by tags (``stories.page_cache.parts``): it moves on
+    with every purge, so a part checked at this clock is still current."""
+    versions = _request_version.get()
+    return versions[2] if versions is not None else _read_versions()[2]
+
+
+def note_part_clock(clock) -> None:
+    """The part clock was just moved on to ``clock`` (by this request): the rest of
+    the request checks its parts again."""
+    kept = _request_version.get()
+    if kept is not None:
+        _request_version.set((kept[0], kept[1], clock))
 
 
 @contextlib.contextmanager
@@ -88,7 +110,7 @@ def bump_content_version(*, structure: bool = True, **kwargs) -> None:
     cache.set_many(values, None)
     kept = _request_version.get()
     if kept is not None:
-        _request_version.set((version, values.get(STRUCTURE_KEY, kept[1])))
+        _request_version.set((version, values.get(STRUCTURE_KEY, kept[1]), kept[2]))
 
 
 def bump_story_version(**kwargs) -> None:

@@ -109,6 +109,11 @@ def _fresh_text(story):
         story.__dict__["body"] = StreamValue(body.stream_block, list(body.raw_data), is_lazy=True)
 
 
+# Every interest (the home page's chips and sections), kept per process until an
+# interest changes (``interests``: stories.signals). Shared: read only.
+ALL_INTERESTS = TaggedLRU(1)
+
+
 class ReadingPageMixin:
     """What every reading page shares: no restriction queries on a site without any."""
 
@@ -158,8 +163,13 @@ class HomePage(ReadingPageMixin, CachedPageMixin, Page):
         def load():
             return reading.home_context(
                 request,
-                story_index=StoryIndexPage.objects.live().child_of(self).first(),
-                interests=AudienceInterest.objects.all(),
+                story_index=per_structure(
+                    ("first index", self.pk),
+                    lambda: StoryIndexPage.objects.live().child_of(self).first(),
+                ),
+                interests=ALL_INTERESTS.get_or_load(
+                    "all", lambda: list(AudienceInterest.objects.all()), lambda kept: {INTERESTS}
+                ),
                 stories=StoryPage.objects.live(),
             )
 

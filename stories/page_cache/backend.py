@@ -26,6 +26,10 @@ return 0
 class _Store:
     """The page cache's few reads and writes, on the default cache (any backend)."""
 
+    #: Whether ``set_many`` writes all its keys in one atomic command (readers never see
+    #: some of a purge's keys moved and others not).
+    atomic = False
+
     def __init__(self, cache):
         self.cache = cache
 
@@ -80,6 +84,8 @@ class _RedisStore(_Store):
     calls. Keys and values keep Django's formats (``make_key``, its serializer), so
     this and ``caches["default"]`` read and write the same entries.
     """
+
+    atomic = True  # MSET, or MULTI/EXEC with expiry
 
     def __init__(self, cache):
         super().__init__(cache)

@@ -24,21 +24,23 @@ from collections import OrderedDict
 
 from stories.page_cache.backend import _store
 from stories.page_cache.tags import ALL
-from stories.render_cache import structure_version
+from stories.render_cache import PART_CLOCK_KEY, note_part_clock, part_clock, structure_version
 
 logger = logging.getLogger(__name__)
 
-#: Each dependency tag's part version.
+#: Each dependency tag's part version. ``PART_CLOCK_KEY`` moves on with every bump of
+#: part versions and is read with the request's versions: a part loaded while it moved
+#: is not kept; a part checked at the request's clock is current.
 PART_PREFIX = "pc1:part:"
-#: Moved on with every bump of part versions: a part loaded while it moved is not kept.
-PART_CLOCK_KEY = "pc1:part-clock"
 
 
 def part_versions(tags) -> dict:
     """New part versions for ``tags``, the clock first (caches that write a ``set_many``
-    key by key then move the clock before any tag), for one ``set_many``."""
+    key by key then move the clock before any tag), for one ``set_many``. The request
+    making the change checks its parts again from now on."""
     values = {PART_CLOCK_KEY: secrets.randbits(63)}
     values.update((PART_PREFIX + tag, secrets.randbits(63)) for tag in sorted(set(tags)))
+    note_part_clock(values[PART_CLOCK_KEY])
     return values
 
 
@@ -84,27 +86,36 @@ class TaggedLRU:
 
     def get_many_or_load(self, keys, load_many, tags_of) -> dict:
         """{key: value} for ``keys``: the kept values still valid (one read of the shared
-        cache for all of them), and ``load_many(the others)``'s, a dict by key (a key it
-        leaves out is not found: left out here too), each kept under ``tags_of(value)``."""
+        cache for all of them, none when nothing was purged since they were checked),
+        and ``load_many(the others)``'s, a dict by key (a key it leaves out is not
+        found: left out here too), each kept under ``tags_of(value)``."""
         store = _Guarded(_store())
         version = structure_version()
-        kept = {}
+        # Where the cache writes a purge's keys in one atomic command (Redis), a part
+        # checked at the request's part clock is current: nothing was purged since.
+        now = _part_clock() if store.atomic else None
+        values, kept = {}, {}
         with self._lock:
             for key in keys:
                 entry = self._items.get((version, key))
                 if entry is not None:
                     self._items.move_to_end((version, key))
-                    kept[key] = entry
+                    if now is not None and entry[2] == now:
+                        values[key] = entry[1]
+                    else:
+                        kept[key] = entry
+        if len(values) == len(keys):
+            return values
         try:
-            names = {name for versions, _value in kept.values() for name in versions}
+            names = {name for entry in kept.values() for name in entry[0]}
             found = store.get_many([*names, PART_CLOCK_KEY])
         except _Unavailable:
             return load_many(list(keys))  # the shared cache is down: nothing is trusted or kept
-        values = {
-            key: value
-            for key, (versions, value) in kept.items()
-            if all(found.get(name) == wanted for name, wanted in versions.items())
-        }
+        clock = found.get(PART_CLOCK_KEY)
+        for key, entry in kept.items():
+            if all(found.get(name) == wanted for name, wanted in entry[0].items()):
+                values[key] = entry[1]
+                entry[2] = clock  # one read (MGET): the tags as they were at this clock
         missing = [key for key in keys if key not in values]
         if not missing:
             return values
@@ -115,17 +126,17 @@ class TaggedLRU:
         if not tags:
             return values
         try:
-            versions = _versions(store, set().union(*tags.values()), found.get(PART_CLOCK_KEY))
+            versions = _versions(store, set().union(*tags.values()), clock)
         except _Unavailable:
             return values
         if versions is not None:
             with self._lock:
                 for key, key_tags in tags.items():
                     names = [PART_PREFIX + tag for tag in key_tags]
-                    self._items[(version, key)] = (
-                        {name: versions[name] for name in names},
-                        loaded[key],
-                    )
+                    # Checked at ``clock``: it did not move between the read before the
+                    # load and the tags' read after it.
+                    entry = [{name: versions[name] for name in names}, loaded[key], clock]
+                    self._items[(version, key)] = entry
                     self._items.move_to_end((version, key))
                 while len(self._items) > self.size:
                     self._items.popitem(last=False)
@@ -153,6 +164,13 @@ def _versions(store, tags, clock) -> dict | None:
     return {name: found[name] for name in names}
 
 
+def _part_clock():
+    try:
+        return part_clock()
+    except Exception:
+        return None  # unknown: every part is checked
+
+
 class _Unavailable(Exception):
     pass
 
@@ -163,6 +181,7 @@ class _Guarded:
 
     def __init__(self, store):
         self.store = store
+        self.atomic = store.atomic
 
     def get_many(self, keys):
         try:

@@ -134,3 +134,47 @@ def test_an_error_of_the_load_is_the_callers():
 
     with pytest.raises(ValueError, match="bad row"):
         parts.get_or_load("a", failing, tagged("page:1"))
+
+
+@pytest.fixture
+def atomic_store(monkeypatch):
+    """The local-memory store, trusted as Redis is to write a purge in one command."""
+    monkeypatch.setattr(type(_store()), "atomic", True)
+    return _store()
+
+
+def test_a_request_checks_a_part_only_when_something_was_purged_since(atomic_store, monkeypatch):
+    parts, load = TaggedLRU(10), Loads()
+    reads = []
+    get_many = atomic_store.get_many
+    monkeypatch.setattr(atomic_store, "get_many", lambda keys: reads.append(keys) or get_many(keys))
+    with render_cache.request_version():
+        parts.get_or_load("a", load("a"), tagged("page:1"))
+    reads.clear()
+    with render_cache.request_version():  # nothing purged since: no read at all
+        assert parts.get_or_load("a", load("a"), tagged("page:1")) == "a#1"
+    assert reads == []
+    purge_tags(["page:2"])  # something else: one read, then none again
+    reads.clear()  # the purge's own read
+    with render_cache.request_version():
+        assert parts.get_or_load("a", load("a"), tagged("page:1")) == "a#1"
+    assert len(reads) == 1
+    with render_cache.request_version():
+        assert parts.get_or_load("a", load("a"), tagged("page:1")) == "a#1"
+    assert len(reads) == 1
+    with render_cache.request_version():
+        bump_parts({"page:1"})  # a change made by this request shows in it
+        assert parts.get_or_load("a", load("a"), tagged("page:1")) == "a#2"
+
+
+def test_without_an_atomic_cache_every_use_checks_the_tags(monkeypatch):
+    parts, load = TaggedLRU(10), Loads()
+    reads = []
+    get_many = _store().get_many
+    monkeypatch.setattr(_store(), "get_many", lambda keys: reads.append(keys) or get_many(keys))
+    with render_cache.request_version():
+        parts.get_or_load("a", load("a"), tagged("page:1"))
+    reads.clear()
+    with render_cache.request_version():
+        assert parts.get_or_load("a", load("a"), tagged("page:1")) == "a#1"
+    assert len(reads) == 1

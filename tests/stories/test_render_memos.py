@@ -261,7 +261,7 @@ def test_a_request_reads_the_version_once_and_sees_its_own_changes():
     assert render_cache.content_version() == mine
 
 
-def test_both_versions_are_read_in_one_round_trip(monkeypatch):
+def test_both_versions_and_the_part_clock_are_read_in_one_round_trip(monkeypatch):
     reads = []
     get_many = render_cache.cache.get_many
     monkeypatch.setattr(
@@ -271,7 +271,9 @@ def test_both_versions_are_read_in_one_round_trip(monkeypatch):
     with render_cache.request_version():
         render_cache.content_version(), render_cache.structure_version()
         render_cache.per_version("a", lambda: 1), render_cache.per_structure("b", lambda: 2)
-    assert reads == [[render_cache.VERSION_KEY, render_cache.STRUCTURE_KEY]]
+        render_cache.part_clock()
+    keys = [render_cache.VERSION_KEY, render_cache.STRUCTURE_KEY, render_cache.PART_CLOCK_KEY]
+    assert reads == [keys]
 
 
 def test_a_copy_kept_for_the_structure_outlives_a_story_change_only():
