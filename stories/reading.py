@@ -208,13 +208,14 @@ def _interest_links(through, story_ids):
     meta = through._meta
     connection = connections[router.db_for_read(through)]
     quote = connection.ops.quote_name
-    story, interest = (meta.get_field(name).column for name in ("storypage", "audienceinterest"))
-    marks = ", ".join(["%s"] * len(story_ids))
-    sql = (
-        # Names from the model, values as parameters.
-        f"SELECT {quote(story)}, {quote(interest)} FROM {quote(meta.db_table)} "  # noqa: S608
-        f"WHERE {quote(story)} IN ({marks})"
+    table = quote(meta.db_table)
+    story, interest = (
+        f"{table}.{quote(meta.get_field(name).column)}"
+        for name in ("storypage", "audienceinterest")
     )
+    marks = ", ".join(["%s"] * len(story_ids))
+    # Names from the model, values as parameters.
+    sql = f"SELECT {story}, {interest} FROM {table} WHERE {story} IN ({marks})"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, list(story_ids))
         return cursor.fetchall()
