@@ -15,6 +15,13 @@ again from the old rows); part versions move then too (``purge_tags`` writes bot
 one command) and also at once, inside the change's transaction (``bump_parts``, from
 ``stories.signals``), as the content version does: the rest of that request, and a
 test whose transaction never commits, see the change.
+
+Checking a kept part reads its tags' versions (one ``MGET``), unless nothing was purged
+since it was last checked: a *part clock* moves on with every bump and is read once per
+request, with the content and structure versions (``stories.render_cache``). Where the
+cache writes a purge's keys in one atomic command (Redis), a part checked at the
+request's clock is current without reading its tags; the file cache of the embedded
+mode writes key by key, so there every use reads them.
 """
 
 import logging
