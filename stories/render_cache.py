@@ -151,12 +151,11 @@ per_version = _PerVersion(content_version)
 per_structure = _PerVersion(structure_version)
 
 
-class VersionedLRU:
-    """A bounded per-process store of values for one content version each.
+class BoundedLRU:
+    """A bounded per-process store: the least recently used entries go beyond ``size``.
 
-    ``get_or_load(key, load)`` keys by the current version too, so a change anywhere
-    (``stories.signals``) makes every earlier entry unreachable; the least recently
-    used are dropped beyond ``size``.
+    The base of the stores that say when an entry is current (``VersionedLRU`` here,
+    ``stories.page_cache.parts.TaggedLRU``).
     """
 
     def __init__(self, size):
@@ -164,24 +163,44 @@ class VersionedLRU:
         self._items = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_or_load(self, key, load):
-        key = (content_version(), key)
+    def _kept(self, key):
+        """The entry under ``key`` (now the most recently used), or None."""
         with self._lock:
-            try:
+            entry = self._items.get(key)
+            if entry is not None:
                 self._items.move_to_end(key)
-                return self._items[key]
-            except KeyError:
-                pass
-        value = load()
+            return entry
+
+    def _keep(self, entries: dict) -> None:
         with self._lock:
-            self._items[key] = value
+            for key, entry in entries.items():
+                self._items[key] = entry
+                self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
-        return value
 
     def clear(self):
         with self._lock:
             self._items.clear()
+
+
+class VersionedLRU(BoundedLRU):
+    """A bounded per-process store of values for one content version each.
+
+    ``get_or_load(key, load)`` keys by the current version too, so a change anywhere
+    (``stories.signals``) makes every earlier entry unreachable; the least recently
+    used are dropped beyond ``size``. Values are kept as ``(value,)``: a loaded None
+    is kept too.
+    """
+
+    def get_or_load(self, key, load):
+        key = (content_version(), key)
+        kept = self._kept(key)
+        if kept is not None:
+            return kept[0]
+        value = load()
+        self._keep({key: (value,)})
+        return value
 
 
 class KeptForVersion:

@@ -26,12 +26,16 @@ mode writes key by key, so there every use reads them.
 
 import logging
 import secrets
-import threading
-from collections import OrderedDict
 
 from stories.page_cache.backend import _store
 from stories.page_cache.tags import ALL
-from stories.render_cache import PART_CLOCK_KEY, note_part_clock, part_clock, structure_version
+from stories.render_cache import (
+    PART_CLOCK_KEY,
+    BoundedLRU,
+    note_part_clock,
+    part_clock,
+    structure_version,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +68,7 @@ def bump_parts(tags) -> None:
         logger.warning("page cache: could not move the kept parts of %s on", sorted(tags))
 
 
-class TaggedLRU:
+class TaggedLRU(BoundedLRU):
     """A bounded per-process store of parts, each kept while the tags it shows keep
     their part versions and the structure version stays the same.
 
@@ -83,11 +87,6 @@ class TaggedLRU:
     "unchanged".
     """
 
-    def __init__(self, size):
-        self.size = size
-        self._items = OrderedDict()
-        self._lock = threading.Lock()
-
     def get_or_load(self, key, load, tags_of):
         return self.get_many_or_load([key], lambda missing: {key: load()}, tags_of)[key]
 
@@ -102,15 +101,13 @@ class TaggedLRU:
         # checked at the request's part clock is current: nothing was purged since.
         now = _part_clock() if store.atomic else None
         values, kept = {}, {}
-        with self._lock:
-            for key in keys:
-                entry = self._items.get((version, key))
-                if entry is not None:
-                    self._items.move_to_end((version, key))
-                    if now is not None and entry[2] == now:
-                        values[key] = entry[1]
-                    else:
-                        kept[key] = entry
+        for key in keys:
+            entry = self._kept((version, key))
+            if entry is not None:
+                if now is not None and entry[2] == now:
+                    values[key] = entry[1]
+                else:
+                    kept[key] = entry
         if len(values) == len(keys):
             return values
         try:
@@ -137,21 +134,19 @@ class TaggedLRU:
         except _Unavailable:
             return values
         if versions is not None:
-            with self._lock:
-                for key, key_tags in tags.items():
-                    names = [PART_PREFIX + tag for tag in key_tags]
-                    # Checked at ``clock``: it did not move between the read before the
-                    # load and the tags' read after it.
-                    entry = [{name: versions[name] for name in names}, loaded[key], clock]
-                    self._items[(version, key)] = entry
-                    self._items.move_to_end((version, key))
-                while len(self._items) > self.size:
-                    self._items.popitem(last=False)
+            # Checked at ``clock``: it did not move between the read before the load and
+            # the tags' read after it.
+            self._keep(
+                {
+                    (version, key): [
+                        {PART_PREFIX + tag: versions[PART_PREFIX + tag] for tag in key_tags},
+                        loaded[key],
+                        clock,
+                    ]
+                    for key, key_tags in tags.items()
+                }
+            )
         return values
-
-    def clear(self):
-        with self._lock:
-            self._items.clear()
 
 
 def _versions(store, tags, clock) -> dict | None:
