@@ -15,9 +15,13 @@ a live story is published again                ``page:<id>`` (it and every page 
                                                part changed. Its links live in the revision,
                                                so changed links purge its own page here.
 a story is moved                               ``page:<id>``, ``index:<old and new parent>``
+a live story's row written outside publishing  ``page:<id>``, its listings before and after
+(added live, a script, an import)              the write, ``series:``, ``interest-stories:``
+                                               of each interest it has or had
 any other page (home, index: pages with        everything (``all``)
 children) published, unpublished, moved,
-deleted; a site saved or deleted
+deleted, or written live outside publishing;
+a site saved or deleted
 an interest saved or deleted                   ``interest:<id>``, ``interest-stories:<id>``,
                                                ``interests``
 a series saved or deleted                      ``series:<id>``
@@ -147,25 +151,53 @@ def _everything_after_commit(stale=True) -> None:
 
 
 def _remember_story(sender, instance, raw=False, update_fields=None, **kwargs):
-    """Before a story row is written in full (publishing does), note where it was listed."""
-    if not raw and update_fields is None and instance.pk is not None:
+    """Before a live page's row is written in full (publishing does), note which revision
+    was live, and for a story where it was listed."""
+    if raw or update_fields is not None or instance.pk is None or not isinstance(instance, Page):
+        return
+    if not instance.live:
+        return
+    stored = Page.objects.filter(pk=instance.pk).values_list("live_revision_id", flat=True)
+    instance._page_cache_live_revision = stored.first()
+    if _is_story(instance):
         instance._page_cache_before = story_state(instance.pk)
 
 
+def _publishing(instance) -> bool:
+    """Whether this write of a live page is Wagtail publishing a revision (which sets the
+    live revision before it saves, and sends ``page_published`` after)."""
+    before = instance.__dict__.get("_page_cache_live_revision")
+    return instance.live_revision_id is not None and instance.live_revision_id != before
+
+
 def _live_page_written(sender, instance, raw=False, update_fields=None, **kwargs):
-    """A live page's row written in full outside publishing (a new page added live, a
-    script or a fixture): the per-process copies keyed by the content version
-    (routing, listings, story pages) are read again once it commits. Saving a draft
-    writes only revision bookkeeping (``update_fields``) and moves nothing."""
+    """A live page's row written in full. Publishing purges what changed once it commits
+    (``_published``); here the kept parts of a story are read again at once. Written
+    outside publishing (a new page added live, a script, an import), it purges what it
+    shows itself: a story's page, listings (before and after) and the sitemap;
+    any other page, everything. Saving a draft writes only revision bookkeeping
+    (``update_fields``) and moves nothing."""
     if raw or update_fields is not None or not isinstance(instance, Page) or not instance.live:
         return
-    _bump_now_and_after_commit(structure=not _is_story(instance))
-    if _is_story(instance):
+    publishing = _publishing(instance)
+    instance.__dict__.pop("_page_cache_live_revision", None)
+    story = _is_story(instance)
+    _bump_now_and_after_commit(structure=not story)
+    if not story:
+        if not publishing:
+            _everything_after_commit()
+        return
+    tags = _written_story_tags(instance)
+    if publishing:
         # The parts kept under what the story shows and the listings it joins
         # (stories.page_cache.parts); publishing purges them again once it commits.
-        tags = _written_story_tags(instance)
         page_cache.bump_parts(tags)
         transaction.on_commit(partial(page_cache.bump_parts, tags), robust=True)
+        return
+    before = instance.__dict__.pop("_page_cache_before", None)
+    after = story_state(instance.pk)
+    tags |= {SITEMAP, *listing_tags(after)}
+    _after_commit(tags, frontend_urls(instance.pk, before, after))
 
 
 def _written_story_tags(instance) -> set[str]:
@@ -377,7 +409,7 @@ def _urls_of_path(url_path: str) -> list[str]:
 
 
 def connect():
-    pre_save.connect(_remember_story, sender=StoryPage, dispatch_uid="page-cache-story-before")
+    pre_save.connect(_remember_story, dispatch_uid="page-cache-page-before")
     post_save.connect(_live_page_written, dispatch_uid="render-cache-live-page-written")
     page_published.connect(_published, dispatch_uid="page-cache-published")
     page_unpublished.connect(_unpublished, dispatch_uid="page-cache-unpublished")

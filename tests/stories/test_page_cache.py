@@ -365,6 +365,61 @@ def test_purges_wait_for_the_commit(reader, make_story, django_capture_on_commit
     assert "After" in body(reader.get(story.url))
 
 
+def test_a_live_story_written_outside_publishing_purges_its_pages(
+    reader, make_story, django_capture_on_commit_callbacks
+):
+    """A script or an import saving a live story's row, without a revision."""
+    story = make_story(title="Written by hand")
+    unrelated = make_story(interests=[AudienceInterestFactory(name="Money")])
+    for url in (story.url, unrelated.url, "/", "/stories/"):
+        reader.get(url)
+    with committed(django_capture_on_commit_callbacks):
+        story.title = "Written by a script"
+        story.save()
+    for url in (story.url, "/", "/stories/"):
+        html = body(reader.get(url))
+        assert "Written by a script" in html and "Written by hand" not in html, url
+    assert hit(reader.get(unrelated.url))
+
+
+def test_a_story_added_live_by_a_script_is_listed_at_once(
+    reader, make_story, story_index, django_capture_on_commit_callbacks
+):
+    make_story(title="Already here")
+    for url in ("/", "/stories/"):
+        assert hit(reader.get(url)) is False
+        assert hit(reader.get(url))
+    with committed(django_capture_on_commit_callbacks):
+        make_story(title="Imported this morning")
+    for url in ("/", "/stories/"):
+        assert "Imported this morning" in body(reader.get(url)), url
+
+
+def test_another_live_page_written_outside_publishing_purges_everything(
+    reader, make_story, home, django_capture_on_commit_callbacks
+):
+    story = make_story()
+    reader.get(story.url)
+    assert hit(reader.get(story.url))
+    with committed(django_capture_on_commit_callbacks):
+        home.title = "Home, renamed by a script"
+        home.save()
+    assert reader.get(story.url)["X-Cache"] == "miss"
+
+
+def test_publishing_purges_once_with_what_changed(
+    reader, make_story, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Wagtail writes the row while publishing: that write is not a second, wider purge."""
+    story = make_story()
+    purges = []
+    monkeypatch.setattr(page_cache, "purge", lambda tags, urls=(), **kw: purges.append(tags))
+    with committed(django_capture_on_commit_callbacks):
+        story.title = "Published again"
+        story.save_revision().publish()
+    assert purges == [{f"page:{story.pk}", "sitemap"}]
+
+
 def test_purge_all_empties_the_cache(reader, make_story):
     story = make_story()
     reader.get(story.url)
