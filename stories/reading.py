@@ -97,7 +97,7 @@ def _cached_renditions(rendition_model, instances, wanted):
 
 
 def story_cards(queryset, *, with_interests=True):
-    """``queryset`` of StoryPages with what a story card shows (renditions: see ``cards_ready``).
+    """``queryset`` of StoryPages with what a story card shows (renditions: see ``card_images``).
 
     The text (StreamFields) and the voice findings are deferred: a card shows neither,
     and loading and decoding them was most of the cost of a listing's query.
@@ -127,14 +127,7 @@ def card_images(stories):
     return [(story.hero_image, [CARD_RENDITION]) for story in stories]
 
 
-def cards_ready(page_of_stories):
-    """Evaluate a paginator page of story cards and load its pictures in one query."""
-    page_of_stories.object_list = list(page_of_stories.object_list)
-    attach_renditions(card_images(page_of_stories.object_list))
-    return page_of_stories
-
-
-# Story cards without their interests (what the home page and a story page show), by
+# Story cards without their interests (what the home page, a story page and the listings show), by
 # story, each kept per process while the story and its picture are unchanged
 # (stories.page_cache.parts), with its picture's card rendition: publishing a story
 # loads its own card again, not the others on a page that shows it. Shared: read only.
@@ -158,6 +151,16 @@ def _cards_by_id(model, ids):
 
     keys = [(model, pk) for pk in dict.fromkeys(ids)]
     return {pk: card for (_m, pk), card in CARDS.get_many_or_load(keys, load, found_tags).items()}
+
+
+def page_of_cards(page_of_ids, model):
+    """A paginator page of ``(id,)`` rows of live ``model`` stories turned into their cards, in
+    order, from the kept cards (``CARDS``) and one query for the others: a listing
+    worked out again after a publish loads only the cards that changed."""
+    ids = [pk for (pk,) in page_of_ids.object_list]
+    cards = _cards_by_id(model, ids)
+    page_of_ids.object_list = [cards[pk] for pk in ids if pk in cards]
+    return page_of_ids
 
 
 def _with_hub_urls(interests, story_index, request):

@@ -238,11 +238,9 @@ class StoryIndexPage(ReadingPageMixin, CachedPageMixin, RoutablePageMixin, Page)
     @path("")
     def all_stories(self, request):
         def load():
-            stories = reading.story_cards(
-                self.stories().order_by("-first_published_at", "-pk"), with_interests=False
-            )
+            stories = self.stories().order_by("-first_published_at", "-pk").values_list("pk")
             return {
-                "stories": reading.cards_ready(paginate(request, stories)),
+                "stories": reading.page_of_cards(paginate(request, stories), StoryPage),
                 "interests": list(AudienceInterest.objects.all()),
             }
 
@@ -252,15 +250,14 @@ class StoryIndexPage(ReadingPageMixin, CachedPageMixin, RoutablePageMixin, Page)
     def interest_hub(self, request, slug):
         def load():
             interest = get_object_or_404(AudienceInterest, slug=slug.lower())
-            stories = reading.story_cards(
-                reading.with_interest(self.stories(), interest).order_by(
-                    "-first_published_at", "-pk"
-                ),
-                with_interests=False,
+            stories = (
+                reading.with_interest(self.stories(), interest)
+                .order_by("-first_published_at", "-pk")
+                .values_list("pk")
             )
             return {
                 "interest": interest,
-                "stories": reading.cards_ready(paginate(request, stories)),
+                "stories": reading.page_of_cards(paginate(request, stories), StoryPage),
             }
 
         return self.render(

@@ -16,7 +16,7 @@ from wagtail.models import PageViewRestriction, Site
 
 import pytest
 
-from stories import render_cache
+from stories import reading, render_cache
 from stories.models import StorySeries
 from stories.models.pages import ROUTED_STORIES
 from stories.reading import LISTINGS, STORY_CONTEXTS
@@ -189,6 +189,27 @@ def test_a_story_added_live_in_its_interests_shows_in_more_on(client, make_story
     render_twice(client, story.url)
     make_story(title="Where the cat went", interests=[pets])  # a script or an import
     assert "Where the cat went" in html(client, story.url)
+
+
+@pytest.mark.parametrize("url", ["/stories/interest/pets/", "/stories/"])
+def test_a_listing_after_a_publish_loads_only_the_new_card(client, make_story, monkeypatch, url):
+    pets = AudienceInterestFactory(name="Pets")
+    for n in range(5):
+        published(make_story(title=f"Kept card {n}", interests=[pets]))
+    render_twice(client, url)
+    published(make_story(title="Where the cat went", interests=[pets]))
+    loaded = []
+
+    def story_cards(queryset, **options):
+        loaded.append(real(queryset, **options))
+        return loaded[-1]
+
+    real = reading.story_cards
+    monkeypatch.setattr(reading, "story_cards", story_cards)
+    page = html(client, url)
+    assert "Where the cat went" in page and "Kept card 0" in page
+    # The listing is worked out again (the content version moved), its cards are not.
+    assert [card.title for cards in loaded for card in cards] == ["Where the cat went"]
 
 
 def test_a_picture_changed_on_a_card_shows_on_the_story_that_shows_it(client, make_story):
