@@ -64,6 +64,7 @@ from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from stories import page_cache
 from stories.models import AudienceInterest, StoryIndexPage, StoryLink, StoryPage, StorySeries
+from stories.models.pages import is_being_published
 from stories.page_cache import (
     ALL,
     INTERESTS,
@@ -151,23 +152,15 @@ def _everything_after_commit(stale=True) -> None:
 
 
 def _remember_story(sender, instance, raw=False, update_fields=None, **kwargs):
-    """Before a live page's row is written in full (publishing does), note which revision
-    was live, and for a story where it was listed."""
+    """Before a live page's row is written in full: whether Wagtail is publishing it, and
+    for a story where it was listed."""
     if raw or update_fields is not None or instance.pk is None or not isinstance(instance, Page):
         return
     if not instance.live:
         return
-    stored = Page.objects.filter(pk=instance.pk).values_list("live_revision_id", flat=True)
-    instance._page_cache_live_revision = stored.first()
+    instance._page_cache_publishing = is_being_published(instance)
     if _is_story(instance):
         instance._page_cache_before = story_state(instance.pk)
-
-
-def _publishing(instance) -> bool:
-    """Whether this write of a live page is Wagtail publishing a revision (which sets the
-    live revision before it saves, and sends ``page_published`` after)."""
-    before = instance.__dict__.get("_page_cache_live_revision")
-    return instance.live_revision_id is not None and instance.live_revision_id != before
 
 
 def _live_page_written(sender, instance, raw=False, update_fields=None, **kwargs):
@@ -179,8 +172,7 @@ def _live_page_written(sender, instance, raw=False, update_fields=None, **kwargs
     (``update_fields``) and moves nothing."""
     if raw or update_fields is not None or not isinstance(instance, Page) or not instance.live:
         return
-    publishing = _publishing(instance)
-    instance.__dict__.pop("_page_cache_live_revision", None)
+    publishing = instance.__dict__.pop("_page_cache_publishing", False)
     story = _is_story(instance)
     _bump_now_and_after_commit(structure=not story)
     if not story:

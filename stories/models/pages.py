@@ -48,6 +48,16 @@ from .voice import check_with_site_options, options_for, publication_block
 STORIES_PER_PAGE = 12
 
 
+def is_being_published(page) -> bool:
+    """Whether this write of ``page``'s row (before it is written) is Wagtail publishing
+    a revision: publishing sets the live revision before it saves, so it differs from
+    the stored one. A live page written by a script, an import or ``add_child`` is not."""
+    if not (page.pk and page.live and page.live_revision_id):
+        return False
+    stored = Page.objects.filter(pk=page.pk).values_list("live_revision_id", flat=True)
+    return stored.first() != page.live_revision_id
+
+
 def paginate(request, queryset, per_page=STORIES_PER_PAGE):
     """A page of ``queryset`` for ``?page=``; a bad or out-of-range number is a 404."""
     paginator = Paginator(queryset, per_page)
@@ -443,10 +453,7 @@ class StoryPage(ReadingPageMixin, CachedPageMixin, Page):
         return super().save(*args, **kwargs)
 
     def _is_being_published(self) -> bool:
-        if not (self.pk and self.live and self.live_revision_id):
-            return False
-        stored = StoryPage.objects.filter(pk=self.pk).values_list("live_revision_id", flat=True)
-        return stored.first() != self.live_revision_id
+        return is_being_published(self)
 
     @property
     def voice_top_finding(self) -> str:
