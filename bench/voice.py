@@ -8,10 +8,19 @@ megabyte of the same material to show the regexes stay linear. The learned layer
 model's load time and memory (weights, table and vocabulary, numpy included) are measured in
 a fresh interpreter and printed as a row of the table and in the JSON line.
 
+The sentence reader (``reader.py``) reads texts of up to five sentences, so ``check()`` of the
+whole story does not run it; the story as the publishing gate and the editor's panel check it
+(the whole, then each paragraph, ``voice_review.check_texts``) does: timed with the reader's
+cache emptied before every run (cold: a story nobody has checked) and kept (warm: a re-check
+after an edit), and a 40-word social post, cold. The reader's load time and the memory it
+adds (resident, as onnxruntime allocates outside Python) are measured in a fresh interpreter.
+
     .venv/bin/python bench/voice.py [--words N] [--runs R]
 
 Stdout carries a small table, then, as its last line, one JSON object:
-{"words": N, "ms_median": X, "rules_only_ms_median": Y, "model_load_ms": L, "model_kib": M}
+{"words": N, "ms_median": X, "rules_only_ms_median": Y, "model_load_ms": L, "model_kib": M,
+ "gate_cold_ms_median": G, "gate_warm_ms_median": W, "post_cold_ms_median": P,
+ "reader_load_ms": RL, "reader_rss_kib": RM}
 """
 
 import argparse
@@ -24,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from stories.voice import check, model
+from stories.voice import check, model, reader
 
 LOAD = """
 import time, tracemalloc
@@ -34,6 +43,23 @@ from stories.voice import model
 model.load()
 print((time.perf_counter() - began) * 1000, tracemalloc.get_traced_memory()[0] / 1024)
 """
+
+READER_LOAD = """
+import resource, time
+from stories.voice import engine, reader
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+began = time.perf_counter()
+found = reader.load()
+found.probability("A first passage, read once.")
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((time.perf_counter() - began) * 1000, after - before)
+"""
+
+POST = (
+    "Our volunteers planted forty oaks along the canal path this weekend. Trusted by thousands "
+    "of gardeners across the county, our tree packs make it easy to do the same at home, and "
+    "delivery is free this month."
+)
 
 PARAGRAPHS = (
     "When the river rose in the spring of 2019, the bakery on Mill Lane was the first building "
@@ -95,6 +121,24 @@ def time_once(text: str) -> tuple[float, int]:
     return (time.perf_counter() - began) * 1000, len(report.findings)
 
 
+def gate_once(paragraphs: list[str], whole: str, cold: bool) -> float:
+    """The story as ``voice_review.check_texts`` reads it: the whole, then every paragraph."""
+    if cold:
+        reader.load()._cache.clear()
+    began = time.perf_counter()
+    check(whole)
+    for paragraph in paragraphs:
+        check(paragraph)
+    return (time.perf_counter() - began) * 1000
+
+
+def post_once() -> float:
+    reader.load()._cache.clear()
+    began = time.perf_counter()
+    check(POST)
+    return (time.perf_counter() - began) * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--words", type=int, default=3000)
@@ -139,6 +183,20 @@ def main() -> None:
     load_ms = float(loaded[0]) - float(base[0])
     model_kib = float(loaded[1]) - float(base[1])
 
+    paragraphs = story.split("\n\n")
+    gate_runs = max(10, runs // 3)
+    gate_cold = [gate_once(paragraphs, story, cold=True) for _ in range(gate_runs)]
+    gate_warm = [gate_once(paragraphs, story, cold=False) for _ in range(gate_runs)]
+    post_cold = [post_once() for _ in range(runs)]
+    reader_found = subprocess.run(
+        [sys.executable, "-c", READER_LOAD],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    ).stdout.split()
+    reader_ms, reader_kib = float(reader_found[0]), float(reader_found[1])
+
     megabyte = (story + "\n\n") * (1_000_000 // (len(story) + 2) + 1)
     megabyte = megabyte[:1_000_000]
     mb_ms, mb_findings = time_once(megabyte)
@@ -161,8 +219,33 @@ def main() -> None:
             f"{percentile(rules_only, 0.9):.2f}",
             "",
         ),
+        (
+            f"story as the gate reads it ({len(paragraphs)} paragraphs), reader cold",
+            str(word_count),
+            str(gate_runs),
+            f"{statistics.median(gate_cold):.2f}",
+            f"{percentile(gate_cold, 0.9):.2f}",
+            "",
+        ),
+        (
+            "story as the gate reads it, reader warm",
+            str(word_count),
+            str(gate_runs),
+            f"{statistics.median(gate_warm):.2f}",
+            f"{percentile(gate_warm, 0.9):.2f}",
+            "",
+        ),
+        (
+            "social post, reader cold",
+            str(len(POST.split())),
+            str(runs),
+            f"{statistics.median(post_cold):.2f}",
+            f"{percentile(post_cold, 0.9):.2f}",
+            "",
+        ),
         ("1 MB", str(len(megabyte.split())), "1", f"{mb_ms:.2f}", f"{mb_ms:.2f}", str(mb_findings)),
         ("model load", "", "1", f"{load_ms:.2f}", "", f"{model_kib:.0f} KiB held"),
+        ("reader load", "", "1", f"{reader_ms:.2f}", "", f"{reader_kib:.0f} KiB resident"),
     ]
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
     for n, row in enumerate(rows):
@@ -170,6 +253,7 @@ def main() -> None:
         if n == 0:
             print("  ".join("-" * w for w in widths))
     print(f"model: loads in {load_ms:.1f} ms, holds {model_kib:.0f} KiB")
+    print(f"reader: loads in {reader_ms:.1f} ms, adds {reader_kib:.0f} KiB resident")
     print(
         json.dumps(
             {
@@ -178,6 +262,11 @@ def main() -> None:
                 "rules_only_ms_median": round(rules_median, 2),
                 "model_load_ms": round(load_ms, 1),
                 "model_kib": round(model_kib),
+                "gate_cold_ms_median": round(statistics.median(gate_cold), 2),
+                "gate_warm_ms_median": round(statistics.median(gate_warm), 2),
+                "post_cold_ms_median": round(statistics.median(post_cold), 2),
+                "reader_load_ms": round(reader_ms, 1),
+                "reader_rss_kib": round(reader_kib),
             }
         )
     )

@@ -119,14 +119,17 @@ def _audience_texts(value, number: int) -> list[tuple[str, str]]:
 
 
 def check_texts(texts: list[tuple[str, str]], options: dict) -> StoryCheck:
+    """The story sells if its whole text does, or any one text of it: a block of up to five
+    sentences is read by the sentence reader too (``voice.reader``), the whole story by the
+    rules and the word model only."""
     joined = "\n\n".join(text for _, text in texts)
     whole = voice.check(joined, **options)
-    blocks = [
-        BlockCheck(label, text, voice.check(text, **options).findings) for label, text in texts
-    ]
+    reports = [(label, text, voice.check(text, **options)) for label, text in texts]
+    blocks = [BlockCheck(label, text, report.findings) for label, text, report in reports]
+    score = max([whole.score, *(report.score for _l, _t, report in reports)])
     return StoryCheck(
-        score=whole.score,
-        is_salesy=whole.is_salesy,
+        score=score,
+        is_salesy=whole.is_salesy or any(report.is_salesy for _l, _t, report in reports),
         threshold=whole.threshold,
         blocks=[b for b in blocks if b.findings],
         text_hash=hashlib.sha256(joined.encode("utf-8")).hexdigest(),

@@ -47,6 +47,7 @@ from decimal import Decimal
 from heapq import merge
 
 from stories.voice import model as learned
+from stories.voice import reader as meaning
 from stories.voice.messages import _KINDS
 from stories.voice.rules import _IMPERATIVES, _TABLE
 from stories.voice.rules.base import _Rule, _words
@@ -541,7 +542,12 @@ def _combined_score(doc: _Doc) -> float:
 
 
 def _analyse(
-    text: object, flag: Iterable[str], allow: Iterable[str], *, use_model: bool = True
+    text: object,
+    flag: Iterable[str],
+    allow: Iterable[str],
+    *,
+    use_model: bool = True,
+    use_reader: bool = True,
 ) -> _Doc:
     if not isinstance(text, str):
         raise TypeError(f"voice check expects text as str, got {type(text).__name__}")
@@ -554,7 +560,7 @@ def _analyse(
     _punctuation_and_caps(doc)
     doc.groups = [_drop_nested(g) for g in doc.groups]
     if use_model:
-        _model_hits(doc)
+        _model_hits(doc, use_reader)
     return doc
 
 
@@ -633,10 +639,26 @@ def _learned_score(probability: float, cutoff: float) -> float:
     return DEFAULT_THRESHOLD * probability / cutoff
 
 
-def _model_hits(doc: _Doc) -> None:
+def _stacked(doc: _Doc, words: float, runs: int) -> float | None:
+    """The mean of the word model's and the sentence reader's probabilities, on the engine's
+    scale; None for a text longer than the corpus's items (``learned.ITEM_RUNS`` runs, five
+    sentences), without a letter, or with no reader installed."""
+    found = meaning.load() if runs <= learned.ITEM_RUNS else None
+    text = meaning.readable(doc.text, doc.allowed._spans) if found else ""
+    if not any(ch.isalpha() for ch in text):
+        return None
+    mean = (words + found.probability(text)) / 2
+    return _learned_score(mean, found.cutoff)
+
+
+def _model_hits(doc: _Doc, use_reader: bool = True) -> None:
     """Score every run of sentences with the learned layer; each sentence takes the score of
     the most selling run it is in. Where a run sells and no rule already says so, add a
-    finding on the words that weighed most."""
+    finding on the words that weighed most.
+
+    A short text (up to five sentences) is also read by the sentence reader (``reader.py``),
+    and then the mean of its probability and the most selling run's decides instead: that run
+    takes the mean's score and every other run stays under the threshold."""
     found_model = learned.load()
     if found_model is None:
         return
@@ -648,12 +670,16 @@ def _model_hits(doc: _Doc) -> None:
     windows = list(_windows(len(doc.sentences)))
     cutoff = found_model.cutoff_for(len(windows))
     beyond_measure = cutoff >= learned.BEYOND_MEASURE
+    best = (-1.0, 0, 0)  # the most selling run: its probability, first and last sentence
     for first, last in windows:
         combined: dict[str, float] = {}
         for i in range(first, last + 1):
             for name, value in signals[i].items():
                 combined[name] = max(combined.get(name, 0.0), value)
-        score = _learned_score(scorer.probability(first, last, combined), cutoff)
+        probability = scorer.probability(first, last, combined)
+        if probability > best[0]:
+            best = (probability, first, last)
+        score = _learned_score(probability, cutoff)
         verdict = score
         if beyond_measure and not any(
             name.startswith("rule:") and name[5:] not in _MILD_RULES for name in combined
@@ -665,6 +691,13 @@ def _model_hits(doc: _Doc) -> None:
             doc.learned[i] = max(doc.learned[i], verdict)
         if score >= DEFAULT_THRESHOLD:
             flagged.append((score, first, last))
+    stacked = _stacked(doc, best[0], len(windows)) if use_reader and windows else None
+    if stacked is not None:
+        _probability, first, last = best
+        doc.learned = [min(value, RULES_ALONE) for value in doc.learned]
+        for i in range(first, last + 1):
+            doc.learned[i] = max(doc.learned[i], stacked)
+        flagged = [(stacked, first, last)] if stacked >= DEFAULT_THRESHOLD else []
     explained = set()
     for score, first, last in sorted(flagged, key=lambda f: -f[0]):
         if any(i in explained for i in range(first, last + 1)):
@@ -675,6 +708,9 @@ def _model_hits(doc: _Doc) -> None:
         found = _window_features(doc, first, last, words, scorer.vector(first, last))
         toks = [t for i in range(first, last + 1) for t in words[i]]
         evidence = found_model.evidence(found, meaning=found_model.contributions(doc.low, toks))
+        if not evidence and stacked is not None and toks:
+            # The reader found it where no word weighs much: point at the run's last words.
+            evidence = [(0.0, toks[max(0, len(toks) - 4)].start, toks[-1].end)]
         if not evidence:
             continue
         _weight, start, end = evidence[0]
@@ -731,12 +767,14 @@ def check(
     flag: Iterable[str] = (),
     allow: Iterable[str] = (),
     threshold: float = DEFAULT_THRESHOLD,
+    use_reader: bool = True,
 ) -> VoiceReport:
-    """Score ``text`` for sales speak and explain every flagged phrase."""
+    """Score ``text`` for sales speak and explain every flagged phrase. ``use_reader=False``
+    reads short texts with the words alone, as long ones are (for comparison)."""
     if not isinstance(text, str):
         raise TypeError(f"voice check expects text as str, got {type(text).__name__}")
     threshold = _check_threshold(threshold)
-    doc = _analyse(text, flag, allow)
+    doc = _analyse(text, flag, allow, use_reader=use_reader)
     score = round(_combined_score(doc), 4)
     findings = []
     seen = set()

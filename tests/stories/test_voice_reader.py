@@ -1,0 +1,152 @@
+"""The sentence reader beside the words (stories/voice/reader.py): a fine-tuned transformer,
+run by onnxruntime from committed files, reads every text of up to five sentences, and the
+mean of its probability and the word model's decides. It finds quiet pitches whose words are
+ordinary, keeps plain stories clear, reads each passage once, leaves long texts to the words,
+respects the brand's allowed phrases and never breaks on odd text."""
+
+import json
+
+from django.core.management import CommandError, call_command
+
+import pytest
+
+from stories import voice
+from stories.voice import engine, reader, reader_training
+from stories.voice_review import check_texts
+
+#: Quiet pitches the word model alone lets through (measured when the reader was built; the
+#: first assertion of the test below says so again).
+QUIET = [
+    "Recommended by the local taxi firms, who can't afford to have their cars off the road.",
+]
+
+#: Plain storytelling and advice: clear with the reader as without it.
+CALM = [
+    "The cat slept in the laundry basket until the dryer stopped.",
+    "When the river rose in 2019, the bakery on Mill Lane was the first building to flood.",
+    "If you smell gas, open the windows and call the emergency line from outside.",
+    "She kept the small white loaf at the old price and raised everything else a little.",
+    "Thank you, Alice! Part two is out next week.",
+]
+
+
+def test_the_reader_loads_from_the_committed_files():
+    found = reader.load()
+    assert found is not None, "onnxruntime, tokenizers or stories/voice/reader/ is missing"
+    settings = json.loads(reader.SETTINGS_FILE.read_text())
+    assert found.cutoff == settings["cutoff"] and 0.3 <= found.cutoff < 1
+    assert found.max_tokens == 256
+    assert 0.0 <= found.probability("A first passage.") <= 1.0
+
+
+@pytest.mark.parametrize("text", QUIET)
+def test_a_quiet_pitch_the_words_miss_is_found_and_explained(text):
+    assert not voice.check(text, use_reader=False).is_salesy
+    report = voice.check(text)
+    assert report.is_salesy
+    learned = [f for f in report.findings if f.rule == engine.LEARNED_RULE]
+    assert learned, report.findings
+    for finding in learned:
+        assert text[finding.start : finding.end].strip()
+        assert finding.message and finding.suggestion
+
+
+@pytest.mark.parametrize("text", CALM)
+def test_plain_stories_and_advice_stay_clear(text):
+    assert not voice.check(text).is_salesy
+
+
+def test_each_passage_is_read_once_and_kept(monkeypatch):
+    found = reader.load()
+    runs = []
+    real = found._run
+    monkeypatch.setattr(found, "_run", lambda texts: runs.append(list(texts)) or real(texts))
+    text = "Our lanterns were hung along the harbour wall by the children of the sailing club."
+    found._cache.pop(text, None)
+    first = voice.check(text)
+    second = voice.check(text)
+    assert runs == [[text]]
+    assert first.score == second.score
+
+
+def test_a_long_text_is_read_by_the_words_alone(monkeypatch):
+    found = reader.load()
+
+    def refuse(texts):
+        raise AssertionError(f"the reader read a long text: {texts}")
+
+    monkeypatch.setattr(found, "probabilities", refuse)
+    story = " ".join(CALM + CALM[:2])  # seven sentences
+    assert len(engine._sentences(story)) > 5
+    voice.check(story)
+
+
+def test_without_the_reader_the_words_decide(monkeypatch):
+    text = QUIET[0]
+    monkeypatch.setattr(reader, "load", lambda *args: None)
+    assert voice.check(text).score == voice.check(text, use_reader=False).score
+
+
+def test_the_brands_allowed_phrase_is_not_read():
+    text = "Talk to our team about the harvest festival. The orchard opens at nine."
+    kept = "about the harvest festival. The orchard opens at nine."
+    assert reader.readable(text, [(0, 16)]) == kept
+    assert reader.readable("a\ud800b\x00 c\n\n d") == "a?b\x00 c d"
+    whole = "Book a free tasting with our team today."
+    assert not voice.check(whole, allow=[whole]).is_salesy
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Trusted by families \ud800 across the county.",
+        "Trusted by families\x00 across the county.",
+        "موثوق به من قبل العائلات في جميع أنحاء المقاطعة.",
+        "Book now 🎉🎉 " * 400,
+        "Cafe\u0301 prices start at \u00a32 a cup" + "\u0301" * 50,
+        "",
+        "   ",
+    ],
+)
+def test_odd_text_never_breaks_the_reader(text):
+    report = voice.check(text)
+    for finding in report.findings:
+        assert 0 <= finding.start < finding.end <= len(text)
+
+
+def test_a_quiet_pitch_in_one_block_holds_the_whole_story():
+    calm = [(f"Paragraph {n}", text) for n, text in enumerate(CALM * 3, 1)]
+    texts = [*calm, ("Paragraph 99", QUIET[0])]
+    joined = "\n\n".join(text for _label, text in texts)
+    assert not voice.check(joined).is_salesy  # the whole story, words alone, lets it through
+    found = check_texts(texts, {})
+    assert found.is_salesy
+    assert [block.label for block in found.blocks] == ["Paragraph 99"]
+
+
+def test_the_cutoff_is_the_lowest_that_keeps_the_precision_floor():
+    # 20 selling items at 0.9, 10 at 0.6; 40 others at 0.2, one at 0.65 and one at 0.95.
+    pairs = [(True, 0.9, False)] * 20 + [(True, 0.6, False)] * 10
+    pairs += [(False, 0.2, False)] * 40 + [(False, 0.65, False), (False, 0.95, False)]
+    chosen = reader_training.choose_cutoff(pairs, floor=0.95)
+    assert chosen["cutoff"] == 0.66 and chosen["recall"] == pytest.approx(20 / 30)
+    assert reader_training.choose_cutoff(pairs, floor=0.9)["cutoff"] == 0.3
+    # The rules' sure findings flag an item whatever the cutoff.
+    sure = [(False, 0.1, True)] * 5 + [(True, 0.9, False)] * 5
+    with pytest.raises(ValueError, match="No cutoff keeps precision"):
+        reader_training.choose_cutoff(sure, floor=0.97)
+
+
+def test_building_the_reader_without_its_tools_says_what_to_install(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_torch(name, *args, **kwargs):
+        if name in ("torch", "transformers"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_torch)
+    with pytest.raises(CommandError, match=r"voice-build"):
+        call_command("train_voice_reader", "--hold", "batch-k")
