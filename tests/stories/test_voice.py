@@ -104,9 +104,10 @@ def test_fresh_set_precision_and_recall():
     # chosen on the writer-held-out folds at precision 0.98 and trust the rules' middling
     # signals less (new writers' near-misses carry them): the second round's model missed 12
     # of the 70 pitches here, the fourth round's (learned from eleven writers, cutoff 0.85)
-    # misses 18 (docs/voice.md, "Accuracy and speed"). The issue asks precision of this set;
-    # the recall bound records what was given up.
-    assert precision >= 0.97 and recall >= 0.74, (
+    # misses 18 (docs/voice.md, "Accuracy and speed"). With the sentence reader beside it
+    # (fifth round) 9 are missed. The issue asks precision of this set; the recall bound
+    # records what was given up.
+    assert precision >= 0.97 and recall >= 0.85, (
         f"fresh set: precision {precision:.3f}, recall {recall:.3f}; " + "; ".join(wrong)
     )
 
@@ -151,7 +152,10 @@ def test_story_voice_is_not_salesy(text):
     report = check(text)
     strong = [(f.rule, text[f.start : f.end]) for f in report.findings if f.rule in STRONG_RULES]
     assert not report.is_salesy, (report.score, report.findings)
-    assert report.score < 0.3
+    # Well under the threshold: under 0.3 by the rules and the words; read by the sentence
+    # reader too (the mean of two models, one of them sure of little), under 0.45.
+    assert check(text, use_reader=False).score < 0.3
+    assert report.score < 0.45
     assert strong == []
 
 
