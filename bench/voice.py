@@ -126,6 +126,17 @@ def time_once(text: str) -> tuple[float, int]:
     return (time.perf_counter() - began) * 1000, len(report.findings)
 
 
+def fresh(code: str) -> list[str]:
+    """What ``code`` prints, run in a fresh interpreter from the project's folder."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    ).stdout.split()
+
+
 def gate_once(paragraphs: list[str], whole: str, cold: bool) -> float:
     """The story as ``voice_review.check_texts`` reads it: the whole, then every paragraph."""
     if cold:
@@ -171,20 +182,8 @@ def main() -> None:
     rules_median = statistics.median(rules_only)
 
     # In a fresh interpreter: loading the package with the model, the model's part apart.
-    base = subprocess.run(
-        [sys.executable, "-c", LOAD.replace("model.load()", "")],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    ).stdout.split()
-    loaded = subprocess.run(
-        [sys.executable, "-c", LOAD],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    ).stdout.split()
+    base = fresh(LOAD.replace("model.load()", ""))
+    loaded = fresh(LOAD)
     load_ms = float(loaded[0]) - float(base[0])
     model_kib = float(loaded[1]) - float(base[1])
 
@@ -193,13 +192,7 @@ def main() -> None:
     gate_cold = [gate_once(paragraphs, story, cold=True) for _ in range(gate_runs)]
     gate_warm = [gate_once(paragraphs, story, cold=False) for _ in range(gate_runs)]
     post_cold = [post_once() for _ in range(runs)]
-    reader_found = subprocess.run(
-        [sys.executable, "-c", READER_LOAD],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    ).stdout.split()
+    reader_found = fresh(READER_LOAD)
     reader_ms, reader_kib = float(reader_found[0]), float(reader_found[1])
 
     megabyte = (story + "\n\n") * (1_000_000 // (len(story) + 2) + 1)

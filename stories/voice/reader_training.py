@@ -214,14 +214,15 @@ def write_settings(data: dict, folder: Path = reader.FOLDER) -> None:
     (folder / "reader.json").write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
-def word_probabilities(hold: str) -> dict[str, tuple[float, bool]]:
-    """For each item of batch ``hold``: the most selling run's probability by the word model
-    learned without that batch (at the committed model's C), and whether the rules are sure."""
+def word_probabilities(items: list, hold: str) -> dict[str, tuple[float, bool]]:
+    """For each of ``items`` (``training.prepare``d) of batch ``hold``: the most selling run's
+    probability by the word model learned without that batch (at the committed model's C), and
+    whether the rules are sure."""
     from stories.voice import engine, model
 
-    items = training.prepare(rows_learned_from())
     kept = [item for item in items if item.row["source"] != hold]
-    c = model.load().about.get("c", training.C_GRID[0]) if model.load() else training.C_GRID[0]
+    committed = model.load()
+    c = committed.about.get("c", training.C_GRID[0]) if committed else training.C_GRID[0]
     bias, weights, _selling = training.learn(kept, c)
     return {
         item.row["id"]: (
@@ -236,9 +237,9 @@ def word_probabilities(hold: str) -> dict[str, tuple[float, bool]]:
 def settle(network, tokenizer, folds: list[dict], log=print, folder: Path = reader.FOLDER) -> dict:
     """Choose the cutoff on the folds, export the network to ``folder`` and write its settings."""
     labels = {row["id"]: row["salesy"] for row in rows_learned_from()}
-    pairs = []
+    pairs, items = [], training.prepare(rows_learned_from())
     for fold in folds:
-        words = word_probabilities(fold["hold"])
+        words = word_probabilities(items, fold["hold"])
         for key, p in fold["held"].items():
             p_words, sure = words[key]
             pairs.append((labels[key], (p_words + p) / 2, sure))

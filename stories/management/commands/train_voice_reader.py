@@ -48,22 +48,18 @@ class Command(BaseCommand):
         if hold:
             held = [r for r in reader_training.rows_learned_from() if r["source"] == hold]
             dev = training.read_split("dev")
+            texts = [r["text"] for r in held + dev]
+            found = dict(
+                zip(
+                    [r["id"] for r in held + dev],
+                    reader_training.quantised_probabilities(network, texts),
+                    strict=True,
+                )
+            )
             found = {
                 "hold": hold,
-                "held": dict(
-                    zip(
-                        [r["id"] for r in held],
-                        reader_training.quantised_probabilities(network, [r["text"] for r in held]),
-                        strict=True,
-                    )
-                ),
-                "dev": dict(
-                    zip(
-                        [r["id"] for r in dev],
-                        reader_training.quantised_probabilities(network, [r["text"] for r in dev]),
-                        strict=True,
-                    )
-                ),
+                "held": {r["id"]: found[r["id"]] for r in held},
+                "dev": {r["id"]: found[r["id"]] for r in dev},
             }
             target = out or Path(f"reader-fold-{hold}.json")
             target.write_text(json.dumps(found))
