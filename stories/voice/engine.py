@@ -640,15 +640,14 @@ def _learned_score(probability: float, cutoff: float) -> float:
 
 
 def _stacked(doc: _Doc, words: float, runs: int) -> float | None:
-    """The mean of the word model's and the sentence reader's probabilities, on the engine's
-    scale; None for a text longer than the corpus's items (``learned.ITEM_RUNS`` runs, five
-    sentences), without a letter, or with no reader installed."""
+    """The word model's and the sentence reader's probabilities joined (``reader.joint``), on
+    the engine's scale; None for a text longer than the corpus's items
+    (``learned.ITEM_RUNS`` runs, five sentences), without a letter, or with no reader."""
     found = meaning.load() if runs <= learned.ITEM_RUNS else None
     text = meaning.readable(doc.text, doc.allowed._spans) if found else ""
     if not any(ch.isalpha() for ch in text):
         return None
-    mean = (words + found.probability(text)) / 2
-    return _learned_score(mean, found.cutoff)
+    return _learned_score(meaning.joint(words, found.probability(text)), found.cutoff)
 
 
 def _model_hits(doc: _Doc, use_reader: bool = True) -> None:
@@ -657,8 +656,8 @@ def _model_hits(doc: _Doc, use_reader: bool = True) -> None:
     finding on the words that weighed most.
 
     A short text (up to five sentences) is also read by the sentence reader (``reader.py``),
-    and then the mean of its probability and the most selling run's decides instead: that run
-    takes the mean's score and every other run stays under the threshold."""
+    and then its probability joined with the most selling run's decides instead: that run
+    takes the joint score and every other run stays under the threshold."""
     found_model = learned.load()
     if found_model is None:
         return

@@ -11,8 +11,9 @@ downloaded at run time.
 
 The engine reads it beside the words on short texts — up to five sentences, the longest items
 the corpus measures: a social post, an answer, a title, a caption, a paragraph block — and
-takes the mean of the two probabilities (``engine._model_hits``); ``reader/reader.json`` holds
-the cutoff of that mean, chosen on writer-held-out folds (docs/voice.md, "fifth round").
+joins the two probabilities by the mean of their log-odds (``joint``, ``engine._model_hits``);
+``reader/reader.json`` holds the cutoff of the joint probability, chosen on writer-held-out folds
+and guard sets (docs/voice.md, "sixth round").
 
 A passage costs a few milliseconds, so each passage's probability is kept by its text
 (``Reader.probability``, a bounded cache): an editor's re-check pays only for what changed.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -104,6 +106,26 @@ class Reader:
 
     def probability(self, text: str) -> float:
         return self.probabilities([text])[0]
+
+
+#: Probabilities are held this far from 0 and 1 before their log-odds are taken.
+_EDGE = 1e-4
+
+
+def _log_odds(p: float) -> float:
+    p = min(max(p, _EDGE), 1 - _EDGE)
+    return math.log(p / (1 - p))
+
+
+def joint(words: float, read: float) -> float:
+    """The word model's and the reader's probabilities joined: the mean of their log-odds.
+
+    Unlike the mean of the probabilities, a model that is sure a passage does not sell (the
+    words at 0.01) holds back the other's confidence (the reader at 0.9 on a proud company
+    story), and one sure it sells carries a doubtful other further. On the writer-held-out
+    folds of the sixth round it found 0.897 of pitches where the plain mean found 0.842, at
+    the precision both kept (docs/voice.md)."""
+    return 1.0 / (1.0 + math.exp(-(_log_odds(words) + _log_odds(read)) / 2))
 
 
 @functools.cache

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stories.voice import engine, model
+from stories.voice.messages import _KINDS
 from stories.voice.model import EMBEDDING, MODEL_PATH
 
 CORPUS = Path(__file__).with_name("corpus")
@@ -444,7 +445,9 @@ def build(
     settings, and dev's run probabilities under it. Dev's non-selling runs also measure how
     rarely a run that does not sell crosses each probability (the long-text correction)."""
     bias, weights, selling = learn(items, c, scale)
-    kinds = learn_kinds(selling, scale)
+    # The kinds a finding can name: a batch's own kind with no message of its own (batch q's
+    # "brand-voice-pitch") teaches the verdict but not the kind learner.
+    kinds = learn_kinds([pair for pair in selling if f"model-{pair[1]}" in _KINDS], scale)
     dev_probabilities = [_probabilities(bias, weights, item.features) for item in items_dev]
     # How often a run of a text that is not selling reaches each probability (dev): the
     # check raises its cutoff for texts with more runs than an item (``model.cutoff_for``).

@@ -9,7 +9,7 @@ pytestmark = [
 
 SALESY = "Act now — only 3 left at this unbeatable price!"
 REWRITE = (
-    "Three of the last batch are still on the shelf, and the price is the same as last spring."
+    "The last batch came out of the kiln on Tuesday, and the price is the same as last spring."
 )
 
 

@@ -456,7 +456,7 @@ def test_check_many_keeps_order_and_options():
 def test_browser_rewrite_clears_the_finding():
     before = check("Act now — only 3 left at this unbeatable price!")
     after = check(
-        "Three of the last batch are still on the shelf, and the price is the same as last spring."
+        "The last batch came out of the kiln on Tuesday, and the price is the same as last spring."
     )
     assert before.is_salesy
     assert not after.is_salesy

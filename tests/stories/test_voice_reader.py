@@ -131,10 +131,35 @@ def test_the_cutoff_is_the_lowest_that_keeps_the_precision_floor():
     chosen = reader_training.choose_cutoff(pairs, floor=0.95)
     assert chosen["cutoff"] == 0.66 and chosen["recall"] == pytest.approx(20 / 30)
     assert reader_training.choose_cutoff(pairs, floor=0.9)["cutoff"] == 0.3
+    # A guard set that needs the cutoff at 0.7 or over moves it there, asked only until it passes.
+    asked = []
+
+    def keeps(cutoff):
+        asked.append(cutoff)
+        return cutoff >= 0.7
+
+    chosen = reader_training.choose_cutoff(pairs, floor=0.95, keeps=keeps)
+    assert chosen["cutoff"] == 0.7 and asked == [0.66, 0.67, 0.68, 0.69, 0.7]
     # The rules' sure findings flag an item whatever the cutoff.
     sure = [(False, 0.1, True)] * 5 + [(True, 0.9, False)] * 5
     with pytest.raises(ValueError, match="No cutoff keeps precision"):
         reader_training.choose_cutoff(sure, floor=0.97)
+
+
+def test_the_guard_precision_is_the_whole_checks_at_the_cutoff_asked():
+    rows = [{"text": CALM[0], "salesy": False}, {"text": QUIET[0], "salesy": True}]
+    committed = reader.load().cutoff
+    assert reader_training.guard_precision(rows, committed) == 1.0
+    # At a cutoff of 0.001 the calm sentence is flagged too: the cutoff asked is the one used,
+    assert reader_training.guard_precision(rows, 0.001) == 0.5
+    # and the reader's own cutoff is back afterwards.
+    assert reader.load().cutoff == committed and not voice.check(CALM[0]).is_salesy
+
+
+def test_the_guard_sets_are_the_corpus_dev_split_and_the_projects_sentence_sets():
+    found = reader_training.guard_sets()
+    assert set(found) == {"dev", *reader_training.GUARDS}
+    assert all(rows and {"text", "salesy"} <= set(rows[0]) for rows in found.values())
 
 
 def test_building_the_reader_without_its_tools_says_what_to_install(monkeypatch):

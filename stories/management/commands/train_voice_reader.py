@@ -5,6 +5,10 @@
     manage.py train_voice_reader --cutoff-from F1 F2 ...
                                                   # learn from train+test, export reader/,
                                                   # the cutoff chosen on the folds' files
+    manage.py train_voice_reader --cutoff-only --cutoff-from F1 F2 ...
+                                                  # learn nothing: choose the installed
+                                                  # reader's cutoff again (after the word
+                                                  # model or the joint changed)
 
 Needs the ``voice-build`` extra (torch, transformers, onnx, the packaged all-MiniLM-L6-v2);
 about twenty minutes a run on one core. See ``stories/voice/reader_training.py``.
@@ -31,9 +35,23 @@ class Command(BaseCommand):
             default=(),
             help="Folds' files (their held-out writers' probabilities) to choose the cutoff on.",
         )
+        parser.add_argument(
+            "--cutoff-only",
+            action="store_true",
+            help="Learn nothing: choose the installed reader's cutoff again on the folds' files.",
+        )
         parser.add_argument("--threads", type=int, default=1)
 
-    def handle(self, *args, hold="", out=None, cutoff_from=(), threads=1, **options):
+    def handle(
+        self, *args, hold="", out=None, cutoff_from=(), threads=1, cutoff_only=False, **options
+    ):
+        if cutoff_only:
+            if not cutoff_from:
+                raise CommandError("Give the folds' files (--cutoff-from) to choose the cutoff on.")
+            folds = [json.loads(Path(p).read_text()) for p in cutoff_from]
+            settings = reader_training.settle_cutoff(folds, log=self.stdout.write)
+            self._chosen(settings)
+            return
         try:
             import torch  # noqa: F401
             import transformers  # noqa: F401
@@ -69,6 +87,9 @@ class Command(BaseCommand):
             raise CommandError("Give the folds' files (--cutoff-from) to choose the cutoff on.")
         folds = [json.loads(Path(p).read_text()) for p in cutoff_from]
         settings = reader_training.settle(network, tokenizer, folds, log=self.stdout.write)
+        self._chosen(settings)
+
+    def _chosen(self, settings: dict) -> None:
         self.stdout.write(
             f"reader/: cutoff {settings['cutoff']} (writer-held-out precision "
             f"{settings['folds']['precision']:.3f}, recall {settings['folds']['recall']:.3f})"
