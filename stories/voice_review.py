@@ -63,10 +63,11 @@ def _plain(html: str) -> str:
 def story_texts(title: str, intro: str, body) -> list[tuple[str, str]]:
     """The reader-visible text of a story, block by block, with a label for editors.
 
-    Labels say where the editor writes the words: "Paragraph 2", "Alt text 1" (of the
-    first picture), "Audience variant (Pets) · Caption 1" (in the first audience-variants
-    block). Every audience version is read, the default and each variant, because each
-    is some reader's story; a variant whose interest was deleted is shown to nobody.
+    Labels say where the editor writes the words: "Paragraph 2", "Quote 1 attribution",
+    "Alt text 1" (of the first picture), "Audience variant (Pets) · Caption 1" (in the
+    first audience-variants block). Every audience version is read, the default and each
+    variant, because each is some reader's story; a variant whose interest was deleted is
+    shown to nobody.
     """
     texts = [("Title", title or ""), ("Intro", intro or "")]
     counts: dict[str, int] = {}
@@ -83,8 +84,10 @@ def story_texts(title: str, intro: str, body) -> list[tuple[str, str]]:
         elif kind == "heading":
             texts.append((f"Heading {number}", value))
         elif kind == "quote":
-            quote = " ".join(filter(None, [value["quote"], value["attribution"]]))
-            texts.append((f"Quote {number}", quote))
+            # Read apart: a quote followed by a name has a testimonial's shape, whatever
+            # it says, and the sentence reader takes the shape for social proof.
+            texts.append((f"Quote {number}", value["quote"]))
+            texts.append((f"Quote {number} attribution", value["attribution"]))
         elif kind == "image":
             texts.append((f"Alt text {number}", _alt_text(value["image"])))
             texts.append((f"Caption {number}", value["caption"]))

@@ -1083,7 +1083,7 @@ STORIES = [
             (
                 "quote",
                 {
-                    "quote": "We'd built a five-star hotel with a one-way door, and he walked straight past it.",
+                    "quote": "We'd built a grand hotel with a one-way door, and he walked straight past it.",
                     "attribution": "Marcus, Maisie's dad",
                 },
             ),
@@ -2188,7 +2188,7 @@ STORIES = [
         "body": [
             (
                 "paragraph",
-                "<p>Aisha and Beth had walked up onto Kinder Scout from Edale on a bright October morning, the kind of day that makes you leave your spare jumper in the car. Kinder is a wide, high plateau of peat and heather, cut with deep channels called groughs. On a clear day you can see for miles. At about eleven, a grey wall of cloud rolled over the edge, and within ten minutes they could barely see each other at twenty paces.</p>",
+                "<p>Aisha and Beth had walked up onto Kinder Scout from Edale on a bright October morning, the kind of day when people leave their spare jumpers in the car. Kinder is a wide, high plateau of peat and heather, cut with deep channels called groughs. On a clear day you can see for miles. At about eleven, a grey wall of cloud rolled over the edge, and within ten minutes they could barely see each other at twenty paces.</p>",
             ),
             ("heading", "Stop first"),
             (

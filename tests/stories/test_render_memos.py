@@ -242,7 +242,7 @@ def test_renaming_the_index_or_the_site_shows_on_the_next_render(client, make_st
 def test_a_view_restriction_added_to_a_story_applies_at_once(
     client, make_story, django_capture_on_commit_callbacks
 ):
-    story = published(make_story(title="Members only"))
+    story = published(make_story(title="Behind the login"))
     render_twice(client, story.url)
     structure = render_cache.structure_version()
     with django_capture_on_commit_callbacks(execute=True):

@@ -396,7 +396,7 @@ def _demo_texts(story: dict) -> list[str]:
         elif kind == "heading":
             texts.append(value)
         elif kind == "quote":
-            texts.append(" ".join(filter(None, [value["quote"], value["attribution"]])))
+            texts += [value["quote"], value["attribution"]]
         elif kind == "image":
             texts += [value.get("alt") or "", value.get("caption") or ""]
     return [text.strip() for text in texts if text and text.strip()]

@@ -58,6 +58,7 @@ def test_a_soft_pitch_in_a_story_block_is_flagged_where_it_was_written(
         ("intro", "Intro"),
         ("heading", "Heading 1"),
         ("quote", "Quote 1"),
+        ("attribution", "Quote 1 attribution"),
         ("story_link", "Story link note 1"),
     ],
 )
@@ -73,6 +74,8 @@ def test_a_soft_pitch_in_the_title_intro_heading_quote_or_link_note_is_flagged(
         body.append({"type": "heading", "value": SOFT})
     elif block == "quote":
         body.append({"type": "quote", "value": {"quote": SOFT, "attribution": ""}})
+    elif block == "attribution":
+        body.append({"type": "quote", "value": {"quote": CALM, "attribution": SOFT}})
     else:
         body.append({"type": "story_link", "value": {"story": other.pk, "note": SOFT}})
     story = make_story(**fields)
@@ -80,6 +83,23 @@ def test_a_soft_pitch_in_the_title_intro_heading_quote_or_link_note_is_flagged(
     result = check_with_site_options(story)
     assert result.is_salesy
     _soft_findings(result, label)
+
+
+def test_a_quote_and_its_attribution_are_read_apart(make_story):
+    # Together, any quote followed by a name has a testimonial's shape; the sentence reader
+    # took this one from a demo story for social proof (sixth round, docs/voice.md).
+    quote = (
+        "I don't go there to think about the shift. "
+        "I go there so I don't have to think about anything for an hour."
+    )
+    assert check(f"{quote} Femi, A&E nurse").is_salesy
+    story = make_story(title="The same loop", intro="A walk after work.")
+    story.body = [
+        {"type": "paragraph", "value": f"<p>{CALM} {CALM} {CALM} {CALM} {CALM} {CALM}</p>"},
+        {"type": "quote", "value": {"quote": quote, "attribution": "Femi, A&E nurse"}},
+    ]
+    result = check_with_site_options(story)
+    assert not result.is_salesy, result.items
 
 
 def _short_story(make_story, pets, where: str, text: str):
