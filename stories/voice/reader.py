@@ -11,7 +11,7 @@ downloaded at run time.
 
 The engine reads it beside the words on short texts — up to five sentences, the longest items
 the corpus measures: a social post, an answer, a title, a caption, a paragraph block — and
-joins the two probabilities by the mean of their log-odds (``joint``, ``engine._model_hits``);
+joins the two probabilities by their mean (``joint``, ``engine._model_hits``);
 ``reader/reader.json`` holds the cutoff of the joint probability, chosen on writer-held-out folds
 and guard sets (docs/voice.md, "sixth round").
 
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -108,24 +107,15 @@ class Reader:
         return self.probabilities([text])[0]
 
 
-#: Probabilities are held this far from 0 and 1 before their log-odds are taken.
-_EDGE = 1e-4
-
-
-def _log_odds(p: float) -> float:
-    p = min(max(p, _EDGE), 1 - _EDGE)
-    return math.log(p / (1 - p))
-
-
 def joint(words: float, read: float) -> float:
-    """The word model's and the reader's probabilities joined: the mean of their log-odds.
+    """The word model's and the reader's probabilities joined: their mean.
 
-    Unlike the mean of the probabilities, a model that is sure a passage does not sell (the
-    words at 0.01) holds back the other's confidence (the reader at 0.9 on a proud company
-    story), and one sure it sells carries a doubtful other further. On the writer-held-out
-    folds of the sixth round it found 0.897 of pitches where the plain mean found 0.842, at
-    the precision both kept (docs/voice.md)."""
-    return 1.0 / (1.0 + math.exp(-(_log_odds(words) + _log_odds(read)) / 2))
+    The mean of their log-odds found more pitches on the sixth round's writer folds (0.897
+    against 0.842 at the cutoffs the guards allowed), but it lets a reader that is nearly
+    sure decide alone, and the reader is nearly sure of plain short texts that name a brand
+    ("Stories from Larkspur Mutual this month", an edition's title: 0.997, the words 0.033).
+    The mean caps either model's say at a half (docs/voice.md, "sixth round")."""
+    return (words + read) / 2
 
 
 @functools.cache

@@ -295,7 +295,7 @@ def settle_cutoff(folds: list[dict], log=print, folder: Path = reader.FOLDER) ->
     settings.update(
         {
             "cutoff": chosen["cutoff"],
-            "joint": "mean of the two models' log-odds",
+            "joint": "mean of the two models' probabilities",
             "folds": {
                 "writers": [fold["hold"] for fold in folds],
                 "items": len(pairs),
