@@ -640,14 +640,14 @@ def _learned_score(probability: float, cutoff: float) -> float:
 
 
 def _stacked(doc: _Doc, words: float, runs: int) -> float | None:
-    """The word model's and the sentence reader's probabilities joined (``reader.joint``), on
+    """The word model's and the sentence reader's probabilities joined (``Reader.joint``), on
     the engine's scale; None for a text longer than the corpus's items
     (``learned.ITEM_RUNS`` runs, five sentences), without a letter, or with no reader."""
     found = meaning.load() if runs <= learned.ITEM_RUNS else None
     text = meaning.readable(doc.text, doc.allowed._spans) if found else ""
     if not any(ch.isalpha() for ch in text):
         return None
-    return _learned_score(meaning.joint(words, found.probability(text)), found.cutoff)
+    return _learned_score(found.joint(words, found.probability(text)), found.cutoff)
 
 
 def _model_hits(doc: _Doc, use_reader: bool = True) -> None:

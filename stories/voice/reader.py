@@ -11,9 +11,9 @@ downloaded at run time.
 
 The engine reads it beside the words on short texts — up to five sentences, the longest items
 the corpus measures: a social post, an answer, a title, a caption, a paragraph block — and
-joins the two probabilities by their mean (``joint``, ``engine._model_hits``);
-``reader/reader.json`` holds the cutoff of the joint probability, chosen on writer-held-out folds
-and guard sets (docs/voice.md, "sixth round").
+joins the two probabilities (``JOINS``, ``engine._model_hits``); ``reader/reader.json`` names
+the join and holds the cutoff of the joint probability, both chosen on writer-held-out folds
+and guard sets (docs/voice.md, "seventh round").
 
 A passage costs a few milliseconds, so each passage's probability is kept by its text
 (``Reader.probability``, a bounded cache): an editor's re-check pays only for what changed.
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -62,6 +63,7 @@ class Reader:
         self.tokenizer = tokenizer
         self.settings = settings
         self.cutoff = float(settings["cutoff"])
+        self.join = settings.get("join", "mean")
         self.max_tokens = int(settings["max_tokens"])
         self._names = {i.name for i in session.get_inputs()}
         self._cache: OrderedDict[str, float] = OrderedDict()
@@ -106,16 +108,34 @@ class Reader:
     def probability(self, text: str) -> float:
         return self.probabilities([text])[0]
 
+    def joint(self, words: float, read: float) -> float:
+        """The word model's probability ``words`` joined with this reader's ``read``."""
+        return joint(words, read, self.join)
 
-def joint(words: float, read: float) -> float:
-    """The word model's and the reader's probabilities joined: their mean.
 
-    The mean of their log-odds found more pitches on the sixth round's writer folds (0.897
-    against 0.842 at the cutoffs the guards allowed), but it lets a reader that is nearly
-    sure decide alone, and the reader is nearly sure of plain short texts that name a brand
-    ("Stories from Larkspur Mutual this month", an edition's title: 0.997, the words 0.033).
-    The mean caps either model's say at a half (docs/voice.md, "sixth round")."""
+def _mean(words: float, read: float) -> float:
     return (words + read) / 2
+
+
+def _log_odds(words: float, read: float) -> float:
+    def logit(p: float) -> float:
+        p = min(max(p, 1e-6), 1 - 1e-6)
+        return math.log(p / (1 - p))
+
+    return 1 / (1 + math.exp(-(logit(words) + logit(read)) / 2))
+
+
+#: How the word model's and the reader's probabilities are joined. The mean caps either
+#: model's say at a half; the mean of their log-odds lets a model that is nearly sure decide
+#: alone. ``reader.json`` names the one its cutoff was chosen for (``join``); the build tries
+#: both on the folds and the guards and keeps the one that finds more (docs/voice.md,
+#: "seventh round").
+JOINS = {"mean": _mean, "log-odds": _log_odds}
+
+
+def joint(words: float, read: float, join: str = "mean") -> float:
+    """The word model's and the reader's probabilities joined by ``join`` (``JOINS``)."""
+    return JOINS[join](words, read)
 
 
 @functools.cache

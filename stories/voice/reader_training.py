@@ -28,6 +28,7 @@ import json
 import math
 import random
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from stories.voice import reader, training
@@ -219,19 +220,49 @@ def guard_sets() -> dict[str, list[dict]]:
     return found
 
 
-def guard_precision(rows: list[dict], cutoff: float) -> float:
+def demo_texts() -> list[str]:
+    """The product's own copy, which no cutoff may flag: every text a reader sees of the demo
+    stories (titles, intros, blocks, quotes and their attributions, captions, alt text) and
+    the living demo's edition. Short plain texts that name a brand or a person are where a
+    reader that learned from sentences and paragraphs is most wrongly sure."""
+    from stories.demo.content import STORIES, _all_text
+    from syndication.demo import living
+
+    texts = [text for story in STORIES for text in _all_text(story)]
+    texts += [living.EDITION_TITLE, living.EDITION_INTRO]
+    return [text for text in dict.fromkeys(texts) if text.strip()]
+
+
+@contextmanager
+def _installed_reader(cutoff: float, join: str):
+    """The installed reader with ``cutoff`` and ``join`` for the time of the block; for the
+    build command only (it changes the shared reader)."""
+    found = reader.load()
+    kept = found.cutoff, found.join
+    found.cutoff, found.join = cutoff, join
+    try:
+        yield found
+    finally:
+        found.cutoff, found.join = kept
+
+
+def guard_precision(rows: list[dict], cutoff: float, join: str = "mean") -> float:
     """Precision of the whole check (rules, the committed word model, the installed reader
-    at ``cutoff``) on ``rows``."""
+    at ``cutoff``, joined by ``join``) on ``rows``."""
     from stories.voice import engine
 
-    found = reader.load()
-    kept, found.cutoff = found.cutoff, cutoff
-    try:
+    with _installed_reader(cutoff, join):
         return training.scores(
             (row["salesy"], engine.check(row["text"]).is_salesy) for row in rows
         ).precision
-    finally:
-        found.cutoff = kept
+
+
+def guard_flags(texts: list[str], cutoff: float, join: str = "mean") -> list[str]:
+    """Which of ``texts`` the whole check calls selling at ``cutoff`` and ``join``."""
+    from stories.voice import engine
+
+    with _installed_reader(cutoff, join):
+        return [text for text in texts if engine.check(text).is_salesy]
 
 
 def rows_learned_from(hold: str = "") -> list[dict]:
@@ -263,47 +294,78 @@ def word_probabilities(items: list, hold: str) -> dict[str, tuple[float, bool]]:
     }
 
 
-def fold_pairs(folds: list[dict], log=print) -> list[tuple[bool, float, bool]]:
-    """(labelled selling, the joint probability, the rules are sure) for every item of the
-    folds, each read by a reader and a word model that learned nothing of its writer."""
+def fold_pairs(folds: list[dict], log=print, join: str = "mean") -> list[tuple[bool, float, bool]]:
+    """(labelled selling, the joint probability by ``join``, the rules are sure) for every
+    item of the folds, each read by a reader and a word model that learned nothing of its
+    writer."""
     labels = {row["id"]: row["salesy"] for row in rows_learned_from()}
     pairs, items = [], training.prepare(rows_learned_from())
     for fold in folds:
         words = word_probabilities(items, fold["hold"])
         for key, p in fold["held"].items():
             p_words, sure = words[key]
-            pairs.append((labels[key], reader.joint(p_words, p), sure))
+            pairs.append((labels[key], reader.joint(p_words, p, join), sure))
         log(f"fold {fold['hold']}: {len(fold['held'])} items")
     return pairs
 
 
 def settle_cutoff(folds: list[dict], log=print, folder: Path = reader.FOLDER) -> dict:
-    """Choose the cutoff of the reader in ``folder`` on the folds and, for the installed
-    reader, the guard sets; write it and how it was chosen into its settings."""
-    pairs = fold_pairs(folds, log)
-    guards = guard_sets()
+    """Choose the join and cutoff of the reader in ``folder`` on the folds and, for the
+    installed reader, the guards (the guard sets' precision, no demo text flagged); write
+    them and how they were chosen into its settings. Of the joins (``reader.JOINS``) the
+    one whose chosen cutoff finds most on the folds is kept."""
+    guarded = folder == reader.FOLDER
+    guards = guard_sets() if guarded else {}
+    demo = demo_texts() if guarded else []
+    tried = {}
+    for join in reader.JOINS:
+        pairs = fold_pairs(folds, log, join)
 
-    def keeps(cutoff: float) -> bool:
-        found = {name: guard_precision(rows, cutoff) for name, rows in guards.items()}
-        log(f"cutoff {cutoff}: " + ", ".join(f"{n} {p:.3f}" for n, p in found.items()))
-        return min(found.values()) >= GUARD_PRECISION
+        def keeps(cutoff: float, join=join) -> bool:
+            found = {name: guard_precision(rows, cutoff, join) for name, rows in guards.items()}
+            flagged = guard_flags(demo, cutoff, join)
+            log(
+                f"{join} {cutoff}: "
+                + ", ".join(f"{n} {p:.3f}" for n, p in found.items())
+                + f", demo texts flagged {len(flagged)}"
+                + "".join(f"\n  {text[:100]}" for text in flagged[:3])
+            )
+            return min(found.values()) >= GUARD_PRECISION and not flagged
 
-    # The guards read the installed reader, so only a reader exported there is guarded.
-    reader.load.cache_clear()
-    chosen = choose_cutoff(pairs, keeps=keeps if folder == reader.FOLDER else None)
+        # The guards read the installed reader, so only a reader exported there is guarded.
+        reader.load.cache_clear()
+        try:
+            tried[join] = choose_cutoff(pairs, keeps=keeps if guarded else None)
+        except ValueError as error:
+            log(f"{join}: {error}")
+            continue
+        log(f"{join}: cutoff {tried[join]['cutoff']}, folds' recall {tried[join]['recall']:.3f}")
+    if not tried:
+        raise ValueError("No join and cutoff keep the folds' precision and the guards")
+    join = max(tried, key=lambda name: (tried[name]["recall"], name == "mean"))
+    chosen = tried[join]
     settings = json.loads((folder / "reader.json").read_text())
+    settings.pop("joint", None)
     settings.update(
         {
             "cutoff": chosen["cutoff"],
-            "joint": "mean of the two models' probabilities",
+            "join": join,
             "folds": {
                 "writers": [fold["hold"] for fold in folds],
                 "items": len(pairs),
                 "precision_floor": PRECISION_FLOOR,
                 "precision": round(chosen["precision"], 4),
                 "recall": round(chosen["recall"], 4),
+                "joins_tried": {
+                    name: {key: round(value, 4) for key, value in found.items()}
+                    for name, found in tried.items()
+                },
             },
-            "guards": {"sets": ["dev", *GUARDS], "precision_floor": GUARD_PRECISION},
+            "guards": {
+                "sets": ["dev", *GUARDS],
+                "precision_floor": GUARD_PRECISION,
+                "demo_texts": len(demo),
+            },
         }
     )
     write_settings(settings, folder)

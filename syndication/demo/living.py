@@ -91,6 +91,7 @@ SUBSCRIBERS = [
     ("noor@example.com", ["family", "pets", "dog-owners"]),
 ]
 EDITION_TITLE = "Stories from Larkspur Mutual this month"
+EDITION_INTRO = "A storm, a payslip and a hamster in a slipper: what readers liked this month."
 HISTORY_DAYS = 60
 HISTORY_STREAM = "demo-history"
 
@@ -421,7 +422,7 @@ def ensure_edition() -> Edition | None:
         return edition
     edition = Edition.objects.create(
         title=EDITION_TITLE,
-        intro="A storm, a payslip and a hamster in a slipper: what readers liked this month.",
+        intro=EDITION_INTRO,
         window_days=90,
         k=4,
         send_at=timezone.now(),

@@ -175,3 +175,78 @@ def test_building_the_reader_without_its_tools_says_what_to_install(monkeypatch)
     monkeypatch.setattr(builtins, "__import__", no_torch)
     with pytest.raises(CommandError, match=r"voice-build"):
         call_command("train_voice_reader", "--hold", "batch-k")
+
+
+def test_the_joins_and_the_one_the_reader_names():
+    # The mean caps either model's say at a half; the log-odds let a near-certain model decide.
+    assert reader.joint(0.033, 0.997) == pytest.approx(0.515)
+    assert reader.joint(0.033, 0.997, "log-odds") == pytest.approx(0.76, abs=0.01)
+    assert reader.joint(0.3, 0.3, "log-odds") == pytest.approx(0.3)
+    assert reader.joint(0.0, 1.0, "log-odds") == pytest.approx(0.5)  # no infinities
+    found = reader.load()
+    assert found.join in reader.JOINS and found.join == found.settings.get("join", "mean")
+    assert found.joint(0.033, 0.997) == reader.joint(0.033, 0.997, found.join)
+
+
+def test_the_demo_texts_guard_flags_what_the_check_flags_and_puts_the_reader_back():
+    texts = reader_training.demo_texts()
+    assert len(texts) > 400 and len(set(texts)) == len(texts)
+    # The living demo's edition and a quote's attribution, the short plain texts that name
+    # a brand or a person, are among them.
+    assert "Stories from Larkspur Mutual this month" in texts
+    assert "Femi, A&E nurse" in texts
+    found = reader.load()
+    committed = found.cutoff, found.join
+    # The installed reader, as chosen, flags none of the product's own copy;
+    assert reader_training.guard_flags(texts, *committed) == []
+    # at a cutoff of 0.001 everything the reader reads is flagged (a calm text included),
+    assert reader_training.guard_flags([CALM[0], *texts[:5]], 0.001, "log-odds") == [
+        CALM[0],
+        *texts[:5],
+    ]
+    # and the reader's own cutoff and join are back afterwards.
+    assert (found.cutoff, found.join) == committed and not voice.check(CALM[0]).is_salesy
+
+
+def test_settling_keeps_the_join_whose_cutoff_finds_most(monkeypatch, tmp_path):
+    for name in ("reader.onnx", "tokenizer.json", "reader.json"):
+        (tmp_path / name).write_bytes((reader.FOLDER / name).read_bytes())
+    # On these folds the log-odds find every pitch at precision 1; the mean finds half.
+    pairs = {
+        "mean": [(True, 0.9, False)] * 10 + [(True, 0.4, False)] * 10 + [(False, 0.5, False)] * 5,
+        "log-odds": [(True, 0.9, False)] * 20 + [(False, 0.2, False)] * 5,
+    }
+    monkeypatch.setattr(reader_training, "fold_pairs", lambda folds, log, join: pairs[join])
+    settings = reader_training.settle_cutoff(
+        [{"hold": "batch-x"}], log=lambda _: None, folder=tmp_path
+    )
+    written = json.loads((tmp_path / "reader.json").read_text())
+    assert settings == written
+    assert written["join"] == "log-odds" and written["cutoff"] == 0.3
+    assert written["folds"]["recall"] == 1.0 and written["folds"]["writers"] == ["batch-x"]
+    assert written["folds"]["joins_tried"]["mean"]["cutoff"] == 0.51
+    # With the same recall the mean is kept.
+    pairs["mean"] = pairs["log-odds"]
+    assert (
+        reader_training.settle_cutoff([{"hold": "batch-x"}], lambda _: None, tmp_path)["join"]
+        == "mean"
+    )
+    # The installed reader was not touched.
+    assert json.loads((reader.FOLDER / "reader.json").read_text()) != written
+
+
+def test_choosing_the_cutoff_again_reads_the_folds_files(monkeypatch, tmp_path, capsys):
+    with pytest.raises(CommandError, match="--cutoff-from"):
+        call_command("train_voice_reader", "--cutoff-only")
+    fold = tmp_path / "fold-x.json"
+    fold.write_text(json.dumps({"hold": "batch-x", "held": {"a": 0.9}, "dev": {}}))
+    seen = []
+
+    def settle(folds, log):
+        seen.append(folds)
+        return {"cutoff": 0.55, "folds": {"precision": 0.97, "recall": 0.9}}
+
+    monkeypatch.setattr(reader_training, "settle_cutoff", settle)
+    call_command("train_voice_reader", "--cutoff-only", "--cutoff-from", str(fold))
+    assert seen == [[{"hold": "batch-x", "held": {"a": 0.9}, "dev": {}}]]
+    assert "cutoff 0.55" in capsys.readouterr().out
