@@ -374,8 +374,9 @@ def settle_cutoff(folds: list[dict], log=print, folder: Path = reader.FOLDER) ->
 
 
 def settle(network, tokenizer, folds: list[dict], log=print, folder: Path = reader.FOLDER) -> dict:
-    """Export the network to ``folder``, write its settings and choose its cutoff
-    (``settle_cutoff``)."""
+    """Export the network to ``folder``, write its settings and, given folds, choose its
+    join and cutoff (``settle_cutoff``); without folds the cutoff stays 0.5 until
+    ``train_voice_reader --cutoff-only`` chooses it."""
     export(network, folder)
     dev = training.read_split("dev")
     full = probabilities(network, tokenizer, [row["text"] for row in dev])
@@ -400,4 +401,4 @@ def settle(network, tokenizer, folds: list[dict], log=print, folder: Path = read
         },
     }
     write_settings(settings, folder)
-    return settle_cutoff(folds, log, folder)
+    return settle_cutoff(folds, log, folder) if folds else settings

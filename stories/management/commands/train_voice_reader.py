@@ -4,7 +4,9 @@
                                                   # batch k, write its and dev's probabilities
     manage.py train_voice_reader --cutoff-from F1 F2 ...
                                                   # learn from train+test, export reader/,
-                                                  # the cutoff chosen on the folds' files
+                                                  # the join and cutoff chosen on the folds'
+                                                  # files (without them: exported, the
+                                                  # cutoff left to --cutoff-only)
     manage.py train_voice_reader --cutoff-only --cutoff-from F1 F2 ...
                                                   # learn nothing: choose the installed
                                                   # reader's cutoff again (after the word
@@ -83,10 +85,16 @@ class Command(BaseCommand):
             target.write_text(json.dumps(found))
             self.stdout.write(f"{target}: {len(held)} held-out and {len(dev)} dev probabilities")
             return
-        if not cutoff_from:
-            raise CommandError("Give the folds' files (--cutoff-from) to choose the cutoff on.")
-        folds = [json.loads(Path(p).read_text()) for p in cutoff_from]
+        missing = [str(p) for p in cutoff_from if not Path(p).exists()]
+        folds = [] if missing else [json.loads(Path(p).read_text()) for p in cutoff_from]
         settings = reader_training.settle(network, tokenizer, folds, log=self.stdout.write)
+        if not folds:
+            # The learning is not lost: the reader is exported, its cutoff still to choose.
+            raise CommandError(
+                "reader/ is exported with a provisional cutoff of 0.5; "
+                + (f"{', '.join(missing)} not found. " if missing else "no folds given. ")
+                + "Choose the cutoff with --cutoff-only --cutoff-from F1 F2 ..."
+            )
         self._chosen(settings)
 
     def _chosen(self, settings: dict) -> None:
