@@ -166,7 +166,7 @@ STORIES = [
                 "paragraph",
                 "<p>The first surprise was that the rate came in two forms. The gross rate is the interest before any tax. The AER, the annual equivalent rate, shows what you'd earn over a year if interest is added more than once and left to grow. Comparing AER against AER made the three accounts easier to line up. One of them had a higher headline rate that included a bonus for the first twelve months, after which it dropped. Asha wrote “bonus ends” in the margin and underlined it twice.</p>",
             ),
-            ("heading", "Getting your money out"),
+            ("heading", "When Asha could take the money out"),
             (
                 "paragraph",
                 "<p>The access rules mattered more than she'd thought. One account allowed withdrawals whenever she liked. One allowed only three a year, after which the rate fell. The third was a fixed-term account that locked the money away for a year, and taking it out early meant losing some of the interest. None of them charged a fee simply to hold the account, but the penalties were, as Dev put it, fees wearing a disguise.</p>",
@@ -415,7 +415,7 @@ STORIES = [
             (
                 "quote",
                 {
-                    "quote": "I'd been lying awake thinking they'd cut me off. The lady said, no, love, it's your account now. It always was.",
+                    "quote": "I'd been lying awake thinking they'd cut me off. The lady told me it was my account now. It always had been.",
                     "attribution": "Ron, Lincolnshire",
                 },
             ),
@@ -2188,7 +2188,7 @@ STORIES = [
         "body": [
             (
                 "paragraph",
-                "<p>Aisha and Beth had walked up onto Kinder Scout from Edale on a bright October morning, the kind of day when people leave their spare jumpers in the car. Kinder is a wide, high plateau of peat and heather, cut with deep channels called groughs. On a clear day you can see for miles. At about eleven, a grey wall of cloud rolled over the edge, and within ten minutes they could barely see each other at twenty paces.</p>",
+                "<p>Aisha and Beth had walked up onto Kinder Scout from Edale on a bright October morning, warm enough that they left their spare jumpers in the car. Kinder is a wide, high plateau of peat and heather, cut with deep channels called groughs. On a clear day the views run for miles. At about eleven, a grey wall of cloud rolled over the edge, and within ten minutes they could barely see each other at twenty paces.</p>",
             ),
             ("heading", "Stop first"),
             (
