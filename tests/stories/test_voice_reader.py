@@ -150,8 +150,8 @@ def test_the_guard_precision_is_the_whole_checks_at_the_cutoff_asked():
     rows = [{"text": CALM[0], "salesy": False}, {"text": QUIET[0], "salesy": True}]
     committed = reader.load().cutoff
     assert reader_training.guard_precision(rows, committed) == 1.0
-    # At a cutoff of 0.001 the calm sentence is flagged too: the cutoff asked is the one used,
-    assert reader_training.guard_precision(rows, 0.001) == 0.5
+    # At a cutoff of 1e-6 the calm sentence is flagged too: the cutoff asked is the one used,
+    assert reader_training.guard_precision(rows, 1e-6) == 0.5
     # and the reader's own cutoff is back afterwards.
     assert reader.load().cutoff == committed and not voice.check(CALM[0]).is_salesy
 
@@ -199,8 +199,8 @@ def test_the_demo_texts_guard_flags_what_the_check_flags_and_puts_the_reader_bac
     committed = found.cutoff, found.join
     # The installed reader, as chosen, flags none of the product's own copy;
     assert reader_training.guard_flags(texts, *committed) == []
-    # at a cutoff of 0.001 everything the reader reads is flagged (a calm text included),
-    assert reader_training.guard_flags([CALM[0], *texts[:5]], 0.001, "log-odds") == [
+    # at a cutoff of 1e-6 everything the reader reads is flagged (a calm text included),
+    assert reader_training.guard_flags([CALM[0], *texts[:5]], 1e-6, "mean") == [
         CALM[0],
         *texts[:5],
     ]
