@@ -14,9 +14,12 @@ What it does, with fixed seeds (the same corpus on the same build gives the same
 2. Exports it to ONNX and quantises its weights to eight bits (onnxruntime's dynamic
    quantisation), so the check needs onnxruntime and tokenizers only; the tokenizer is the
    base model's own ``tokenizer.json``.
-3. Writes ``reader/reader.json``: the settings, the cutoff of the mean of the reader's and
-   the word model's probabilities (chosen by ``choose_cutoff`` on writer-held-out folds,
-   passed in with ``--cutoff``), and the quantised model's agreement with the full one.
+3. Writes ``reader/reader.json``: the settings, how the reader's and the word model's
+   probabilities are joined (``join``: their mean or the mean of their log-odds) and the
+   cutoff of the joint probability, both chosen by ``settle_cutoff`` on writer-held-out folds
+   (their files passed in with ``--cutoff-from``) and the guards (precision on three labelled
+   sets; none of the demo's own copy flagged), and the quantised model's agreement with the
+   full one.
 
 ``--hold BATCH`` learns without one raw batch (a writer) and writes the probabilities of
 that batch and of dev instead of a model: the writer-held-out folds the cutoff is chosen on.
