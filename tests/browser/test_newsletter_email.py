@@ -47,7 +47,7 @@ def sent_email(make_story) -> tuple[mail.EmailMultiAlternatives, list]:
     reader.interests.set([home])
     edition = Edition.objects.create(
         title="Small fixes, big relief",
-        intro="Four stories chosen for you this week.",
+        intro="Four stories from this week.",
         k=4,
         status=Edition.Status.SCHEDULED,
         send_at=timezone.now(),
@@ -71,7 +71,7 @@ def test_the_email_reads_well_on_a_phone_and_a_desktop(browser_page, make_story,
     page.set_content(html, wait_until="domcontentloaded")
 
     assert page.get_by_role("heading", level=1).inner_text() == "Small fixes, big relief"
-    assert page.get_by_text("Four stories chosen for you this week.").is_visible()
+    assert page.get_by_text("Four stories from this week.").is_visible()
     for pick in picks:
         link = page.get_by_role("link", name=pick.story.title, exact=True)
         assert link.is_visible(), pick.story.title

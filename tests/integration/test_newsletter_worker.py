@@ -85,7 +85,7 @@ def test_a_worker_killed_mid_send_still_delivers_each_subscriber_exactly_one_ema
     titles = {story.pk: story.title for story in stories}
     edition = Edition.objects.create(
         title="Your stories this week",
-        intro="Chosen for you.",
+        intro="This week's stories.",
         window_days=30,
         k=5,
         status=Edition.Status.SCHEDULED,

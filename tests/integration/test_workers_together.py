@@ -249,7 +249,7 @@ def test_two_workers_and_beat_publish_ingest_and_send_together_with_no_duplicate
             posts = schedule_posts(accounts, stories)
             edition = Edition.objects.create(
                 title="Your stories this week",
-                intro="Chosen for you.",
+                intro="This week's stories.",
                 window_days=30,
                 k=3,
                 status=Edition.Status.SCHEDULED,

@@ -50,7 +50,7 @@ def subscribers(interests):
 
 def edition(**fields) -> Edition:
     fields.setdefault("title", "This week: small fixes, big relief")
-    fields.setdefault("intro", "Stories chosen for you.")
+    fields.setdefault("intro", "This week's stories.")
     fields.setdefault("k", 4)
     return Edition.objects.create(**fields)
 

@@ -75,7 +75,7 @@ def test_the_email_has_unsubscribe_headers_a_message_id_titles_reasons_and_a_foo
     assert subscriptions.preferences_url(subscribers[0]).split("/preferences/")[0] in html
     for _, _, reason, *_ in picks_of(made)[subscribers[0].pk]:
         assert reason in message.body
-    assert "Stories chosen for you." in message.body
+    assert "This week's stories." in message.body
 
 
 def test_the_fast_mime_message_says_what_djangos_would(stories, subscribers):

@@ -57,7 +57,7 @@ def test_the_preferences_link_email_does_not_sell(interests, status):
 
 
 def test_an_edition_adds_no_selling_of_its_own(stories, subscribers):
-    made = edition(title="This week: small fixes", intro="Stories chosen for you.")
+    made = edition(title="This week: small fixes", intro="This week's stories.")
     start(made)
     send_all(made)
     assert mail.outbox

@@ -79,7 +79,7 @@ def test_double_opt_in_from_the_email_link(client, interests, tree):
     shown = client.get(link)
 
     assert shown.status_code == 200
-    assert "Confirm my subscription" in shown.content.decode()
+    assert "Confirm the subscription" in shown.content.decode()
     assert '<form method="post"' in shown.content.decode()
     subscriber = Subscriber.objects.get()
     assert subscriber.status == Status.PENDING  # a link scanner's GET changes nothing
