@@ -2283,6 +2283,10 @@ STORIES = [
 # Self-check
 # ----------------------------------------------------------------------
 
+#: The living demo's newsletter edition (``syndication/demo/living.py`` sends it): its
+#: title and intro, kept with the rest of the demo's copy.
+EDITION_TITLE = "Stories from Larkspur Mutual this month"
+EDITION_INTRO = "A storm, a payslip and a hamster in a slipper: what readers liked this month."
 PURPOSES = ("solve", "ease", "smile")
 BLOCK_TYPES = ("paragraph", "heading", "quote", "image", "story_link")
 

@@ -228,11 +228,10 @@ def demo_texts() -> list[str]:
     stories (titles, intros, blocks, quotes and their attributions, captions, alt text) and
     the living demo's edition. Short plain texts that name a brand or a person are where a
     reader that learned from sentences and paragraphs is most wrongly sure."""
-    from stories.demo.content import STORIES, _all_text
-    from syndication.demo import living
+    from stories.demo.content import EDITION_INTRO, EDITION_TITLE, STORIES, _all_text
 
     texts = [text for story in STORIES for text in _all_text(story)]
-    texts += [living.EDITION_TITLE, living.EDITION_INTRO]
+    texts += [EDITION_TITLE, EDITION_INTRO]
     return [text for text in dict.fromkeys(texts) if text.strip()]
 
 

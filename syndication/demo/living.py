@@ -31,6 +31,7 @@ from django.utils import timezone
 import requests
 
 from stories.demo import marks
+from stories.demo.content import EDITION_INTRO, EDITION_TITLE
 from stories.models import AudienceInterest, StoryLink, StoryPage
 from syndication import connect, publishing, sendtimes, states
 from syndication.engagement import collect as metrics_collect
@@ -90,8 +91,6 @@ SUBSCRIBERS = [
     ("sam@example.com", ["travel", "food"]),
     ("noor@example.com", ["family", "pets", "dog-owners"]),
 ]
-EDITION_TITLE = "Stories from Larkspur Mutual this month"
-EDITION_INTRO = "A storm, a payslip and a hamster in a slipper: what readers liked this month."
 HISTORY_DAYS = 60
 HISTORY_STREAM = "demo-history"
 
